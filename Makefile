@@ -1,0 +1,151 @@
+# mmreplay — trace-driven replay benchmark for the Linux memory manager.
+#
+#   make          build bin/mmreplay
+#   make run      install what is missing, build, run the main job
+#   make check    every test: unit + golden (Criterion), again under ASan+UBSan, fuzz smoke
+#   make bench    microbenchmarks (Google Benchmark through bench/cbench.h)
+#   make deps     apt-get install the Debian packages below, only those missing
+#
+# Sources are found by wildcard: one file per concern, no list to keep in sync.
+
+CC       ?= gcc
+CXX      ?= g++
+FUZZCC   ?= clang
+OPT      ?= -O2 -g
+SAN      ?=
+B        ?= build/rel
+BIN      ?= bin
+
+DEPS_PKGS := build-essential pkg-config zlib1g-dev libdeflate-dev libtraceevent-dev \
+             libtracecmd-dev libtracefs-dev libbenchmark-dev libbenchmark-tools \
+             gnuplot-nox libcriterion-dev valgrind clang libclang-rt-14-dev trace-cmd
+
+PKG_CFLAGS := $(shell pkg-config --cflags libtracecmd libtraceevent 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libtracecmd libtraceevent 2>/dev/null)
+
+CPPFLAGS += -D_GNU_SOURCE -Iengine -Itools -Ibench
+CFLAGS   += -std=c17 $(OPT) -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -fno-strict-aliasing $(SAN)
+CXXFLAGS += -std=c++17 $(OPT) -Wall -Wextra -Werror $(SAN)
+LDLIBS   += -lz -ldeflate -lpthread -lm
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c))
+TOOLS_SRC  := $(sort $(filter-out tools/main.c,$(wildcard tools/*.c)))
+TEST_SRC   := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC  := $(sort $(wildcard bench/*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
+TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(B)/%.o)
+TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
+BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(B)/bench/cbench.o
+
+LIBENGINE := $(B)/libengine.a
+LIBTOOLS  := $(B)/libtools.a
+
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check
+.DEFAULT_GOAL := all
+
+all: $(BIN)/mmreplay
+
+# ---- dependencies -------------------------------------------------------
+# Installs only the packages that are missing; a stamp keeps it to one dpkg query per Makefile change.
+deps: build/.deps-ok
+build/.deps-ok: Makefile
+	@missing=""; for p in $(DEPS_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to apt-get install$$missing" >&2; exit 1; fi; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null || exit 1; \
+	fi
+	@mkdir -p build && touch $@
+
+# ---- objects --------------------------------------------------------------
+$(B)/%.o: %.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/bench/cbench.o: bench/cbench.cc bench/cbench.h | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBENGINE): $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBTOOLS): $(TOOLS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/mmreplay: $(B)/tools/main.o $(LIBTOOLS) $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BIN)/unit-tests: $(TEST_OBJ) $(LIBTOOLS) $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(PKG_LIBS) $(LDLIBS)
+
+$(BIN)/mmbench: $(BENCH_OBJ) $(LIBTOOLS) $(LIBENGINE)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $^ -lbenchmark $(PKG_LIBS) $(LDLIBS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- the main job -----------------------------------------------------------
+run: all
+	@tools/run-main.sh $(BIN)/mmreplay
+
+# ---- tests ------------------------------------------------------------------
+# Criterion runs each test in its own process; the golden tests call bin/mmreplay,
+# so MMREPLAY tells them which binary (the sanitized one under test-asan).
+test: $(BIN)/unit-tests $(BIN)/mmreplay
+	MMREPLAY=$(BIN)/mmreplay $(BIN)/unit-tests --jobs 2
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+test-asan: | build/.deps-ok
+	@$(MAKE) --no-print-directory B=build/asan BIN=build/asan/bin OPT="-O1 -g" SAN="$(ASAN_FLAGS)" \
+	  build/asan/bin/unit-tests build/asan/bin/mmreplay
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  MMREPLAY=build/asan/bin/mmreplay build/asan/bin/unit-tests --jobs 2
+
+# Fuzz targets: clang + libFuzzer + ASan over the same sources. fuzz-smoke runs each briefly
+# from its committed seed corpus; `make fuzz FUZZ_SECONDS=600` runs longer.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1
+build/fuzz/%: tests/fuzz/%.c $(ENGINE_SRC) $(TOOLS_SRC) | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(CPPFLAGS) $(PKG_CFLAGS) -std=c17 -Wall -Wextra -Werror $(FUZZ_FLAGS) \
+	  -o $@ $< $(ENGINE_SRC) $(TOOLS_SRC) $(PKG_LIBS) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; mkdir -p build/fuzz/corpus-$$n; \
+	  echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+
+fuzz-smoke: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; \
+	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+	  && echo "fuzz-smoke $$n: ok" || { tail -40 build/fuzz/$$n.log; exit 1; }; done
+
+# Everything; the last line printed is Criterion's summary of the sanitized run.
+check: all
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory test-asan
+
+# ---- benchmarks ---------------------------------------------------------------
+bench: $(BIN)/mmbench $(BIN)/mmreplay
+	@mkdir -p results/bench
+	$(BIN)/mmbench --benchmark_out=results/bench/micro.json --benchmark_out_format=json $(BENCH_ARGS)
+
+# ---- housekeeping -------------------------------------------------------------
+format:
+	clang-format -i engine/*.[ch] tools/*.[ch] bench/*.[ch] tests/unit/*.c
+format-check:
+	clang-format --dry-run --Werror engine/*.[ch] tools/*.[ch] bench/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf build/rel build/asan build/fuzz bin

@@ -1,0 +1,26 @@
+#include "event.h"
+
+const char *const mm_event_names[EV_NR_TYPES] = {
+	[0] = "none",
+	[EV_FORK] = "fork",
+	[EV_EXEC] = "exec",
+	[EV_EXIT] = "exit",
+	[EV_MMAP] = "mmap",
+	[EV_MUNMAP] = "munmap",
+	[EV_MPROTECT] = "mprotect",
+	[EV_MREMAP] = "mremap",
+	[EV_BRK] = "brk",
+	[EV_FAULT] = "fault",
+	[EV_TOUCH] = "touch",
+	[EV_KMALLOC] = "kmalloc",
+	[EV_KFREE] = "kfree",
+	[EV_CACHE_ALLOC] = "cache_alloc",
+	[EV_CACHE_FREE] = "cache_free",
+	[EV_VMALLOC] = "vmalloc",
+	[EV_VFREE] = "vfree",
+	[EV_PAGE_ALLOC] = "page_alloc",
+	[EV_PAGE_FREE] = "page_free",
+	[EV_SET_OOM_SCORE_ADJ] = "oom_score_adj",
+	[EV_COMM] = "comm",
+	[EV_MARK] = "mark",
+};

@@ -1,0 +1,35 @@
+/* The simulator: a machine_config turned into a booted machine, and events applied to it.
+ * No I/O, no globals, no wall clock: the same events, config and seed give the same state. */
+#ifndef MM_SIM_H
+#define MM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "machine.h"
+#include "page_alloc.h"
+#include "strtab.h"
+#include "vmstat.h"
+
+enum replay_level { REPLAY_MODEL, REPLAY_PAGE };
+
+struct sim {
+	struct machine machine;
+	struct pglist_data pgdat;
+	const struct strtab *strings; /* the trace's, owned by the reader */
+	enum replay_level level;
+	uint64_t vmstat[NR_VM_STAT_ITEMS];
+	uint64_t unhandled[EV_NR_TYPES]; /* events whose handler does not exist yet, by type */
+	uint64_t last_ts;
+	struct pfn_map *page_level;      /* page level: recorded pfn -> simulated block */
+};
+
+/* NULL with a one-line reason in err if the machine cannot boot or host memory runs out. */
+struct sim *sim_create(const struct machine_config *cfg, const struct strtab *strings,
+		       enum replay_level level, char *err, size_t errlen);
+void sim_destroy(struct sim *s);
+void sim_apply(struct sim *s, const struct mm_event *ev);
+
+#endif

@@ -1,0 +1,78 @@
+/* Event counters, one X(enum, "name") per line. Names are /proc/vmstat's where the kernel
+ * has the counter (mm/vmstat.c vmstat_text); mmreplay's own counters follow, prefixed
+ * so they can never be mistaken for a kernel name. Append only: results keep their columns. */
+/* page allocator */
+X(PGALLOC_DMA, "pgalloc_dma")
+X(PGALLOC_DMA32, "pgalloc_dma32")
+X(PGALLOC_NORMAL, "pgalloc_normal")
+X(PGALLOC_HIGH, "pgalloc_high")
+X(PGFREE, "pgfree")
+X(ALLOCSTALL_DMA, "allocstall_dma")
+X(ALLOCSTALL_DMA32, "allocstall_dma32")
+X(ALLOCSTALL_NORMAL, "allocstall_normal")
+X(ALLOCSTALL_HIGH, "allocstall_high")
+X(PGSCAN_KSWAPD, "pgscan_kswapd")
+X(PGSCAN_DIRECT, "pgscan_direct")
+X(PGSTEAL_KSWAPD, "pgsteal_kswapd")
+X(PGSTEAL_DIRECT, "pgsteal_direct")
+X(PGSCAN_ANON, "pgscan_anon")
+X(PGSCAN_FILE, "pgscan_file")
+X(PGSTEAL_ANON, "pgsteal_anon")
+X(PGSTEAL_FILE, "pgsteal_file")
+X(PGACTIVATE, "pgactivate")
+X(PGDEACTIVATE, "pgdeactivate")
+X(PGREFILL, "pgrefill")
+X(KSWAPD_WAKEUP, "pageoutrun")
+X(PGINODESTEAL, "pginodesteal")
+/* faults */
+X(PGFAULT, "pgfault")
+X(PGMAJFAULT, "pgmajfault")
+X(COW_FAULT, "mmreplay_cow_copy")
+X(COW_REUSE, "mmreplay_cow_reuse")
+X(ZERO_PAGE_MAP, "mmreplay_zero_page_map")
+/* swap */
+X(PSWPIN, "pswpin")
+X(PSWPOUT, "pswpout")
+X(SWAP_RA, "swap_ra")
+X(SWAP_RA_HIT, "swap_ra_hit")
+/* TLB (CONFIG_DEBUG_TLBFLUSH names) */
+X(NR_TLB_REMOTE_FLUSH, "nr_tlb_remote_flush")
+X(NR_TLB_REMOTE_FLUSH_RECEIVED, "nr_tlb_remote_flush_received")
+X(NR_TLB_LOCAL_FLUSH_ALL, "nr_tlb_local_flush_all")
+X(NR_TLB_LOCAL_FLUSH_ONE, "nr_tlb_local_flush_one")
+/* OOM */
+X(OOM_KILL, "oom_kill")
+/* buddy fragmentation events */
+X(EXTFRAG_FALLBACK, "mmreplay_extfrag_fallback")
+X(EXTFRAG_FRAGMENTING, "mmreplay_extfrag_fragmenting")
+X(ALLOC_FAIL, "mmreplay_alloc_fail")
+X(ALLOC_FAIL_FRAGMENTED, "mmreplay_alloc_fail_fragmented")
+X(ALLOC_FAIL_ATOMIC, "mmreplay_alloc_fail_atomic")
+/* highmem */
+X(KMAP_ATOMIC, "mmreplay_kmap_atomic")
+X(KMAP, "mmreplay_kmap")
+X(KMAP_FLUSH_ALL_ZERO, "mmreplay_pkmap_flush")
+/* vmalloc */
+X(VMALLOC_ALLOC, "mmreplay_vmalloc")
+X(VMALLOC_FREE, "mmreplay_vfree")
+X(VMALLOC_PURGE, "mmreplay_vmalloc_purge")
+X(VMALLOC_FAIL, "mmreplay_vmalloc_fail")
+/* slab */
+X(SLAB_ALLOC, "mmreplay_slab_alloc")
+X(SLAB_FREE, "mmreplay_slab_free")
+X(SLAB_UNKNOWN_FREE, "mmreplay_slab_unknown_free")
+X(SLAB_DOUBLE_FREE, "mmreplay_slab_double_free")
+/* overcommit */
+X(COMMIT_REFUSED, "mmreplay_enomem")
+X(COMMIT_REFUSED_MMAP, "mmreplay_enomem_mmap")
+X(COMMIT_REFUSED_BRK, "mmreplay_enomem_brk")
+X(COMMIT_REFUSED_FORK, "mmreplay_enomem_fork")
+/* replay bookkeeping: unknown state is counted, never fatal */
+X(EVENTS, "mmreplay_events")
+X(UNHANDLED, "mmreplay_unhandled")
+X(IMPLICIT_TASK, "mmreplay_implicit_task")
+X(IMPLICIT_VMA, "mmreplay_implicit_vma")
+X(UNKNOWN_UNMAP, "mmreplay_unknown_unmap")
+X(DROPPED_KILLED, "mmreplay_dropped_killed")
+X(SIGSEGV, "mmreplay_sigsegv")
+X(UNKNOWN_PAGE_FREE, "mmreplay_unknown_page_free")

@@ -1,0 +1,7 @@
+/* Subcommands of mmreplay; each lives in tools/cmd_NAME.c. */
+#ifndef MM_COMMANDS_H
+#define MM_COMMANDS_H
+
+int cmd_version(int argc, char **argv);
+
+#endif

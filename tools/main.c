@@ -1,0 +1,47 @@
+/* mmreplay: subcommand dispatch in the style of git and perf. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+
+static const struct cli_command commands[] = {
+	{"version", "print the version", cmd_version},
+};
+
+#define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmreplay COMMAND [options]   (mmreplay COMMAND --help for more)\n\n"
+		   "A trace-driven replay benchmark for the Linux memory manager.\n\nCommands:\n");
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("mmreplay %s\n", MMREPLAY_VERSION);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cli_is_help(argv[1])) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "mmreplay: '%s' is not a command; see 'mmreplay --help'\n", argv[1]);
+	return EXIT_USAGE;
+}

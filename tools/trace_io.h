@@ -1,0 +1,56 @@
+/* Reading and writing traces: the binary .mmt format and the text format (traces/FORMAT.md).
+ * The reader sniffs the format (gzip magic + mmt magic, gzip'd text, plain text). Writers
+ * write to PATH.tmp and rename on close, so a failed run never leaves a partial file. */
+#ifndef MM_TRACE_IO_H
+#define MM_TRACE_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "event.h"
+#include "strtab.h"
+
+/* Where a trace came from: ordered key=value pairs ("generator", "seed", "source",
+ * "kernel", "page_size", "nr_cpus", ...), stored in the .mmt header. */
+#define TRACE_ORIGIN_MAX 32
+struct trace_origin {
+	int n;
+	char key[TRACE_ORIGIN_MAX][32];
+	char value[TRACE_ORIGIN_MAX][256];
+};
+void trace_origin_set(struct trace_origin *o, const char *key, const char *value);
+const char *trace_origin_get(const struct trace_origin *o, const char *key);
+
+enum trace_format { TRACE_MMT, TRACE_TEXT, TRACE_TEXT_GZ };
+/* From the file name: *.mmt → MMT, *.txt.gz / *.mmtxt.gz → TEXT_GZ, anything else → TEXT. */
+enum trace_format trace_format_for_path(const char *path);
+
+struct trace_writer;
+/* path "-" writes to stdout (no temp file). */
+struct trace_writer *trace_writer_open(const char *path, enum trace_format fmt,
+				       const struct trace_origin *origin, char *err, size_t errlen);
+/* Strings must be interned through the writer before an event names them. */
+uint32_t trace_writer_intern(struct trace_writer *w, const char *s);
+int trace_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
+/* Finish (trailer, index), fsync-free close, rename over path. 0 or -1 with err. */
+int trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
+/* Drop everything written; removes the temp file. */
+void trace_writer_abort(struct trace_writer *w);
+uint64_t trace_writer_count(const struct trace_writer *w);
+
+struct trace_reader;
+/* path "-" reads stdin. */
+struct trace_reader *trace_reader_open(const char *path, char *err, size_t errlen);
+const struct trace_origin *trace_reader_origin(const struct trace_reader *r);
+/* The strings seen so far; stable pointer, grows as the reader advances. */
+const struct strtab *trace_reader_strings(const struct trace_reader *r);
+/* Fills up to cap events. Returns the number read, 0 at a clean end, -1 on error
+ * (err names the file and the line or byte offset, and what was expected). */
+ssize_t trace_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
+			  size_t errlen);
+enum trace_format trace_reader_format(const struct trace_reader *r);
+void trace_reader_close(struct trace_reader *r);
+
+#endif
