@@ -6,6 +6,7 @@
 #include "commands.h"
 
 static const struct cli_command commands[] = {
+	{"replay", "replay a trace into a simulated machine", cmd_replay},
 	{"version", "print the version", cmd_version},
 };
 

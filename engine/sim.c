@@ -1,0 +1,129 @@
+/* The simulator: boot a machine from its config, then apply events one at a time.
+ * Model level hands each event to the subsystem that owns it; page level replays a
+ * recorded mm_page_alloc/mm_page_free stream straight into the buddy allocator. */
+#include "sim.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pfn_map.h"
+
+struct sim *sim_create(const struct machine_config *cfg, const struct strtab *strings,
+		       enum replay_level level, char *err, size_t errlen)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->strings = strings;
+	s->level = level;
+	if (machine_setup(&s->machine, cfg, err, errlen))
+		goto fail;
+	if (page_alloc_init(&s->pgdat, &s->machine, s->vmstat)) {
+		snprintf(err, errlen, "out of memory building the memory map");
+		goto fail;
+	}
+	if (level == REPLAY_PAGE) {
+		s->page_level = calloc(1, sizeof(*s->page_level));
+		if (!s->page_level || pfn_map_init(s->page_level, 1 << 16)) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	sim_destroy(s);
+	return NULL;
+}
+
+void sim_destroy(struct sim *s)
+{
+	if (!s)
+		return;
+	if (s->page_level) {
+		pfn_map_free(s->page_level);
+		free(s->page_level);
+	}
+	page_alloc_destroy(&s->pgdat);
+	free(s);
+}
+
+static unsigned event_cpu(const struct sim *s, const struct mm_event *ev)
+{
+	return ev->cpu % s->machine.cfg.nr_cpus;
+}
+
+/* A recorded allocation gets a simulated block of the same order and gfp; the recorded pfn
+ * is only a key, since the simulated machine's layout differs from the recording one's. */
+static void page_level_alloc(struct sim *s, const struct mm_event *ev)
+{
+	unsigned order = ev->u.page.order;
+	if (order > MAX_PAGE_ORDER) {
+		s->unhandled[ev->type]++;
+		return;
+	}
+	pfn_t pfn = alloc_pages(&s->pgdat, ev->u.page.gfp, order, event_cpu(s, ev));
+	if (pfn == PFN_NONE)
+		return; /* counted by the allocator */
+	pfn_t old;
+	uint32_t old_order;
+	/* the recording freed it without us seeing the free: release the stale block first */
+	if (pfn_map_take(s->page_level, ev->u.page.pfn, &old, &old_order)) {
+		free_pages(&s->pgdat, old, old_order, event_cpu(s, ev));
+		s->vmstat[UNKNOWN_PAGE_FREE]++;
+	}
+	if (pfn_map_put(s->page_level, ev->u.page.pfn, pfn, order))
+		free_pages(&s->pgdat, pfn, order, event_cpu(s, ev));
+}
+
+static void page_level_free(struct sim *s, const struct mm_event *ev)
+{
+	pfn_t pfn;
+	uint32_t order;
+	if (!pfn_map_take(s->page_level, ev->u.page.pfn, &pfn, &order)) {
+		s->vmstat[UNKNOWN_PAGE_FREE]++; /* allocated before the recording began */
+		return;
+	}
+	free_pages(&s->pgdat, pfn, order, event_cpu(s, ev));
+}
+
+static void apply_page_level(struct sim *s, const struct mm_event *ev)
+{
+	switch (ev->type) {
+	case EV_PAGE_ALLOC:
+		page_level_alloc(s, ev);
+		break;
+	case EV_PAGE_FREE:
+		page_level_free(s, ev);
+		break;
+	default:
+		break; /* page level ignores the model-level events by design */
+	}
+}
+
+static void apply_model_level(struct sim *s, const struct mm_event *ev)
+{
+	switch (ev->type) {
+	case EV_MARK:
+		break; /* marks are for the replay driver (snapshots) */
+	case EV_PAGE_ALLOC:
+	case EV_PAGE_FREE:
+		break; /* never mixed with model level: the model decides every page itself */
+	default:
+		s->unhandled[ev->type]++;
+		s->vmstat[UNHANDLED]++;
+		break;
+	}
+}
+
+void sim_apply(struct sim *s, const struct mm_event *ev)
+{
+	s->vmstat[EVENTS]++;
+	s->last_ts = ev->ts;
+	if (s->level == REPLAY_PAGE)
+		apply_page_level(s, ev);
+	else
+		apply_model_level(s, ev);
+}

@@ -1,0 +1,259 @@
+/* mmreplay replay: one trace on one machine configuration. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "cli.h"
+#include "commands.h"
+#include "results.h"
+#include "trace_io.h"
+
+#define REPLAY_BATCH 8192
+
+struct replay_opts {
+	struct machine_opts machine;
+	const char *trace, *json, *csv;
+	enum replay_level level;
+	uint64_t sample_events;  /* sample every N events, or */
+	uint64_t sample_ns;      /* every T of trace time; 0 = no time series */
+	bool progress, timing, quiet;
+};
+
+static void replay_help(FILE *f)
+{
+	fputs("usage: mmreplay replay TRACE [machine options] [options]\n\n"
+	      "Replays TRACE (.mmt, text or text.gz) into the simulated machine and prints a summary.\n\n"
+	      "Options:\n"
+	      "  --level=model|page   model (default): the engine decides every page; page: replay\n"
+	      "                       the recorded mm_page_alloc/free stream into the buddy allocator\n"
+	      "  --json FILE          write the JSON summary (docs/RESULTS.md) to FILE\n"
+	      "  --csv FILE           write the time series to FILE (needs --sample-every)\n"
+	      "  --sample-every X     sample every X events (e.g. 10000) or X of trace time (100ms, 2s)\n"
+	      "  --no-timing          leave wall time out of the JSON (byte-identical reruns)\n"
+	      "  --progress           progress on stderr even when it is not a terminal\n"
+	      "  --quiet              no summary on stdout\n\n",
+	      f);
+	machine_opts_help(f);
+}
+
+/* "10000" → events; "100ms", "2s", "500us", "10ns" → trace time. */
+static int parse_sample(const char *v, struct replay_opts *o)
+{
+	char *end;
+	if (!*v || *v == '-')
+		return -1;
+	double x = strtod(v, &end);
+	if (end == v || x <= 0)
+		return -1;
+	static const struct { const char *unit; double ns; } units[] = {
+		{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
+	};
+	if (*end == 0) {
+		if (x != (double)(uint64_t)x)
+			return -1;
+		o->sample_events = (uint64_t)x;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			o->sample_ns = (uint64_t)(x * units[i].ns);
+			return o->sample_ns ? 0 : -1;
+		}
+	}
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct replay_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	machine_opts_init(&o->machine);
+	o->timing = true;
+	for (int i = 1; i < argc; i++) {
+		bool missing = false;
+		const char *v;
+		int r = machine_opts_parse(&o->machine, argc, argv, &i);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (cli_is_help(argv[i])) {
+			replay_help(stdout);
+			exit(EXIT_OK);
+		} else if ((v = cli_opt(argc, argv, &i, "--json", &missing))) {
+			o->json = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--csv", &missing))) {
+			o->csv = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
+			if (strcmp(v, "model") == 0)
+				o->level = REPLAY_MODEL;
+			else if (strcmp(v, "page") == 0)
+				o->level = REPLAY_PAGE;
+			else
+				return cli_usage_error("replay", "--level=%s: expected model or page", v);
+		} else if ((v = cli_opt(argc, argv, &i, "--sample-every", &missing))) {
+			if (parse_sample(v, o))
+				return cli_usage_error("replay", "--sample-every=%s: expected a number "
+								 "of events or a time such as 100ms", v);
+		} else if (strcmp(argv[i], "--no-timing") == 0) {
+			o->timing = false;
+		} else if (strcmp(argv[i], "--progress") == 0) {
+			o->progress = true;
+		} else if (strcmp(argv[i], "--quiet") == 0) {
+			o->quiet = true;
+		} else if (missing) {
+			return cli_usage_error("replay", "%s needs a value", argv[i]);
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_usage_error("replay", "unknown option %s (see --help)", argv[i]);
+		} else if (o->trace) {
+			return cli_usage_error("replay", "one trace at a time (got %s and %s)",
+					       o->trace, argv[i]);
+		} else {
+			o->trace = argv[i];
+		}
+	}
+	if (!o->trace)
+		return cli_usage_error("replay", "which trace? (mmreplay replay TRACE; see --help)");
+	if (o->csv && !o->sample_events && !o->sample_ns)
+		return cli_usage_error("replay", "--csv needs --sample-every");
+	if (machine_opts_finish(&o->machine, "replay"))
+		return EXIT_USAGE;
+	return EXIT_OK;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct replay_run {
+	struct replay_opts *o;
+	struct sim *sim;
+	struct trace_reader *reader;
+	struct atomic_file csv;
+	struct run_info info;
+	uint64_t next_sample_ts;
+	double start, last_progress;
+};
+
+static void maybe_sample(struct replay_run *r)
+{
+	struct sim *s = r->sim;
+	if (r->o->sample_events) {
+		if (s->vmstat[EVENTS] % r->o->sample_events == 0)
+			results_csv_row(r->csv.f, s);
+	} else if (s->last_ts >= r->next_sample_ts) {
+		results_csv_row(r->csv.f, s);
+		r->next_sample_ts = (s->last_ts / r->o->sample_ns + 1) * r->o->sample_ns;
+	}
+}
+
+static void show_progress(struct replay_run *r, bool last)
+{
+	double t = now_s();
+	if (!last && t - r->last_progress < 0.5)
+		return;
+	r->last_progress = t;
+	fprintf(stderr, "\rreplay: %" PRIu64 " events, %.1f M events/s%s", r->info.events,
+		r->info.events / (t - r->start) / 1e6, last ? "\n" : "");
+}
+
+static int replay_loop(struct replay_run *r)
+{
+	static struct mm_event batch[REPLAY_BATCH];
+	char err[512];
+	bool progress = r->o->progress || isatty(2);
+	uint64_t h = 0x6d6d7265706c6179ull;
+	ssize_t n;
+	while ((n = trace_reader_next(r->reader, batch, REPLAY_BATCH, err, sizeof(err))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			h = trace_hash_event(h, &batch[i]);
+			sim_apply(r->sim, &batch[i]);
+			if (r->csv.f)
+				maybe_sample(r);
+		}
+		r->info.events += (uint64_t)n;
+		if (progress)
+			show_progress(r, false);
+	}
+	if (n < 0)
+		return cli_usage_error("replay", "%s", err);
+	if (progress)
+		show_progress(r, true);
+	r->info.trace_hash = trace_hash_strings(h, trace_reader_strings(r->reader));
+	if (r->csv.f)
+		results_csv_row(r->csv.f, r->sim); /* the final state is always the last row */
+	return EXIT_OK;
+}
+
+static int write_json(struct replay_run *r)
+{
+	struct atomic_file a;
+	char err[512];
+	if (atomic_open(&a, r->o->json, err, sizeof(err)))
+		return cli_fail("replay", "%s", err);
+	struct json j;
+	json_init(&j, a.f);
+	results_write_json(&j, r->sim, &r->info);
+	if (atomic_commit(&a, err, sizeof(err)))
+		return cli_fail("replay", "%s", err);
+	return EXIT_OK;
+}
+
+static int run_replay(struct replay_run *r)
+{
+	char err[512];
+	if (r->o->csv) {
+		if (atomic_open(&r->csv, r->o->csv, err, sizeof(err)))
+			return cli_fail("replay", "%s", err);
+		results_csv_header(r->csv.f, r->sim);
+	}
+	r->start = now_s();
+	int rc = replay_loop(r);
+	r->info.wall_s = now_s() - r->start;
+	if (rc) {
+		if (r->csv.f)
+			atomic_abort(&r->csv);
+		return rc;
+	}
+	if (r->csv.f && atomic_commit(&r->csv, err, sizeof(err)))
+		return cli_fail("replay", "%s", err);
+	if (r->o->json && (rc = write_json(r)))
+		return rc;
+	if (!r->o->quiet)
+		results_print_summary(stdout, r->sim, &r->info);
+	return EXIT_OK;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	char err[512];
+	struct replay_run r = {.o = &o};
+	r.reader = trace_reader_open(o.trace, err, sizeof(err));
+	if (!r.reader)
+		return cli_usage_error("replay", "%s", err);
+	r.sim = sim_create(&o.machine.cfg, trace_reader_strings(r.reader), o.level, err,
+			   sizeof(err));
+	if (!r.sim) {
+		trace_reader_close(r.reader);
+		return cli_usage_error("replay", "%s", err);
+	}
+	r.info = (struct run_info){
+		.trace_path = o.trace,
+		.origin = trace_reader_origin(r.reader),
+		.format = trace_reader_format(r.reader),
+		.timing = o.timing,
+	};
+	rc = run_replay(&r);
+	sim_destroy(r.sim);
+	trace_reader_close(r.reader);
+	return rc;
+}
