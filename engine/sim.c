@@ -25,6 +25,12 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		snprintf(err, errlen, "out of memory building the memory map");
 		goto fail;
 	}
+	commit_init(&s->commit, &s->machine.cfg.vm, s->machine.totalram_pages,
+		    s->machine.cfg.swap_bytes >> PAGE_SHIFT, global_free_pages(&s->pgdat));
+	if (mm_world_init(s)) {
+		snprintf(err, errlen, "out of memory setting up address spaces");
+		goto fail;
+	}
 	if (level == REPLAY_PAGE) {
 		s->page_level = calloc(1, sizeof(*s->page_level));
 		if (!s->page_level || pfn_map_init(s->page_level, 1 << 16)) {
@@ -46,6 +52,7 @@ void sim_destroy(struct sim *s)
 		pfn_map_free(s->page_level);
 		free(s->page_level);
 	}
+	mm_world_destroy(s);
 	page_alloc_destroy(&s->pgdat);
 	free(s);
 }
@@ -106,6 +113,18 @@ static void apply_page_level(struct sim *s, const struct mm_event *ev)
 static void apply_model_level(struct sim *s, const struct mm_event *ev)
 {
 	switch (ev->type) {
+	case EV_FORK: mm_fork(s, ev); break;
+	case EV_EXEC: mm_exec(s, ev); break;
+	case EV_EXIT: mm_exit(s, ev); break;
+	case EV_MMAP: mm_mmap(s, ev); break;
+	case EV_MUNMAP: mm_munmap(s, ev); break;
+	case EV_MPROTECT: mm_mprotect(s, ev); break;
+	case EV_MREMAP: mm_mremap(s, ev); break;
+	case EV_BRK: mm_brk(s, ev); break;
+	case EV_FAULT: mm_fault(s, ev); break;
+	case EV_TOUCH: mm_touch(s, ev); break;
+	case EV_SET_OOM_SCORE_ADJ: mm_set_oom_score_adj(s, ev); break;
+	case EV_COMM: mm_comm(s, ev); break;
 	case EV_MARK:
 		break; /* marks are for the replay driver (snapshots) */
 	case EV_PAGE_ALLOC:

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "commit.h"
 #include "machine.h"
+#include "mm.h"
 #include "page_alloc.h"
 #include "strtab.h"
 #include "vmstat.h"
@@ -24,6 +26,8 @@ struct sim {
 	uint64_t unhandled[EV_NR_TYPES]; /* events whose handler does not exist yet, by type */
 	uint64_t last_ts;
 	struct pfn_map *page_level;      /* page level: recorded pfn -> simulated block */
+	struct mm_world mm;              /* tasks, address spaces, page tables, page cache */
+	struct commit_state commit;      /* overcommit accounting */
 };
 
 /* NULL with a one-line reason in err if the machine cannot boot or host memory runs out. */

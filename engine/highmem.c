@@ -1,0 +1,91 @@
+/* Reaching highmem frames from the kernel (mm/highmem.c, arch/x86/include/asm/highmem.h).
+ * kmap_local: a per-CPU fixmap slot, one local invlpg at unmap. kmap: the pkmap window of
+ * LAST_PKMAP slots, with one global kernel flush each time the slot cursor wraps. */
+#include "mm.h"
+#include "sim.h"
+
+bool pfn_is_highmem(const struct sim *s, pfn_t pfn)
+{
+	const struct page *p = &s->pgdat.mem_map[pfn - s->pgdat.node_start_pfn];
+	return page_zonenum(p) == ZONE_HIGHMEM;
+}
+
+/* kmap_local_page + kunmap_local around a clear or copy: lowmem needs no mapping; a
+ * highmem frame costs one flush_tlb_one_kernel (kunmap_local_indexed). */
+void kmap_local_use(struct sim *s, pfn_t pfn)
+{
+	if (!pfn_is_highmem(s, pfn))
+		return;
+	s->vmstat[KMAP_ATOMIC]++;
+	flush_tlb_one_kernel(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC);
+}
+
+/* flush_all_zero_pkmaps: slots no longer used (count 1) become free (count 0) and the
+ * whole window is flushed once, on every CPU, if any slot was freed. */
+static void flush_all_zero_pkmaps(struct sim *s)
+{
+	struct pkmap *k = &s->mm.pkmap;
+	bool need_flush = false;
+	for (unsigned i = 0; i < k->last_pkmap; i++) {
+		if (k->count[i] != 1)
+			continue;
+		k->count[i] = 0;
+		k->page[i] = PFN_NONE;
+		need_flush = true;
+	}
+	if (!need_flush)
+		return;
+	s->vmstat[KMAP_FLUSH_ALL_ZERO]++;
+	flush_tlb_kernel_range(&s->mm.tlb, s->vmstat, s->machine.cfg.nr_cpus, k->pkmap_base,
+			       k->pkmap_base + (uint64_t)k->last_pkmap * PAGE_SIZE, TLB_KMAP_WRAP);
+}
+
+static int pkmap_slot_of(const struct pkmap *k, pfn_t pfn)
+{
+	for (unsigned i = 0; i < k->last_pkmap; i++)
+		if (k->count[i] && k->page[i] == pfn)
+			return (int)i;
+	return -1;
+}
+
+/* map_new_virtual: advance the cursor, flushing on wrap, to the first free slot. */
+static int map_new_virtual(struct sim *s, pfn_t pfn)
+{
+	struct pkmap *k = &s->mm.pkmap;
+	for (unsigned tries = 0; tries < k->last_pkmap; tries++) {
+		k->last_pkmap_nr = (k->last_pkmap_nr + 1) & (k->last_pkmap - 1);
+		if (k->last_pkmap_nr == 0)
+			flush_all_zero_pkmaps(s);
+		if (k->count[k->last_pkmap_nr] == 0) {
+			k->page[k->last_pkmap_nr] = pfn;
+			k->count[k->last_pkmap_nr] = 1;
+			return (int)k->last_pkmap_nr;
+		}
+	}
+	return -1; /* every slot busy: the kernel would sleep on pkmap_map_wait */
+}
+
+int kmap_high(struct sim *s, pfn_t pfn)
+{
+	struct pkmap *k = &s->mm.pkmap;
+	if (!k->last_pkmap || !pfn_is_highmem(s, pfn))
+		return 0;
+	s->vmstat[KMAP]++;
+	int slot = pkmap_slot_of(k, pfn);
+	if (slot < 0)
+		slot = map_new_virtual(s, pfn);
+	if (slot < 0)
+		return -1;
+	k->count[slot]++; /* the caller's reference: a new mapping ends at 2 */
+	return 0;
+}
+
+void kunmap_high(struct sim *s, pfn_t pfn)
+{
+	struct pkmap *k = &s->mm.pkmap;
+	if (!k->last_pkmap || !pfn_is_highmem(s, pfn))
+		return;
+	int slot = pkmap_slot_of(k, pfn);
+	if (slot >= 0 && k->count[slot] > 1)
+		k->count[slot]--; /* 1 = unused but still mapped until the next wrap */
+}

@@ -1,0 +1,443 @@
+/* Page faults, copy-on-write, pte copy at fork and zap at unmap (mm/memory.c).
+ * Refcounts: an anon page holds one reference per pte; a page-cache page holds one for the
+ * cache plus one per pte. mapcount counts ptes. The zero page is never counted. */
+#include "mm_internal.h"
+
+/* Default RLIMIT_STACK and stack_guard_gap (mm/mmap.c: 256 pages). */
+#define STACK_RLIMIT (8ull << 20)
+#define STACK_GUARD_GAP (256ull << PAGE_SHIFT)
+/* A fault in a real trace outside every known VMA creates one of this size (aligned). */
+#define IMPLICIT_VMA_SIZE (1ull << 20)
+
+static void note_flush(struct flush_range *fr, uint64_t va)
+{
+	if (!fr->end)
+		fr->start = va;
+	fr->end = va + PAGE_SIZE;
+}
+
+static bool is_shmem_file(uint32_t file)
+{
+	return file >= (1u << 31);
+}
+
+static int rss_member(const struct page *p)
+{
+	if (page_test(p, PG_anon))
+		return MM_ANONPAGES;
+	return is_shmem_file(p->mapping) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
+void put_page(struct sim *s, pfn_t pfn, unsigned cpu)
+{
+	struct page *p = sim_page(s, pfn);
+	if (--p->refcount > 0)
+		return;
+	if (page_test(p, PG_anon))
+		s->mm.nr_anon_pages--;
+	p->flags &= ~PG_USER_STATE;
+	p->mapping = 0;
+	p->index = 0;
+	p->refcount = 0;
+	free_pages(&s->pgdat, pfn, 0, cpu);
+}
+
+static void page_remove_rmap(struct sim *s, struct mm_struct *mm, struct page *p)
+{
+	mm->rss[rss_member(p)]--;
+	if (--p->mapcount == 0 && page_test(p, PG_file))
+		s->mm.nr_mapped--;
+}
+
+static void page_add_file_rmap(struct sim *s, struct mm_struct *mm, struct page *p)
+{
+	mm->rss[rss_member(p)]++;
+	p->refcount++;
+	if (p->mapcount++ == 0)
+		s->mm.nr_mapped++;
+}
+
+void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
+		    unsigned cpu, struct flush_range *fr)
+{
+	for (uint64_t a = start; a < end;) {
+		uint64_t n;
+		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		for (uint64_t k = 0; pte && k < n; k++) {
+			pte_t val = pte[k];
+			if (pte_none(val))
+				continue;
+			pte[k] = 0;
+			if (!pte_present(val)) {
+				mm->rss[MM_SWAPENTS]--; /* swap slots: engine/swap.c */
+				continue;
+			}
+			note_flush(fr, a + (k << PAGE_SHIFT));
+			if (val & _PAGE_SPECIAL)
+				continue;
+			page_remove_rmap(s, mm, sim_page(s, pte_pfn(val)));
+			put_page(s, pte_pfn(val), cpu);
+		}
+		a += n << PAGE_SHIFT;
+	}
+}
+
+/* copy_present_pte: share the frame; a COW mapping write-protects both sides. */
+static pte_t copy_one_pte(struct sim *s, struct mm_struct *dst, pte_t *src, bool cow)
+{
+	pte_t val = *src;
+	if (!pte_present(val)) {
+		dst->rss[MM_SWAPENTS]++;
+		return val;
+	}
+	if (!(val & _PAGE_SPECIAL)) {
+		struct page *p = sim_page(s, pte_pfn(val));
+		p->refcount++;
+		p->mapcount++;
+		p->flags &= ~PG_anon_exclusive; /* folio_try_dup_anon_rmap */
+		dst->rss[rss_member(p)]++;
+	}
+	if (cow && pte_write(val)) {
+		*src &= ~_PAGE_RW;
+		val &= ~_PAGE_RW;
+	}
+	return val & ~_PAGE_ACCESSED; /* the child's ptes start old */
+}
+
+/* vma_needs_copy: only private VMAs with anonymous pages get their ptes copied; the child
+ * refaults everything else (file pages from the page cache, shmem through its file). */
+int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
+		    const struct vm_area_struct *vma, unsigned cpu)
+{
+	if ((vma->vm_flags & VM_SHARED) || !(vma->vm_flags & VM_ANON_VMA))
+		return 0;
+	bool cow = vma->vm_flags & VM_MAYWRITE;
+	for (uint64_t a = vma->vm_start; a < vma->vm_end;) {
+		uint64_t n;
+		if (!pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n)) {
+			a += n << PAGE_SHIFT;
+			continue;
+		}
+		/* allocate the child's table first: it may move the arena under src */
+		pte_t *d = pte_offset(&s->mm.pt, &dst->pgd, a, true, cpu);
+		if (!d)
+			return -1;
+		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
+		for (uint64_t k = 0; k < n; k++)
+			if (!pte_none(sp[k]))
+				d[k] = copy_one_pte(s, dst, &sp[k], cow);
+		a += n << PAGE_SHIFT;
+	}
+	return 0;
+}
+
+static pfn_t alloc_user_page(struct sim *s, unsigned cpu)
+{
+	return alloc_pages(&s->pgdat, GFP_HIGHUSER_MOVABLE, 0, cpu);
+}
+
+static void page_add_new_anon(struct sim *s, struct mm_struct *mm, pfn_t pfn, uint64_t addr)
+{
+	struct page *p = sim_page(s, pfn);
+	p->flags |= PG_anon | PG_anon_exclusive | PG_dirty;
+	p->refcount = 1;
+	p->mapcount = 1;
+	p->mapping = mm->anon;
+	p->index = (uint32_t)(addr >> PAGE_SHIFT);
+	mm->rss[MM_ANONPAGES]++;
+	s->mm.nr_anon_pages++;
+}
+
+#define PTE_USER_RW (_PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)
+#define PTE_USER_RO (_PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED)
+
+struct fault {
+	struct task_struct *t;
+	struct mm_struct *mm;
+	struct vm_area_struct *vma;
+	uint64_t addr;
+	uint32_t access;
+	unsigned cpu;
+};
+
+/* After an allocation the OOM killer may have run: is the faulting task still alive? */
+static bool fault_survived(struct sim *s, const struct fault *f, pfn_t pfn)
+{
+	if (pfn == PFN_NONE) {
+		s->vmstat[FAULT_OOM]++; /* VM_FAULT_OOM: pagefault_out_of_memory */
+		return false;
+	}
+	if (f->t->killed) {
+		put_page(s, pfn, f->cpu);
+		return false;
+	}
+	return true;
+}
+
+/* wp_page_copy: a private copy replaces the shared (or zero, or page-cache) frame. */
+static bool wp_page_copy(struct sim *s, struct fault *f, pte_t *pte)
+{
+	pte_t old = *pte;
+	bool zero = old & _PAGE_SPECIAL;
+	pfn_t pfn = alloc_user_page(s, f->cpu);
+	if (pfn != PFN_NONE)
+		sim_page(s, pfn)->refcount = 1;
+	if (!fault_survived(s, f, pfn))
+		return false;
+	if (!zero)
+		kmap_local_use(s, pte_pfn(old)); /* copy_user_highpage maps source and target */
+	kmap_local_use(s, pfn);
+	page_add_new_anon(s, f->mm, pfn, f->addr);
+	f->vma->vm_flags |= VM_ANON_VMA;
+	*pte = pfn_pte(pfn, PTE_USER_RW);
+	/* ptep_clear_flush: the old translation may be cached on any CPU running the mm */
+	flush_tlb_mm_range(&s->mm.tlb, s->vmstat, f->mm->cpumask, f->cpu, f->addr,
+			   f->addr + PAGE_SIZE, TLB_COW);
+	if (!zero) {
+		page_remove_rmap(s, f->mm, sim_page(s, pte_pfn(old)));
+		put_page(s, pte_pfn(old), f->cpu);
+	}
+	s->vmstat[COW_FAULT]++;
+	return true;
+}
+
+/* do_wp_page: shared mappings become writable in place; an anonymous page nobody else
+ * references is reused (wp_can_reuse_anon_folio); anything else is copied. */
+static bool do_wp_page(struct sim *s, struct fault *f, pte_t *pte)
+{
+	if (f->vma->vm_flags & VM_SHARED) {
+		*pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+		sim_page(s, pte_pfn(*pte))->flags |= PG_dirty;
+		return true;
+	}
+	if (!(*pte & _PAGE_SPECIAL)) {
+		struct page *p = sim_page(s, pte_pfn(*pte));
+		if (page_test(p, PG_anon) &&
+		    (page_test(p, PG_anon_exclusive) || p->refcount == 1)) {
+			p->flags |= PG_anon_exclusive;
+			*pte |= _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED;
+			s->vmstat[COW_REUSE]++;
+			return true;
+		}
+	}
+	return wp_page_copy(s, f, pte);
+}
+
+static bool do_anonymous_page(struct sim *s, struct fault *f, pte_t *pte)
+{
+	if (!(f->access & FAULT_WRITE)) {
+		*pte = pfn_pte(s->mm.zero_pfn, PTE_USER_RO | _PAGE_SPECIAL);
+		s->vmstat[ZERO_PAGE_MAP]++;
+		return true;
+	}
+	pfn_t pfn = alloc_user_page(s, f->cpu);
+	if (pfn != PFN_NONE)
+		sim_page(s, pfn)->refcount = 1;
+	if (!fault_survived(s, f, pfn))
+		return false;
+	kmap_local_use(s, pfn); /* clear_user_highpage */
+	page_add_new_anon(s, f->mm, pfn, f->addr);
+	f->vma->vm_flags |= VM_ANON_VMA;
+	*pte = pfn_pte(pfn, PTE_USER_RW);
+	return true;
+}
+
+/* filemap_fault: find or read the page. A miss on a regular file is a major fault (I/O);
+ * shmem pages start zeroed. */
+static pfn_t filemap_fault(struct sim *s, struct fault *f)
+{
+	const struct vm_area_struct *v = f->vma;
+	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
+	pfn_t pfn = page_cache_lookup(&s->mm.cache, v->file, pgoff);
+	if (pfn != PFN_NONE)
+		return pfn;
+	pfn = alloc_pages(&s->pgdat, GFP_HIGHUSER_MOVABLE, 0, f->cpu);
+	if (pfn != PFN_NONE)
+		sim_page(s, pfn)->refcount = 1; /* the page cache's own reference */
+	if (!fault_survived(s, f, pfn))
+		return PFN_NONE;
+	struct page *p = sim_page(s, pfn);
+	p->flags |= PG_file;
+	p->mapping = v->file;
+	p->index = (uint32_t)pgoff;
+	p->mapcount = 0;
+	if (page_cache_insert(&s->mm.cache, v->file, pgoff, pfn)) {
+		put_page(s, pfn, f->cpu);
+		return PFN_NONE;
+	}
+	s->mm.nr_file_pages++;
+	if (is_shmem_file(v->file)) {
+		kmap_local_use(s, pfn);
+	} else {
+		s->vmstat[PGMAJFAULT]++;
+		/* the read copies through a pkmap mapping (see docs/MM.md on kmap) */
+		if (kmap_high(s, pfn) == 0)
+			kunmap_high(s, pfn);
+	}
+	return pfn;
+}
+
+static bool do_fault(struct sim *s, struct fault *f, pte_t *pte)
+{
+	pfn_t pfn = filemap_fault(s, f);
+	if (pfn == PFN_NONE)
+		return false;
+	bool shared = f->vma->vm_flags & VM_SHARED;
+	if ((f->access & FAULT_WRITE) && !shared) { /* do_cow_fault */
+		*pte = pfn_pte(pfn, PTE_USER_RO);
+		page_add_file_rmap(s, f->mm, sim_page(s, pfn));
+		return wp_page_copy(s, f, pte);
+	}
+	page_add_file_rmap(s, f->mm, sim_page(s, pfn));
+	/* shared file mappings are write-notified: writable only on a write fault; shmem
+	 * maps writable at once */
+	bool rw = (f->vma->vm_flags & VM_WRITE) && shared &&
+		  ((f->access & FAULT_WRITE) || is_shmem_file(f->vma->file));
+	*pte = pfn_pte(pfn, rw ? PTE_USER_RW : PTE_USER_RO);
+	return true;
+}
+
+/* expand_stack: a fault just below a grows-down VMA extends it, within RLIMIT_STACK and
+ * keeping stack_guard_gap above the previous VMA; the growth is charged. */
+static struct vm_area_struct *expand_stack(struct sim *s, struct mm_struct *mm, uint64_t addr)
+{
+	uint32_t i = vma_lower_bound(mm, addr);
+	if (i >= mm->nr_vma || !(mm->vma[i].vm_flags & VM_GROWSDOWN))
+		return NULL;
+	struct vm_area_struct *v = &mm->vma[i];
+	uint64_t start = addr & ~(uint64_t)(PAGE_SIZE - 1);
+	if (v->vm_end - start > STACK_RLIMIT)
+		return NULL;
+	if (i > 0 && mm->vma[i - 1].vm_end + STACK_GUARD_GAP > start)
+		return NULL;
+	uint64_t grow = (v->vm_start - start) >> PAGE_SHIFT;
+	if (v->vm_flags & VM_ACCOUNT) {
+		if (!vm_enough_memory(&s->commit, grow, mm->total_vm)) {
+			mm_charge_refused(s, COMMIT_REFUSED_MMAP);
+			return NULL;
+		}
+		mm->committed += grow;
+	}
+	mm->total_vm += grow;
+	v->vm_start = start;
+	return v;
+}
+
+/* A real trace starts mid-life: its first touch of a region mapped before the recording
+ * (or by exec's ELF loader, which issues no mmap) defines an implicit anonymous VMA. */
+static struct vm_area_struct *implicit_vma(struct sim *s, struct mm_struct *mm, uint64_t addr)
+{
+	uint64_t start = addr & ~(IMPLICIT_VMA_SIZE - 1), end = start + IMPLICIT_VMA_SIZE;
+	uint32_t i = vma_lower_bound(mm, addr);
+	if (i > 0 && mm->vma[i - 1].vm_end > start)
+		start = mm->vma[i - 1].vm_end;
+	if (i < mm->nr_vma && mm->vma[i].vm_start < end)
+		end = mm->vma[i].vm_start;
+	if (start < PAGE_SIZE)
+		start = PAGE_SIZE;
+	struct vm_area_struct v = {start, end, 0,
+				   VM_READ | VM_WRITE | VM_EXEC | VM_MAYWRITE | VM_IMPLICIT, 0};
+	if (start >= end || vma_insert(mm, &v))
+		return NULL;
+	mm->total_vm += vma_pages(&v);
+	s->vmstat[IMPLICIT_VMA]++;
+	return find_vma(mm, addr);
+}
+
+static bool access_permitted(const struct sim *s, uint32_t vm_flags, uint32_t access)
+{
+	if (access & FAULT_WRITE)
+		return vm_flags & VM_WRITE;
+	/* non-PAE i386 has no NX bit: any readable page is executable */
+	if ((access & FAULT_EXEC) && s->machine.cfg.arch != ARCH_I386)
+		return vm_flags & VM_EXEC;
+	return vm_flags & (VM_READ | VM_WRITE | VM_EXEC);
+}
+
+static bool segv(struct sim *s, struct task_struct *t)
+{
+	s->vmstat[SIGSEGV]++;
+	task_kill(s, t);
+	return false;
+}
+
+bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu)
+{
+	s->vmstat[PGFAULT]++;
+	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
+	if (addr >= s->mm.pt.geo.task_size)
+		return segv(s, t);
+	f.vma = find_vma(mm, addr);
+	if (!f.vma)
+		f.vma = expand_stack(s, mm, addr);
+	if (!f.vma && s->mm.implicit_regions)
+		f.vma = implicit_vma(s, mm, addr);
+	if (!f.vma || !access_permitted(s, f.vma->vm_flags, access))
+		return segv(s, t);
+	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
+	if (!pte) {
+		s->vmstat[FAULT_OOM]++;
+		return false;
+	}
+	if (pte_none(*pte))
+		return f.vma->file ? do_fault(s, &f, pte) : do_anonymous_page(s, &f, pte);
+	if (!pte_present(*pte)) {
+		s->unhandled[EV_FAULT]++; /* swap-in: engine/swap.c */
+		return true;
+	}
+	if ((access & FAULT_WRITE) && !pte_write(*pte))
+		return do_wp_page(s, &f, pte);
+	*pte |= _PAGE_ACCESSED; /* spurious: the pte already allows it */
+	return true;
+}
+
+void mm_fault(struct sim *s, const struct mm_event *ev)
+{
+	struct task_struct *t = task_for_event(s, ev);
+	if (!t)
+		return;
+	unsigned cpu = sim_cpu(s, ev);
+	struct mm_struct *mm = task_mm(s, t, cpu);
+	if (!mm)
+		return;
+	/* a kernel-mode fault on a kernel address (vmalloc sync) has no user-space effect */
+	if ((ev->u.fault.access & FAULT_KERNEL) && ev->u.fault.addr >= s->mm.pt.geo.task_size)
+		return;
+	handle_mm_fault(s, t, mm, ev->u.fault.addr, ev->u.fault.access & ~FAULT_KERNEL, cpu);
+}
+
+/* TOUCH: the program accesses every page of the range in order; the MMU faults only where
+ * the pte does not already allow the access. */
+void mm_touch(struct sim *s, const struct mm_event *ev)
+{
+	struct task_struct *t = task_for_event(s, ev);
+	if (!t)
+		return;
+	unsigned cpu = sim_cpu(s, ev);
+	struct mm_struct *mm = task_mm(s, t, cpu);
+	if (!mm)
+		return;
+	uint32_t access = ev->u.touch.access & ~FAULT_KERNEL;
+	uint64_t a = ev->u.touch.addr & ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t end = ev->u.touch.addr + ev->u.touch.len;
+	if (end < a || end > s->mm.pt.geo.task_size)
+		end = s->mm.pt.geo.task_size;
+	while (a < end) {
+		uint64_t n;
+		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		uint64_t k = 0;
+		for (; pte && k < n; k++) {
+			pte_t v = pte[k];
+			if (!pte_present(v) || ((access & FAULT_WRITE) && !pte_write(v)))
+				break;
+			pte[k] = v | _PAGE_ACCESSED;
+		}
+		a += k << PAGE_SHIFT;
+		if (pte && k == n)
+			continue;
+		if (!handle_mm_fault(s, t, mm, a, access, cpu))
+			return;
+		a += PAGE_SIZE;
+	}
+}

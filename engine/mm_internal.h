@@ -1,0 +1,54 @@
+/* Shared between the mm files (mm_task.c, mmap.c, memory.c); not part of the API. */
+#ifndef MM_MM_INTERNAL_H
+#define MM_MM_INTERNAL_H
+
+#include "mm.h"
+#include "sim.h"
+
+#define VM_ANON_VMA 0x40000000u /* the VMA has had anonymous pages (vma->anon_vma set) */
+/* flags that must agree for two adjacent VMAs to merge (mm/vma.c is_mergeable_vma) */
+#define VM_MERGE_MASK (~VM_ANON_VMA)
+
+/* The page flags owned by the mm while a frame is mapped; cleared before it is freed. */
+#define PG_USER_STATE (PG_anon | PG_file | PG_anon_exclusive | PG_dirty | PG_referenced | \
+		       PG_active | PG_lru | PG_swapcache)
+
+static inline struct page *sim_page(struct sim *s, pfn_t pfn)
+{
+	return pfn_to_page(&s->pgdat, pfn);
+}
+
+static inline unsigned sim_cpu(const struct sim *s, const struct mm_event *ev)
+{
+	return ev->cpu % s->machine.cfg.nr_cpus;
+}
+
+/* mmap.c: VMA array */
+uint32_t vma_lower_bound(const struct mm_struct *mm, uint64_t addr); /* first with end > addr */
+int vma_insert(struct mm_struct *mm, const struct vm_area_struct *v);
+int vma_split(struct mm_struct *mm, uint32_t idx, uint64_t addr);
+void vma_remove(struct mm_struct *mm, uint32_t idx);
+void vma_try_merge(struct mm_struct *mm, uint32_t idx);
+/* Unmap [start, end): split, zap, free page tables, flush, uncharge. */
+int do_munmap(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu);
+uint64_t vma_pages(const struct vm_area_struct *v);
+
+/* memory.c */
+struct flush_range {
+	uint64_t start, end; /* end == 0: nothing to flush */
+};
+void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
+		    unsigned cpu, struct flush_range *fr);
+int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
+		    const struct vm_area_struct *vma, unsigned cpu);
+/* handle_mm_fault for one page; false when the task must die (SIGSEGV or no memory). */
+bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
+		     uint64_t addr, uint32_t access, unsigned cpu);
+void put_page(struct sim *s, pfn_t pfn, unsigned cpu);
+
+/* mm_task.c */
+struct mm_struct *mm_alloc(struct sim *s, unsigned cpu);
+void mmput(struct sim *s, struct mm_struct *mm, unsigned cpu);
+void mm_charge_refused(struct sim *s, enum vm_stat_item cause);
+
+#endif

@@ -1,0 +1,253 @@
+#include "pgtable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void pt_geometry_for(struct pt_geometry *g, enum arch arch, uint64_t page_offset)
+{
+	memset(g, 0, sizeof(*g));
+	switch (arch) {
+	case ARCH_I386: /* asm/pgtable-2level_types.h: PGDIR_SHIFT 22, PTRS_PER_PTE 1024 */
+		*g = (struct pt_geometry){2, {22, 12}, {1024, 1024}, 4, page_offset, false};
+		break;
+	case ARCH_I386_PAE: /* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
+		*g = (struct pt_geometry){3, {30, 21, 12}, {4, 512, 512}, 8, page_offset, true};
+		break;
+	default: /* asm/pgtable_64_types.h, 4-level: 39/30/21/12; TASK_SIZE_MAX 2^47 - 4096 */
+		*g = (struct pt_geometry){4, {39, 30, 21, 12}, {512, 512, 512, 512}, 8,
+					  (1ull << 47) - 4096, false};
+		break;
+	}
+}
+
+int pgtable_ctx_init(struct pgtable_ctx *c, struct pglist_data *pgdat, enum arch arch,
+		     uint64_t page_offset)
+{
+	memset(c, 0, sizeof(*c));
+	c->pgdat = pgdat;
+	pt_geometry_for(&c->geo, arch, page_offset);
+	c->words = c->geo.ptrs[c->geo.levels - 1];
+	c->free_head = PT_NONE;
+	return 0;
+}
+
+void pgtable_ctx_destroy(struct pgtable_ctx *c)
+{
+	free(c->arena);
+	free(c->table_pfn);
+	memset(c, 0, sizeof(*c));
+}
+
+static pte_t *table(struct pgtable_ctx *c, uint32_t idx)
+{
+	return &c->arena[(uint64_t)idx * c->words];
+}
+
+static int grow_arena(struct pgtable_ctx *c)
+{
+	uint32_t cap = c->cap ? c->cap * 2 : 256;
+	uint64_t *arena = realloc(c->arena, (uint64_t)cap * c->words * sizeof(*arena));
+	if (!arena)
+		return -1;
+	c->arena = arena;
+	pfn_t *pfns = realloc(c->table_pfn, cap * sizeof(*pfns));
+	if (!pfns)
+		return -1;
+	c->table_pfn = pfns;
+	c->cap = cap;
+	return 0;
+}
+
+static uint32_t slot_get(struct pgtable_ctx *c)
+{
+	uint32_t idx;
+	if (c->free_head != PT_NONE) {
+		idx = c->free_head;
+		c->free_head = (uint32_t)table(c, idx)[0];
+	} else {
+		if (c->nr == c->cap && grow_arena(c))
+			return PT_NONE;
+		idx = c->nr++;
+	}
+	memset(table(c, idx), 0, c->words * sizeof(pte_t));
+	return idx;
+}
+
+static void slot_put(struct pgtable_ctx *c, uint32_t idx)
+{
+	table(c, idx)[0] = c->free_head;
+	c->free_head = idx;
+}
+
+/* pte_alloc_one / pmd_alloc_one: one zeroed lowmem page (GFP_PGTABLE_USER). */
+static uint32_t table_alloc(struct pgtable_ctx *c, struct pgd *pgd, bool framed, unsigned cpu)
+{
+	pfn_t pfn = PFN_NONE;
+	if (framed) {
+		pfn = alloc_pages(c->pgdat, GFP_KERNEL_ACCOUNT | __GFP_ZERO, 0, cpu);
+		if (pfn == PFN_NONE) {
+			c->alloc_failures++;
+			return PT_NONE;
+		}
+	}
+	uint32_t idx = slot_get(c);
+	if (idx == PT_NONE) {
+		if (framed)
+			free_pages(c->pgdat, pfn, 0, cpu);
+		return PT_NONE;
+	}
+	c->table_pfn[idx] = pfn;
+	if (framed) {
+		struct page *p = pfn_to_page(c->pgdat, pfn);
+		p->flags |= PG_pgtable;
+		p->private = idx;
+		c->nr_pagetable++;
+		pgd->nr_pages++;
+	}
+	return idx;
+}
+
+static void table_free(struct pgtable_ctx *c, struct pgd *pgd, uint32_t idx, unsigned cpu)
+{
+	pfn_t pfn = c->table_pfn[idx];
+	if (pfn != PFN_NONE) {
+		struct page *p = pfn_to_page(c->pgdat, pfn);
+		p->flags &= ~PG_pgtable;
+		p->private = 0;
+		free_pages(c->pgdat, pfn, 0, cpu);
+		c->nr_pagetable--;
+		pgd->nr_pages--;
+	}
+	slot_put(c, idx);
+}
+
+/* Free a table and everything below it. */
+static void free_subtree(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
+			 unsigned cpu)
+{
+	if (level + 1 < c->geo.levels) {
+		pte_t *t = table(c, idx);
+		for (unsigned i = 0; i < c->geo.ptrs[level]; i++)
+			if (t[i])
+				free_subtree(c, pgd, level + 1, (uint32_t)(t[i] - 1), cpu);
+	}
+	table_free(c, pgd, idx, cpu);
+}
+
+int pgd_alloc(struct pgtable_ctx *c, struct pgd *pgd, unsigned cpu)
+{
+	/* PAE: the 32-byte pgd is a slab object (pgd_cache), the pmds below it are pages,
+	 * preallocated for the user part (arch/x86/mm/pgtable.c PREALLOCATED_PMDS) */
+	bool framed_root = !c->geo.prealloc_pmds;
+	pgd->nr_pages = 0;
+	pgd->root = table_alloc(c, pgd, framed_root, cpu);
+	if (pgd->root == PT_NONE)
+		return -1;
+	if (!c->geo.prealloc_pmds)
+		return 0;
+	unsigned user = (unsigned)(c->geo.task_size >> c->geo.shift[0]);
+	for (unsigned i = 0; i < user; i++) {
+		uint32_t pmd = table_alloc(c, pgd, true, cpu);
+		if (pmd == PT_NONE) {
+			pgd_free(c, pgd, cpu);
+			return -1;
+		}
+		table(c, pgd->root)[i] = pmd + 1;
+	}
+	return 0;
+}
+
+void pgd_free(struct pgtable_ctx *c, struct pgd *pgd, unsigned cpu)
+{
+	if (pgd->root == PT_NONE)
+		return;
+	free_subtree(c, pgd, 0, pgd->root, cpu);
+	pgd->root = PT_NONE;
+}
+
+static unsigned index_at(const struct pt_geometry *g, unsigned level, uint64_t addr)
+{
+	return (unsigned)(addr >> g->shift[level]) & (g->ptrs[level] - 1);
+}
+
+pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc,
+		  unsigned cpu)
+{
+	const struct pt_geometry *g = &c->geo;
+	uint32_t idx = pgd->root;
+	for (unsigned level = 0; level + 1 < g->levels; level++) {
+		pte_t *e = &table(c, idx)[index_at(g, level, addr)];
+		if (!*e) {
+			if (!alloc)
+				return NULL;
+			uint32_t child = table_alloc(c, pgd, true, cpu);
+			if (child == PT_NONE)
+				return NULL;
+			e = &table(c, idx)[index_at(g, level, addr)]; /* the arena may have moved */
+			*e = child + 1;
+		}
+		idx = (uint32_t)(*e - 1);
+	}
+	return &table(c, idx)[index_at(g, g->levels - 1, addr)];
+}
+
+pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
+		 uint64_t *n)
+{
+	const struct pt_geometry *g = &c->geo;
+	uint32_t idx = pgd->root;
+	unsigned level = 0;
+	for (; level + 1 < g->levels; level++) {
+		pte_t e = table(c, idx)[index_at(g, level, addr)];
+		if (!e)
+			break;
+		idx = (uint32_t)(e - 1);
+	}
+	uint64_t span = 1ull << g->shift[level];
+	uint64_t next = (addr | (span - 1)) + 1;
+	if (next > end || next == 0)
+		next = end;
+	*n = (next - addr) >> PAGE_SHIFT;
+	if (level + 1 < g->levels)
+		return NULL;
+	return &table(c, idx)[index_at(g, level, addr)];
+}
+
+struct free_range {
+	uint64_t start, end, floor, ceiling;
+	unsigned cpu;
+};
+
+/* Walk the tables of `level` covering [base, ...) that meet [start, end); free each child
+ * whose whole span lies within [floor, ceiling) (mm/memory.c free_pgd_range's rule). */
+static void free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
+		       uint64_t base, const struct free_range *r)
+{
+	const struct pt_geometry *g = &c->geo;
+	uint64_t span = 1ull << g->shift[level];
+	for (unsigned i = 0; i < g->ptrs[level]; i++) {
+		uint64_t s = base + i * span, e = s + span;
+		if (e <= r->start || s >= r->end)
+			continue;
+		pte_t *ent = &table(c, idx)[i];
+		if (!*ent)
+			continue;
+		uint32_t child = (uint32_t)(*ent - 1);
+		if (level + 2 < g->levels)
+			free_level(c, pgd, level + 1, child, s, r);
+		bool prealloc = g->prealloc_pmds && level == 0;
+		if (!prealloc && s >= r->floor && e <= r->ceiling) {
+			free_subtree(c, pgd, level + 1, child, r->cpu);
+			table(c, idx)[i] = 0;
+		}
+	}
+}
+
+void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint64_t end,
+		   uint64_t floor, uint64_t ceiling, unsigned cpu)
+{
+	if (pgd->root == PT_NONE || start >= end)
+		return;
+	struct free_range r = {start, end, floor, ceiling, cpu};
+	free_level(c, pgd, 0, pgd->root, 0, &r);
+}
