@@ -15,6 +15,8 @@ OPT      ?= -O2 -g
 SAN      ?=
 B        ?= build/rel
 BIN      ?= bin
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 
 DEPS_PKGS := build-essential pkg-config zlib1g-dev libdeflate-dev libtraceevent-dev \
              libtracecmd-dev libtracefs-dev libbenchmark-dev libbenchmark-tools \
@@ -65,31 +67,36 @@ build/.deps-ok: Makefile
 # ---- objects --------------------------------------------------------------
 $(B)/%.o: %.c | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo '  CC    $<')
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/bench/cbench.o: bench/cbench.cc bench/cbench.h | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo '  CXX   $<')
+	$(Q)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBENGINE): $(ENGINE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(LIBTOOLS): $(TOOLS_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BIN)/mmreplay: $(B)/tools/main.o $(LIBTOOLS) $(LIBENGINE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  LD    $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(BIN)/unit-tests: $(TEST_OBJ) $(LIBTOOLS) $(LIBENGINE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(PKG_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  LD    $@')
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcriterion $(PKG_LIBS) $(LDLIBS)
 
 $(BIN)/mmbench: $(BENCH_OBJ) $(LIBTOOLS) $(LIBENGINE)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS) -o $@ $^ -lbenchmark $(PKG_LIBS) $(LDLIBS)
+	@$(if $(Q),echo '  LD    $@')
+	$(Q)$(CXX) $(CXXFLAGS) -o $@ $^ -lbenchmark $(PKG_LIBS) $(LDLIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -1,0 +1,346 @@
+/* Address spaces: exact scenarios with their expected counters, and a randomized run with
+ * the rmap/refcount/page-table invariants checked after every event. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mm_internal.h"
+#include "sim.h"
+
+static struct strtab strings;
+
+static struct sim *boot(enum arch arch, const char *mem, unsigned cpus)
+{
+	struct machine_config cfg;
+	char err[256];
+	machine_config_default(&cfg, arch);
+	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
+	cfg.ram = cfg.mem_limit;
+	cfg.nr_cpus = cpus;
+	strtab_init(&strings);
+	struct sim *s = sim_create(&cfg, &strings, REPLAY_MODEL, err, sizeof(err));
+	cr_assert_not_null(s, "%s", err);
+	return s;
+}
+
+static void teardown(struct sim *s)
+{
+	sim_destroy(s);
+	strtab_free(&strings);
+}
+
+static uint64_t ts;
+
+static struct mm_event ev(uint32_t pid, enum mm_event_type type)
+{
+	struct mm_event e;
+	memset(&e, 0, sizeof(e));
+	e.ts = ++ts;
+	e.pid = pid;
+	e.type = (uint8_t)type;
+	return e;
+}
+
+static void do_exec(struct sim *s, uint32_t pid, const char *file)
+{
+	struct mm_event e = ev(pid, EV_EXEC);
+	e.u.exec.filename = strtab_intern(&strings, file, strlen(file));
+	sim_apply(s, &e);
+}
+
+static void do_mmap(struct sim *s, uint32_t pid, uint64_t addr, uint64_t len, uint16_t prot,
+		    uint16_t flags)
+{
+	struct mm_event e = ev(pid, EV_MMAP);
+	e.u.map.addr = addr;
+	e.u.map.len = len;
+	e.u.map.prot = prot;
+	e.u.map.flags = flags;
+	sim_apply(s, &e);
+}
+
+static void do_touch(struct sim *s, uint32_t pid, uint64_t addr, uint64_t len, uint32_t access)
+{
+	struct mm_event e = ev(pid, EV_TOUCH);
+	e.u.touch.addr = addr;
+	e.u.touch.len = len;
+	e.u.touch.access = access;
+	sim_apply(s, &e);
+}
+
+static void do_fault(struct sim *s, uint32_t pid, uint64_t addr, uint32_t access)
+{
+	struct mm_event e = ev(pid, EV_FAULT);
+	e.u.fault.addr = addr;
+	e.u.fault.access = access;
+	sim_apply(s, &e);
+}
+
+static void do_fork(struct sim *s, uint32_t pid, uint32_t child)
+{
+	struct mm_event e = ev(pid, EV_FORK);
+	e.u.fork.child = child;
+	sim_apply(s, &e);
+}
+
+static void do_simple(struct sim *s, uint32_t pid, enum mm_event_type type, uint64_t addr,
+		      uint64_t len, uint32_t prot)
+{
+	struct mm_event e = ev(pid, type);
+	e.u.range.addr = addr;
+	e.u.range.len = len;
+	e.u.range.prot = prot;
+	sim_apply(s, &e);
+}
+
+#define HEAP 0x10000000ull
+#define RW (MM_PROT_READ | MM_PROT_WRITE)
+#define ANON_PRIVATE (MM_MAP_PRIVATE | MM_MAP_ANON)
+
+Test(mm, fork_then_child_writes_ten_pages_copies_exactly_ten)
+{
+	struct sim *s = boot(ARCH_I386, "1G", 1);
+	do_exec(s, 100, "/bin/hog");
+	do_mmap(s, 100, HEAP, 100 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 100, HEAP, 100 * 4096, FAULT_WRITE);
+	cr_assert_eq(s->vmstat[COW_FAULT], 0);
+	do_fork(s, 100, 101);
+	cr_assert_eq(s->mm.tlb.flushes[TLB_FORK], 1);
+	do_touch(s, 101, HEAP, 10 * 4096, FAULT_WRITE);
+	cr_assert_eq(s->vmstat[COW_FAULT], 10);
+	cr_assert_eq(s->mm.tlb.flushes[TLB_COW], 10);
+	sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = 101, .type = EV_EXIT});
+	uint64_t reuse = s->vmstat[COW_REUSE];
+	do_touch(s, 100, HEAP, 100 * 4096, FAULT_WRITE);
+	cr_assert_eq(s->vmstat[COW_FAULT], 10, "after the child exits the parent copies nothing");
+	cr_assert_eq(s->vmstat[COW_REUSE] - reuse, 100);
+	teardown(s);
+}
+
+Test(mm, read_fault_maps_zero_page_then_write_allocates)
+{
+	struct sim *s = boot(ARCH_I386, "512M", 1);
+	do_exec(s, 7, "/bin/sh");
+	uint64_t anon = s->mm.nr_anon_pages;
+	do_mmap(s, 7, HEAP, 4096, RW, ANON_PRIVATE);
+	uint64_t free0 = global_free_pages(&s->pgdat);
+	do_fault(s, 7, HEAP, FAULT_READ);
+	cr_assert_eq(s->vmstat[ZERO_PAGE_MAP], 1);
+	cr_assert_eq(s->mm.nr_anon_pages, anon);
+	/* only a pte table was allocated for the read */
+	cr_assert_eq(free0 - global_free_pages(&s->pgdat), 1);
+	do_fault(s, 7, HEAP, FAULT_WRITE);
+	cr_assert_eq(s->mm.nr_anon_pages, anon + 1);
+	cr_assert_eq(s->vmstat[COW_FAULT], 1, "write over the zero page copies (from zero)");
+	teardown(s);
+}
+
+Test(mm, munmap_of_the_middle_splits_and_flushes_exactly_its_pages)
+{
+	struct sim *s = boot(ARCH_I386, "1G", 1);
+	do_exec(s, 9, "/bin/x");
+	do_mmap(s, 9, HEAP, 10 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 9, HEAP, 10 * 4096, FAULT_WRITE);
+	struct mm_struct *mm = find_task(s, 9)->mm;
+	uint32_t vmas = mm->nr_vma;
+	uint64_t one = s->vmstat[NR_TLB_LOCAL_FLUSH_ONE];
+	do_simple(s, 9, EV_MUNMAP, HEAP + 3 * 4096, 4 * 4096, 0);
+	cr_assert_eq(mm->nr_vma, vmas + 1);
+	cr_assert_eq(s->mm.tlb.pages[TLB_MUNMAP], 4);
+	cr_assert_eq(s->vmstat[NR_TLB_LOCAL_FLUSH_ONE] - one, 4);
+	cr_assert_eq(mm->rss[MM_ANONPAGES], 6 + 1 /* the exec stack page */);
+	teardown(s);
+}
+
+Test(mm, exec_frees_the_old_address_space_completely)
+{
+	struct sim *s = boot(ARCH_I386_PAE, "1G", 1);
+	do_exec(s, 5, "/bin/a");
+	uint64_t after_exec = global_free_pages(&s->pgdat);
+	do_mmap(s, 5, HEAP, 256 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 5, HEAP, 256 * 4096, FAULT_WRITE);
+	do_mmap(s, 5, 0x40000000, 64 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 5, 0x40000000, 64 * 4096, FAULT_WRITE);
+	cr_assert_lt(global_free_pages(&s->pgdat), after_exec - 320);
+	do_exec(s, 5, "/bin/a");
+	cr_assert_eq(global_free_pages(&s->pgdat), after_exec);
+	cr_assert_eq(s->mm.live_mms, 1);
+	teardown(s);
+}
+
+Test(mm, write_to_readonly_mapping_is_sigsegv_and_later_events_dropped)
+{
+	struct sim *s = boot(ARCH_X86_64, "1G", 2);
+	do_exec(s, 3, "/bin/ro");
+	do_mmap(s, 3, HEAP, 4096, MM_PROT_READ, ANON_PRIVATE);
+	do_fault(s, 3, HEAP, FAULT_WRITE);
+	cr_assert_eq(s->vmstat[SIGSEGV], 1);
+	do_fault(s, 3, HEAP, FAULT_READ);
+	cr_assert_eq(s->vmstat[DROPPED_KILLED], 1);
+	teardown(s);
+}
+
+Test(mm, fork_flushes_remote_cpus_the_parent_ran_on)
+{
+	struct sim *s = boot(ARCH_X86_64, "1G", 4);
+	struct mm_event e = ev(1, EV_EXEC);
+	e.u.exec.filename = strtab_intern(&strings, "/init", 5);
+	sim_apply(s, &e);
+	do_mmap(s, 1, HEAP, 4096, RW, ANON_PRIVATE);
+	for (uint16_t cpu = 0; cpu < 3; cpu++) {
+		struct mm_event t = ev(1, EV_TOUCH);
+		t.cpu = cpu;
+		t.u.touch.addr = HEAP;
+		t.u.touch.len = 4096;
+		t.u.touch.access = FAULT_WRITE;
+		sim_apply(s, &t);
+	}
+	uint64_t recv = s->vmstat[NR_TLB_REMOTE_FLUSH_RECEIVED];
+	do_fork(s, 1, 2); /* on CPU 0: CPUs 1 and 2 get IPIs */
+	cr_assert_eq(s->vmstat[NR_TLB_REMOTE_FLUSH_RECEIVED] - recv, 2);
+	teardown(s);
+}
+
+Test(mm, highmem_pages_go_through_kmap_local_on_i386_only)
+{
+	struct sim *s = boot(ARCH_I386, "1G", 1);
+	do_exec(s, 4, "/bin/h");
+	do_mmap(s, 4, HEAP, 64 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 4, HEAP, 64 * 4096, FAULT_WRITE);
+	/* GFP_HIGHUSER_MOVABLE prefers HighMem: every new page is zeroed through kmap_local */
+	cr_assert_geq(s->vmstat[KMAP_ATOMIC], 64);
+	teardown(s);
+	s = boot(ARCH_X86_64, "1G", 1);
+	do_exec(s, 4, "/bin/h");
+	do_mmap(s, 4, HEAP, 64 * 4096, RW, ANON_PRIVATE);
+	do_touch(s, 4, HEAP, 64 * 4096, FAULT_WRITE);
+	cr_assert_eq(s->vmstat[KMAP_ATOMIC], 0);
+	teardown(s);
+}
+
+/* ---- randomized run with invariants ------------------------------------------------ */
+
+struct walk_ctx {
+	int32_t *maps; /* ptes seen per frame, indexed by pfn - node_start_pfn */
+	uint64_t tables;
+};
+
+static void count_ptes(struct sim *s, struct mm_struct *mm, int32_t *maps)
+{
+	for (uint32_t i = 0; i < mm->nr_vma; i++) {
+		const struct vm_area_struct *v = &mm->vma[i];
+		for (uint64_t a = v->vm_start; a < v->vm_end;) {
+			uint64_t n;
+			pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, v->vm_end, &n);
+			for (uint64_t k = 0; pte && k < n; k++) {
+				if (!pte_present(pte[k]) || (pte[k] & _PAGE_SPECIAL))
+					continue;
+				pfn_t pfn = pte_pfn(pte[k]);
+				struct page *p = sim_page(s, pfn);
+				cr_assert(!page_test(p, PG_buddy), "pte maps a free frame %u", pfn);
+				cr_assert(!pte_write(pte[k]) || page_test(p, PG_anon) ||
+					  (v->vm_flags & VM_SHARED),
+					  "writable pte to a shared frame at %#llx",
+					  (unsigned long long)(a + k * 4096));
+				maps[pfn - s->pgdat.node_start_pfn]++;
+			}
+			a += n << PAGE_SHIFT;
+		}
+	}
+}
+
+static void check_invariants(struct sim *s)
+{
+	uint64_t span = s->pgdat.node_spanned_pages;
+	int32_t *maps = calloc(span, sizeof(*maps));
+	uint64_t tables = 0;
+	for (struct mm_struct *mm = s->mm.all_mms; mm; mm = mm->next) {
+		if (!mm->live)
+			continue;
+		count_ptes(s, mm, maps);
+		tables += mm->pgd.nr_pages;
+	}
+	uint64_t pgtable_frames = 0;
+	for (uint64_t i = 0; i < span; i++) {
+		struct page *p = &s->pgdat.mem_map[i];
+		pgtable_frames += page_test(p, PG_pgtable);
+		if (page_test(p, PG_zero))
+			continue;
+		cr_assert_eq(p->mapcount, maps[i], "pfn %llu: mapcount %d, ptes %d",
+			     (unsigned long long)(i + s->pgdat.node_start_pfn), p->mapcount, maps[i]);
+		cr_assert_geq(p->refcount, p->mapcount);
+		if (page_test(p, PG_anon))
+			cr_assert_eq(p->refcount, p->mapcount, "anon refcount is its mappings");
+		if (page_test(p, PG_file))
+			cr_assert_eq(p->refcount, p->mapcount + 1, "cache ref + mappings");
+	}
+	cr_assert_eq(tables, s->mm.pt.nr_pagetable);
+	cr_assert_eq(pgtable_frames, s->mm.pt.nr_pagetable);
+	free(maps);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void random_step(struct sim *s, uint64_t *x, uint32_t *pids, int npids)
+{
+	uint32_t pid = pids[rnd(x) % npids];
+	uint64_t addr = HEAP + (rnd(x) % 64) * 4096;
+	uint64_t len = (1 + rnd(x) % 16) * 4096;
+	uint32_t access = rnd(x) & 1 ? FAULT_WRITE : FAULT_READ;
+	struct task_struct *t = find_task(s, pid);
+	if (!t || t->killed) { /* reap and respawn, so every pid keeps doing work */
+		sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = pid, .type = EV_EXIT});
+		do_exec(s, pid, "/bin/r");
+		return;
+	}
+	switch (rnd(x) % 10) {
+	case 0:
+		do_mmap(s, pid, addr, len, RW,
+			rnd(x) & 1 ? ANON_PRIVATE : (MM_MAP_SHARED | MM_MAP_ANON));
+		break;
+	case 1:
+		do_simple(s, pid, EV_MUNMAP, addr, len, 0);
+		break;
+	case 2:
+		do_simple(s, pid, EV_MPROTECT, addr, len, rnd(x) & 1 ? RW : MM_PROT_READ);
+		break;
+	case 3:
+		do_fork(s, pid, pids[rnd(x) % npids]);
+		break;
+	case 4:
+		sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = pid, .type = EV_EXIT});
+		break;
+	default:
+		do_touch(s, pid, addr, len, access);
+		break;
+	}
+}
+
+Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
+{
+	struct sim *s = boot(ARCH_I386, "256M", 2);
+	s->mm.implicit_regions = false;
+	uint64_t boot_free = global_free_pages(&s->pgdat);
+	uint32_t pids[6] = {10, 11, 12, 13, 14, 15};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < 6; i++)
+		do_exec(s, pids[i], "/bin/r");
+	for (int step = 0; step < 3000; step++) {
+		random_step(s, &x, pids, 6);
+		check_invariants(s);
+	}
+	for (int i = 0; i < 6; i++)
+		sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = pids[i], .type = EV_EXIT});
+	check_invariants(s);
+	cr_assert_eq(s->mm.live_mms, 0);
+	cr_assert_eq(s->mm.pt.nr_pagetable, 0);
+	/* every frame is back, except shmem pages still in the page cache */
+	cr_assert_eq(global_free_pages(&s->pgdat) + s->mm.nr_file_pages, boot_free);
+	teardown(s);
+}
