@@ -11,6 +11,7 @@
 #include "event.h"
 #include "pgtable.h"
 #include "tlb.h"
+#include "u64map.h"
 
 struct sim;
 
@@ -65,15 +66,9 @@ struct task_struct {
 	cpumask_t cpus;
 };
 
-/* Page cache: (file id, page offset) -> pfn, open addressing with backward-shift delete. */
-struct page_cache_slot {
-	uint64_t key;               /* file << 40 | pgoff, +1; 0 = empty */
-	pfn_t pfn;
-};
-
+/* Page cache: (file id << 40 | page offset) -> pfn. */
 struct page_cache {
-	struct page_cache_slot *slots;
-	uint64_t mask, count;
+	struct u64map map;
 };
 
 /* The pkmap window of highmem kernels (mm/highmem.c). */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pfn_map.h"
 
 struct sim *sim_create(const struct machine_config *cfg, const struct strtab *strings,
 		       enum replay_level level, char *err, size_t errlen)
@@ -32,8 +31,7 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		goto fail;
 	}
 	if (level == REPLAY_PAGE) {
-		s->page_level = calloc(1, sizeof(*s->page_level));
-		if (!s->page_level || pfn_map_init(s->page_level, 1 << 16)) {
+		if (u64map_init(&s->page_level, 1 << 16)) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -48,10 +46,7 @@ void sim_destroy(struct sim *s)
 {
 	if (!s)
 		return;
-	if (s->page_level) {
-		pfn_map_free(s->page_level);
-		free(s->page_level);
-	}
+	u64map_free(&s->page_level);
 	mm_world_destroy(s);
 	page_alloc_destroy(&s->pgdat);
 	free(s);
@@ -74,26 +69,24 @@ static void page_level_alloc(struct sim *s, const struct mm_event *ev)
 	pfn_t pfn = alloc_pages(&s->pgdat, ev->u.page.gfp, order, event_cpu(s, ev));
 	if (pfn == PFN_NONE)
 		return; /* counted by the allocator */
-	pfn_t old;
-	uint32_t old_order;
+	uint64_t old;
 	/* the recording freed it without us seeing the free: release the stale block first */
-	if (pfn_map_take(s->page_level, ev->u.page.pfn, &old, &old_order)) {
-		free_pages(&s->pgdat, old, old_order, event_cpu(s, ev));
+	if (u64map_take(&s->page_level, ev->u.page.pfn, &old)) {
+		free_pages(&s->pgdat, (pfn_t)old, (unsigned)(old >> 32), event_cpu(s, ev));
 		s->vmstat[UNKNOWN_PAGE_FREE]++;
 	}
-	if (pfn_map_put(s->page_level, ev->u.page.pfn, pfn, order))
+	if (u64map_put(&s->page_level, ev->u.page.pfn, pfn | (uint64_t)order << 32))
 		free_pages(&s->pgdat, pfn, order, event_cpu(s, ev));
 }
 
 static void page_level_free(struct sim *s, const struct mm_event *ev)
 {
-	pfn_t pfn;
-	uint32_t order;
-	if (!pfn_map_take(s->page_level, ev->u.page.pfn, &pfn, &order)) {
+	uint64_t v;
+	if (!u64map_take(&s->page_level, ev->u.page.pfn, &v)) {
 		s->vmstat[UNKNOWN_PAGE_FREE]++; /* allocated before the recording began */
 		return;
 	}
-	free_pages(&s->pgdat, pfn, order, event_cpu(s, ev));
+	free_pages(&s->pgdat, (pfn_t)v, (unsigned)(v >> 32), event_cpu(s, ev));
 }
 
 static void apply_page_level(struct sim *s, const struct mm_event *ev)

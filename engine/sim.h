@@ -13,6 +13,8 @@
 #include "mm.h"
 #include "page_alloc.h"
 #include "strtab.h"
+#include "swap.h"
+#include "u64map.h"
 #include "vmstat.h"
 
 enum replay_level { REPLAY_MODEL, REPLAY_PAGE };
@@ -25,7 +27,8 @@ struct sim {
 	uint64_t vmstat[NR_VM_STAT_ITEMS];
 	uint64_t unhandled[EV_NR_TYPES]; /* events whose handler does not exist yet, by type */
 	uint64_t last_ts;
-	struct pfn_map *page_level;      /* page level: recorded pfn -> simulated block */
+	struct u64map page_level;        /* page level: recorded pfn -> simulated pfn | order << 32 */
+	struct swap_info swap;
 	struct mm_world mm;              /* tasks, address spaces, page tables, page cache */
 	struct commit_state commit;      /* overcommit accounting */
 };
