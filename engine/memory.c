@@ -2,6 +2,7 @@
  * Refcounts: an anon page holds one reference per pte; a page-cache page holds one for the
  * cache plus one per pte. mapcount counts ptes. The zero page is never counted. */
 #include "mm_internal.h"
+#include "vmscan.h"
 
 /* Default RLIMIT_STACK and stack_guard_gap (mm/mmap.c: 256 pages). */
 #define STACK_RLIMIT (8ull << 20)
@@ -33,8 +34,12 @@ void put_page(struct sim *s, pfn_t pfn, unsigned cpu)
 	struct page *p = sim_page(s, pfn);
 	if (--p->refcount > 0)
 		return;
+	if (page_test(p, PG_lru))
+		lru_del(s, pfn);
 	if (page_test(p, PG_anon))
 		s->mm.nr_anon_pages--;
+	else if (page_test(p, PG_file))
+		s->mm.nr_file_pages--;
 	p->flags &= ~PG_USER_STATE;
 	p->mapping = 0;
 	p->index = 0;
@@ -69,7 +74,9 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 				continue;
 			pte[k] = 0;
 			if (!pte_present(val)) {
-				mm->rss[MM_SWAPENTS]--; /* swap slots: engine/swap.c */
+				mm->rss[MM_SWAPENTS]--;
+				swap_free(&s->swap, pte_swp_offset(val));
+				swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
 				continue;
 			}
 			note_flush(fr, a + (k << PAGE_SHIFT));
@@ -88,6 +95,7 @@ static pte_t copy_one_pte(struct sim *s, struct mm_struct *dst, pte_t *src, bool
 	pte_t val = *src;
 	if (!pte_present(val)) {
 		dst->rss[MM_SWAPENTS]++;
+		swap_duplicate(&s->swap, pte_swp_offset(val));
 		return val;
 	}
 	if (!(val & _PAGE_SPECIAL)) {
@@ -120,8 +128,8 @@ int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		}
 		/* allocate the child's table first: it may move the arena under src */
 		pte_t *d = pte_offset(&s->mm.pt, &dst->pgd, a, true, cpu);
-		if (!d)
-			return -1;
+		if (!d || !src->live)
+			return -1; /* no memory, or the OOM killer took the parent meanwhile */
 		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
 		for (uint64_t k = 0; k < n; k++)
 			if (!pte_none(sp[k]))
@@ -146,6 +154,7 @@ static void page_add_new_anon(struct sim *s, struct mm_struct *mm, pfn_t pfn, ui
 	p->index = (uint32_t)(addr >> PAGE_SHIFT);
 	mm->rss[MM_ANONPAGES]++;
 	s->mm.nr_anon_pages++;
+	lru_cache_add(s, pfn);
 }
 
 #define PTE_USER_RW (_PAGE_PRESENT | _PAGE_USER | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED)
@@ -184,6 +193,10 @@ static bool wp_page_copy(struct sim *s, struct fault *f, pte_t *pte)
 		sim_page(s, pfn)->refcount = 1;
 	if (!fault_survived(s, f, pfn))
 		return false;
+	if (*pte != old) { /* reclaim changed the pte meanwhile: pte_same fails, retry later */
+		put_page(s, pfn, f->cpu);
+		return true;
+	}
 	if (!zero)
 		kmap_local_use(s, pte_pfn(old)); /* copy_user_highpage maps source and target */
 	kmap_local_use(s, pfn);
@@ -266,6 +279,7 @@ static pfn_t filemap_fault(struct sim *s, struct fault *f)
 		return PFN_NONE;
 	}
 	s->mm.nr_file_pages++;
+	lru_cache_add(s, pfn);
 	if (is_shmem_file(v->file)) {
 		kmap_local_use(s, pfn);
 	} else {
@@ -344,6 +358,70 @@ static struct vm_area_struct *implicit_vma(struct sim *s, struct mm_struct *mm, 
 	return find_vma(mm, addr);
 }
 
+void swap_cache_release_if_unused(struct sim *s, uint64_t slot, unsigned cpu)
+{
+	if (s->swap.swap_map[slot] != 1)
+		return;
+	pfn_t pfn = swap_cache_lookup(&s->swap, slot);
+	if (pfn == PFN_NONE)
+		return;
+	swap_cache_del(&s->swap, slot);
+	swap_free(&s->swap, slot);
+	struct page *p = sim_page(s, pfn);
+	p->flags &= ~PG_swapcache;
+	if (p->mapcount == 1)
+		p->flags |= PG_anon_exclusive;
+	put_page(s, pfn, cpu);
+}
+
+/* do_swap_page: find the frame in the swap cache or read it (a major fault, pswpin); a
+ * slot other ptes still hold keeps the frame in the swap cache so they find it too. */
+bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,
+		  struct vm_area_struct *vma, uint64_t addr, pte_t *pte, unsigned cpu)
+{
+	uint64_t slot = pte_swp_offset(*pte);
+	pfn_t pfn = swap_cache_lookup(&s->swap, slot);
+	if (pfn == PFN_NONE) {
+		pfn = alloc_user_page(s, cpu);
+		if (pfn == PFN_NONE) {
+			s->vmstat[FAULT_OOM]++;
+			return false;
+		}
+		if (t->killed) {
+			free_pages(&s->pgdat, pfn, 0, cpu);
+			return false;
+		}
+		s->vmstat[PGMAJFAULT]++;
+		s->vmstat[PSWPIN]++;
+		struct page *p = sim_page(s, pfn);
+		p->flags |= PG_anon;
+		p->mapping = mm->anon;
+		p->index = (uint32_t)(addr >> PAGE_SHIFT);
+		p->mapcount = 0;
+		s->mm.nr_anon_pages++;
+		lru_cache_add(s, pfn);
+		if (s->swap.swap_map[slot] > 1 && !swap_cache_add(&s->swap, slot, pfn)) {
+			p->flags |= PG_swapcache;
+			p->private = (uint32_t)slot;
+			p->refcount++;
+			swap_duplicate(&s->swap, slot); /* the cache's reference */
+		}
+	}
+	struct page *p = sim_page(s, pfn);
+	p->refcount++;
+	p->mapcount++;
+	mm->rss[MM_ANONPAGES]++;
+	mm->rss[MM_SWAPENTS]--;
+	vma->vm_flags |= VM_ANON_VMA;
+	swap_free(&s->swap, slot);
+	swap_cache_release_if_unused(s, slot, cpu);
+	bool exclusive = p->refcount == 1;
+	if (exclusive)
+		p->flags |= PG_anon_exclusive;
+	*pte = pfn_pte(pfn, exclusive && (vma->vm_flags & VM_WRITE) ? PTE_USER_RW : PTE_USER_RO);
+	return true;
+}
+
 static bool access_permitted(const struct sim *s, uint32_t vm_flags, uint32_t access)
 {
 	if (access & FAULT_WRITE)
@@ -380,12 +458,12 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		s->vmstat[FAULT_OOM]++;
 		return false;
 	}
+	if (t->killed)
+		return false; /* the page-table allocation ran the OOM killer on us */
 	if (pte_none(*pte))
 		return f.vma->file ? do_fault(s, &f, pte) : do_anonymous_page(s, &f, pte);
-	if (!pte_present(*pte)) {
-		s->unhandled[EV_FAULT]++; /* swap-in: engine/swap.c */
-		return true;
-	}
+	if (!pte_present(*pte))
+		return do_swap_page(s, t, mm, f.vma, f.addr, pte, cpu);
 	if ((access & FAULT_WRITE) && !pte_write(*pte))
 		return do_wp_page(s, &f, pte);
 	*pte |= _PAGE_ACCESSED; /* spurious: the pte already allows it */

@@ -50,6 +50,7 @@ struct mm_struct {
 	cpumask_t cpumask;          /* CPUs its tasks ran on (mm_cpumask, approximated) */
 	struct mm_struct *next;     /* all mms (live and free), for teardown */
 	struct mm_struct *next_free; /* free list */
+	struct mm_struct *anon_next; /* the next mm of the same anon family (rmap) */
 	bool live;
 };
 
@@ -86,6 +87,7 @@ struct mm_world {
 	struct tlb_stats tlb;
 	struct pkmap pkmap;
 	struct page_cache cache;
+	struct u64map anon_families; /* anon id -> first mm of the family */
 	struct task_struct *tasks;  /* open addressing by pid */
 	uint32_t task_mask, nr_tasks;
 	struct mm_struct *all_mms, *free_mms;

@@ -46,6 +46,16 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		     uint64_t addr, uint32_t access, unsigned cpu);
 void put_page(struct sim *s, pfn_t pfn, unsigned cpu);
 
+/* rmap.c: fn returns false to stop the walk */
+typedef bool (*rmap_fn)(struct sim *s, struct mm_struct *mm, pte_t *pte, uint64_t addr, void *arg);
+void rmap_walk(struct sim *s, pfn_t pfn, rmap_fn fn, void *arg);
+
+/* memory.c: swap */
+bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,
+		  struct vm_area_struct *vma, uint64_t addr, pte_t *pte, unsigned cpu);
+/* Drop the swap cache's hold on slot (and its frame) once only the cache holds it. */
+void swap_cache_release_if_unused(struct sim *s, uint64_t slot, unsigned cpu);
+
 /* mm_task.c */
 struct mm_struct *mm_alloc(struct sim *s, unsigned cpu);
 void mmput(struct sim *s, struct mm_struct *mm, unsigned cpu);

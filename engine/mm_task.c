@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "mm_internal.h"
+#include "vmscan.h"
 
 /* fs/exec.c setup_arg_pages: the stack VMA is expanded to 128 KiB below the arguments */
 #define EXEC_STACK_EXPAND (128u << 10)
@@ -126,7 +127,12 @@ struct mm_struct *mm_alloc(struct sim *s, unsigned cpu)
 	}
 	mm->users = 1;
 	mm->live = true;
-	mm->anon = ++w->next_anon;
+	if (anon_family_add(s, mm, ++w->next_anon)) {
+		pgd_free(&w->pt, &mm->pgd, cpu);
+		mm->next_free = w->free_mms;
+		w->free_mms = mm;
+		return NULL;
+	}
 	mm->mmap_base = w->pt.geo.task_size - MMAP_MIN_GAP;
 	w->live_mms++;
 	return mm;
@@ -161,6 +167,7 @@ void mmput(struct sim *s, struct mm_struct *mm, unsigned cpu)
 	if (!mm || --mm->users)
 		return;
 	exit_mmap(s, mm, cpu);
+	anon_family_del(s, mm);
 	mm->live = false;
 	mm->next_free = s->mm.free_mms;
 	s->mm.free_mms = mm;
@@ -200,7 +207,11 @@ static struct mm_struct *dup_mm(struct sim *s, struct mm_struct *old, unsigned c
 	struct mm_struct *mm = mm_alloc(s, cpu);
 	if (!mm)
 		goto fail_uncharge;
-	mm->anon = old->anon;
+	anon_family_del(s, mm); /* the child shares its parent's anonymous pages */
+	if (anon_family_add(s, mm, old->anon)) {
+		mmput(s, mm, cpu);
+		goto fail_uncharge;
+	}
 	mm->committed = charge;
 	mm->total_vm = old->total_vm;
 	mm->start_brk = old->start_brk;
@@ -342,7 +353,7 @@ int mm_world_init(struct sim *s)
 	pgtable_ctx_init(&w->pt, &s->pgdat, m->cfg.arch, m->cfg.kernel.page_offset);
 	w->task_mask = 1023;
 	w->tasks = calloc(w->task_mask + 1, sizeof(*w->tasks));
-	if (!w->tasks || page_cache_init(&w->cache))
+	if (!w->tasks || page_cache_init(&w->cache) || u64map_init(&w->anon_families, 256))
 		return -1;
 	w->zero_pfn = find_zero_pfn(s);
 	if (w->zero_pfn == PFN_NONE)
@@ -368,6 +379,7 @@ void mm_world_destroy(struct sim *s)
 	}
 	free(w->tasks);
 	page_cache_destroy(&w->cache);
+	u64map_free(&w->anon_families);
 	pgtable_ctx_destroy(&w->pt);
 	memset(w, 0, sizeof(*w));
 }

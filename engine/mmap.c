@@ -361,8 +361,10 @@ static int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t
 		src = pte_offset(&s->mm.pt, &mm->pgd, old + off, false, cpu);
 		*src = 0;
 		*dst = val;
+		/* page->index is the rmap's address: only a frame nobody else maps can move */
 		if (pte_present(val) && !(val & _PAGE_SPECIAL) &&
-		    page_test(sim_page(s, pte_pfn(val)), PG_anon))
+		    page_test(sim_page(s, pte_pfn(val)), PG_anon) &&
+		    sim_page(s, pte_pfn(val))->mapcount == 1)
 			sim_page(s, pte_pfn(val))->index = (uint32_t)((new_addr + off) >> PAGE_SHIFT);
 		if (!fr->end)
 			fr->start = old + off;
