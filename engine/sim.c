@@ -24,8 +24,16 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		snprintf(err, errlen, "out of memory building the memory map");
 		goto fail;
 	}
+	lruvec_init(&s->lru);
+	if (swap_init(&s->swap, cfg->swap_bytes)) {
+		snprintf(err, errlen, "out of memory for the swap map");
+		goto fail;
+	}
+	if (level == REPLAY_MODEL)
+		s->pgdat.hooks = (struct alloc_hooks){s, vmscan_wakeup_kswapd,
+						      vmscan_direct_reclaim, oom_kill_hook};
 	commit_init(&s->commit, &s->machine.cfg.vm, s->machine.totalram_pages,
-		    s->machine.cfg.swap_bytes >> PAGE_SHIFT, global_free_pages(&s->pgdat));
+		    swap_free_pages(&s->swap), global_free_pages(&s->pgdat));
 	if (mm_world_init(s)) {
 		snprintf(err, errlen, "out of memory setting up address spaces");
 		goto fail;
@@ -48,6 +56,7 @@ void sim_destroy(struct sim *s)
 		return;
 	u64map_free(&s->page_level);
 	mm_world_destroy(s);
+	swap_destroy(&s->swap);
 	page_alloc_destroy(&s->pgdat);
 	free(s);
 }
@@ -134,6 +143,7 @@ void sim_apply(struct sim *s, const struct mm_event *ev)
 {
 	s->vmstat[EVENTS]++;
 	s->last_ts = ev->ts;
+	s->cur_cpu = event_cpu(s, ev);
 	if (s->level == REPLAY_PAGE)
 		apply_page_level(s, ev);
 	else

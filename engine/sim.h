@@ -15,6 +15,7 @@
 #include "strtab.h"
 #include "swap.h"
 #include "u64map.h"
+#include "vmscan.h"
 #include "vmstat.h"
 
 enum replay_level { REPLAY_MODEL, REPLAY_PAGE };
@@ -29,6 +30,9 @@ struct sim {
 	uint64_t last_ts;
 	struct u64map page_level;        /* page level: recorded pfn -> simulated pfn | order << 32 */
 	struct swap_info swap;
+	struct lruvec lru;
+	struct oom_state oom;
+	unsigned cur_cpu;                /* CPU of the event being applied (for allocator hooks) */
 	struct mm_world mm;              /* tasks, address spaces, page tables, page cache */
 	struct commit_state commit;      /* overcommit accounting */
 };

@@ -33,6 +33,7 @@ X(ZERO_PAGE_MAP, "mmreplay_zero_page_map")
 /* swap */
 X(PSWPIN, "pswpin")
 X(PSWPOUT, "pswpout")
+X(NR_VMSCAN_WRITE, "nr_vmscan_write")
 X(SWAP_RA, "swap_ra")
 X(SWAP_RA_HIT, "swap_ra_hit")
 /* TLB (CONFIG_DEBUG_TLBFLUSH names) */

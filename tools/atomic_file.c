@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int atomic_open(struct atomic_file *a, const char *path, char *err, size_t errlen)
@@ -10,6 +11,18 @@ int atomic_open(struct atomic_file *a, const char *path, char *err, size_t errle
 	memset(a, 0, sizeof(*a));
 	if (strcmp(path, "-") == 0) {
 		a->f = stdout;
+		return 0;
+	}
+	/* a device or fifo (/dev/null, /dev/stdout) is written in place: renaming over it
+	 * would replace the device with a regular file */
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		a->f = fopen(path, "w");
+		if (!a->f) {
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+			return -1;
+		}
+		a->direct = true;
 		return 0;
 	}
 	a->path = strdup(path);
@@ -38,9 +51,12 @@ static void release(struct atomic_file *a)
 int atomic_commit(struct atomic_file *a, char *err, size_t errlen)
 {
 	if (!a->tmp) {
-		int bad = fflush(stdout) != 0 || ferror(stdout);
+		int bad = fflush(a->f) != 0 || ferror(a->f);
+		if (a->direct)
+			bad |= fclose(a->f) != 0;
 		if (bad)
-			snprintf(err, errlen, "stdout: write failed");
+			snprintf(err, errlen, "write failed: %s", strerror(errno));
+		memset(a, 0, sizeof(*a));
 		return bad ? -1 : 0;
 	}
 	int bad = ferror(a->f);
@@ -57,6 +73,8 @@ int atomic_commit(struct atomic_file *a, char *err, size_t errlen)
 
 void atomic_abort(struct atomic_file *a)
 {
+	if (a->direct)
+		fclose(a->f);
 	if (a->tmp) {
 		fclose(a->f);
 		unlink(a->tmp);
