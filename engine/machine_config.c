@@ -101,12 +101,16 @@ static void kernel_build_default(struct kernel_build *k, enum arch arch)
 		k->thp = true;
 		break;
 	}
-	/* facts sheet §1.5, an i386 6.8 boot; calibrated per build by machine.c when known */
+	/* facts sheet §1.5, an i386 6.8 boot, until the 6.1 logs calibrate them */
 	k->text = 10703ull << 10;
 	k->rwdata = 7233ull << 10;
 	k->rodata = 3876ull << 10;
 	k->init = 2196ull << 10;
 	k->bss = 8592ull << 10;
+	k->image_extra = 1ull << 20;
+	k->percpu_unit = 128ull << 10;
+	k->early_other = 512ull << 10;
+	k->swiotlb = true;
 }
 
 /* Kernel defaults: mm/util.c (overcommit), mm/vmscan.c (swappiness), mm/page_alloc.c
