@@ -25,9 +25,10 @@ static int add(struct e820_table *t, uint64_t start, uint64_t end, enum e820_typ
 /* qemu hw/i386/pc_piix.c: with 3.5 GiB or more, RAM below 4 GiB stops at 3 GiB
  * (gigabyte_align) and the rest is mapped from 4 GiB up. SeaBIOS (src/memmap.c,
  * src/fw/paravirt.c) reports 639 KiB of base memory (the EBDA takes the last KiB), the
- * BIOS area 0xf0000-0xfffff, keeps the top 128 KiB of low RAM for its own tables, and
- * marks the 256 KiB BIOS flash image below 4 GiB and the KVM TSS/identity-map pages at
- * 0xfeffc000 reserved. */
+ * BIOS area 0xf0000-0xfffff, keeps the top 128 KiB of low RAM for its own tables (ACPI)
+ * and marks the 256 KiB BIOS flash image below 4 GiB reserved. This is the map of the
+ * reference boots (tests/kernel-logs/, qemu TCG); qemu with KVM on older versions also
+ * reserves 0xfeffc000-0xfeffffff, which changes nothing below. */
 #define QEMU_PC_LOWMEM_SPLIT 0xe0000000ull
 #define QEMU_PC_LOWMEM_ALIGNED 0xc0000000ull
 #define SEABIOS_EBDA_START 0x9fc00ull
@@ -49,7 +50,6 @@ void e820_qemu_pc(struct e820_table *t, uint64_t ram)
 		add(t, 0x100000, below - SEABIOS_HIGHTABLE, E820_TYPE_RAM);
 		add(t, below - SEABIOS_HIGHTABLE, below, E820_TYPE_RESERVED);
 	}
-	add(t, 0xfeffc000ull, 0xff000000ull, E820_TYPE_RESERVED);
 	add(t, 0xfffc0000ull, FOUR_G, E820_TYPE_RESERVED);
 	add(t, FOUR_G, FOUR_G + above, E820_TYPE_RAM);
 }

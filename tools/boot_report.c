@@ -205,9 +205,11 @@ static void print_mem_init(FILE *f, const struct machine *m)
 			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
 			m->boot.swiotlb_bytes >> 20);
 	const struct zone_span *hz = &m->zones[ZONE_HIGHMEM];
-	if (is_32(m) && k->highmem && hz->spanned)
+	/* arch/x86/mm/highmem_32.c set_highmem_pages_init: an empty zone was never
+	 * initialised, its zone_start_pfn is still 0 */
+	if (is_32(m) && k->highmem)
 		fprintf(f, "Initializing HighMem for node 0 (%08" PRIx64 ":%08" PRIx64 ")\n",
-			(uint64_t)hz->start_pfn, (uint64_t)hz->end_pfn);
+			hz->spanned ? (uint64_t)hz->start_pfn : 0, hz->spanned ? (uint64_t)hz->end_pfn : 0);
 	/* mm/page_alloc.c mem_init_print_info [6.1]; right after memblock_free_all every
 	 * managed page is free */
 	fprintf(f,
