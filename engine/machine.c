@@ -262,6 +262,14 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	uint64_t top = (uint64_t)(s->x86_64 ? m->max_pfn : m->max_low_pfn) << 12;
 	enum setup_fail f;
 	s->mb.current_limit = top;
+	/* x86_64: initmem_init allocates NODE_DATA first, at the top of RAM, then the
+	 * vmemmap page tables and usemaps; on i386 the small allocations come after mem_map */
+	if (s->x86_64) {
+		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+			  "NODE_DATA and other early allocations (page tables, usemaps)", NULL);
+		if (f)
+			return f;
+	}
 	if (!s->x86_64) {
 		/* alloc_node_mem_map (FLATMEM): struct page for [0, ALIGN(max_pfn, MAX_ORDER)) */
 		uint64_t bytes = ALIGN_UP((uint64_t)m->max_pfn, MAX_ORDER_NR_PAGES) * k->struct_page_size;
@@ -282,25 +290,27 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 		  NULL);
 	if (f)
 		return f;
-	/* vfs_caches_init_early: dentry and inode hash tables are allocated from memblock only
-	 * when !hashdist (HASHDIST_DEFAULT: NUMA && 64BIT; Debian amd64 has NUMA) */
+	/* vfs_caches_init_early: dentry and inode hash tables come from memblock unless
+	 * hashdist (HASHDIST_DEFAULT is NUMA && 64BIT, but fixup_hashdist clears it with a
+	 * single memory node); buckets are one pointer (hlist_bl_head / hlist_head) */
+	uint64_t bucket = s->x86_64 ? 8 : 4;
+	m->boot.dhash_order = large_system_hash_order(m, 13, bucket);
+	m->boot.ihash_order = large_system_hash_order(m, 14, bucket);
+	m->boot.dhash_bytes = bucket << m->boot.dhash_order;
+	m->boot.ihash_bytes = bucket << m->boot.ihash_order;
+	f = alloc(s, rl, m->boot.dhash_bytes, SMP_CACHE_BYTES, 0, top, "dentry cache hash table",
+		  NULL);
+	if (!f)
+		f = alloc(s, rl, m->boot.ihash_bytes, SMP_CACHE_BYTES, 0, top,
+			  "inode cache hash table", NULL);
+	if (f)
+		return f;
 	if (!s->x86_64) {
-		m->boot.dhash_order = large_system_hash_order(m, 13, 4);
-		m->boot.ihash_order = large_system_hash_order(m, 14, 4);
-		m->boot.dhash_bytes = 4ull << m->boot.dhash_order;
-		m->boot.ihash_bytes = 4ull << m->boot.ihash_order;
-		f = alloc(s, rl, m->boot.dhash_bytes, SMP_CACHE_BYTES, 0, top,
-			  "dentry cache hash table", NULL);
-		if (!f)
-			f = alloc(s, rl, m->boot.ihash_bytes, SMP_CACHE_BYTES, 0, top,
-				  "inode cache hash table", NULL);
+		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+			  "other early allocations (usemaps, percpu metadata, page tables)", NULL);
 		if (f)
 			return f;
 	}
-	f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
-		  "other early allocations (page tables, metadata)", NULL);
-	if (f)
-		return f;
 	/* mem_init → pci_iommu_alloc → swiotlb_init (pci_swiotlb_detect: RAM above 4 GiB and
 	 * no IOMMU): memblock_alloc_low, below 4 GiB, plus its slot array */
 	if (k->swiotlb && m->max_pfn > MAX_DMA32_PFN) {
@@ -335,6 +345,47 @@ static void publish(struct setup *s, struct resv_list *rl)
 		const struct memblock_region *r = &s->mb.memory.regions[i];
 		m->e820[m->nr_e820++] = (struct phys_range){r->base, r->base + r->size, "usable"};
 	}
+}
+
+/* mm/page_alloc.c defer_init [6.1] (DEFERRED_STRUCT_PAGE_INIT needs 64BIT): in the zone
+ * that ends the node, struct pages are initialised, and so freed by memblock_free_all, only
+ * up to the first section boundary after PAGES_PER_SECTION of its pages; the rest reaches
+ * the buddy allocator in page_alloc_init_late. */
+static pfn_t first_deferred_pfn(const struct setup *s)
+{
+	const struct machine *m = s->m;
+	int last = -1;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (m->zones[z].present)
+			last = z;
+	const struct zone_span *zs = &m->zones[last];
+	const struct memblock_region *lr = &s->mb.memory.regions[s->mb.memory.cnt - 1];
+	if (!s->x86_64 || zs->end_pfn < (lr->base + lr->size) >> 12)
+		return zs->end_pfn;
+	uint64_t seen = 0;
+	for (uint64_t p = ALIGN_UP((uint64_t)zs->start_pfn, SECTION_PAGES_64); p < zs->end_pfn;
+	     p += SECTION_PAGES_64) {
+		seen = memblock_present_pages(&s->mb, zs->start_pfn, p);
+		if (seen >= SECTION_PAGES_64 && memblock_present_pages(&s->mb, p, p + 1))
+			return (pfn_t)p;
+	}
+	return zs->end_pfn;
+}
+
+/* What the Memory: line's first figure (nr_free_pages) shows: the pages freed so far, less
+ * on x86_64 the 64 PUD pages preallocate_vmalloc_pages (arch/x86/mm/init_64.c) takes right
+ * after memblock_free_all: one per 512 GiB PGD entry of the 32 TiB vmalloc area. */
+static uint64_t free_at_mem_init(const struct setup *s)
+{
+	pfn_t deferred = first_deferred_pfn(s);
+	uint64_t free = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone_span *zs = &s->m->zones[z];
+		pfn_t end = zs->end_pfn < deferred ? zs->end_pfn : deferred;
+		if (end > zs->start_pfn)
+			free += memblock_free_pages(&s->mb, zs->start_pfn, end);
+	}
+	return s->x86_64 && free > 64 ? free - 64 : free;
 }
 
 static uint64_t ram_bytes_from(const struct e820_table *t, uint64_t from)
@@ -432,6 +483,7 @@ static enum setup_fail setup_core(struct setup *s)
 	}
 	if (m->totalram_pages == 0)
 		return fail(s, SETUP_TOO_SMALL, "no page is left for the page allocator", 0, 0);
+	m->boot.nr_free_at_mem_init = free_at_mem_init(s);
 	publish(s, &rl);
 	return SETUP_OK;
 }

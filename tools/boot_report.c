@@ -199,29 +199,32 @@ static void print_mem_init(FILE *f, const struct machine *m)
 			(uint64_t)1 << m->boot.ihash_order, ilog2_u64(m->boot.ihash_bytes) - 12,
 			m->boot.ihash_bytes);
 	}
+	/* kernel/dma/swiotlb.c swiotlb_init_remap [6.1.y]: one area per possible CPU */
 	if (m->boot.swiotlb_bytes)
-		fprintf(f, "software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
-			   "MB)\n",
-			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
-			m->boot.swiotlb_bytes >> 20);
+		fprintf(f, "software IO TLB: area num %u.\n", m->cfg.nr_cpus);
 	const struct zone_span *hz = &m->zones[ZONE_HIGHMEM];
 	/* arch/x86/mm/highmem_32.c set_highmem_pages_init: an empty zone was never
 	 * initialised, its zone_start_pfn is still 0 */
 	if (is_32(m) && k->highmem)
 		fprintf(f, "Initializing HighMem for node 0 (%08" PRIx64 ":%08" PRIx64 ")\n",
 			hz->spanned ? (uint64_t)hz->start_pfn : 0, hz->spanned ? (uint64_t)hz->end_pfn : 0);
-	/* mm/page_alloc.c mem_init_print_info [6.1]; right after memblock_free_all every
-	 * managed page is free */
+	/* mm/page_alloc.c mem_init_print_info [6.1] */
 	fprintf(f,
 		"Memory: %" PRIu64 "K/%" PRIu64 "K available (%" PRIu64 "K kernel code, %" PRIu64
 		"K rwdata, %" PRIu64 "K rodata, %" PRIu64 "K init, %" PRIu64 "K bss, %" PRIu64
 		"K reserved, 0K cma-reserved",
-		m->totalram_pages << 2, m->physpages << 2, k->text >> 10, k->rwdata >> 10,
+		m->boot.nr_free_at_mem_init << 2, m->physpages << 2, k->text >> 10, k->rwdata >> 10,
 		k->rodata >> 10, k->init >> 10, k->bss >> 10,
 		(m->physpages - m->totalram_pages) << 2);
 	if (is_32(m) && k->highmem)
 		fprintf(f, ", %" PRIu64 "K highmem", m->zones[ZONE_HIGHMEM].managed << 2);
 	fprintf(f, ")\n");
+	/* swiotlb_print_info, from pci_iommu_init (an initcall, after the Memory: line) */
+	if (m->boot.swiotlb_bytes)
+		fprintf(f, "software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
+			   "MB)\n",
+			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
+			m->boot.swiotlb_bytes >> 20);
 }
 
 void boot_report_dmesg(FILE *f, const struct machine *m)
