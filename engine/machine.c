@@ -445,7 +445,7 @@ static enum setup_fail setup_core(struct setup *s)
 		    img >> 12)
 		return fail(s, SETUP_TOO_SMALL,
 			    "the kernel image (loaded at 16 MiB) ends at %" PRIu64
-			    " KiB, beyond the end of usable low memory at %" PRIu64 " KiB",
+			    " KiB but the direct-mapped RAM ends at %" PRIu64 " KiB",
 			    (PHYSICAL_START + img) >> 10, direct_end >> 10);
 	f = reserve(s, &rl, PHYSICAL_START, img, "kernel image (text, data, init, bss, brk)");
 	if (!f)
@@ -526,21 +526,37 @@ static uint64_t min_bootable_mem(const struct machine_config *cfg, struct machin
 	return lo;
 }
 
+/* memparse-style spelling of a size: "512M", "5G", "1536K". */
+static const char *size_str(char *buf, size_t len, uint64_t bytes)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	while (u < 5 && bytes >= 1024 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, bytes);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+	return buf;
+}
+
 int machine_setup(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen)
 {
+	char a[24], b[24];
 	if (cfg->arch < 0 || cfg->arch >= NR_ARCHS) {
 		snprintf(err, errlen, "unknown architecture");
 		return -1;
 	}
 	if (cfg->ram > SIM_MAX_PHYS) {
-		snprintf(err, errlen,
-			 "%" PRIu64 " MiB of RAM is more than the simulator's maximum (256 GiB)",
-			 cfg->ram >> 20);
+		snprintf(err, errlen, "%s of RAM is more than the simulator's maximum of %s",
+			 size_str(a, sizeof(a), cfg->ram), size_str(b, sizeof(b), SIM_MAX_PHYS));
 		return -1;
 	}
 	if (cfg->ram < SZ_1M * 2) {
-		snprintf(err, errlen, "a machine needs at least 2 MiB of RAM (got %" PRIu64 " KiB)",
-			 cfg->ram >> 10);
+		snprintf(err, errlen, "%s of RAM is not a PC (at least 2M)",
+			 size_str(a, sizeof(a), cfg->ram));
 		return -1;
 	}
 	if (cfg->nr_cpus == 0 || cfg->kernel.struct_page_size == 0) {
@@ -556,12 +572,13 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		return -1;
 	}
 	uint64_t min = min_bootable_mem(cfg, m);
+	const char *what = cfg->mem_limit && cfg->mem_limit < cfg->ram ? "mem=" : "RAM of ";
 	uint64_t asked = cfg->mem_limit && cfg->mem_limit < cfg->ram ? cfg->mem_limit : cfg->ram;
 	if (min)
 		snprintf(err, errlen,
-			 "%" PRIu64 " MiB is too little for %s to boot: %s; the smallest mem= it boots "
-			 "with is %" PRIu64 "M",
-			 asked >> 20, cfg->kernel.name, why, min);
+			 "%s%s is too small for %s: %s; the smallest mem= it boots with is %" PRIu64
+			 "M",
+			 what, size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
 	else
 		snprintf(err, errlen, "%s cannot boot: %s", cfg->kernel.name, why);
 	memset(m, 0, sizeof(*m));

@@ -238,6 +238,8 @@ void boot_report_dmesg(FILE *f, const struct machine *m)
 
 static int zone_of(const struct machine *m, uint64_t pfn)
 {
+	if (pfn < m->zones[ZONE_DMA].end_pfn)
+		return ZONE_DMA; /* page 0 is in no zone, the rest of the first MiB is DMA */
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		if (pfn >= m->zones[z].start_pfn && pfn < m->zones[z].end_pfn)
 			return z;
@@ -259,7 +261,7 @@ void boot_report_reserved(FILE *f, const struct machine *m)
 				present += ((e + PAGE_SZ - 1) >> 12) - (s >> 12);
 		}
 		ram_pages += present;
-		fprintf(f, "#   [mem 0x%09" PRIx64 "-0x%09" PRIx64 "] %8" PRIu64 "K  %-7s %s\n",
+		fprintf(f, "#   [mem 0x%010" PRIx64 "-0x%010" PRIx64 "] %8" PRIu64 "K  %-7s %s\n",
 			r->start, r->end - 1, (r->end - r->start) >> 10, z >= 0 ? zone_names[z] : "-",
 			r->what);
 	}
