@@ -28,9 +28,10 @@
 #define PMD_SIZE_64 (2ull << 20)
 #define IO_TLB_DEFAULT_SIZE (64ull << 20) /* include/linux/swiotlb.h */
 #define IO_TLB_SHIFT 11
-/* MIGRATE_TYPES with CONFIG_CMA and CONFIG_MEMORY_ISOLATION (Debian): grouping by mobility
- * is off below pageblock_nr_pages * MIGRATE_TYPES pages (build_all_zonelists). */
-#define BUILD_MIGRATE_TYPES 6
+/* MIGRATE_TYPES of the Debian builds: no CONFIG_CMA, MEMORY_ISOLATION (CONTIG_ALLOC=y), so
+ * 4 + ISOLATE; grouping by mobility is off below pageblock_nr_pages * MIGRATE_TYPES pages
+ * (build_all_zonelists). */
+#define BUILD_MIGRATE_TYPES 5
 
 enum setup_fail { SETUP_OK, SETUP_BAD, SETUP_TOO_SMALL };
 

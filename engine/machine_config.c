@@ -85,6 +85,7 @@ static void kernel_build_default(struct kernel_build *k, enum arch arch)
 	k->page_offset = 0xC0000000ull;              /* CONFIG_PAGE_OFFSET, VMSPLIT_3G */
 	k->vmalloc_reserve = 128ull << 20;           /* arch/x86/mm/pgtable_32.c __VMALLOC_RESERVE */
 	k->swiotlb = true;
+	k->thp = true;                               /* TRANSPARENT_HUGEPAGE_ALWAYS in all three */
 	switch (arch) {
 	case ARCH_I386:
 		snprintf(k->name, sizeof(k->name), "debian12-6.1-686");
@@ -121,7 +122,6 @@ static void kernel_build_default(struct kernel_build *k, enum arch arch)
 		snprintf(k->name, sizeof(k->name), "debian12-6.1-amd64");
 		k->struct_page_size = 64;
 		k->nr_cpus_config = 8192;
-		k->thp = true;
 		/* tests/kernel-logs/amd64-mem*.log: image [0x01000000-0x04410fff], "percpu:
 		 * Embedded 62 pages/cpu"; early_other: NODE_DATA (172K) and the rest, the
 		 * remainder of the Memory: line's reserved figure, the same 60 pages at
