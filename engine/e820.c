@@ -88,14 +88,14 @@ static uint64_t end_of(uint64_t start, uint64_t size)
 	return size > UINT64_MAX - start ? UINT64_MAX : start + size;
 }
 
-int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, bool check_type)
+int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      bool check_type)
 {
 	return cut(t, start, end_of(start, size), old_type, check_type, true, old_type);
 }
 
-int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, enum e820_type new_type)
+int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      enum e820_type new_type)
 {
 	return cut(t, start, end_of(start, size), old_type, true, false, new_type);
 }
@@ -137,8 +137,8 @@ int e820_setup_tables(const struct machine_config *cfg, struct e820_table *firmw
 	/* the reference boots: qemu-system-i386 -cpu qemu32 (Intel), x86_64 -cpu qemu64 (AMD) */
 	e820_qemu_pc(firmware, cfg->ram, cfg->arch == ARCH_X86_64);
 	*user = *firmware;
-	if (cfg->mem_limit &&
-	    e820_range_remove(user, cfg->mem_limit, UINT64_MAX - cfg->mem_limit, E820_TYPE_RAM, true))
+	if (cfg->mem_limit && e820_range_remove(user, cfg->mem_limit, UINT64_MAX - cfg->mem_limit,
+						E820_TYPE_RAM, true))
 		return -1;
 	*final = *user;
 	if (e820_range_update(final, 0, 4096, E820_TYPE_RAM, E820_TYPE_RESERVED) ||

@@ -15,16 +15,16 @@
 
 #define PAGE_SZ 4096ull
 #define PFN_UP(x) (((x) + PAGE_SZ - 1) >> 12)
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
 #define SZ_1M (1ull << 20)
 #define SZ_4G (1ull << 32)
-#define SIM_MAX_PHYS (256ull << 30)       /* machine_config.c: 64 M frames */
-#define PHYSICAL_START 0x1000000ull       /* CONFIG_PHYSICAL_START (Debian: 16 MiB, nokaslr) */
-#define MAX_DMA_PFN 4096ull               /* asm/dma.h: 16 MiB */
-#define MAX_DMA32_PFN (1ull << 20)        /* asm/dma.h: 4 GiB */
-#define MAX_ORDER_NR_PAGES 1024ull        /* 6.1 MAX_ORDER 11 */
+#define SIM_MAX_PHYS (256ull << 30) /* machine_config.c: 64 M frames */
+#define PHYSICAL_START 0x1000000ull /* CONFIG_PHYSICAL_START (Debian: 16 MiB, nokaslr) */
+#define MAX_DMA_PFN 4096ull	    /* asm/dma.h: 16 MiB */
+#define MAX_DMA32_PFN (1ull << 20)  /* asm/dma.h: 4 GiB */
+#define MAX_ORDER_NR_PAGES 1024ull  /* 6.1 MAX_ORDER 11 */
 #define SMP_CACHE_BYTES 64ull
-#define SECTION_PAGES_64 (1ull << 15)     /* asm/sparsemem.h SECTION_SIZE_BITS 27 */
+#define SECTION_PAGES_64 (1ull << 15) /* asm/sparsemem.h SECTION_SIZE_BITS 27 */
 #define PMD_SIZE_64 (2ull << 20)
 #define IO_TLB_DEFAULT_SIZE (64ull << 20) /* include/linux/swiotlb.h */
 #define IO_TLB_SHIFT 11
@@ -71,7 +71,8 @@ static enum setup_fail memblock_from_e820(struct setup *s)
 {
 	for (int i = 0; i < s->e820.nr_entries; i++) {
 		const struct e820_entry *e = &s->e820.entries[i];
-		uint64_t start = ALIGN_UP(e->addr, PAGE_SZ), end = (e->addr + e->size) & ~(PAGE_SZ - 1);
+		uint64_t start = ALIGN_UP(e->addr, PAGE_SZ),
+			 end = (e->addr + e->size) & ~(PAGE_SZ - 1);
 		if (e->type != E820_TYPE_RAM || end <= start)
 			continue;
 		if (s->m->cfg.arch == ARCH_I386 && e->addr + e->size > SZ_4G)
@@ -94,8 +95,9 @@ static void find_low_pfn_range(struct machine *m, uint64_t maxmem_pfn)
 	m->max_low_pfn = (pfn_t)maxmem_pfn;
 	if (!k->highmem) {
 		warn(m, "Warning only %" PRIu64 "MB will be used.", (maxmem_pfn << 12) >> 20, 0);
-		warn(m, m->max_pfn > (1u << 20) ? "Use a HIGHMEM64G enabled kernel."
-						: "Use a HIGHMEM enabled kernel.",
+		warn(m,
+		     m->max_pfn > (1u << 20) ? "Use a HIGHMEM64G enabled kernel."
+					     : "Use a HIGHMEM enabled kernel.",
 		     0, 0);
 		m->max_pfn = (pfn_t)maxmem_pfn;
 	} else if (m->cfg.arch == ARCH_I386 && m->max_pfn > (1u << 20)) {
@@ -107,7 +109,8 @@ static void find_low_pfn_range(struct machine *m, uint64_t maxmem_pfn)
 
 static uint64_t image_bytes(const struct kernel_build *k)
 {
-	return ALIGN_UP(k->text + k->rodata + k->rwdata + k->init + k->bss + k->image_extra, PAGE_SZ);
+	return ALIGN_UP(k->text + k->rodata + k->rwdata + k->init + k->bss + k->image_extra,
+			PAGE_SZ);
 }
 
 /* Zone boundaries (arch/x86/mm/init.c zone_sizes_init) and the lowest/highest possible
@@ -118,14 +121,16 @@ static void zone_limits(struct machine *m, pfn_t node_start, pfn_t node_end)
 	bool x86_64 = m->cfg.arch == ARCH_X86_64;
 	max_zone[ZONE_DMA] = m->max_low_pfn < MAX_DMA_PFN ? m->max_low_pfn : MAX_DMA_PFN;
 	if (x86_64)
-		max_zone[ZONE_DMA32] = m->max_low_pfn < MAX_DMA32_PFN ? m->max_low_pfn : MAX_DMA32_PFN;
+		max_zone[ZONE_DMA32] =
+		    m->max_low_pfn < MAX_DMA32_PFN ? m->max_low_pfn : MAX_DMA32_PFN;
 	max_zone[ZONE_NORMAL] = m->max_low_pfn;
 	if (!x86_64 && m->cfg.kernel.highmem)
 		max_zone[ZONE_HIGHMEM] = m->max_pfn;
 	uint64_t lo = node_start;
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		bool exists = z != ZONE_DMA32 ? (z != ZONE_HIGHMEM || (!x86_64 && m->cfg.kernel.highmem))
-					      : x86_64;
+		bool exists = z != ZONE_DMA32
+				  ? (z != ZONE_HIGHMEM || (!x86_64 && m->cfg.kernel.highmem))
+				  : x86_64;
 		uint64_t hi = exists && max_zone[z] > lo ? max_zone[z] : lo;
 		/* zone_spanned_pages_in_node: clamp to the node */
 		uint64_t s = lo < node_start ? node_start : lo > node_end ? node_end : lo;
@@ -138,8 +143,7 @@ static void zone_limits(struct machine *m, pfn_t node_start, pfn_t node_end)
 
 /* mm/page_alloc.c calc_memmap_size [6.1]: spanned pages, or present pages on SPARSEMEM
  * when holes exceed 1/16 of the zone. */
-static uint64_t calc_memmap_size(uint64_t spanned, uint64_t present, bool sparsemem,
-				 unsigned sps)
+static uint64_t calc_memmap_size(uint64_t spanned, uint64_t present, bool sparsemem, unsigned sps)
 {
 	uint64_t pages = spanned;
 	if (sparsemem && spanned > present + (present >> 4))
@@ -214,8 +218,8 @@ struct resv_list {
 	struct resv r[MACHINE_MAX_RANGES];
 };
 
-static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t base,
-			       uint64_t size, const char *what)
+static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t base, uint64_t size,
+			       const char *what)
 {
 	if (rl->n == MACHINE_MAX_RANGES || memblock_reserve(&s->mb, base, size, what))
 		return fail(s, SETUP_BAD, "too many reserved ranges", 0, 0);
@@ -223,15 +227,15 @@ static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t b
 	return SETUP_OK;
 }
 
-static enum setup_fail alloc(struct setup *s, struct resv_list *rl, uint64_t size,
-			     uint64_t align, uint64_t min, uint64_t max, const char *what,
-			     uint64_t *out)
+static enum setup_fail alloc(struct setup *s, struct resv_list *rl, uint64_t size, uint64_t align,
+			     uint64_t min, uint64_t max, const char *what, uint64_t *out)
 {
 	if (!size)
 		return SETUP_OK;
 	uint64_t base = memblock_alloc(&s->mb, size, align, min, max, what);
 	if (base == UINT64_MAX) {
-		snprintf(s->err, s->errlen, "no room left for %" PRIu64 " KiB of %s", size >> 10, what);
+		snprintf(s->err, s->errlen, "no room left for %" PRIu64 " KiB of %s", size >> 10,
+			 what);
 		return SETUP_TOO_SMALL;
 	}
 	if (rl->n == MACHINE_MAX_RANGES)
@@ -273,12 +277,14 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	}
 	if (!s->x86_64) {
 		/* alloc_node_mem_map (FLATMEM): struct page for [0, ALIGN(max_pfn, MAX_ORDER)) */
-		uint64_t bytes = ALIGN_UP((uint64_t)m->max_pfn, MAX_ORDER_NR_PAGES) * k->struct_page_size;
-		f = alloc(s, rl, bytes, SMP_CACHE_BYTES, 0, top, "mem_map (struct page array)", NULL);
+		uint64_t bytes =
+		    ALIGN_UP((uint64_t)m->max_pfn, MAX_ORDER_NR_PAGES) * k->struct_page_size;
+		f = alloc(s, rl, bytes, SMP_CACHE_BYTES, 0, top, "mem_map (struct page array)",
+			  NULL);
 	} else {
 		/* sparse_init → sparse_buffer_init: 2 MiB of vmemmap per present section */
-		uint64_t bytes = present_sections(s) * ALIGN_UP(SECTION_PAGES_64 * k->struct_page_size,
-								PMD_SIZE_64);
+		uint64_t bytes = present_sections(s) *
+				 ALIGN_UP(SECTION_PAGES_64 * k->struct_page_size, PMD_SIZE_64);
 		f = alloc(s, rl, bytes, PMD_SIZE_64, MAX_DMA_PFN << 12, top,
 			  "vmemmap (struct page array)", NULL);
 	}
@@ -316,8 +322,8 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	 * no IOMMU): memblock_alloc_low, below 4 GiB, plus its slot array */
 	if (k->swiotlb && m->max_pfn > MAX_DMA32_PFN) {
 		uint64_t limit = top < SZ_4G ? top : SZ_4G;
-		uint64_t slots = PAGE_SZ * PFN_UP((IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) *
-						  (s->x86_64 ? 24 : 16));
+		uint64_t slots =
+		    PAGE_SZ * PFN_UP((IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) * (s->x86_64 ? 24 : 16));
 		m->boot.swiotlb_bytes = IO_TLB_DEFAULT_SIZE;
 		f = alloc(s, rl, IO_TLB_DEFAULT_SIZE, PAGE_SZ, 0, limit, "swiotlb bounce buffer",
 			  &m->boot.swiotlb_base);
@@ -443,14 +449,15 @@ static enum setup_fail setup_core(struct setup *s)
 	uint64_t direct_end = (uint64_t)m->max_low_pfn << 12;
 	if (PHYSICAL_START + img > direct_end ||
 	    memblock_present_pages(&s->mb, PHYSICAL_START >> 12, (PHYSICAL_START + img) >> 12) !=
-		    img >> 12)
+		img >> 12)
 		return fail(s, SETUP_TOO_SMALL,
 			    "the kernel image (loaded at 16 MiB) ends at %" PRIu64
 			    " KiB but the direct-mapped RAM ends at %" PRIu64 " KiB",
 			    (PHYSICAL_START + img) >> 10, direct_end >> 10);
 	f = reserve(s, &rl, PHYSICAL_START, img, "kernel image (text, data, init, bss, brk)");
 	if (!f)
-		f = reserve(s, &rl, 0, SZ_1M, "first 1 MiB (BIOS data, EBDA, real-mode trampoline)");
+		f = reserve(s, &rl, 0, SZ_1M,
+			    "first 1 MiB (BIOS data, EBDA, real-mode trampoline)");
 	if (f)
 		return f;
 	/* memblock_find_dma_reserve (x86_64 only): pages below 16 MiB already reserved */

@@ -12,10 +12,7 @@
 #define SECTION_PAGES_64 ((uint64_t)1 << 15)
 #define PHYSICAL_START 0x1000000ull
 
-static bool is_32(const struct machine *m)
-{
-	return m->cfg.arch != ARCH_X86_64;
-}
+static bool is_32(const struct machine *m) { return m->cfg.arch != ARCH_X86_64; }
 
 static bool zone_exists(const struct machine *m, int z)
 {
@@ -60,8 +57,9 @@ static void print_memory_map(FILE *f, const struct machine *m)
 		fprintf(f, "last_pfn = %#" PRIx64 " max_arch_pfn = %#" PRIx64 "\n",
 			m->boot.low_last_pfn, m->boot.max_arch_pfn);
 	if (m->boot.ram_dropped)
-		fprintf(f, "# mmreplay: %" PRIu64 " MiB of RAM lie above what this kernel can address "
-			   "and are not used\n",
+		fprintf(f,
+			"# mmreplay: %" PRIu64 " MiB of RAM lie above what this kernel can address "
+			"and are not used\n",
 			m->boot.ram_dropped >> 20);
 }
 
@@ -190,12 +188,14 @@ static void print_mem_init(FILE *f, const struct machine *m)
 	fprintf(f, "Built 1 zonelists, mobility grouping %s.  Total pages: %" PRIu64 "\n",
 		m->boot.mobility_grouping ? "on" : "off", m->boot.vm_total_pages);
 	if (m->boot.dhash_order) {
-		fprintf(f, "Dentry cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
-			   " bytes, linear)\n",
+		fprintf(f,
+			"Dentry cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
+			" bytes, linear)\n",
 			(uint64_t)1 << m->boot.dhash_order, ilog2_u64(m->boot.dhash_bytes) - 12,
 			m->boot.dhash_bytes);
-		fprintf(f, "Inode-cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
-			   " bytes, linear)\n",
+		fprintf(f,
+			"Inode-cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
+			" bytes, linear)\n",
 			(uint64_t)1 << m->boot.ihash_order, ilog2_u64(m->boot.ihash_bytes) - 12,
 			m->boot.ihash_bytes);
 	}
@@ -207,7 +207,8 @@ static void print_mem_init(FILE *f, const struct machine *m)
 	 * initialised, its zone_start_pfn is still 0 */
 	if (is_32(m) && k->highmem)
 		fprintf(f, "Initializing HighMem for node 0 (%08" PRIx64 ":%08" PRIx64 ")\n",
-			hz->spanned ? (uint64_t)hz->start_pfn : 0, hz->spanned ? (uint64_t)hz->end_pfn : 0);
+			hz->spanned ? (uint64_t)hz->start_pfn : 0,
+			hz->spanned ? (uint64_t)hz->end_pfn : 0);
 	/* mm/page_alloc.c mem_init_print_info [6.1] */
 	fprintf(f,
 		"Memory: %" PRIu64 "K/%" PRIu64 "K available (%" PRIu64 "K kernel code, %" PRIu64
@@ -221,8 +222,9 @@ static void print_mem_init(FILE *f, const struct machine *m)
 	fprintf(f, ")\n");
 	/* swiotlb_print_info, from pci_iommu_init (an initcall, after the Memory: line) */
 	if (m->boot.swiotlb_bytes)
-		fprintf(f, "software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
-			   "MB)\n",
+		fprintf(f,
+			"software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
+			"MB)\n",
 			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
 			m->boot.swiotlb_bytes >> 20);
 }
@@ -262,11 +264,12 @@ void boot_report_reserved(FILE *f, const struct machine *m)
 		}
 		ram_pages += present;
 		fprintf(f, "#   [mem 0x%010" PRIx64 "-0x%010" PRIx64 "] %8" PRIu64 "K  %-7s %s\n",
-			r->start, r->end - 1, (r->end - r->start) >> 10, z >= 0 ? zone_names[z] : "-",
-			r->what);
+			r->start, r->end - 1, (r->end - r->start) >> 10,
+			z >= 0 ? zone_names[z] : "-", r->what);
 	}
-	fprintf(f, "#   RAM pages these cover: %" PRIu64 " (%" PRIu64 "K); present - managed = %" PRIu64
-		   " pages\n",
+	fprintf(f,
+		"#   RAM pages these cover: %" PRIu64 " (%" PRIu64
+		"K); present - managed = %" PRIu64 " pages\n",
 		ram_pages, ram_pages << 2, m->physpages - m->totalram_pages);
 }
 
@@ -279,10 +282,12 @@ void boot_report_layout(FILE *f, const struct machine *m)
 		return;
 	uint64_t text = l->page_offset + PHYSICAL_START, etext = text + k->text;
 	uint64_t edata = ((etext + k->rodata + PAGE_SZ - 1) & ~(PAGE_SZ - 1)) + k->rwdata;
-	uint64_t init_begin = (edata + PAGE_SZ - 1) & ~(PAGE_SZ - 1), init_end = init_begin + k->init;
+	uint64_t init_begin = (edata + PAGE_SZ - 1) & ~(PAGE_SZ - 1),
+		 init_end = init_begin + k->init;
 	uint64_t cea_end = l->cpu_entry_area_base + PAGE_SZ * layout_32_cpu_entry_area_pages(k);
-	fprintf(f, "# Printed by i386 kernels 4.15-5.6 only (removed about 5.7; 6.1 does not print "
-		   "it).\n# Addresses from this model of the %s build.\n",
+	fprintf(f,
+		"# Printed by i386 kernels 4.15-5.6 only (removed about 5.7; 6.1 does not print "
+		"it).\n# Addresses from this model of the %s build.\n",
 		k->name);
 	fprintf(f, "virtual kernel memory layout:\n");
 	fprintf(f, "    fixmap  : 0x%08" PRIx64 " - 0x%08" PRIx64 "   (%4" PRIu64 " kB)\n",

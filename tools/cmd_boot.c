@@ -18,10 +18,10 @@ static const struct {
 	const char *name;
 	unsigned bits;
 } sections[] = {
-	{"boot", SEC_DMESG},
-	{"reserved", SEC_RESERVED},
-	{"layout", SEC_LAYOUT},
-	{"all", SEC_ALL},
+    {"boot", SEC_DMESG},
+    {"reserved", SEC_RESERVED},
+    {"layout", SEC_LAYOUT},
+    {"all", SEC_ALL},
 };
 
 static void help(FILE *f)
@@ -75,8 +75,9 @@ int cmd_boot(int argc, char **argv)
 			continue;
 		if ((v = cli_opt(argc, argv, &i, "--section", &missing)) || missing) {
 			if (missing || parse_sections(v, &secs))
-				return cli_usage_error("boot", "--section: expected a comma-separated list of "
-							       "boot, reserved, layout, all");
+				return cli_usage_error(
+				    "boot", "--section: expected a comma-separated list of "
+					    "boot, reserved, layout, all");
 			continue;
 		}
 		return cli_usage_error("boot", "unknown argument '%s' (see mmreplay boot --help)",

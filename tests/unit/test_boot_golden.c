@@ -70,12 +70,12 @@ static void run_free(struct run *r)
 static const struct {
 	const char *file, *args;
 } goldens[] = {
-	{"tests/golden/boot-i386-256M.txt", "boot --arch=i386 --mem=256M"},
-	{"tests/golden/boot-i386-512M.txt", "boot --arch=i386 --mem=512M"},
-	{"tests/golden/boot-i386-1G.txt", "boot --arch=i386 --mem=1G"},
-	{"tests/golden/boot-i386-5G.txt", "boot --arch=i386 --mem=5G"},
-	{"tests/golden/boot-i386-pae-5G.txt", "boot --arch=i386-pae --mem=5G"},
-	{"tests/golden/boot-x86_64-1G.txt", "boot --arch=x86_64 --mem=1G"},
+    {"tests/golden/boot-i386-256M.txt", "boot --arch=i386 --mem=256M"},
+    {"tests/golden/boot-i386-512M.txt", "boot --arch=i386 --mem=512M"},
+    {"tests/golden/boot-i386-1G.txt", "boot --arch=i386 --mem=1G"},
+    {"tests/golden/boot-i386-5G.txt", "boot --arch=i386 --mem=5G"},
+    {"tests/golden/boot-i386-pae-5G.txt", "boot --arch=i386-pae --mem=5G"},
+    {"tests/golden/boot-x86_64-1G.txt", "boot --arch=x86_64 --mem=1G"},
 };
 
 Test(boot_golden, output_matches_committed_files)
@@ -86,7 +86,8 @@ Test(boot_golden, output_matches_committed_files)
 		struct run r = mmreplay(goldens[i].args);
 		cr_expect_eq(r.status, 0, "%s: %s", goldens[i].args, r.err);
 		cr_expect_str_empty(r.err);
-		cr_expect_str_eq(r.out, want, "%s differs from %s", goldens[i].args, goldens[i].file);
+		cr_expect_str_eq(r.out, want, "%s differs from %s", goldens[i].args,
+				 goldens[i].file);
 		run_free(&r);
 		free(want);
 	}
@@ -106,30 +107,54 @@ Test(boot_golden, deterministic)
  * and absent from the logs. */
 static bool reproduced(const char *line)
 {
-	static const char *const prefixes[] = {
-		"BIOS-provided", "BIOS-e820:", "e820: remove", "user-defined", "user:", "last_pfn",
-		"Zone ranges:", "  DMA ", "  DMA32 ", "  Normal ", "  HighMem ", "Movable zone",
-		"Early memory", "  node ", "Initmem setup", "On node 0", "Built 1 zonelists",
-		"Dentry cache hash", "Inode-cache hash", "Initializing HighMem", "  mapped low ram",
-		"  low ram", "software IO TLB: area"};
+	static const char *const prefixes[] = {"BIOS-provided",
+					       "BIOS-e820:",
+					       "e820: remove",
+					       "user-defined",
+					       "user:",
+					       "last_pfn",
+					       "Zone ranges:",
+					       "  DMA ",
+					       "  DMA32 ",
+					       "  Normal ",
+					       "  HighMem ",
+					       "Movable zone",
+					       "Early memory",
+					       "  node ",
+					       "Initmem setup",
+					       "On node 0",
+					       "Built 1 zonelists",
+					       "Dentry cache hash",
+					       "Inode-cache hash",
+					       "Initializing HighMem",
+					       "  mapped low ram",
+					       "  low ram",
+					       "software IO TLB: area"};
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (strncmp(line, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
 	size_t n = strlen(line);
-	return n > 20 && (strstr(line, "MB HIGHMEM available.") || strstr(line, "MB LOWMEM available."));
+	return n > 20 &&
+	       (strstr(line, "MB HIGHMEM available.") || strstr(line, "MB LOWMEM available."));
 }
 
 static const struct {
 	const char *log, *args;
 } real_boots[] = {
-	{"686-mem256M", "--arch=i386 --mem=256M"},     {"686-mem512M", "--arch=i386 --mem=512M"},
-	{"686-mem1G", "--arch=i386 --mem=1G"},         {"686-mem5G", "--arch=i386 --mem=5G"},
-	{"686-nomem-m1G", "--arch=i386 --ram=1G"},     {"686-nomem-m5G", "--arch=i386 --ram=5G"},
-	{"686-pae-mem256M", "--arch=i386-pae --mem=256M"},
-	{"686-pae-mem512M", "--arch=i386-pae --mem=512M"},
-	{"686-pae-mem1G", "--arch=i386-pae --mem=1G"}, {"686-pae-mem5G", "--arch=i386-pae --mem=5G"},
-	{"amd64-mem256M", "--arch=x86_64 --mem=256M"}, {"amd64-mem512M", "--arch=x86_64 --mem=512M"},
-	{"amd64-mem1G", "--arch=x86_64 --mem=1G"},     {"amd64-mem5G", "--arch=x86_64 --mem=5G"},
+    {"686-mem256M", "--arch=i386 --mem=256M"},
+    {"686-mem512M", "--arch=i386 --mem=512M"},
+    {"686-mem1G", "--arch=i386 --mem=1G"},
+    {"686-mem5G", "--arch=i386 --mem=5G"},
+    {"686-nomem-m1G", "--arch=i386 --ram=1G"},
+    {"686-nomem-m5G", "--arch=i386 --ram=5G"},
+    {"686-pae-mem256M", "--arch=i386-pae --mem=256M"},
+    {"686-pae-mem512M", "--arch=i386-pae --mem=512M"},
+    {"686-pae-mem1G", "--arch=i386-pae --mem=1G"},
+    {"686-pae-mem5G", "--arch=i386-pae --mem=5G"},
+    {"amd64-mem256M", "--arch=x86_64 --mem=256M"},
+    {"amd64-mem512M", "--arch=x86_64 --mem=512M"},
+    {"amd64-mem1G", "--arch=x86_64 --mem=1G"},
+    {"amd64-mem5G", "--arch=x86_64 --mem=5G"},
 };
 
 Test(boot_golden, kernel_lines_match_the_real_boots)
@@ -154,11 +179,13 @@ Test(boot_golden, kernel_lines_match_the_real_boots)
 				continue;
 			char want[512];
 			snprintf(want, sizeof(want), "\n%s\n", text);
-			cr_expect(strstr(r.out, want) != NULL || strncmp(r.out, want + 1, strlen(want) - 1) == 0,
+			cr_expect(strstr(r.out, want) != NULL ||
+				      strncmp(r.out, want + 1, strlen(want) - 1) == 0,
 				  "%s: real line not reproduced: %s", real_boots[i].log, text);
 			matched++;
 		}
-		cr_expect_geq(matched, 20, "%s: only %d lines compared", real_boots[i].log, matched);
+		cr_expect_geq(matched, 20, "%s: only %d lines compared", real_boots[i].log,
+			      matched);
 		free(log);
 		/* and the other way: each kernel line we print is in the real log, except the
 		 * pr_debug memmap lines, the Memory: line and the swiotlb address (tolerances
@@ -180,10 +207,9 @@ Test(boot_golden, kernel_lines_match_the_real_boots)
 }
 
 static const char *const bad_inputs[] = {
-	"boot --mem=abc",      "boot --mem=0",          "boot --mem=-1G",
-	"boot --mem=100T",     "boot --arch=sparc",     "boot --mem=16M",
-	"boot --mem",          "boot --section=nope",   "boot --frobnicate",
-	"boot --ram=0",        "boot --mem=1Q",         "boot --arch=x86_64 --mem=40M",
+    "boot --mem=abc",	 "boot --mem=0",   "boot --mem=-1G", "boot --mem=100T",
+    "boot --arch=sparc", "boot --mem=16M", "boot --mem",     "boot --section=nope",
+    "boot --frobnicate", "boot --ram=0",   "boot --mem=1Q",  "boot --arch=x86_64 --mem=40M",
 };
 
 Test(boot_golden, bad_input_is_one_line_exit_2_no_output)
@@ -193,7 +219,8 @@ Test(boot_golden, bad_input_is_one_line_exit_2_no_output)
 		cr_expect_eq(r.status, 2, "%s: exit %d", bad_inputs[i], r.status);
 		cr_expect_str_empty(r.out, "%s wrote to stdout", bad_inputs[i]);
 		size_t len = strlen(r.err);
-		cr_expect(len > 0 && r.err[len - 1] == '\n' && strchr(r.err, '\n') == r.err + len - 1,
+		cr_expect(len > 0 && r.err[len - 1] == '\n' &&
+			      strchr(r.err, '\n') == r.err + len - 1,
 			  "%s: stderr is not one line: [%s]", bad_inputs[i], r.err);
 		run_free(&r);
 	}

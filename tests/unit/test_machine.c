@@ -15,47 +15,47 @@
 struct real_boot {
 	const char *log;
 	enum arch arch;
-	uint64_t mem, ram;          /* mem= (0: none), qemu -m */
+	uint64_t mem, ram; /* mem= (0: none), qemu -m */
 	unsigned lowmem_mb, highmem_mb;
-	uint64_t normal_end;        /* end of Normal (i386) / DMA32 (x86_64) in the Zone ranges */
-	uint64_t last_end;          /* end of the highest zone */
-	uint64_t total_pages;       /* "Built 1 zonelists ... Total pages:" */
+	uint64_t normal_end;  /* end of Normal (i386) / DMA32 (x86_64) in the Zone ranges */
+	uint64_t last_end;    /* end of the highest zone */
+	uint64_t total_pages; /* "Built 1 zonelists ... Total pages:" */
 	uint64_t free_k, phys_k, reserved_k; /* Memory: line */
-	uint64_t tol_k;             /* tolerance on free_k and reserved_k, see below */
+	uint64_t tol_k;			     /* tolerance on free_k and reserved_k, see below */
 };
 
 /* Tolerances: the 686 boots and amd64 up to 1G are reproduced exactly. 686-pae at 1G/5G
  * has one page-table page more than the model places (4K); amd64 at 5G three small
  * allocations of the swiotlb setup (12K). Everything else in the table is exact. */
 static const struct real_boot boots[] = {
-	{"686-mem256M", ARCH_I386, 256 * MiB, 6 * GiB, 256, 0, 0x10000000, 0x10000000, 64798,
-	 242908, 261752, 18844, 0},
-	{"686-mem512M", ARCH_I386, 512 * MiB, 6 * GiB, 512, 0, 0x20000000, 0x20000000, 129694,
-	 502300, 523896, 21596, 0},
-	{"686-mem1G", ARCH_I386, GiB, 6 * GiB, 875, 148, 0x36bfe000, 0x40000000, 259856, 1021084,
-	 1048184, 27100, 0},
-	{"686-mem5G", ARCH_I386, 5 * GiB, 6 * GiB, 875, 2195, 0x36bfe000, 0xbffe0000, 784112,
-	 3097628, 3145208, 47580, 0},
-	{"686-nomem-m1G", ARCH_I386, 0, GiB, 875, 147, 0x36bfe000, 0x3ffe0000, 259824, 1020956,
-	 1048056, 27100, 0},
-	{"686-nomem-m5G", ARCH_I386, 0, 5 * GiB, 875, 2195, 0x36bfe000, 0xbffe0000, 784112,
-	 3097628, 3145208, 47580, 0},
-	{"686-pae-mem256M", ARCH_I386_PAE, 256 * MiB, 6 * GiB, 256, 0, 0x10000000, 0x10000000,
-	 64798, 242720, 261752, 19032, 0},
-	{"686-pae-mem512M", ARCH_I386_PAE, 512 * MiB, 6 * GiB, 512, 0, 0x20000000, 0x20000000,
-	 129694, 502112, 523896, 21784, 0},
-	{"686-pae-mem1G", ARCH_I386_PAE, GiB, 6 * GiB, 879, 144, 0x36ffe000, 0x40000000, 259846,
-	 1020892, 1048184, 27292, 4},
-	{"686-pae-mem5G", ARCH_I386_PAE, 5 * GiB, 6 * GiB, 879, 4240, 0x36ffe000, 0x140000000,
-	 1046246, 4059484, 4193784, 134300, 4},
-	{"amd64-mem256M", ARCH_X86_64, 256 * MiB, 6 * GiB, 0, 0, 0x10000000, 0x10000000, 64256,
-	 202580, 261752, 58916, 0},
-	{"amd64-mem512M", ARCH_X86_64, 512 * MiB, 6 * GiB, 0, 0, 0x20000000, 0x20000000, 128768,
-	 207548, 523896, 63396, 0},
-	{"amd64-mem1G", ARCH_X86_64, GiB, 6 * GiB, 0, 0, 0x40000000, 0x40000000, 257792, 207548,
-	 1048184, 72356, 0},
-	{"amd64-mem5G", ARCH_X86_64, 5 * GiB, 6 * GiB, 0, 0, 0x100000000, 0x140000000, 1031904,
-	 3156540, 4193784, 192432, 12},
+    {"686-mem256M", ARCH_I386, 256 * MiB, 6 * GiB, 256, 0, 0x10000000, 0x10000000, 64798, 242908,
+     261752, 18844, 0},
+    {"686-mem512M", ARCH_I386, 512 * MiB, 6 * GiB, 512, 0, 0x20000000, 0x20000000, 129694, 502300,
+     523896, 21596, 0},
+    {"686-mem1G", ARCH_I386, GiB, 6 * GiB, 875, 148, 0x36bfe000, 0x40000000, 259856, 1021084,
+     1048184, 27100, 0},
+    {"686-mem5G", ARCH_I386, 5 * GiB, 6 * GiB, 875, 2195, 0x36bfe000, 0xbffe0000, 784112, 3097628,
+     3145208, 47580, 0},
+    {"686-nomem-m1G", ARCH_I386, 0, GiB, 875, 147, 0x36bfe000, 0x3ffe0000, 259824, 1020956, 1048056,
+     27100, 0},
+    {"686-nomem-m5G", ARCH_I386, 0, 5 * GiB, 875, 2195, 0x36bfe000, 0xbffe0000, 784112, 3097628,
+     3145208, 47580, 0},
+    {"686-pae-mem256M", ARCH_I386_PAE, 256 * MiB, 6 * GiB, 256, 0, 0x10000000, 0x10000000, 64798,
+     242720, 261752, 19032, 0},
+    {"686-pae-mem512M", ARCH_I386_PAE, 512 * MiB, 6 * GiB, 512, 0, 0x20000000, 0x20000000, 129694,
+     502112, 523896, 21784, 0},
+    {"686-pae-mem1G", ARCH_I386_PAE, GiB, 6 * GiB, 879, 144, 0x36ffe000, 0x40000000, 259846,
+     1020892, 1048184, 27292, 4},
+    {"686-pae-mem5G", ARCH_I386_PAE, 5 * GiB, 6 * GiB, 879, 4240, 0x36ffe000, 0x140000000, 1046246,
+     4059484, 4193784, 134300, 4},
+    {"amd64-mem256M", ARCH_X86_64, 256 * MiB, 6 * GiB, 0, 0, 0x10000000, 0x10000000, 64256, 202580,
+     261752, 58916, 0},
+    {"amd64-mem512M", ARCH_X86_64, 512 * MiB, 6 * GiB, 0, 0, 0x20000000, 0x20000000, 128768, 207548,
+     523896, 63396, 0},
+    {"amd64-mem1G", ARCH_X86_64, GiB, 6 * GiB, 0, 0, 0x40000000, 0x40000000, 257792, 207548,
+     1048184, 72356, 0},
+    {"amd64-mem5G", ARCH_X86_64, 5 * GiB, 6 * GiB, 0, 0, 0x100000000, 0x140000000, 1031904, 3156540,
+     4193784, 192432, 12},
 };
 
 static struct machine *boot(enum arch arch, uint64_t mem, uint64_t ram)
@@ -71,10 +71,7 @@ static struct machine *boot(enum arch arch, uint64_t mem, uint64_t ram)
 	return m;
 }
 
-static uint64_t absdiff(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : b - a;
-}
+static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
 
 Test(machine, matches_the_real_6_1_boots)
 {
@@ -84,18 +81,20 @@ Test(machine, matches_the_real_6_1_boots)
 		int top = r->arch == ARCH_X86_64 ? ZONE_NORMAL : ZONE_HIGHMEM;
 		int low = r->arch == ARCH_X86_64 ? ZONE_DMA32 : ZONE_NORMAL;
 		if (r->arch != ARCH_X86_64) {
-			cr_expect_eq((uint64_t)m->max_low_pfn >> 8, r->lowmem_mb, "%s lowmem", r->log);
+			cr_expect_eq((uint64_t)m->max_low_pfn >> 8, r->lowmem_mb, "%s lowmem",
+				     r->log);
 			cr_expect_eq((uint64_t)(m->max_pfn - m->max_low_pfn) >> 8, r->highmem_mb,
 				     "%s highmem", r->log);
 		}
 		cr_expect_eq((uint64_t)m->zones[low].end_pfn << 12, r->normal_end, "%s low end",
 			     r->log);
-		uint64_t last = m->zones[top].spanned ? m->zones[top].end_pfn : m->zones[low].end_pfn;
+		uint64_t last =
+		    m->zones[top].spanned ? m->zones[top].end_pfn : m->zones[low].end_pfn;
 		cr_expect_eq(last << 12, r->last_end, "%s last zone end", r->log);
 		cr_expect_eq(m->boot.vm_total_pages, r->total_pages, "%s Total pages", r->log);
 		cr_expect_eq(m->physpages * 4, r->phys_k, "%s physpages", r->log);
-		cr_expect_leq(absdiff((m->physpages - m->totalram_pages) * 4, r->reserved_k), r->tol_k,
-			      "%s reserved %lluK vs %lluK", r->log,
+		cr_expect_leq(absdiff((m->physpages - m->totalram_pages) * 4, r->reserved_k),
+			      r->tol_k, "%s reserved %lluK vs %lluK", r->log,
 			      (unsigned long long)(m->physpages - m->totalram_pages) * 4,
 			      (unsigned long long)r->reserved_k);
 		cr_expect_leq(absdiff(m->boot.nr_free_at_mem_init * 4, r->free_k), r->tol_k,
@@ -125,7 +124,7 @@ Test(machine, free_at_boot_agrees_with_managed)
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			cr_expect_eq(managed[z], m->zones[z].managed, "%s zone %d", r->log, z);
 		cr_expect_not(machine_pfn_free_at_boot(m, 0x1000)); /* the kernel image */
-		cr_expect_not(machine_pfn_free_at_boot(m, 0x9f)); /* first MiB */
+		cr_expect_not(machine_pfn_free_at_boot(m, 0x9f));   /* first MiB */
 		free(m);
 	}
 }
