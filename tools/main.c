@@ -7,6 +7,7 @@
 
 static const struct cli_command commands[] = {
 	{"replay", "replay a trace into a simulated machine", cmd_replay},
+	{"boot", "lay out the machine and print what the kernel reports about memory", cmd_boot},
 	{"version", "print the version", cmd_version},
 };
 
