@@ -228,9 +228,9 @@ int gen_describe(const char *workload, FILE *f)
 		w->name, w->summary);
 	for (int pass = 0; pass < 2; pass++)
 		for (const struct gen_param_def *d = pass ? common_params : w->params; d->name; d++)
-			fprintf(f, "  %-14s %-3s default %-8g [%g .. %g]  %s\n", d->name,
-				d->flags & GP_SCALED ? "*" : "", d->def, d->min, d->max, d->help);
+			fprintf(f, "  %-17s%s default %-7g [%g .. %g]  %s\n", d->name,
+				d->flags & GP_SCALED ? "*" : " ", d->def, d->min, d->max, d->help);
 	if (w == &gen_wl_mix)
-		fprintf(f, "  WORKLOAD.KEY     a parameter of one part, e.g. db.size_mb=512\n");
+		fprintf(f, "  WORKLOAD.KEY       a parameter of one part, e.g. db.size_mb=512\n");
 	return 0;
 }

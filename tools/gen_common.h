@@ -196,7 +196,7 @@ void gen_dcache_destroy(struct gen_dcache *dc);
 void gen_dcache_lookup(struct gen *g, struct gen_rng *r, struct gen_dcache *dc,
 		       const struct gproc *p, double miss);
 /* open + read/write + close of one file: getname, lookup, filp, a kmalloc'ed buffer, page
- * cache bookkeeping (buffer_head, radix_tree_node) on a miss. */
+ * cache bookkeeping (a buffer_head) on a miss. */
 void gen_file_io(struct gen *g, struct gen_rng *r, struct gen_dcache *dc, const struct gproc *p,
 		 double miss);
 
