@@ -92,6 +92,8 @@ static int parse_args(int argc, char **argv, const char **wl, const char **out,
 	bool missing;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
+		if (cli_is_help(argv[i]))
+			continue;
 		if ((v = cli_opt(argc, argv, &i, "--seed", &missing))) {
 			char *end;
 			errno = 0;

@@ -654,3 +654,201 @@ Test(gen, list_and_describe)
 	cr_assert(strstr(buf, "cpus"));
 	free(buf);
 }
+
+/* ---- the gen command and the trace writer ---- */
+
+#include "trace_io.h"
+
+static const char *mmreplay_bin(void)
+{
+	const char *m = getenv("MMREPLAY");
+	return m && *m ? m : "bin/mmreplay";
+}
+
+/* Runs mmreplay with args; stdout/stderr into files; returns the exit status. */
+static int run_cmd(const char *const *args, const char *out, const char *errf)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (!freopen(out, "w", stdout) || !freopen(errf, "w", stderr))
+			_exit(127);
+		const char *argv[32];
+		int n = 0;
+		argv[n++] = mmreplay_bin();
+		for (; args[n - 1]; n++)
+			argv[n] = args[n - 1];
+		argv[n] = NULL;
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return strdup(buf);
+}
+
+struct tmpdir {
+	char dir[64], out[96], err[96];
+};
+
+static void tmpdir_make(struct tmpdir *t)
+{
+	strcpy(t->dir, "/tmp/test_gen.XXXXXX");
+	cr_assert_not_null(mkdtemp(t->dir));
+	snprintf(t->out, sizeof(t->out), "%s/stdout", t->dir);
+	snprintf(t->err, sizeof(t->err), "%s/stderr", t->dir);
+}
+
+static void tmpdir_remove(struct tmpdir *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", t->dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void expect_usage(const char *const *args, const char *needle)
+{
+	struct tmpdir t;
+	tmpdir_make(&t);
+	char file[128];
+	snprintf(file, sizeof(file), "%s/x.mmt", t.dir);
+	const char *a[16];
+	int n = 0;
+	for (; args[n]; n++)
+		a[n] = args[n];
+	a[n++] = "-o";
+	a[n++] = file;
+	a[n] = NULL;
+	cr_assert_eq(run_cmd(a, t.out, t.err), 2, "%s %s: not exit 2", args[0], args[1]);
+	char *e = slurp(t.err);
+	cr_assert(strstr(e, needle), "stderr '%s' lacks '%s'", e, needle);
+	cr_assert(strchr(e, '\n') == e + strlen(e) - 1, "more than one line: %s", e);
+	free(e);
+	cr_assert_neq(access(file, F_OK), 0, "output written despite the error");
+	tmpdir_remove(&t);
+}
+
+Test(gen_cmd, bad_input_is_exit_2_and_writes_nothing)
+{
+	expect_usage((const char *[]){"gen", "nosuch", NULL}, "unknown workload 'nosuch'");
+	expect_usage((const char *[]){"gen", "db", "--param", "foo=1", NULL},
+		     "unknown parameter 'foo' for workload db; known:");
+	expect_usage((const char *[]){"gen", "db", "--param", "zipf=lots", NULL},
+		     "--param zipf=lots: expected a number from 0 to 4");
+	expect_usage((const char *[]){"gen", "db", "--seed", "-3", NULL}, "--seed -3");
+	expect_usage((const char *[]){"gen", "db", "--scale", "0", NULL}, "--scale 0");
+	expect_usage((const char *[]){"gen", "db", "--bogus", NULL}, "unknown option '--bogus'");
+}
+
+Test(gen_cmd, list_and_help)
+{
+	struct tmpdir t;
+	tmpdir_make(&t);
+	cr_assert_eq(run_cmd((const char *[]){"gen", "--list", NULL}, t.out, t.err), 0);
+	char *o = slurp(t.out);
+	int lines = 0;
+	for (char *p = o; *p; p++)
+		lines += *p == '\n';
+	cr_assert_eq(lines, 8, "%s", o);
+	cr_assert(strstr(o, "mix ") && strstr(o, "leak "));
+	free(o);
+	cr_assert_eq(run_cmd((const char *[]){"gen", "db", "--help", NULL}, t.out, t.err), 0);
+	o = slurp(t.out);
+	cr_assert(strstr(o, "size_mb") && strstr(o, "zipf"), "%s", o);
+	free(o);
+	tmpdir_remove(&t);
+}
+
+/* A hash of events with string ids replaced by the strings (ids may differ by writer). */
+static uint64_t resolved_hash(uint64_t h, struct mm_event ev, const struct strtab *s)
+{
+	uint32_t *sid = trace_event_string(&ev);
+	if (sid) {
+		const char *str = strtab_get(s, *sid);
+		uint64_t sh = 0;
+		for (const char *p = str ? str : "?"; *p; p++)
+			sh = mix64(sh, (unsigned char)*p);
+		*sid = (uint32_t)sh;
+	}
+	ev._pad = 0;
+	const unsigned char *b = (const unsigned char *)&ev;
+	for (size_t i = 0; i < sizeof(ev); i += 8) {
+		uint64_t w;
+		memcpy(&w, b + i, 8);
+		h = mix64(h, w);
+	}
+	return h;
+}
+
+struct resolving_sink {
+	struct strtab s;
+	uint64_t h, n;
+};
+
+static uint32_t rs_intern(void *ctx, const char *s)
+{
+	return strtab_intern(&((struct resolving_sink *)ctx)->s, s, strlen(s));
+}
+
+static int rs_put(void *ctx, const struct mm_event *ev)
+{
+	struct resolving_sink *r = ctx;
+	r->h = resolved_hash(r->h, *ev, &r->s);
+	r->n++;
+	return 0;
+}
+
+static void roundtrip(const char *name)
+{
+	struct tmpdir t;
+	tmpdir_make(&t);
+	char file[128];
+	snprintf(file, sizeof(file), "%s/%s", t.dir, name);
+	const char *args[] = {"gen",     "build", "--seed", "5",  "--scale", "0.02",
+			      "--param", "jobs=3", "-o",    file, NULL};
+	cr_assert_eq(run_cmd(args, t.out, t.err), 0, "%s", slurp(t.err));
+	/* the same stream straight from the generator */
+	struct resolving_sink direct;
+	memset(&direct, 0, sizeof(direct));
+	strtab_init(&direct.s);
+	const char *kv[] = {"jobs=3"};
+	struct gen_params p = {5, 0.02, kv, 1};
+	struct event_sink sink = {&direct, rs_intern, rs_put};
+	char err[512];
+	cr_assert_eq(gen_run("build", &p, &sink, err, sizeof(err)), 0, "%s", err);
+	/* and read back from the file */
+	struct trace_reader *r = trace_reader_open(file, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	static struct mm_event buf[4096];
+	uint64_t h = 0, n = 0;
+	ssize_t got;
+	while ((got = trace_reader_next(r, buf, 4096, err, sizeof(err))) > 0)
+		for (ssize_t i = 0; i < got; i++, n++)
+			h = resolved_hash(h, buf[i], trace_reader_strings(r));
+	cr_assert_eq(got, 0, "%s", err);
+	/* after reading: the text reader takes its origin lines as they come */
+	const struct trace_origin *o = trace_reader_origin(r);
+	cr_assert_str_eq(trace_origin_get(o, "generator"), "build");
+	cr_assert_str_eq(trace_origin_get(o, "seed"), "5");
+	cr_assert_str_eq(trace_origin_get(o, "scale"), "0.02");
+	cr_assert_str_eq(trace_origin_get(o, "params"), "jobs=3");
+	trace_reader_close(r);
+	cr_assert_eq(n, direct.n);
+	cr_assert_eq(h, direct.h, "%s: events read back differ from the generator's", name);
+	strtab_free(&direct.s);
+	tmpdir_remove(&t);
+}
+
+Test(gen_cmd, mmt_round_trip) { roundtrip("b.mmt"); }
+Test(gen_cmd, text_round_trip) { roundtrip("b.txt"); }
