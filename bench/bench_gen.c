@@ -43,11 +43,11 @@ static void bm_gen(struct cbench_state *st)
 	cbench_set_items_processed(st, (int64_t)c.n);
 }
 
-#define GEN_BENCH(name)                                                                    \
-	CBENCH_NAMED_AS(name, bm_gen, "gen/" #name)                                        \
-	{                                                                                  \
-		cbench_set_udata(b, #name);                                                \
-		cbench_unit(b, CBENCH_MS);                                                 \
+#define GEN_BENCH(name)                                                                            \
+	CBENCH_NAMED_AS(name, bm_gen, "gen/" #name)                                                \
+	{                                                                                          \
+		cbench_set_udata(b, #name);                                                        \
+		cbench_unit(b, CBENCH_MS);                                                         \
 	}
 
 GEN_BENCH(mix)

@@ -14,18 +14,19 @@
 
 static void gen_help(FILE *f)
 {
-	fputs("usage: mmreplay gen WORKLOAD [--seed N] [--scale X] [--param KEY=VALUE ...] -o FILE\n"
-	      "       mmreplay gen --list\n"
-	      "       mmreplay gen WORKLOAD --help     (the workload's parameters)\n\n"
-	      "Writes a deterministic synthetic trace: the same workload, seed, scale and\n"
-	      "parameters give the same trace, byte for byte.\n\n"
-	      "  -o FILE          output; *.mmt is binary, anything else text, '-' text on stdout\n"
-	      "  --seed N         PRNG seed (default 1)\n"
-	      "  --scale X        multiplies the amount of work: counts and durations (default 1)\n"
-	      "  --param K=V      a workload parameter; mix also takes PART.K=V (db.size_mb=512)\n"
-	      "  --list           the workloads, one line each\n\n"
-	      "Workloads are described in docs/WORKLOADS.md.\n",
-	      f);
+	fputs(
+	    "usage: mmreplay gen WORKLOAD [--seed N] [--scale X] [--param KEY=VALUE ...] -o FILE\n"
+	    "       mmreplay gen --list\n"
+	    "       mmreplay gen WORKLOAD --help     (the workload's parameters)\n\n"
+	    "Writes a deterministic synthetic trace: the same workload, seed, scale and\n"
+	    "parameters give the same trace, byte for byte.\n\n"
+	    "  -o FILE          output; *.mmt is binary, anything else text, '-' text on stdout\n"
+	    "  --seed N         PRNG seed (default 1)\n"
+	    "  --scale X        multiplies the amount of work: counts and durations (default 1)\n"
+	    "  --param K=V      a workload parameter; mix also takes PART.K=V (db.size_mb=512)\n"
+	    "  --list           the workloads, one line each\n\n"
+	    "Workloads are described in docs/WORKLOADS.md.\n",
+	    f);
 }
 
 static void gen_list(void)
@@ -99,12 +100,14 @@ static int parse_args(int argc, char **argv, const char **wl, const char **out,
 			errno = 0;
 			p->seed = strtoull(v, &end, 0);
 			if (!*v || *v == '-' || *end || errno)
-				return cli_usage_error("gen", "--seed %s: expected a non-negative whole number", v);
+				return cli_usage_error(
+				    "gen", "--seed %s: expected a non-negative whole number", v);
 		} else if ((v = cli_opt(argc, argv, &i, "--scale", &missing))) {
 			char *end;
 			p->scale = strtod(v, &end);
 			if (!*v || *end || !isfinite(p->scale) || p->scale <= 0)
-				return cli_usage_error("gen", "--scale %s: expected a number above 0", v);
+				return cli_usage_error("gen",
+						       "--scale %s: expected a number above 0", v);
 		} else if ((v = cli_opt(argc, argv, &i, "--param", &missing))) {
 			if (p->nkv == MAX_KV)
 				return cli_usage_error("gen", "too many --param options");
@@ -115,10 +118,11 @@ static int parse_args(int argc, char **argv, const char **wl, const char **out,
 		} else if (missing) {
 			return cli_usage_error("gen", "%s needs a value", argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error("gen", "unknown option '%s'; see 'mmreplay gen --help'",
-					       argv[i]);
+			return cli_usage_error(
+			    "gen", "unknown option '%s'; see 'mmreplay gen --help'", argv[i]);
 		} else if (*wl) {
-			return cli_usage_error("gen", "one workload only ('%s' and '%s')", *wl, argv[i]);
+			return cli_usage_error("gen", "one workload only ('%s' and '%s')", *wl,
+					       argv[i]);
 		} else {
 			*wl = argv[i];
 		}
@@ -153,10 +157,12 @@ int cmd_gen(int argc, char **argv)
 	if (gen_check(wl, &p, err, sizeof(err)))
 		return cli_usage_error("gen", "%s", err);
 	if (!out)
-		return cli_usage_error("gen", "needs -o FILE (FILE.mmt for binary, - for text on stdout)");
+		return cli_usage_error("gen",
+				       "needs -o FILE (FILE.mmt for binary, - for text on stdout)");
 	struct trace_origin origin;
 	if (fill_origin(&origin, wl, &p))
-		return cli_usage_error("gen", "--param values too long for the trace header (255 bytes)");
+		return cli_usage_error("gen",
+				       "--param values too long for the trace header (255 bytes)");
 	struct writer_sink ws = {.err = ""};
 	ws.w = trace_writer_open(out, trace_format_for_path(out), &origin, err, sizeof(err));
 	if (!ws.w)

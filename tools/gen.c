@@ -7,15 +7,15 @@
 #include "gen_common.h"
 
 static const struct gen_workload *const workloads[] = {
-	&gen_wl_mix, &gen_wl_shell, &gen_wl_build, &gen_wl_db,
-	&gen_wl_forkcow, &gen_wl_slab, &gen_wl_vmalloc, &gen_wl_leak,
+    &gen_wl_mix,     &gen_wl_shell, &gen_wl_build,   &gen_wl_db,
+    &gen_wl_forkcow, &gen_wl_slab,  &gen_wl_vmalloc, &gen_wl_leak,
 };
 #define NR_WORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
 
 /* Parameters every workload takes (top level only). */
 static const struct gen_param_def common_params[] = {
-	{"cpus", 2, 1, 64, GP_INT, "CPUs the events are spread over (event cpu field)"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"cpus", 2, 1, 64, GP_INT, "CPUs the events are spread over (event cpu field)"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 const struct gen_workload_info *gen_workload_at(size_t i)
@@ -59,8 +59,8 @@ static void known_list(const struct gen_workload *w, bool top, char *buf, size_t
 	}
 }
 
-static const struct gen_param_def *find_def(const struct gen_workload *w, bool top,
-					    const char *key, size_t *idx)
+static const struct gen_param_def *find_def(const struct gen_workload *w, bool top, const char *key,
+					    size_t *idx)
 {
 	size_t n = nr_params(w->params);
 	for (size_t i = 0; i < n; i++)
@@ -85,8 +85,8 @@ static int parse_value(const struct gen_param_def *d, const char *s, double *out
 	return 0;
 }
 
-int gen_resolve_params(const struct gen_workload *w, const char *prefix,
-		       const struct gen_params *p, double *pv, char *err, size_t errlen)
+int gen_resolve_params(const struct gen_workload *w, const char *prefix, const struct gen_params *p,
+		       double *pv, char *err, size_t errlen)
 {
 	bool top = prefix == NULL;
 	size_t n = nr_params(w->params);
@@ -158,7 +158,8 @@ int gen_check(const char *workload, const struct gen_params *p, char *err, size_
 		return -1;
 	}
 	if (!(p->scale > 0) || !isfinite(p->scale) || p->scale > 1e6) {
-		snprintf(err, errlen, "scale %g: expected a number above 0 (at most 1e6)", p->scale);
+		snprintf(err, errlen, "scale %g: expected a number above 0 (at most 1e6)",
+			 p->scale);
 		return -1;
 	}
 	double pv[GEN_MAX_PARAMS];
@@ -178,7 +179,8 @@ int gen_check(const char *workload, const struct gen_params *p, char *err, size_
 		}
 		if (w != &gen_wl_mix || !s || s == &gen_wl_mix) {
 			snprintf(err, errlen,
-				 "--param %s: only mix takes WORKLOAD.KEY=VALUE (for its parts)", kv);
+				 "--param %s: only mix takes WORKLOAD.KEY=VALUE (for its parts)",
+				 kv);
 			return -1;
 		}
 		if (gen_resolve_params(s, sub, p, pv, err, errlen))

@@ -22,14 +22,14 @@ struct event_sink {
 
 struct gen_params {
 	uint64_t seed;
-	double scale;              /* multiplies the amount of work (counts, durations); > 0 */
-	const char *const *kv;     /* "key=value" overrides, checked against the workload */
+	double scale;	       /* multiplies the amount of work (counts, durations); > 0 */
+	const char *const *kv; /* "key=value" overrides, checked against the workload */
 	int nkv;
 };
 
 struct gen_workload_info {
 	const char *name;
-	const char *summary;       /* one line */
+	const char *summary; /* one line */
 };
 
 /* The workloads, in a fixed order; NULL past the end. */

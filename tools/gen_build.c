@@ -39,12 +39,12 @@ struct build {
 };
 
 static const struct gen_param_def build_params[] = {
-	{"units", 400, 0, 1e9, GP_INT | GP_SCALED, "compilation units"},
-	{"jobs", 4, 1, 256, GP_INT, "make -j: compilations running at once"},
-	{"heap_mb", 48, 1, 1024, 0, "mean peak heap of one cc1 (brk + anonymous mmaps)"},
-	{"unit_ms", 450, 1, 1e6, 0, "mean duration of one cc1 run"},
-	{"dcache", 20000, 1, 1e7, GP_INT, "dentry/inode pairs kept before the oldest is pruned"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"units", 400, 0, 1e9, GP_INT | GP_SCALED, "compilation units"},
+    {"jobs", 4, 1, 256, GP_INT, "make -j: compilations running at once"},
+    {"heap_mb", 48, 1, 1024, 0, "mean peak heap of one cc1 (brk + anonymous mmaps)"},
+    {"unit_ms", 450, 1, 1e6, 0, "mean duration of one cc1 run"},
+    {"dcache", 20000, 1, 1e7, GP_INT, "dentry/inode pairs kept before the oldest is pruned"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Parsing and optimizing: the heap grows by brk and by big anonymous chunks (GC pages,
@@ -212,8 +212,8 @@ static void *build_start(struct gen *g, const double *pv, uint64_t seed, uint64_
 		st->jobs[i].a.step = job_step;
 		st->jobs[i].phase = J_DONE;
 	}
-	const char *names[ID_NR] = {make_bin.path, gcc_bin.path, cc1_bin.path, as_bin.path,
-				    "build-start", "build-end"};
+	const char *names[ID_NR] = {make_bin.path, gcc_bin.path,  cc1_bin.path,
+				    as_bin.path,   "build-start", "build-end"};
 	for (int i = 0; i < ID_NR; i++)
 		st->id[i] = gen_intern(g, names[i]);
 	st->ma.step = make_step;
@@ -230,9 +230,9 @@ static void build_stop(void *state)
 }
 
 const struct gen_workload gen_wl_build = {
-	.name = "build",
-	.summary = "parallel compile: make -jN, gcc -> cc1 (big heaps) -> as, VFS slab churn",
-	.params = build_params,
-	.start = build_start,
-	.stop = build_stop,
+    .name = "build",
+    .summary = "parallel compile: make -jN, gcc -> cc1 (big heaps) -> as, VFS slab churn",
+    .params = build_params,
+    .start = build_start,
+    .stop = build_stop,
 };

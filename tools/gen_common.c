@@ -25,10 +25,7 @@ void gen_rng_seed(struct gen_rng *r, uint64_t seed)
 		r->s[i] = splitmix64(&seed);
 }
 
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t gen_rng_next(struct gen_rng *r)
 {
@@ -50,10 +47,7 @@ uint64_t gen_rng_below(struct gen_rng *r, uint64_t n)
 	return (uint64_t)(((unsigned __int128)gen_rng_next(r) * n) >> 64);
 }
 
-double gen_rng_unit(struct gen_rng *r)
-{
-	return (double)(gen_rng_next(r) >> 11) * 0x1.0p-53;
-}
+double gen_rng_unit(struct gen_rng *r) { return (double)(gen_rng_next(r) >> 11) * 0x1.0p-53; }
 
 uint64_t gen_rng_exp(struct gen_rng *r, double mean)
 {
@@ -212,8 +206,8 @@ void gen_oom_adj(struct gen *g, const struct gproc *p, int32_t adj)
 
 /* kmalloc size classes: mm/slab_common.c kmalloc_info (x86: KMALLOC_MIN_SIZE 8, with the
  * 96 and 192 byte caches), KMALLOC_MAX_CACHE_SIZE 8192 (slub.c, PAGE_SHIFT + 1). */
-static const uint32_t kmalloc_sizes[13] = {8, 16, 32, 64, 96, 128, 192, 256,
-					   512, 1024, 2048, 4096, 8192};
+static const uint32_t kmalloc_sizes[13] = {8,	16,  32,   64,	 96,   128, 192,
+					   256, 512, 1024, 2048, 4096, 8192};
 
 static int kmalloc_class(uint32_t size)
 {
@@ -408,26 +402,26 @@ static const struct {
 	const char *name;
 	uint32_t size;
 } named_caches[KC_NR - KC_TASK_STRUCT] = {
-	[KC_TASK_STRUCT - KC_TASK_STRUCT] = {"task_struct", 3456},
-	[KC_MM_STRUCT - KC_TASK_STRUCT] = {"mm_struct", 640},
-	[KC_VM_AREA_STRUCT - KC_TASK_STRUCT] = {"vm_area_struct", 104},
-	[KC_ANON_VMA - KC_TASK_STRUCT] = {"anon_vma", 56},
-	[KC_SIGNAL_CACHE - KC_TASK_STRUCT] = {"signal_cache", 640},
-	[KC_SIGHAND_CACHE - KC_TASK_STRUCT] = {"sighand_cache", 1344},
-	[KC_FILES_CACHE - KC_TASK_STRUCT] = {"files_cache", 320},
-	[KC_FS_CACHE - KC_TASK_STRUCT] = {"fs_cache", 64},
-	[KC_CRED_JAR - KC_TASK_STRUCT] = {"cred_jar", 128},
-	[KC_NAMES_CACHE - KC_TASK_STRUCT] = {"names_cache", 4096},
-	[KC_DENTRY - KC_TASK_STRUCT] = {"dentry", 136},
-	[KC_INODE_CACHE - KC_TASK_STRUCT] = {"inode_cache", 392},
-	[KC_EXT4_INODE - KC_TASK_STRUCT] = {"ext4_inode_cache", 704},
-	[KC_FILP - KC_TASK_STRUCT] = {"filp", 192},
-	[KC_BUFFER_HEAD - KC_TASK_STRUCT] = {"buffer_head", 72},
-	[KC_RADIX_TREE_NODE - KC_TASK_STRUCT] = {"radix_tree_node", 304},
-	[KC_SKBUFF_HEAD - KC_TASK_STRUCT] = {"skbuff_head_cache", 192},
-	[KC_SOCK_INODE - KC_TASK_STRUCT] = {"sock_inode_cache", 448},
-	[KC_PID - KC_TASK_STRUCT] = {"pid", 64},
-	[KC_KMALLOC_LARGE - KC_TASK_STRUCT] = {"kmalloc-large", 0},
+    [KC_TASK_STRUCT - KC_TASK_STRUCT] = {"task_struct", 3456},
+    [KC_MM_STRUCT - KC_TASK_STRUCT] = {"mm_struct", 640},
+    [KC_VM_AREA_STRUCT - KC_TASK_STRUCT] = {"vm_area_struct", 104},
+    [KC_ANON_VMA - KC_TASK_STRUCT] = {"anon_vma", 56},
+    [KC_SIGNAL_CACHE - KC_TASK_STRUCT] = {"signal_cache", 640},
+    [KC_SIGHAND_CACHE - KC_TASK_STRUCT] = {"sighand_cache", 1344},
+    [KC_FILES_CACHE - KC_TASK_STRUCT] = {"files_cache", 320},
+    [KC_FS_CACHE - KC_TASK_STRUCT] = {"fs_cache", 64},
+    [KC_CRED_JAR - KC_TASK_STRUCT] = {"cred_jar", 128},
+    [KC_NAMES_CACHE - KC_TASK_STRUCT] = {"names_cache", 4096},
+    [KC_DENTRY - KC_TASK_STRUCT] = {"dentry", 136},
+    [KC_INODE_CACHE - KC_TASK_STRUCT] = {"inode_cache", 392},
+    [KC_EXT4_INODE - KC_TASK_STRUCT] = {"ext4_inode_cache", 704},
+    [KC_FILP - KC_TASK_STRUCT] = {"filp", 192},
+    [KC_BUFFER_HEAD - KC_TASK_STRUCT] = {"buffer_head", 72},
+    [KC_RADIX_TREE_NODE - KC_TASK_STRUCT] = {"radix_tree_node", 304},
+    [KC_SKBUFF_HEAD - KC_TASK_STRUCT] = {"skbuff_head_cache", 192},
+    [KC_SOCK_INODE - KC_TASK_STRUCT] = {"sock_inode_cache", 448},
+    [KC_PID - KC_TASK_STRUCT] = {"pid", 64},
+    [KC_KMALLOC_LARGE - KC_TASK_STRUCT] = {"kmalloc-large", 0},
 };
 
 void gen_init(struct gen *g, struct event_sink *sink, uint64_t seed, uint32_t ncpus, char *err,

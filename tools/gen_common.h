@@ -19,22 +19,19 @@ struct gen_rng {
 void gen_rng_seed(struct gen_rng *r, uint64_t seed);
 uint64_t gen_rng_next(struct gen_rng *r);
 uint64_t gen_rng_below(struct gen_rng *r, uint64_t n); /* [0, n), n > 0 */
-double gen_rng_unit(struct gen_rng *r);                 /* [0, 1) */
+double gen_rng_unit(struct gen_rng *r);		       /* [0, 1) */
 static inline uint64_t gen_rng_range(struct gen_rng *r, uint64_t lo, uint64_t hi)
 {
 	return lo + gen_rng_below(r, hi - lo + 1);
 }
-static inline bool gen_rng_chance(struct gen_rng *r, double p)
-{
-	return gen_rng_unit(r) < p;
-}
+static inline bool gen_rng_chance(struct gen_rng *r, double p) { return gen_rng_unit(r) < p; }
 /* Exponentially distributed delay with the given mean (think times, inter-arrivals). */
 uint64_t gen_rng_exp(struct gen_rng *r, double mean);
 uint64_t gen_hash_str(const char *s);
 
 #define gen_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define MS 1000000ull /* ns */
-#define US 1000ull /* FNV-1a, to derive per-workload seeds */
+#define US 1000ull    /* FNV-1a, to derive per-workload seeds */
 
 /* ---- parameters ---- */
 #define GP_INT 0x1u    /* whole number */
@@ -56,10 +53,7 @@ struct gen_param_def {
 #define GEN_MMAP_FLOOR 0x20000000ull /* lowest mmap; the brk heap may grow below it */
 #define GEN_INIT_PID 1u
 
-static inline uint64_t page_up(uint64_t x)
-{
-	return (x + PAGE_SZ - 1) & ~(PAGE_SZ - 1);
-}
+static inline uint64_t page_up(uint64_t x) { return (x + PAGE_SZ - 1) & ~(PAGE_SZ - 1); }
 
 /* ---- kernel caches the generators allocate from ---- */
 enum gen_cache {
@@ -92,7 +86,7 @@ struct kcache {
 	const char *name;
 	uint32_t obj_size; /* bytes_alloc */
 	uint32_t name_id;  /* 0 for kmalloc (the event carries no cache name) */
-	uint64_t *free;    /* LIFO of freed addresses: SLUB hands back the last freed object */
+	uint64_t *free;	   /* LIFO of freed addresses: SLUB hands back the last freed object */
 	uint32_t nfree, cap;
 };
 
@@ -235,13 +229,13 @@ struct gen_workload {
 	void (*stop)(void *state);
 };
 
-extern const struct gen_workload gen_wl_shell, gen_wl_build, gen_wl_db, gen_wl_forkcow,
-	gen_wl_slab, gen_wl_vmalloc, gen_wl_leak, gen_wl_mix;
+extern const struct gen_workload gen_wl_shell, gen_wl_build, gen_wl_db, gen_wl_forkcow, gen_wl_slab,
+    gen_wl_vmalloc, gen_wl_leak, gen_wl_mix;
 const struct gen_workload *gen_find_workload(const char *name);
 /* Resolve the parameters of w from the kv list: entries "key=v" (prefix NULL) or
  * "prefix.key=v". Fills pv (scaled). 0 or -1 with err. */
-int gen_resolve_params(const struct gen_workload *w, const char *prefix,
-		       const struct gen_params *p, double *pv, char *err, size_t errlen);
+int gen_resolve_params(const struct gen_workload *w, const char *prefix, const struct gen_params *p,
+		       double *pv, char *err, size_t errlen);
 #define GEN_MAX_PARAMS 24
 
 #endif

@@ -35,15 +35,15 @@ struct db {
 };
 
 static const struct gen_param_def db_params[] = {
-	{"size_mb", 768, 1, 2048, GP_INT, "buffer pool: one anonymous mapping"},
-	{"faults", 500000, 0, 1e12, GP_INT | GP_SCALED, "random page accesses in total"},
-	{"write_pct", 30, 0, 100, 0, "share of accesses that write"},
-	{"zipf", 0.99, 0, 4, 0, "Zipf exponent of page popularity (0: uniform)"},
-	{"threads", 4, 1, MAX_THREADS, GP_INT, "worker threads sharing the mm"},
-	{"preload_pct", 25, 0, 100, 0, "share of the pool written sequentially at start"},
-	{"batch", 64, 1, 1e6, GP_INT, "accesses per query (one network round trip)"},
-	{"think_ms", 30, 0, 1e6, 0, "mean pause of a worker between queries"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"size_mb", 768, 1, 2048, GP_INT, "buffer pool: one anonymous mapping"},
+    {"faults", 500000, 0, 1e12, GP_INT | GP_SCALED, "random page accesses in total"},
+    {"write_pct", 30, 0, 100, 0, "share of accesses that write"},
+    {"zipf", 0.99, 0, 4, 0, "Zipf exponent of page popularity (0: uniform)"},
+    {"threads", 4, 1, MAX_THREADS, GP_INT, "worker threads sharing the mm"},
+    {"preload_pct", 25, 0, 100, 0, "share of the pool written sequentially at start"},
+    {"batch", 64, 1, 1e6, GP_INT, "accesses per query (one network round trip)"},
+    {"think_ms", 30, 0, 1e6, 0, "mean pause of a worker between queries"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Rank from a bounded continuous power law (inverse CDF), then scattered over the pool by
@@ -94,7 +94,8 @@ static void worker_step(struct gen *g, struct gen_actor *a)
 	uint64_t n = w->left < st->batch ? w->left : st->batch;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t addr = st->pool + zipf_page(st) * PAGE_SZ + gen_rng_below(r, PAGE_SZ);
-		gproc_fault(g, w->p, addr, gen_rng_chance(r, st->write_frac) ? FAULT_WRITE : FAULT_READ);
+		gproc_fault(g, w->p, addr,
+			    gen_rng_chance(r, st->write_frac) ? FAULT_WRITE : FAULT_READ);
 	}
 	w->left -= n;
 	gen_kfree(g, w->p, data, len, 0xc1500040ull);
@@ -181,15 +182,12 @@ static void *db_start(struct gen *g, const double *pv, uint64_t seed, uint64_t t
 	return st;
 }
 
-static void db_stop(void *state)
-{
-	free(state);
-}
+static void db_stop(void *state) { free(state); }
 
 const struct gen_workload gen_wl_db = {
-	.name = "db",
-	.summary = "database server: big anonymous buffer pool, Zipf-skewed random faults, threads",
-	.params = db_params,
-	.start = db_start,
-	.stop = db_stop,
+    .name = "db",
+    .summary = "database server: big anonymous buffer pool, Zipf-skewed random faults, threads",
+    .params = db_params,
+    .start = db_start,
+    .stop = db_stop,
 };

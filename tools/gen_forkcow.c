@@ -32,13 +32,13 @@ struct forkcow {
 };
 
 static const struct gen_param_def forkcow_params[] = {
-	{"heap_mb", 256, 1, 2048, GP_INT, "parent's heap, written in full before the first fork"},
-	{"children", 40, 0, 1e9, GP_INT | GP_SCALED, "children forked in total"},
-	{"write_pct", 10, 0, 100, 0, "share of the heap's pages each child writes (random)"},
-	{"concurrent", 2, 1, MAX_CONC, GP_INT, "children alive at once"},
-	{"parent_write_pct", 1, 0, 100, 0, "heap pages the parent writes every 640 ms"},
-	{"gap_ms", 1000, 0, 1e7, 0, "mean pause before a free slot forks the next child"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"heap_mb", 256, 1, 2048, GP_INT, "parent's heap, written in full before the first fork"},
+    {"children", 40, 0, 1e9, GP_INT | GP_SCALED, "children forked in total"},
+    {"write_pct", 10, 0, 100, 0, "share of the heap's pages each child writes (random)"},
+    {"concurrent", 2, 1, MAX_CONC, GP_INT, "children alive at once"},
+    {"parent_write_pct", 1, 0, 100, 0, "heap pages the parent writes every 640 ms"},
+    {"gap_ms", 1000, 0, 1e7, 0, "mean pause before a free slot forks the next child"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static void child_step(struct gen *g, struct gen_actor *a)
@@ -65,7 +65,8 @@ static void child_step(struct gen *g, struct gen_actor *a)
 	}
 	uint64_t n = c->left < FAULTS_PER_STEP ? c->left : FAULTS_PER_STEP;
 	for (uint64_t i = 0; i < n; i++)
-		gproc_fault(g, c->p, st->heap + gen_rng_below(r, st->npages) * PAGE_SZ, FAULT_WRITE);
+		gproc_fault(g, c->p, st->heap + gen_rng_below(r, st->npages) * PAGE_SZ,
+			    FAULT_WRITE);
 	c->left -= n;
 	gen_wake(g, a, gen_rng_exp(r, 30 * MS));
 }
@@ -141,15 +142,12 @@ static void *forkcow_start(struct gen *g, const double *pv, uint64_t seed, uint6
 	return st;
 }
 
-static void forkcow_stop(void *state)
-{
-	free(state);
-}
+static void forkcow_stop(void *state) { free(state); }
 
 const struct gen_workload gen_wl_forkcow = {
-	.name = "forkcow",
-	.summary = "server with a big written heap forking snapshot children that write part of it",
-	.params = forkcow_params,
-	.start = forkcow_start,
-	.stop = forkcow_stop,
+    .name = "forkcow",
+    .summary = "server with a big written heap forking snapshot children that write part of it",
+    .params = forkcow_params,
+    .start = forkcow_start,
+    .stop = forkcow_stop,
 };

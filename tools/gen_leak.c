@@ -21,12 +21,12 @@ struct leak {
 };
 
 static const struct gen_param_def leak_params[] = {
-	{"total_mb", 4096, 1, 1e9, GP_INT | GP_SCALED, "memory leaked in total"},
-	{"chunk_kb", 1024, 4, 1048576, GP_INT, "size of one leaked mmap"},
-	{"rate_mb_s", 64, 0.001, 1e6, 0, "leak rate (trace time)"},
-	{"per_proc_mb", 1536, 1, 2048, GP_INT, "leaked by one process before the next starts"},
-	{"oom_adj", 500, -1000, 1000, GP_INT, "oom_score_adj of the leaking processes"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"total_mb", 4096, 1, 1e9, GP_INT | GP_SCALED, "memory leaked in total"},
+    {"chunk_kb", 1024, 4, 1048576, GP_INT, "size of one leaked mmap"},
+    {"rate_mb_s", 64, 0.001, 1e6, 0, "leak rate (trace time)"},
+    {"per_proc_mb", 1536, 1, 2048, GP_INT, "leaked by one process before the next starts"},
+    {"oom_adj", 500, -1000, 1000, GP_INT, "oom_score_adj of the leaking processes"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 static struct gproc *new_leaker(struct gen *g, struct leak *st)
@@ -68,8 +68,8 @@ static void leak_step(struct gen *g, struct gen_actor *a)
 		return;
 	gproc_maybe_migrate(g, r, p);
 	uint64_t len = st->chunk < st->left ? st->chunk : st->left;
-	uint64_t at = gproc_mmap(g, p, len, MM_PROT_READ | MM_PROT_WRITE,
-				 MM_MAP_PRIVATE | MM_MAP_ANON, 0, 0);
+	uint64_t at =
+	    gproc_mmap(g, p, len, MM_PROT_READ | MM_PROT_WRITE, MM_MAP_PRIVATE | MM_MAP_ANON, 0, 0);
 	if (!at)
 		return;
 	gproc_touch(g, p, at, page_up(len), FAULT_WRITE);
@@ -112,9 +112,9 @@ static void leak_stop(void *state)
 }
 
 const struct gen_workload gen_wl_leak = {
-	.name = "leak",
-	.summary = "steady growth: anonymous memory mapped, written and never freed",
-	.params = leak_params,
-	.start = leak_start,
-	.stop = leak_stop,
+    .name = "leak",
+    .summary = "steady growth: anonymous memory mapped, written and never freed",
+    .params = leak_params,
+    .start = leak_start,
+    .stop = leak_stop,
 };

@@ -5,22 +5,22 @@
 #include "gen_common.h"
 
 static const struct gen_workload *const parts[] = {
-	&gen_wl_shell, &gen_wl_build, &gen_wl_db, &gen_wl_forkcow,
-	&gen_wl_slab,  &gen_wl_vmalloc, &gen_wl_leak,
+    &gen_wl_shell, &gen_wl_build,   &gen_wl_db,	  &gen_wl_forkcow,
+    &gen_wl_slab,  &gen_wl_vmalloc, &gen_wl_leak,
 };
 #define NR_PARTS (sizeof(parts) / sizeof(parts[0]))
 
 static const struct gen_param_def mix_params[] = {
-	{"shell", 1, 0, 1, GP_INT, "include shell (0: leave it out)"},
-	{"build", 1, 0, 1, GP_INT, "include build"},
-	{"db", 1, 0, 1, GP_INT, "include db"},
-	{"forkcow", 1, 0, 1, GP_INT, "include forkcow"},
-	{"slab", 1, 0, 1, GP_INT, "include slab"},
-	{"vmalloc", 1, 0, 1, GP_INT, "include vmalloc"},
-	{"leak", 1, 0, 1, GP_INT, "include leak"},
-	{"leak_delay_s", 20, 0, 1e6, GP_SCALED, "trace time before the leak starts"},
-	{"forkcow_delay_s", 5, 0, 1e6, GP_SCALED, "trace time before forkcow starts"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"shell", 1, 0, 1, GP_INT, "include shell (0: leave it out)"},
+    {"build", 1, 0, 1, GP_INT, "include build"},
+    {"db", 1, 0, 1, GP_INT, "include db"},
+    {"forkcow", 1, 0, 1, GP_INT, "include forkcow"},
+    {"slab", 1, 0, 1, GP_INT, "include slab"},
+    {"vmalloc", 1, 0, 1, GP_INT, "include vmalloc"},
+    {"leak", 1, 0, 1, GP_INT, "include leak"},
+    {"leak_delay_s", 20, 0, 1e6, GP_SCALED, "trace time before the leak starts"},
+    {"forkcow_delay_s", 5, 0, 1e6, GP_SCALED, "trace time before forkcow starts"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 struct mix {
@@ -56,7 +56,8 @@ static void *mix_start(struct gen *g, const double *pv, uint64_t seed, uint64_t 
 		if (!pv[i])
 			continue;
 		double ppv[GEN_MAX_PARAMS];
-		if (gen_resolve_params(parts[i], parts[i]->name, g->params, ppv, g->err, g->errlen)) {
+		if (gen_resolve_params(parts[i], parts[i]->name, g->params, ppv, g->err,
+				       g->errlen)) {
 			g->failed = true;
 			break;
 		}
@@ -76,9 +77,9 @@ static void *mix_start(struct gen *g, const double *pv, uint64_t seed, uint64_t 
 }
 
 const struct gen_workload gen_wl_mix = {
-	.name = "mix",
-	.summary = "all workloads interleaved on one timeline (the default benchmark workload)",
-	.params = mix_params,
-	.start = mix_start,
-	.stop = mix_stop,
+    .name = "mix",
+    .summary = "all workloads interleaved on one timeline (the default benchmark workload)",
+    .params = mix_params,
+    .start = mix_start,
+    .stop = mix_stop,
 };

@@ -174,7 +174,8 @@ struct gproc *gproc_fork(struct gen *g, struct gen_rng *r, struct gproc *parent,
 			if (pm->anon_kobj)
 				m->anon_kobj = gen_cache_alloc(g, parent, KC_ANON_VMA, GFP_KERNEL);
 			if (pm->heap_kobj)
-				m->heap_kobj = gen_cache_alloc(g, parent, KC_VM_AREA_STRUCT, GFP_KERNEL);
+				m->heap_kobj =
+				    gen_cache_alloc(g, parent, KC_VM_AREA_STRUCT, GFP_KERNEL);
 			m->start_brk = pm->start_brk;
 			m->brk = pm->brk;
 		}
@@ -190,8 +191,12 @@ struct gproc *gproc_fork(struct gen *g, struct gen_rng *r, struct gproc *parent,
 static void map_fixed(struct gen *g, struct gproc *p, uint64_t addr, uint64_t len, uint16_t prot,
 		      uint16_t flags, uint32_t file, uint64_t pgoff)
 {
-	struct gvma v = {.start = addr, .end = addr + page_up(len), .pgoff = pgoff, .prot = prot,
-			 .flags = flags, .file = file};
+	struct gvma v = {.start = addr,
+			 .end = addr + page_up(len),
+			 .pgoff = pgoff,
+			 .prot = prot,
+			 .flags = flags,
+			 .file = file};
 	v.kobj = gen_cache_alloc(g, p, KC_VM_AREA_STRUCT, GFP_KERNEL);
 	if (!vma_insert(g, p->mm, &v))
 		return;
@@ -207,11 +212,12 @@ static void map_fixed(struct gen *g, struct gproc *p, uint64_t addr, uint64_t le
 }
 
 /* A shared object: text r-x, data rw- (its first page made read-only again: RELRO), bss. */
-static void map_library(struct gen *g, struct gproc *p, uint32_t file, uint64_t text,
-			uint64_t data, uint64_t bss)
+static void map_library(struct gen *g, struct gproc *p, uint32_t file, uint64_t text, uint64_t data,
+			uint64_t bss)
 {
 	const uint16_t priv = MM_MAP_PRIVATE;
-	uint64_t base = gproc_mmap(g, p, text + data + bss, MM_PROT_READ | MM_PROT_EXEC, priv, file, 0);
+	uint64_t base =
+	    gproc_mmap(g, p, text + data + bss, MM_PROT_READ | MM_PROT_EXEC, priv, file, 0);
 	if (!base)
 		return;
 	/* ld.so reserves the whole span, then maps the segments over it (MAP_FIXED) */
@@ -268,10 +274,13 @@ void gproc_exit(struct gen *g, struct gproc *p)
 {
 	mm_release(g, p, p->mm);
 	static const enum gen_cache tk_cache[TK_NR] = {
-		[TK_TASK] = KC_TASK_STRUCT, [TK_SIGNAL] = KC_SIGNAL_CACHE,
-		[TK_SIGHAND] = KC_SIGHAND_CACHE, [TK_FILES] = KC_FILES_CACHE,
-		[TK_FS] = KC_FS_CACHE,     [TK_CRED] = KC_CRED_JAR,
-		[TK_PID] = KC_PID,
+	    [TK_TASK] = KC_TASK_STRUCT,
+	    [TK_SIGNAL] = KC_SIGNAL_CACHE,
+	    [TK_SIGHAND] = KC_SIGHAND_CACHE,
+	    [TK_FILES] = KC_FILES_CACHE,
+	    [TK_FS] = KC_FS_CACHE,
+	    [TK_CRED] = KC_CRED_JAR,
+	    [TK_PID] = KC_PID,
 	};
 	/* The task's own objects are freed before its exit event here; the kernel frees
 	 * task_struct later from RCU (docs/WORKLOADS.md). */
@@ -393,7 +402,8 @@ void gproc_brk(struct gen *g, struct gproc *p, uint64_t new_brk)
 {
 	struct gmm *m = p->mm;
 	if (new_brk < m->start_brk || new_brk >= GEN_MMAP_FLOOR) {
-		gen_fail(g, "internal: brk %#llx out of the heap range", (unsigned long long)new_brk);
+		gen_fail(g, "internal: brk %#llx out of the heap range",
+			 (unsigned long long)new_brk);
 		return;
 	}
 	if (!m->heap_kobj && new_brk > m->start_brk)

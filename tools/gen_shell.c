@@ -6,24 +6,24 @@
 
 struct cmd {
 	struct gbinary bin;
-	uint32_t heap_kb;  /* typical brk growth */
-	uint32_t file_kb;  /* a file it mmaps and reads (0: none) */
-	uint32_t work;     /* steps of work */
+	uint32_t heap_kb; /* typical brk growth */
+	uint32_t file_kb; /* a file it mmaps and reads (0: none) */
+	uint32_t work;	  /* steps of work */
 };
 
 static const struct cmd cmds[] = {
-	{{"/bin/ls", 136, 8, 8}, 160, 0, 2},
-	{{"/bin/grep", 184, 8, 12}, 256, 512, 3},
-	{{"/bin/cat", 36, 4, 4}, 132, 256, 1},
-	{{"/bin/sed", 104, 8, 4}, 192, 0, 2},
-	{{"/usr/bin/mawk", 124, 8, 12}, 640, 0, 3},
-	{{"/usr/bin/wc", 44, 4, 4}, 132, 1024, 1},
-	{{"/usr/bin/sort", 104, 8, 8}, 2048, 0, 4},
-	{{"/usr/bin/head", 40, 4, 4}, 132, 0, 1},
-	{{"/usr/bin/tail", 64, 4, 4}, 132, 0, 1},
-	{{"/bin/date", 92, 4, 4}, 132, 0, 1},
-	{{"/usr/bin/git", 2460, 64, 200}, 4096, 8192, 6},
-	{{"/usr/bin/find", 240, 8, 8}, 768, 0, 5},
+    {{"/bin/ls", 136, 8, 8}, 160, 0, 2},
+    {{"/bin/grep", 184, 8, 12}, 256, 512, 3},
+    {{"/bin/cat", 36, 4, 4}, 132, 256, 1},
+    {{"/bin/sed", 104, 8, 4}, 192, 0, 2},
+    {{"/usr/bin/mawk", 124, 8, 12}, 640, 0, 3},
+    {{"/usr/bin/wc", 44, 4, 4}, 132, 1024, 1},
+    {{"/usr/bin/sort", 104, 8, 8}, 2048, 0, 4},
+    {{"/usr/bin/head", 40, 4, 4}, 132, 0, 1},
+    {{"/usr/bin/tail", 64, 4, 4}, 132, 0, 1},
+    {{"/bin/date", 92, 4, 4}, 132, 0, 1},
+    {{"/usr/bin/git", 2460, 64, 200}, 4096, 8192, 6},
+    {{"/usr/bin/find", 240, 8, 8}, 768, 0, 5},
 };
 #define NR_CMDS (sizeof(cmds) / sizeof(cmds[0]))
 static const struct gbinary bash = {"/bin/bash", 1024, 40, 24};
@@ -52,11 +52,11 @@ struct shell {
 };
 
 static const struct gen_param_def shell_params[] = {
-	{"commands", 3000, 0, 1e9, GP_INT | GP_SCALED, "commands run in total"},
-	{"shells", 2, 1, 256, GP_INT, "interactive shells running side by side"},
-	{"think_ms", 30, 0, 1e6, 0, "mean pause between a command's exit and the next"},
-	{"dcache", 4000, 1, 1e7, GP_INT, "dentry/inode pairs kept before the oldest is pruned"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"commands", 3000, 0, 1e9, GP_INT | GP_SCALED, "commands run in total"},
+    {"shells", 2, 1, 256, GP_INT, "interactive shells running side by side"},
+    {"think_ms", 30, 0, 1e6, 0, "mean pause between a command's exit and the next"},
+    {"dcache", 4000, 1, 1e7, GP_INT, "dentry/inode pairs kept before the oldest is pruned"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* One command's life: exec, warm-up faults, a few steps of work, exit. */
@@ -72,7 +72,8 @@ static void cmd_step(struct gen *g, struct gen_actor *a)
 		/* ld.so resolves symbols: text and data pages of the binary and libc */
 		for (int i = 0; i < 6; i++)
 			gproc_fault(g, c,
-				    GEN_TEXT_START + gen_rng_below(r, (uint64_t)cmd->bin.text_kb << 10),
+				    GEN_TEXT_START +
+					gen_rng_below(r, (uint64_t)cmd->bin.text_kb << 10),
 				    FAULT_EXEC);
 		gproc_fault(g, c, GEN_TEXT_START + page_up((uint64_t)cmd->bin.text_kb << 10),
 			    FAULT_WRITE);
@@ -90,7 +91,8 @@ static void cmd_step(struct gen *g, struct gen_actor *a)
 		gen_file_io(g, r, &st->dc, c, 0.2);
 		if (cmd->file_kb && s->step == 1) {
 			uint64_t len = (uint64_t)cmd->file_kb << 10;
-			s->fmap = gproc_mmap(g, c, len, MM_PROT_READ, MM_MAP_PRIVATE, st->id[P_ID_FILE], 0);
+			s->fmap = gproc_mmap(g, c, len, MM_PROT_READ, MM_MAP_PRIVATE,
+					     st->id[P_ID_FILE], 0);
 			gproc_touch(g, c, s->fmap, len / (1 + gen_rng_below(r, 4)), FAULT_READ);
 		}
 		/* copy_to_user into the buffer: a kernel-mode fault on a fresh heap page */
@@ -187,9 +189,9 @@ static void shell_stop(void *state)
 }
 
 const struct gen_workload gen_wl_shell = {
-	.name = "shell",
-	.summary = "shells fork+exec'ing short commands (ls, grep, cat, sort, git ...)",
-	.params = shell_params,
-	.start = shell_start,
-	.stop = shell_stop,
+    .name = "shell",
+    .summary = "shells fork+exec'ing short commands (ls, grep, cat, sort, git ...)",
+    .params = shell_params,
+    .start = shell_start,
+    .stop = shell_stop,
 };

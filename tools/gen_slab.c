@@ -41,18 +41,18 @@ struct slab {
 };
 
 static const struct gen_param_def slab_params[] = {
-	{"ops", 500000, 0, 1e12, GP_INT | GP_SCALED, "allocations in total"},
-	{"workers", 2, 1, MAX_WORKERS, GP_INT, "processes doing the allocations"},
-	{"long_pct", 15, 0, 100, 0, "long-lived share of allocations while churning (x3 growing)"},
-	{"max_live", 60000, 1, 1e8, GP_INT, "long-lived objects kept at most (then random frees)"},
-	{"short_life", 512, 1, 1e7, GP_INT, "short-lived objects outstanding (FIFO) at most"},
-	{"cycles", 4, 1, 1000, GP_INT, "grow/churn/shrink cycles"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"ops", 500000, 0, 1e12, GP_INT | GP_SCALED, "allocations in total"},
+    {"workers", 2, 1, MAX_WORKERS, GP_INT, "processes doing the allocations"},
+    {"long_pct", 15, 0, 100, 0, "long-lived share of allocations while churning (x3 growing)"},
+    {"max_live", 60000, 1, 1e8, GP_INT, "long-lived objects kept at most (then random frees)"},
+    {"short_life", 512, 1, 1e7, GP_INT, "short-lived objects outstanding (FIFO) at most"},
+    {"cycles", 4, 1, 1000, GP_INT, "grow/churn/shrink cycles"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
-static const enum gen_cache named[] = {KC_DENTRY,      KC_INODE_CACHE,     KC_FILP,
+static const enum gen_cache named[] = {KC_DENTRY,      KC_INODE_CACHE,	   KC_FILP,
 				       KC_BUFFER_HEAD, KC_RADIX_TREE_NODE, KC_SOCK_INODE,
-				       KC_SKBUFF_HEAD, KC_ANON_VMA,        KC_EXT4_INODE};
+				       KC_SKBUFF_HEAD, KC_ANON_VMA,	   KC_EXT4_INODE};
 #define NR_NAMED (sizeof(named) / sizeof(named[0]))
 
 static void obj_free(struct gen *g, const struct gproc *p, const struct kobj *o)
@@ -73,7 +73,8 @@ static struct kobj obj_alloc(struct gen *g, struct slab *st, const struct gproc 
 		double s = gen_kmalloc_size(r) * bias[st->cycle % 4];
 		o.size = s < 8 ? 8 : s > 65536 ? 65536 : (uint32_t)s;
 		o.cache = KC_KMALLOC_8;
-		o.ptr = gen_kmalloc(g, p, o.size, GFP_KERNEL, 0xc1600000ull + gen_rng_below(r, 8) * 32);
+		o.ptr =
+		    gen_kmalloc(g, p, o.size, GFP_KERNEL, 0xc1600000ull + gen_rng_below(r, 8) * 32);
 	} else {
 		o.cache = (uint16_t)named[gen_rng_below(r, NR_NAMED)];
 		o.ptr = gen_cache_alloc(g, p, (enum gen_cache)o.cache, GFP_KERNEL);
@@ -206,9 +207,9 @@ static void slab_stop(void *state)
 }
 
 const struct gen_workload gen_wl_slab = {
-	.name = "slab",
-	.summary = "kmalloc/kmem_cache churn, short- and long-lived objects of mixed sizes",
-	.params = slab_params,
-	.start = slab_start,
-	.stop = slab_stop,
+    .name = "slab",
+    .summary = "kmalloc/kmem_cache churn, short- and long-lived objects of mixed sizes",
+    .params = slab_params,
+    .start = slab_start,
+    .stop = slab_stop,
 };

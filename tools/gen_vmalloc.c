@@ -29,11 +29,11 @@ struct vm {
 };
 
 static const struct gen_param_def vmalloc_params[] = {
-	{"loads", 300, 0, 1e9, GP_INT | GP_SCALED, "module loads in total"},
-	{"keep_pct", 30, 0, 100, 0, "modules never unloaded"},
-	{"max_live_mb", 48, 1, 4096, GP_INT, "module core bytes kept loaded before unloading"},
-	{"interval_ms", 200, 0, 1e7, 0, "mean time between module loads"},
-	{NULL, 0, 0, 0, 0, NULL},
+    {"loads", 300, 0, 1e9, GP_INT | GP_SCALED, "module loads in total"},
+    {"keep_pct", 30, 0, 100, 0, "modules never unloaded"},
+    {"max_live_mb", 48, 1, 4096, GP_INT, "module core bytes kept loaded before unloading"},
+    {"interval_ms", 200, 0, 1e7, 0, "mean time between module loads"},
+    {NULL, 0, 0, 0, 0, NULL},
 };
 
 /* Log-uniform in [lo, hi]: module and buffer sizes span three decades. */
@@ -129,7 +129,8 @@ static void udevd_step(struct gen *g, struct gen_actor *a)
 		unload_oldest(g, st, true);
 	/* firmware and relay buffers: big, short-lived */
 	if (gen_rng_chance(r, 0.4))
-		st->buf = gen_vmalloc(g, st->udevd, log_uniform(r, 64 << 10, 8 << 20), 0xc1700050ull);
+		st->buf =
+		    gen_vmalloc(g, st->udevd, log_uniform(r, 64 << 10, 8 << 20), 0xc1700050ull);
 	gen_wake(g, a, gen_rng_exp(r, st->interval));
 }
 
@@ -167,9 +168,9 @@ static void vmalloc_stop(void *state)
 }
 
 const struct gen_workload gen_wl_vmalloc = {
-	.name = "vmalloc",
-	.summary = "module loads/unloads (vmalloc 16K..6M, some kept) and big temporary buffers",
-	.params = vmalloc_params,
-	.start = vmalloc_start,
-	.stop = vmalloc_stop,
+    .name = "vmalloc",
+    .summary = "module loads/unloads (vmalloc 16K..6M, some kept) and big temporary buffers",
+    .params = vmalloc_params,
+    .start = vmalloc_start,
+    .stop = vmalloc_stop,
 };

@@ -298,7 +298,8 @@ static void check_event(struct checker *c, const struct mm_event *ev)
 		if (ev->u.map.flags & MM_MAP_ADDR_UNKNOWN)
 			return fail(c, ev, "generator left the address unknown");
 		if (a % 4096 || ev->u.map.len % 4096 || !ev->u.map.len || b > top || a < 4096)
-			return fail(c, ev, "mmap range not page aligned or outside i386 user space");
+			return fail(c, ev,
+				    "mmap range not page aligned or outside i386 user space");
 		if (overlaps(m, a, b))
 			return fail(c, ev, "mmap over an existing mapping");
 		if (ev->u.map.file && !str_ok(c, ev->u.map.file))
@@ -357,16 +358,19 @@ static void check_event(struct checker *c, const struct mm_event *ev)
 	case EV_FAULT:
 		if (!covered(m, ev->u.fault.addr, ev->u.fault.addr + 1,
 			     access_prot(ev->u.fault.access)))
-			return fail(c, ev, "fault outside the task's mappings or against their protection");
+			return fail(
+			    c, ev, "fault outside the task's mappings or against their protection");
 		break;
 	case EV_TOUCH:
 		if (!ev->u.touch.len ||
 		    !covered(m, ev->u.touch.addr, ev->u.touch.addr + ev->u.touch.len,
 			     access_prot(ev->u.touch.access)))
-			return fail(c, ev, "touch outside the task's mappings or against their protection");
+			return fail(
+			    c, ev, "touch outside the task's mappings or against their protection");
 		break;
 	case EV_KMALLOC:
-		if (ev->u.kmem.bytes_alloc < ev->u.kmem.bytes_req || !ev->u.kmem.ptr || ev->u.kmem.cache)
+		if (ev->u.kmem.bytes_alloc < ev->u.kmem.bytes_req || !ev->u.kmem.ptr ||
+		    ev->u.kmem.cache)
 			return fail(c, ev, "bad kmalloc fields");
 		ko_alloc(c, ev, ev->u.kmem.ptr, 2);
 		break;
@@ -483,13 +487,14 @@ Test(gen, mix_invariants_and_every_event_type)
 	cr_assert_eq(c.live_tasks, 0);
 	for (int t = 1; t < EV_NR_TYPES; t++) {
 		if (t == EV_PAGE_ALLOC || t == EV_PAGE_FREE)
-			cr_assert_eq(c.counts[t], 0, "%s in a model-level trace", mm_event_names[t]);
+			cr_assert_eq(c.counts[t], 0, "%s in a model-level trace",
+				     mm_event_names[t]);
 		else
 			cr_assert_gt(c.counts[t], 0, "mix has no %s event", mm_event_names[t]);
 	}
 	/* every part announces itself */
-	const char *marks[] = {"mix-start", "shell-start", "build-start", "db-start",
-			       "forkcow-start", "slab-grow", "vmalloc-start", "leak-start"};
+	const char *marks[] = {"mix-start",	"shell-start", "build-start",	"db-start",
+			       "forkcow-start", "slab-grow",   "vmalloc-start", "leak-start"};
 	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
 		cr_assert_neq(strtab_find(&c.strings, marks[i], strlen(marks[i])), UINT32_MAX,
 			      "no mark %s", marks[i]);
@@ -609,7 +614,8 @@ static void expect_error(const char *wl, const char *kv, double scale, const cha
 Test(gen, parameter_errors)
 {
 	expect_error("nosuch", NULL, 1, "unknown workload 'nosuch'; known: mix shell");
-	expect_error("db", "nosuch=1", 1, "unknown parameter 'nosuch' for workload db; known: size_mb");
+	expect_error("db", "nosuch=1", 1,
+		     "unknown parameter 'nosuch' for workload db; known: size_mb");
 	expect_error("db", "size_mb=abc", 1, "expected a whole number from 1 to 2048");
 	expect_error("db", "size_mb=1.5", 1, "whole number");
 	expect_error("db", "size_mb=99999", 1, "from 1 to 2048");
@@ -627,8 +633,8 @@ Test(gen, mix_forwards_part_parameters)
 {
 	struct checker c;
 	char err[512] = "";
-	const char *kv[] = {"shell=0", "build=0", "forkcow=0", "slab=0", "vmalloc=0", "leak=0",
-			    "db.faults=500", "db.threads=1"};
+	const char *kv[] = {"shell=0",	 "build=0", "forkcow=0",     "slab=0",
+			    "vmalloc=0", "leak=0",  "db.faults=500", "db.threads=1"};
 	checker_init(&c, true, 2);
 	cr_assert_eq(run(&c, "mix", 1, 1.0, kv, 8, err, sizeof(err)), 0, "%s", err);
 	cr_assert_not(c.bad, "%s", c.why);
@@ -815,8 +821,8 @@ static void roundtrip(const char *name)
 	tmpdir_make(&t);
 	char file[128];
 	snprintf(file, sizeof(file), "%s/%s", t.dir, name);
-	const char *args[] = {"gen",     "build", "--seed", "5",  "--scale", "0.02",
-			      "--param", "jobs=3", "-o",    file, NULL};
+	const char *args[] = {"gen",	 "build",  "--seed", "5",  "--scale", "0.02",
+			      "--param", "jobs=3", "-o",     file, NULL};
 	cr_assert_eq(run_cmd(args, t.out, t.err), 0, "%s", slurp(t.err));
 	/* the same stream straight from the generator */
 	struct resolving_sink direct;
