@@ -457,14 +457,14 @@ void gen_destroy(struct gen *g)
 		free(g->cache[c].free);
 	free(g->heap);
 	free(g->varea);
-	while (g->free_procs) {
-		struct gproc *p = g->free_procs;
-		g->free_procs = p->next_free;
+	while (g->all_procs) {
+		struct gproc *p = g->all_procs;
+		g->all_procs = p->next_all;
 		free(p);
 	}
-	while (g->free_mms) {
-		struct gmm *m = g->free_mms;
-		g->free_mms = m->next_free;
+	while (g->all_mms) {
+		struct gmm *m = g->all_mms;
+		g->all_mms = m->next_all;
 		free(m->vma);
 		free(m);
 	}

@@ -103,7 +103,7 @@ struct gmm {
 	uint32_t users;
 	uint64_t start_brk, brk, heap_kobj; /* heap_kobj: its vm_area_struct once brk grew */
 	uint64_t mm_kobj, anon_kobj;
-	struct gmm *next_free;
+	struct gmm *next_free, *next_all;
 };
 
 enum { TK_TASK, TK_SIGNAL, TK_SIGHAND, TK_FILES, TK_FS, TK_CRED, TK_PID, TK_NR };
@@ -114,7 +114,7 @@ struct gproc {
 	bool thread;
 	struct gmm *mm;
 	uint64_t kobj[TK_NR];
-	struct gproc *next_free;
+	struct gproc *next_free, *next_all;
 };
 
 /* ---- the scheduler ---- */
@@ -140,9 +140,9 @@ struct gen {
 	/* live vmalloc areas, sorted by address: first fit like alloc_vmap_area */
 	uint64_t (*varea)[2];
 	uint32_t nvarea, capvarea;
-	uint32_t id_ld, id_libc; /* file names of the dynamic loader and libc */
-	struct gproc *free_procs;
-	struct gmm *free_mms;
+	uint32_t id_ld, id_libc;	      /* file names of the dynamic loader and libc */
+	struct gproc *free_procs, *all_procs; /* all_*: every one allocated, for teardown */
+	struct gmm *free_mms, *all_mms;
 	const struct gen_params *params; /* as given: mix resolves its parts from it */
 	bool failed;
 	char *err;

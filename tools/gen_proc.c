@@ -91,12 +91,16 @@ static struct gmm *mm_new(struct gen *g)
 			gen_fail(g, "out of memory");
 			return NULL;
 		}
+		m->next_all = g->all_mms;
+		g->all_mms = m;
 	}
 	struct gvma *keep = m->vma;
 	uint32_t cap = m->cap;
+	struct gmm *all = m->next_all;
 	memset(m, 0, sizeof(*m));
 	m->vma = keep;
 	m->cap = cap;
+	m->next_all = all;
 	m->users = 1;
 	return m;
 }
@@ -112,8 +116,12 @@ static struct gproc *proc_new(struct gen *g)
 			gen_fail(g, "out of memory");
 			return NULL;
 		}
+		p->next_all = g->all_procs;
+		g->all_procs = p;
 	}
+	struct gproc *all = p->next_all;
 	memset(p, 0, sizeof(*p));
+	p->next_all = all;
 	return p;
 }
 
