@@ -20,18 +20,13 @@ static const struct gen_param_def common_params[] = {
 
 const struct gen_workload_info *gen_workload_at(size_t i)
 {
-	static struct gen_workload_info info[NR_WORKLOADS];
-	if (i >= NR_WORKLOADS)
-		return NULL;
-	info[i].name = workloads[i]->name;
-	info[i].summary = workloads[i]->summary;
-	return &info[i];
+	return i < NR_WORKLOADS ? &workloads[i]->info : NULL;
 }
 
 const struct gen_workload *gen_find_workload(const char *name)
 {
 	for (size_t i = 0; i < NR_WORKLOADS; i++)
-		if (strcmp(workloads[i]->name, name) == 0)
+		if (strcmp(workloads[i]->info.name, name) == 0)
 			return workloads[i];
 	return NULL;
 }
@@ -124,7 +119,7 @@ int gen_resolve_params(const struct gen_workload *w, const char *prefix, const s
 			char list[512];
 			known_list(w, top, list, sizeof(list));
 			snprintf(err, errlen, "unknown parameter '%s' for workload %s; known: %s",
-				 name, w->name, list);
+				 name, w->info.name, list);
 			return -1;
 		}
 		if (parse_value(d, eq + 1, &pv[idx])) {
@@ -154,7 +149,7 @@ int gen_check(const char *workload, const struct gen_params *p, char *err, size_
 	if (!w) {
 		size_t o = (size_t)snprintf(err, errlen, "unknown workload '%s'; known:", workload);
 		for (size_t i = 0; i < NR_WORKLOADS && o < errlen; i++)
-			o += (size_t)snprintf(err + o, errlen - o, " %s", workloads[i]->name);
+			o += (size_t)snprintf(err + o, errlen - o, " %s", workloads[i]->info.name);
 		return -1;
 	}
 	if (!(p->scale > 0) || !isfinite(p->scale) || p->scale > 1e6) {
@@ -209,7 +204,7 @@ int gen_run(const char *workload, const struct gen_params *p, struct event_sink 
 	if (!g->failed) {
 		/* mix reads its parts' parameters itself */
 		g->params = p;
-		st = w->start(g, pv, p->seed ^ gen_hash_str(w->name), 0);
+		st = w->start(g, pv, p->seed ^ gen_hash_str(w->info.name), 0);
 	}
 	if (!g->failed)
 		gen_loop(g);
@@ -227,7 +222,7 @@ int gen_describe(const char *workload, FILE *f)
 	if (!w)
 		return -1;
 	fprintf(f, "%s: %s\n\nParameters (--param KEY=VALUE; * = multiplied by --scale):\n",
-		w->name, w->summary);
+		w->info.name, w->info.summary);
 	for (int pass = 0; pass < 2; pass++)
 		for (const struct gen_param_def *d = pass ? common_params : w->params; d->name; d++)
 			fprintf(f, "  %-17s%s default %-7g [%g .. %g]  %s\n", d->name,

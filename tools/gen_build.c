@@ -230,8 +230,8 @@ static void build_stop(void *state)
 }
 
 const struct gen_workload gen_wl_build = {
-    .name = "build",
-    .summary = "parallel compile: make -jN, gcc -> cc1 (big heaps) -> as, VFS slab churn",
+    .info = {.name = "build",
+	     .summary = "parallel compile: make -jN, gcc -> cc1 (big heaps) -> as, VFS slab churn"},
     .params = build_params,
     .start = build_start,
     .stop = build_stop,

@@ -221,7 +221,7 @@ void gproc_maybe_migrate(struct gen *g, struct gen_rng *r, struct gproc *p);
 
 /* ---- workloads ---- */
 struct gen_workload {
-	const char *name, *summary;
+	struct gen_workload_info info;	    /* name, one-line summary */
 	const struct gen_param_def *params; /* terminated by name == NULL */
 	/* Create the root actors. pv: resolved values (scaled), in params order. Returns the
 	 * workload's private state (freed by stop), NULL with g->failed on error. */

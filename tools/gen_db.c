@@ -185,8 +185,9 @@ static void *db_start(struct gen *g, const double *pv, uint64_t seed, uint64_t t
 static void db_stop(void *state) { free(state); }
 
 const struct gen_workload gen_wl_db = {
-    .name = "db",
-    .summary = "database server: big anonymous buffer pool, Zipf-skewed random faults, threads",
+    .info = {.name = "db",
+	     .summary =
+		 "database server: big anonymous buffer pool, Zipf-skewed random faults, threads"},
     .params = db_params,
     .start = db_start,
     .stop = db_stop,

@@ -145,8 +145,9 @@ static void *forkcow_start(struct gen *g, const double *pv, uint64_t seed, uint6
 static void forkcow_stop(void *state) { free(state); }
 
 const struct gen_workload gen_wl_forkcow = {
-    .name = "forkcow",
-    .summary = "server with a big written heap forking snapshot children that write part of it",
+    .info = {.name = "forkcow",
+	     .summary =
+		 "server with a big written heap forking snapshot children that write part of it"},
     .params = forkcow_params,
     .start = forkcow_start,
     .stop = forkcow_stop,

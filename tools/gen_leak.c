@@ -112,8 +112,8 @@ static void leak_stop(void *state)
 }
 
 const struct gen_workload gen_wl_leak = {
-    .name = "leak",
-    .summary = "steady growth: anonymous memory mapped, written and never freed",
+    .info = {.name = "leak",
+	     .summary = "steady growth: anonymous memory mapped, written and never freed"},
     .params = leak_params,
     .start = leak_start,
     .stop = leak_stop,

@@ -56,7 +56,7 @@ static void *mix_start(struct gen *g, const double *pv, uint64_t seed, uint64_t 
 		if (!pv[i])
 			continue;
 		double ppv[GEN_MAX_PARAMS];
-		if (gen_resolve_params(parts[i], parts[i]->name, g->params, ppv, g->err,
+		if (gen_resolve_params(parts[i], parts[i]->info.name, g->params, ppv, g->err,
 				       g->errlen)) {
 			g->failed = true;
 			break;
@@ -66,7 +66,7 @@ static void *mix_start(struct gen *g, const double *pv, uint64_t seed, uint64_t 
 			delay = (uint64_t)(pv[7] * 1e9);
 		else if (parts[i] == &gen_wl_forkcow)
 			delay = (uint64_t)(pv[8] * 1e9);
-		m->state[i] = parts[i]->start(g, ppv, seed ^ gen_hash_str(parts[i]->name),
+		m->state[i] = parts[i]->start(g, ppv, seed ^ gen_hash_str(parts[i]->info.name),
 					      t0 + delay + i * 50 * US);
 	}
 	if (g->failed) {
@@ -77,8 +77,9 @@ static void *mix_start(struct gen *g, const double *pv, uint64_t seed, uint64_t 
 }
 
 const struct gen_workload gen_wl_mix = {
-    .name = "mix",
-    .summary = "all workloads interleaved on one timeline (the default benchmark workload)",
+    .info = {.name = "mix",
+	     .summary =
+		 "all workloads interleaved on one timeline (the default benchmark workload)"},
     .params = mix_params,
     .start = mix_start,
     .stop = mix_stop,

@@ -189,8 +189,8 @@ static void shell_stop(void *state)
 }
 
 const struct gen_workload gen_wl_shell = {
-    .name = "shell",
-    .summary = "shells fork+exec'ing short commands (ls, grep, cat, sort, git ...)",
+    .info = {.name = "shell",
+	     .summary = "shells fork+exec'ing short commands (ls, grep, cat, sort, git ...)"},
     .params = shell_params,
     .start = shell_start,
     .stop = shell_stop,

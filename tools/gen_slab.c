@@ -207,8 +207,8 @@ static void slab_stop(void *state)
 }
 
 const struct gen_workload gen_wl_slab = {
-    .name = "slab",
-    .summary = "kmalloc/kmem_cache churn, short- and long-lived objects of mixed sizes",
+    .info = {.name = "slab",
+	     .summary = "kmalloc/kmem_cache churn, short- and long-lived objects of mixed sizes"},
     .params = slab_params,
     .start = slab_start,
     .stop = slab_stop,

@@ -168,8 +168,9 @@ static void vmalloc_stop(void *state)
 }
 
 const struct gen_workload gen_wl_vmalloc = {
-    .name = "vmalloc",
-    .summary = "module loads/unloads (vmalloc 16K..6M, some kept) and big temporary buffers",
+    .info = {.name = "vmalloc",
+	     .summary =
+		 "module loads/unloads (vmalloc 16K..6M, some kept) and big temporary buffers"},
     .params = vmalloc_params,
     .start = vmalloc_start,
     .stop = vmalloc_stop,
