@@ -7,6 +7,9 @@
 
 static const struct cli_command commands[] = {
 	{"version", "print the version", cmd_version},
+	{"stat", "events per type and per process of a trace", cmd_stat},
+	{"dump", "a trace (or a slice of it) as text", cmd_dump},
+	{"convert", "convert a trace between .mmt, text and gzip'd text", cmd_convert},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

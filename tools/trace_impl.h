@@ -172,7 +172,8 @@ struct trace_reader {
 	char *line;
 	size_t line_cap;
 	uint64_t lineno;
-	bool saw_event;
+	bool saw_event, pending;
+	size_t pending_pos;
 	/* the byte source: a FILE or a memory buffer, after the sniffed prefix */
 	const uint8_t *mem;
 	size_t mem_len, mem_pos;
