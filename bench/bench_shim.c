@@ -25,17 +25,13 @@ CBENCH_NAMED(bm_empty_keep_running_clobber, "shim/cbench/keep_running+clobber") 
 
 static void bm_empty_loop_macro(struct cbench_state *st)
 {
-	CBENCH_LOOP(st) {
-		EMPTY_BODY();
-	}
+	CBENCH_LOOP(st) { EMPTY_BODY(); }
 }
 CBENCH_NAMED(bm_empty_loop_macro, "shim/cbench/CBENCH_LOOP") {}
 
 static void bm_empty_loop_macro_clobber(struct cbench_state *st)
 {
-	CBENCH_LOOP(st) {
-		cbench_clobber_memory();
-	}
+	CBENCH_LOOP(st) { cbench_clobber_memory(); }
 }
 CBENCH_NAMED(bm_empty_loop_macro_clobber, "shim/cbench/CBENCH_LOOP+clobber") {}
 
