@@ -2,7 +2,7 @@
  * with the same loops written against Google Benchmark's C++ API in bench_shim_native.cc.
  * The body is an empty volatile asm: it cannot be deleted or merged, so the loop really
  * runs its iterations, yet it touches no memory and no register. The difference
- * cbench/empty/X - native/empty/Y is the per-iteration overhead of the shim. */
+ * shim/cbench/X - shim/native/Y is the per-iteration overhead of the shim. */
 #include "cbench.h"
 
 #define EMPTY_BODY() __asm__ volatile("")
@@ -13,9 +13,7 @@ static void bm_empty_keep_running(struct cbench_state *st)
 	while (cbench_keep_running(st))
 		EMPTY_BODY();
 }
-CBENCH_NAMED(bm_empty_keep_running, "shim/cbench/keep_running")
-{
-}
+CBENCH_NAMED(bm_empty_keep_running, "shim/cbench/keep_running") {}
 
 /* With a memory clobber in the body the counter in st must be reloaded each iteration. */
 static void bm_empty_keep_running_clobber(struct cbench_state *st)
@@ -23,27 +21,19 @@ static void bm_empty_keep_running_clobber(struct cbench_state *st)
 	while (cbench_keep_running(st))
 		cbench_clobber_memory();
 }
-CBENCH_NAMED(bm_empty_keep_running_clobber, "shim/cbench/keep_running+clobber")
-{
-}
+CBENCH_NAMED(bm_empty_keep_running_clobber, "shim/cbench/keep_running+clobber") {}
 
 static void bm_empty_loop_macro(struct cbench_state *st)
 {
-	CBENCH_LOOP(st)
-	EMPTY_BODY();
+	CBENCH_LOOP(st) { EMPTY_BODY(); }
 }
-CBENCH_NAMED(bm_empty_loop_macro, "shim/cbench/CBENCH_LOOP")
-{
-}
+CBENCH_NAMED(bm_empty_loop_macro, "shim/cbench/CBENCH_LOOP") {}
 
 static void bm_empty_loop_macro_clobber(struct cbench_state *st)
 {
-	CBENCH_LOOP(st)
-	cbench_clobber_memory();
+	CBENCH_LOOP(st) { cbench_clobber_memory(); }
 }
-CBENCH_NAMED(bm_empty_loop_macro_clobber, "shim/cbench/CBENCH_LOOP+clobber")
-{
-}
+CBENCH_NAMED(bm_empty_loop_macro_clobber, "shim/cbench/CBENCH_LOOP+clobber") {}
 
 /* The rejected design: one out-of-line call into the C++ side per iteration. */
 static void bm_empty_call_per_iter(struct cbench_state *st)
@@ -51,9 +41,7 @@ static void bm_empty_call_per_iter(struct cbench_state *st)
 	while (cbench_keep_running_batch(st, 1))
 		EMPTY_BODY();
 }
-CBENCH_NAMED(bm_empty_call_per_iter, "shim/cbench/call_per_iteration")
-{
-}
+CBENCH_NAMED(bm_empty_call_per_iter, "shim/cbench/call_per_iteration") {}
 
 /* Batches of 64 iterations per call. */
 static void bm_empty_batch64(struct cbench_state *st)
@@ -62,6 +50,4 @@ static void bm_empty_batch64(struct cbench_state *st)
 		for (int i = 0; i < 64; i++)
 			EMPTY_BODY();
 }
-CBENCH_NAMED(bm_empty_batch64, "shim/cbench/batch64")
-{
-}
+CBENCH_NAMED(bm_empty_batch64, "shim/cbench/batch64") {}

@@ -58,10 +58,10 @@ struct cbench_state {
 	 * cbench_keep_running(): the fast path is one compare and one decrement, as in
 	 * Google Benchmark's own range-for loop. */
 	int64_t left;
-	void *gb;          /* benchmark::State * */
+	void *gb;	   /* benchmark::State * */
 	const void *udata; /* the pointer given with cbench_set_udata() at registration */
-	void *data;        /* free for the benchmark: setup stores a fixture, fn reads it */
-	bool finished;     /* the loop has ended (the timer is stopped) */
+	void *data;	   /* free for the benchmark: setup stores a fixture, fn reads it */
+	bool finished;	   /* the loop has ended (the timer is stopped) */
 };
 
 typedef void (*cbench_fn)(struct cbench_state *st);
@@ -96,8 +96,8 @@ bool cbench_loop_end(struct cbench_state *st); /* always returns false */
 /* CBENCH_LOOP(st) { body }: same as while (cbench_keep_running(st)) but the counter is a
  * local variable (cannot be clobbered by cbench_clobber_memory() or an opaque call, so it
  * stays in a register). After cbench_skip_with_error() inside it, `return` at once. */
-#define CBENCH_LOOP(st)                                                                    \
-	for (int64_t cbench_n_ = cbench_loop_begin(st); cbench_n_ > 0 || cbench_loop_end(st); \
+#define CBENCH_LOOP(st)                                                                            \
+	for (int64_t cbench_n_ = cbench_loop_begin(st); cbench_n_ > 0 || cbench_loop_end(st);      \
 	     cbench_n_--)
 
 /* Iterations the loop ran (valid after the loop; 0 before it starts). */
@@ -133,11 +133,11 @@ void cbench_set_bytes_processed(struct cbench_state *st, int64_t bytes);
 
 /* Flags of a custom counter; they combine as Google Benchmark's Counter::Flags. */
 enum cbench_counter_flags {
-	CBENCH_COUNTER_DEFAULT = 0,         /* the value as given */
-	CBENCH_COUNTER_RATE = 1 << 0,       /* value / seconds */
-	CBENCH_COUNTER_AVG_ITERS = 1 << 1,  /* value / iterations */
+	CBENCH_COUNTER_DEFAULT = 0,		/* the value as given */
+	CBENCH_COUNTER_RATE = 1 << 0,		/* value / seconds */
+	CBENCH_COUNTER_AVG_ITERS = 1 << 1,	/* value / iterations */
 	CBENCH_COUNTER_ITER_INVARIANT = 1 << 2, /* value * iterations */
-	CBENCH_COUNTER_BASE_1024 = 1 << 3,  /* print with Ki/Mi/Gi prefixes */
+	CBENCH_COUNTER_BASE_1024 = 1 << 3,	/* print with Ki/Mi/Gi prefixes */
 };
 /* A named column of the report (name up to 63 bytes). Setting it again replaces it.
  * With repetitions, the aggregates (median...) are computed per counter too. */
@@ -162,7 +162,7 @@ static inline __attribute__((always_inline)) void cbench_do_not_optimize_double(
 	__asm__ volatile("" : : "x,m"(v) : "memory");
 }
 /* Any integer, floating or void-pointer expression (other pointers: use the _ptr form). */
-#define cbench_do_not_optimize(x)                                                          \
+#define cbench_do_not_optimize(x)                                                                  \
 	_Generic((x), double: cbench_do_not_optimize_double,                               \
 		 float: cbench_do_not_optimize_double,                                     \
 		 void *: cbench_do_not_optimize_ptr,                                       \
@@ -189,10 +189,10 @@ struct cbench_bench;
 struct cbench_bench *cbench_register(const char *name, cbench_fn fn);
 
 /* Arguments: each call adds runs; a run's arguments are read with cbench_arg_value(). */
-void cbench_arg(struct cbench_bench *b, int64_t x);                  /* one run with x */
-void cbench_args2(struct cbench_bench *b, int64_t x, int64_t y);     /* one run with (x, y) */
-void cbench_range(struct cbench_bench *b, int64_t lo, int64_t hi);   /* lo, lo*8, ..., hi */
-void cbench_range_multiplier(struct cbench_bench *b, int mult);      /* before cbench_range */
+void cbench_arg(struct cbench_bench *b, int64_t x);		   /* one run with x */
+void cbench_args2(struct cbench_bench *b, int64_t x, int64_t y);   /* one run with (x, y) */
+void cbench_range(struct cbench_bench *b, int64_t lo, int64_t hi); /* lo, lo*8, ..., hi */
+void cbench_range_multiplier(struct cbench_bench *b, int mult);	   /* before cbench_range */
 void cbench_dense_range(struct cbench_bench *b, int64_t lo, int64_t hi, int step);
 /* Names the arguments in the benchmark's name: "bm/order:3" instead of "bm/3". */
 void cbench_arg_name(struct cbench_bench *b, const char *name);
@@ -219,13 +219,13 @@ enum cbench_unit { CBENCH_NS, CBENCH_US, CBENCH_MS, CBENCH_S };
 void cbench_unit(struct cbench_bench *b, enum cbench_unit unit);
 
 /* Registration from file scope; see the top of this file. */
-#define CBENCH_NAMED_AS(tag, fn, name)                                                     \
-	static void fn(struct cbench_state *);                                             \
-	static void cbench_config_##tag(struct cbench_bench *b);                           \
-	__attribute__((constructor)) static void cbench_register_##tag(void)               \
-	{                                                                                  \
-		cbench_config_##tag(cbench_register(name, fn));                            \
-	}                                                                                  \
+#define CBENCH_NAMED_AS(tag, fn, name)                                                             \
+	static void fn(struct cbench_state *);                                                     \
+	static void cbench_config_##tag(struct cbench_bench *b);                                   \
+	__attribute__((constructor)) static void cbench_register_##tag(void)                       \
+	{                                                                                          \
+		cbench_config_##tag(cbench_register(name, fn));                                    \
+	}                                                                                          \
 	static void cbench_config_##tag(__attribute__((unused)) struct cbench_bench *b)
 #define CBENCH_NAMED(fn, name) CBENCH_NAMED_AS(fn, fn, name)
 #define CBENCH(fn) CBENCH_NAMED_AS(fn, fn, #fn)

@@ -394,6 +394,7 @@ bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		s->vmstat[PGMAJFAULT]++;
 		s->vmstat[PSWPIN]++;
 		struct page *p = sim_page(s, pfn);
+		p->refcount = 0; /* the mapping below takes the first reference */
 		p->flags |= PG_anon;
 		p->mapping = mm->anon;
 		p->index = (uint32_t)(addr >> PAGE_SHIFT);

@@ -199,9 +199,14 @@ static void print_mem_init(FILE *f, const struct machine *m)
 			(uint64_t)1 << m->boot.ihash_order, ilog2_u64(m->boot.ihash_bytes) - 12,
 			m->boot.ihash_bytes);
 	}
-	/* kernel/dma/swiotlb.c swiotlb_init_remap [6.1.y]: one area per possible CPU */
-	if (m->boot.swiotlb_bytes)
-		fprintf(f, "software IO TLB: area num %u.\n", m->cfg.nr_cpus);
+	/* kernel/dma/swiotlb.c swiotlb_init_remap [6.1.y]: default_nareas =
+	 * roundup_pow_of_two(possible CPUs) */
+	if (m->boot.swiotlb_bytes) {
+		unsigned nareas = 1;
+		while (nareas < m->cfg.nr_cpus)
+			nareas <<= 1;
+		fprintf(f, "software IO TLB: area num %u.\n", nareas);
+	}
 	const struct zone_span *hz = &m->zones[ZONE_HIGHMEM];
 	/* arch/x86/mm/highmem_32.c set_highmem_pages_init: an empty zone was never
 	 * initialised, its zone_start_pfn is still 0 */

@@ -421,6 +421,8 @@ static int read_line(struct trace_reader *r, size_t *len, char *err, size_t errl
 	return 1;
 }
 
+static int text_reader_prime(struct trace_reader *r, char *err, size_t errlen);
+
 int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen)
 {
 	r->gz = gz;
@@ -438,7 +440,7 @@ int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen)
 		}
 		r->zs_ready = true;
 	}
-	return 0;
+	return text_reader_prime(r, err, errlen);
 }
 
 void text_reader_free(struct trace_reader *r)
@@ -941,11 +943,16 @@ static int parse_directive(struct lexer *lx)
 			token_at(lx, at, tok, sizeof(tok)));
 }
 
-ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
-			 size_t errlen)
+/* Reads lines until an event line, handling comments and directives on the way; 1 when
+ * r->line holds an event line (its cursor in *pos), 0 at the end, -1 on error. */
+static int next_event_line(struct trace_reader *r, size_t *pos, char *err, size_t errlen)
 {
-	size_t n = 0;
-	while (n < cap) {
+	if (r->pending) {
+		r->pending = false;
+		*pos = r->pending_pos;
+		return 1;
+	}
+	for (;;) {
 		size_t len;
 		int rc = read_line(r, &len, err, errlen);
 		if (rc < 0) {
@@ -953,19 +960,12 @@ ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t ca
 			r->failed = true;
 			return -1;
 		}
-		if (rc == 0) {
-			r->done = true;
-			break;
-		}
-		/* the second half of r->line holds unescaped strings */
-		if (len >= r->line_cap / 2) {
-			snprintf(err, errlen, "%s:%llu:1: line longer than %zu bytes", r->name,
-				 (unsigned long long)r->lineno, r->line_cap / 2 - 1);
-			snprintf(r->fail_msg, sizeof(r->fail_msg), "%s", err);
-			r->failed = true;
-			return -1;
-		}
+		if (rc == 0)
+			return 0;
 		struct lexer lx = {r, r->line, 0, err, errlen};
+		/* the second half of r->line holds unescaped strings */
+		if (len >= r->line_cap / 2)
+			return lex_fail(&lx, 0, "line longer than %zu bytes", r->line_cap / 2 - 1);
 		if (memchr(r->line, 0, len))
 			return lex_fail(&lx, (size_t)((char *)memchr(r->line, 0, len) - r->line),
 					"NUL byte in a text trace (is this a binary file?)");
@@ -977,6 +977,40 @@ ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t ca
 				return -1;
 			continue;
 		}
+		*pos = lx.i;
+		return 1;
+	}
+}
+
+/* The origin lines come before the first event: read them now, so the origin is known
+ * as soon as the reader is open. */
+static int text_reader_prime(struct trace_reader *r, char *err, size_t errlen)
+{
+	size_t pos;
+	int rc = next_event_line(r, &pos, err, errlen);
+	if (rc < 0)
+		return -1;
+	r->pending = rc == 1;
+	r->pending_pos = pos;
+	if (rc == 0)
+		r->done = true;
+	return 0;
+}
+
+ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
+			 size_t errlen)
+{
+	size_t n = 0;
+	while (n < cap) {
+		size_t pos;
+		int rc = next_event_line(r, &pos, err, errlen);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) {
+			r->done = true;
+			break;
+		}
+		struct lexer lx = {r, r->line, pos, err, errlen};
 		if (parse_event(&lx, &buf[n]))
 			return -1;
 		r->saw_event = true;

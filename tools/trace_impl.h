@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <zlib.h>
 
+struct libdeflate_compressor;
+
 #include "trace_io.h"
 
 /* ---- .mmt constants (traces/FORMAT.md) ---- */
@@ -27,12 +29,43 @@
 
 enum { MMT_F_SAME_CPU = 0x20, MMT_F_SAME_PID = 0x40, MMT_F_SAME_TS = 0x80, MMT_TYPE_MASK = 0x1f };
 
-/* The delta bases: reset at the start of every event block, so each block decodes alone. */
+/* The delta bases and dictionaries: reset at the start of every event block, so each block
+ * decodes alone (traces/FORMAT.md, "Event blocks"). */
+#define MMT_PID_SLOTS 64     /* per-task user-address bases, slot = pid % 64 */
+#define MMT_DICT_MAX 4096    /* entries per block of the call-site and gfp dictionaries */
 struct mmt_regs {
 	uint64_t ts, uaddr, kptr, site, vaddr, pfn;
 	uint32_t pid;
 	uint16_t cpu;
+	uint32_t nr_site, nr_gfp;
+	struct mmt_uslot {
+		uint64_t addr;
+		uint32_t pid;
+	} uslot[MMT_PID_SLOTS];
 };
+
+/* The encoder's side of a dictionary: value -> index, emptied per block by a new gen. */
+struct mmt_edict {
+	struct {
+		uint64_t key;
+		uint32_t idx, gen;
+	} slot[2 * MMT_DICT_MAX];
+	uint32_t gen;
+};
+
+struct mmt_enc {
+	struct mmt_regs regs;
+	struct mmt_edict site, gfp;
+};
+
+struct mmt_dec {
+	struct mmt_regs regs;
+	uint64_t site[MMT_DICT_MAX];
+	uint32_t gfp[MMT_DICT_MAX];
+};
+
+void mmt_block_reset(struct mmt_regs *r, uint64_t base_ts);
+void mmt_enc_reset(struct mmt_enc *e, uint64_t base_ts);
 
 /* ---- varints: LEB128, zigzag for signed ---- */
 static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
@@ -81,8 +114,12 @@ static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *b
 }
 
 /* Worst-case encoded size of one event record (without a string definition). */
-#define MMT_EVENT_MAX 80u
-uint8_t *mmt_encode_event(uint8_t *p, struct mmt_regs *r, const struct mm_event *ev);
+#define MMT_EVENT_MAX 96u
+uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *ev);
+/* Decodes the record at p (its first byte is an event code) into ev (zeroed first); sets
+ * *bad on a corrupt varint, an out-of-range value or a dictionary reference not defined. */
+const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
+				bool *bad);
 
 /* ---- writer ---- */
 struct mmt_index_entry {
@@ -102,10 +139,10 @@ struct trace_writer {
 	uint32_t *file_order;  /* file id -> producer id */
 	uint8_t *block;        /* payload being filled */
 	uint32_t block_len, block_events;
-	struct mmt_regs regs;
+	struct mmt_enc *enc;
 	uint8_t *zbuf;
-	z_stream zs;
-	bool zs_ready;
+	struct libdeflate_compressor *zc;
+	int level;
 	uint64_t file_off, uoff;
 	struct mmt_index_entry *index;
 	size_t nr_index, index_cap;
@@ -161,7 +198,7 @@ struct trace_reader {
 	struct mmt_slot *cur;   /* NULL when none is held */
 	const uint8_t *pos, *end;
 	uint32_t block_left;    /* events still to read in cur */
-	struct mmt_regs regs;
+	struct mmt_dec *dec;
 	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
 	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
 	/* text */
@@ -172,7 +209,8 @@ struct trace_reader {
 	char *line;
 	size_t line_cap;
 	uint64_t lineno;
-	bool saw_event;
+	bool saw_event, pending;
+	size_t pending_pos;
 	/* the byte source: a FILE or a memory buffer, after the sniffed prefix */
 	const uint8_t *mem;
 	size_t mem_len, mem_pos;

@@ -31,6 +31,13 @@ static void teardown(struct sim *s)
 
 static uint64_t ts;
 
+/* Free pages with the per-CPU lists drained back into the buddy allocator. */
+static uint64_t free_now(struct sim *s)
+{
+	drain_all_pages(&s->pgdat);
+	return global_free_pages(&s->pgdat);
+}
+
 static struct mm_event ev(uint32_t pid, enum mm_event_type type)
 {
 	struct mm_event e;
@@ -123,12 +130,12 @@ Test(mm, read_fault_maps_zero_page_then_write_allocates)
 	do_exec(s, 7, "/bin/sh");
 	uint64_t anon = s->mm.nr_anon_pages;
 	do_mmap(s, 7, HEAP, 4096, RW, ANON_PRIVATE);
-	uint64_t free0 = global_free_pages(&s->pgdat);
+	uint64_t free0 = free_now(s);
 	do_fault(s, 7, HEAP, FAULT_READ);
 	cr_assert_eq(s->vmstat[ZERO_PAGE_MAP], 1);
 	cr_assert_eq(s->mm.nr_anon_pages, anon);
 	/* only a pte table was allocated for the read */
-	cr_assert_eq(free0 - global_free_pages(&s->pgdat), 1);
+	cr_assert_eq(free0 - free_now(s), 1);
 	do_fault(s, 7, HEAP, FAULT_WRITE);
 	cr_assert_eq(s->mm.nr_anon_pages, anon + 1);
 	cr_assert_eq(s->vmstat[COW_FAULT], 1, "write over the zero page copies (from zero)");
@@ -156,14 +163,14 @@ Test(mm, exec_frees_the_old_address_space_completely)
 {
 	struct sim *s = boot(ARCH_I386_PAE, "1G", 1);
 	do_exec(s, 5, "/bin/a");
-	uint64_t after_exec = global_free_pages(&s->pgdat);
+	uint64_t after_exec = free_now(s);
 	do_mmap(s, 5, HEAP, 256 * 4096, RW, ANON_PRIVATE);
 	do_touch(s, 5, HEAP, 256 * 4096, FAULT_WRITE);
 	do_mmap(s, 5, 0x40000000, 64 * 4096, RW, ANON_PRIVATE);
 	do_touch(s, 5, 0x40000000, 64 * 4096, FAULT_WRITE);
-	cr_assert_lt(global_free_pages(&s->pgdat), after_exec - 320);
+	cr_assert_lt(free_now(s), after_exec - 320);
 	do_exec(s, 5, "/bin/a");
-	cr_assert_eq(global_free_pages(&s->pgdat), after_exec);
+	cr_assert_eq(free_now(s), after_exec);
 	cr_assert_eq(s->mm.live_mms, 1);
 	teardown(s);
 }
@@ -326,7 +333,7 @@ Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
 {
 	struct sim *s = boot(ARCH_I386, "256M", 2);
 	s->mm.implicit_regions = false;
-	uint64_t boot_free = global_free_pages(&s->pgdat);
+	uint64_t boot_free = free_now(s);
 	uint32_t pids[6] = {10, 11, 12, 13, 14, 15};
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	for (int i = 0; i < 6; i++)
@@ -341,6 +348,6 @@ Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
 	cr_assert_eq(s->mm.live_mms, 0);
 	cr_assert_eq(s->mm.pt.nr_pagetable, 0);
 	/* every frame is back, except shmem pages still in the page cache */
-	cr_assert_eq(global_free_pages(&s->pgdat) + s->mm.nr_file_pages, boot_free);
+	cr_assert_eq(free_now(s) + s->mm.nr_file_pages, boot_free);
 	teardown(s);
 }
