@@ -15,7 +15,7 @@
 
 struct replay_opts {
 	struct machine_opts machine;
-	const char *trace, *json, *csv;
+	const char *trace, *json, *csv, *row, *frame_map, *label;
 	enum replay_level level;
 	uint64_t sample_events;  /* sample every N events, or */
 	uint64_t sample_ns;      /* every T of trace time; 0 = no time series */
@@ -33,6 +33,10 @@ static void replay_help(FILE *f)
 	      "  --csv FILE           write the time series to FILE (needs --sample-every)\n"
 	      "  --sample-every X     sample every X events (e.g. 10000) or X of trace time (100ms, 2s)\n"
 	      "  --no-timing          leave wall time out of the JSON (byte-identical reruns)\n"
+	      "  --row FILE           write the run as one row of the sweep table (header + row)\n"
+	      "  --frame-map FILE     write every frame's zone and state, and every pageblock's\n"
+	      "                       migratetype, at the end of the run (docs/RESULTS.md)\n"
+	      "  --label NAME         name of the run in the JSON and the row (sweeps set it)\n"
 	      "  --progress           progress on stderr even when it is not a terminal\n"
 	      "  --quiet              no summary on stdout\n\n",
 	      f);
@@ -86,6 +90,15 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 			o->json = v;
 		} else if ((v = cli_opt(argc, argv, &i, "--csv", &missing))) {
 			o->csv = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--row", &missing))) {
+			o->row = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--frame-map", &missing))) {
+			o->frame_map = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--label", &missing))) {
+			if (!*v || strpbrk(v, ",\"\n"))
+				return cli_usage_error("replay", "--label=%s: expected a name without "
+								 "commas or quotes", v);
+			o->label = v;
 		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
 			if (strcmp(v, "model") == 0)
 				o->level = REPLAY_MODEL;
@@ -190,6 +203,24 @@ static int replay_loop(struct replay_run *r)
 	return EXIT_OK;
 }
 
+/* Row and frame map: small end-of-run files, each whole or absent. */
+static int write_end_file(struct replay_run *r, const char *path, bool row)
+{
+	struct atomic_file a;
+	char err[512];
+	if (atomic_open(&a, path, err, sizeof(err)))
+		return cli_fail("replay", "%s", err);
+	if (row) {
+		results_row_header(a.f);
+		results_row(a.f, r->sim, &r->info);
+	} else {
+		results_frame_map(a.f, r->sim);
+	}
+	if (atomic_commit(&a, err, sizeof(err)))
+		return cli_fail("replay", "%s", err);
+	return EXIT_OK;
+}
+
 static int write_json(struct replay_run *r)
 {
 	struct atomic_file a;
@@ -224,6 +255,11 @@ static int run_replay(struct replay_run *r)
 		return cli_fail("replay", "%s", err);
 	if (r->o->json && (rc = write_json(r)))
 		return rc;
+	if (r->o->frame_map && (rc = write_end_file(r, r->o->frame_map, false)))
+		return rc;
+	/* the row last: a sweep takes its presence to mean the cell is complete */
+	if (r->o->row && (rc = write_end_file(r, r->o->row, true)))
+		return rc;
 	if (!r->o->quiet)
 		results_print_summary(stdout, r->sim, &r->info);
 	return EXIT_OK;
@@ -247,6 +283,7 @@ int cmd_replay(int argc, char **argv)
 		return cli_usage_error("replay", "%s", err);
 	}
 	r.info = (struct run_info){
+		.label = o.label,
 		.trace_path = o.trace,
 		.origin = trace_reader_origin(r.reader),
 		.format = trace_reader_format(r.reader),

@@ -148,17 +148,155 @@ static void write_zones(struct json *j, const struct sim *s)
 	json_end_array(j);
 }
 
+int results_node_unusable_index(const struct sim *s, unsigned order)
+{
+	uint64_t free_pages = 0, suitable = 0;
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		const struct zone *z = &s->pgdat.node_zones[zi];
+		struct contig_page_info info;
+		if (!z->populated)
+			continue;
+		fill_contig_page_info(z, order, &info);
+		free_pages += info.free_pages;
+		suitable += info.free_blocks_suitable;
+	}
+	if (!free_pages)
+		return 1000;
+	return (int)((free_pages - (suitable << order)) * 1000 / free_pages);
+}
+
+static void write_fragmentation(struct json *j, const struct sim *s)
+{
+	json_key(j, "fragmentation");
+	json_begin_object(j);
+	json_key(j, "unusable_index_node");
+	json_begin_array(j);
+	for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+		json_double(j, results_node_unusable_index(s, o) / 1000.0, 3);
+	json_end_array(j);
+	json_key(j, "alloc_fail_by_order");
+	json_begin_array(j);
+	for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+		json_u64(j, s->pgdat.nr_alloc_fail[o]);
+	json_end_array(j);
+	json_key(j, "alloc_fail_fragmented_by_order");
+	json_begin_array(j);
+	for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
+		json_u64(j, s->pgdat.nr_alloc_fail_fragmented[o]);
+	json_end_array(j);
+	json_end_object(j);
+}
+
+static void write_tlb(struct json *j, const struct sim *s)
+{
+	const struct tlb_stats *t = &s->mm.tlb;
+	json_key(j, "tlb");
+	json_begin_object(j);
+	json_key(j, "flushes");
+	json_u64(j, tlb_total_flushes(t));
+	json_key(j, "by_cause");
+	json_begin_object(j);
+	for (int c = 0; c < NR_TLB_CAUSES; c++) {
+		json_key(j, tlb_cause_names[c]);
+		json_begin_object(j);
+		json_key(j, "flushes");
+		json_u64(j, t->flushes[c]);
+		json_key(j, "pages");
+		json_u64(j, t->pages[c]);
+		json_key(j, "full");
+		json_u64(j, t->full[c]);
+		json_key(j, "ipis");
+		json_u64(j, t->ipis[c]);
+		json_end_object(j);
+	}
+	json_end_object(j);
+	json_end_object(j);
+}
+
+static void write_swap(struct json *j, const struct sim *s)
+{
+	json_key(j, "swap");
+	json_begin_object(j);
+	json_key(j, "slots");
+	json_u64(j, s->swap.pages ? s->swap.pages - 1 : 0);
+	json_key(j, "inuse_pages");
+	json_u64(j, s->swap.inuse_pages);
+	json_key(j, "peak_inuse_pages");
+	json_u64(j, s->swap.peak_inuse);
+	json_key(j, "pswpin");
+	json_u64(j, s->vmstat[PSWPIN]);
+	json_key(j, "pswpout");
+	json_u64(j, s->vmstat[PSWPOUT]);
+	json_end_object(j);
+}
+
+static void write_oom(struct json *j, const struct sim *s)
+{
+	json_key(j, "oom");
+	json_begin_object(j);
+	json_key(j, "kills");
+	json_u64(j, s->vmstat[OOM_KILL]);
+	json_key(j, "no_killable");
+	json_u64(j, s->oom.no_killable);
+	json_key(j, "enomem");
+	json_begin_object(j);
+	json_key(j, "total");
+	json_u64(j, s->vmstat[COMMIT_REFUSED]);
+	json_key(j, "mmap");
+	json_u64(j, s->vmstat[COMMIT_REFUSED_MMAP]);
+	json_key(j, "brk");
+	json_u64(j, s->vmstat[COMMIT_REFUSED_BRK]);
+	json_key(j, "fork");
+	json_u64(j, s->vmstat[COMMIT_REFUSED_FORK]);
+	json_end_object(j);
+	json_key(j, "victims");
+	json_begin_array(j);
+	for (uint32_t i = 0; i < s->oom.nr_victims && i < OOM_VICTIMS_KEPT; i++) {
+		const struct oom_victim *v = &s->oom.victims[i];
+		json_begin_object(j);
+		json_key(j, "time_s");
+		json_double(j, v->ts / 1e9, 6);
+		json_key(j, "pid");
+		json_u64(j, v->pid);
+		json_key(j, "comm");
+		json_string(j, v->comm < s->strings->count ? s->strings->str[v->comm] : "?");
+		json_key(j, "points");
+		json_i64(j, v->points);
+		json_key(j, "oom_score_adj");
+		json_i64(j, v->oom_score_adj);
+		json_key(j, "total_vm_pages");
+		json_u64(j, v->total_vm);
+		json_key(j, "anon_rss_pages");
+		json_u64(j, v->anon_rss);
+		json_key(j, "file_rss_pages");
+		json_u64(j, v->file_rss);
+		json_key(j, "order");
+		json_u64(j, v->order);
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+}
+
 void results_write_json(struct json *j, const struct sim *s, const struct run_info *run)
 {
 	json_begin_object(j);
 	json_key(j, "mmreplay_version");
 	json_string(j, MMREPLAY_VERSION);
+	if (run->label) {
+		json_key(j, "label");
+		json_string(j, run->label);
+	}
 	json_key(j, "level");
 	json_string(j, s->level == REPLAY_PAGE ? "page" : "model");
 	write_config(j, &s->machine.cfg);
 	write_trace(j, run);
 	write_counters(j, s);
 	write_zones(j, s);
+	write_fragmentation(j, s);
+	write_tlb(j, s);
+	write_swap(j, s);
+	write_oom(j, s);
 	if (run->timing) {
 		json_key(j, "timing");
 		json_begin_object(j);
@@ -180,7 +318,8 @@ static const enum vm_stat_item csv_counters[] = {
 
 void results_csv_header(FILE *f, const struct sim *s)
 {
-	fputs("events,time_s,nr_free_pages", f);
+	fprintf(f, "events,time_s,nr_free_pages,unusable_o%d,unusable_o%d", RESULTS_FRAG_ORDER_LOW,
+		RESULTS_FRAG_ORDER_HIGH);
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		if (!s->pgdat.node_zones[zi].populated)
 			continue;
@@ -197,8 +336,10 @@ void results_csv_header(FILE *f, const struct sim *s)
 
 void results_csv_row(FILE *f, const struct sim *s)
 {
-	fprintf(f, "%" PRIu64 ",%.6f,%" PRIu64, s->vmstat[EVENTS], s->last_ts / 1e9,
-		global_free_pages(&s->pgdat));
+	fprintf(f, "%" PRIu64 ",%.6f,%" PRIu64 ",%.3f,%.3f", s->vmstat[EVENTS], s->last_ts / 1e9,
+		global_free_pages(&s->pgdat),
+		results_node_unusable_index(s, RESULTS_FRAG_ORDER_LOW) / 1000.0,
+		results_node_unusable_index(s, RESULTS_FRAG_ORDER_HIGH) / 1000.0);
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		const struct zone *z = &s->pgdat.node_zones[zi];
 		if (!z->populated)

@@ -12,6 +12,7 @@
 #include "trace_io.h"
 
 struct run_info {
+	const char *label;    /* the sweep cell's name, or NULL */
 	const char *trace_path;
 	const struct trace_origin *origin;
 	enum trace_format format;
@@ -33,6 +34,19 @@ void results_write_json(struct json *j, const struct sim *s, const struct run_in
 
 void results_csv_header(FILE *f, const struct sim *s);
 void results_csv_row(FILE *f, const struct sim *s);
+
+/* The node-wide unusable free space index (×1000) at order: every zone's buddy lists
+ * together, the kernel's formula over the sums (mm/vmstat.c unusable_free_index). */
+int results_node_unusable_index(const struct sim *s, unsigned order);
+
+/* One row per run for the sweep table (docs/RESULTS.md "results.csv"): the same columns
+ * for every arch (zones that do not exist are empty), so rows of any cells concatenate. */
+void results_row_header(FILE *f);
+void results_row(FILE *f, const struct sim *s, const struct run_info *run);
+
+/* The frame map: physical memory at the end of the run as pfn ranges of one zone and
+ * state, then pageblocks by migratetype (docs/RESULTS.md "frame map"). */
+void results_frame_map(FILE *f, const struct sim *s);
 
 /* The human summary on stdout. */
 void results_print_summary(FILE *f, const struct sim *s, const struct run_info *run);
