@@ -155,8 +155,12 @@ void results_frame_map(FILE *f, const struct sim *s)
 		const struct page *p = pfn_to_page(pgdat, pfn);
 		enum frame_state st = zone < 0 ? FS_HOLE : page_state(p);
 		pfn_t n = 1;
-		/* a buddy block or compound allocation covers 2^order frames from its head */
-		if (zone >= 0 && (page_test(p, PG_buddy) || page_test(p, PG_head)))
+		/* a free block (buddy list or pcp list: order in page->private) or a compound
+		 * allocation (order in the flags) covers 2^order frames from its head */
+		if (zone >= 0 && (page_test(p, PG_buddy) || page_test(p, PG_pcp)) &&
+		    p->private <= MAX_PAGE_ORDER)
+			n = (pfn_t)1 << p->private;
+		else if (zone >= 0 && page_test(p, PG_head))
 			n = (pfn_t)1 << page_order(p);
 		if (pfn + n > last)
 			n = last - pfn;
