@@ -23,7 +23,7 @@
 struct sweep_opts {
 	const char *file, *dir;
 	int jobs;
-	bool emit_jobs, fresh, no_table, list;
+	bool emit_jobs, fresh, no_table, list, no_timing;
 	char *only;              /* "3,7,12" */
 };
 
@@ -43,6 +43,7 @@ static void sweep_help(FILE *f)
 	      "  --emit-jobs    print one self-contained shell command per cell (for GNU parallel\n"
 	      "                 or a Slurm array) and stop; then `mmreplay merge DIR`\n"
 	      "  --only I,J,... run only these cell indices (what emitted jobs use)\n"
+	      "  --no-timing    leave wall time and events/s out (byte-identical results)\n"
 	      "  --no-table     do not rebuild results.csv/json (emitted jobs; merge does it)\n",
 	      f);
 }
@@ -81,6 +82,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 			o->fresh = false;
 		} else if (strcmp(argv[i], "--fresh") == 0) {
 			o->fresh = true;
+		} else if (strcmp(argv[i], "--no-timing") == 0) {
+			o->no_timing = true;
 		} else if (strcmp(argv[i], "--no-table") == 0) {
 			o->no_table = true;
 		} else if (strcmp(argv[i], "--list") == 0) {
@@ -135,6 +138,24 @@ static int mkdir_p(const char *path)
 	return mkdir(buf, 0777) && errno != EEXIST ? -1 : 0;
 }
 
+/* FNV-1a of our own executable: a rebuilt binary may compute different results, so the
+ * resume check (the recorded command) includes it. */
+static unsigned long long exe_hash(const char *exe)
+{
+	unsigned long long h = 0xcbf29ce484222325ull;
+	FILE *f = fopen(exe, "rb");
+	unsigned char buf[65536];
+	size_t n;
+	while (f && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	if (f)
+		fclose(f);
+	return h;
+}
+
+static unsigned long long self_hash;
+
 static char *command_text(const char *exe, char **argv, int argc)
 {
 	char *text = NULL;
@@ -142,6 +163,7 @@ static char *command_text(const char *exe, char **argv, int argc)
 	FILE *m = open_memstream(&text, &len);
 	if (!m)
 		return NULL;
+	fprintf(m, "# mmreplay binary %016llx\n", self_hash);
 	sweep_format_command(m, exe, argv, argc);
 	fclose(m);
 	return text;
@@ -376,8 +398,9 @@ static int emit_jobs(struct sweep_run *sr)
 			continue;
 		char only[16];
 		snprintf(only, sizeof(only), "%d", c);
-		char *argv[] = {"sweep", file, "-o", sr->dir, "--only", only, "--no-table", "-j1"};
-		sweep_format_command(stdout, sr->exe, argv, 8);
+		char *argv[] = {"sweep", file, "-o", sr->dir, "--only", only, "--no-table", "-j1",
+				"--no-timing"};
+		sweep_format_command(stdout, sr->exe, argv, sr->o->no_timing ? 9 : 8);
 	}
 	fprintf(stderr, "sweep %s: %d jobs; when they are done: mmreplay merge %s\n", sr->sw.name,
 		sr->nr_cells, sr->dir);
@@ -389,6 +412,7 @@ static int setup(struct sweep_run *sr)
 	char err[1024];
 	if (sweep_load(&sr->sw, sr->o->file, err, sizeof(err)))
 		return cli_usage_error("sweep", "%s", err);
+	sr->sw.no_timing = sr->o->no_timing;
 	int total;
 	sr->cells = calloc(MAX_CELLS, sizeof(*sr->cells));
 	sr->nr_cells = sweep_expand(&sr->sw, sr->cells, MAX_CELLS, &total);
@@ -410,6 +434,7 @@ static int setup(struct sweep_run *sr)
 	if (n <= 0)
 		return cli_fail("sweep", "/proc/self/exe: %s", strerror(errno));
 	sr->exe[n] = 0;
+	self_hash = exe_hash(sr->exe);
 	if (sr->o->list || sr->o->emit_jobs) {
 		if (!sr->o->emit_jobs || dir[0] == '/' || !getcwd(sr->dir, sizeof(sr->dir)))
 			snprintf(sr->dir, sizeof(sr->dir), "%s", dir);

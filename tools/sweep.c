@@ -465,7 +465,8 @@ int sweep_cell_argv(const struct sweep *sw, const struct sweep_cell *c, const ch
 	}
 	bad |= arg(&a, "--label=%s", c->label);
 	bad |= arg(&a, "--quiet");
-	bad |= arg(&a, "--no-timing");
+	if (sw->no_timing)
+		bad |= arg(&a, "--no-timing");
 	sweep_cell_path(dir, c, ".json", path, sizeof(path));
 	bad |= arg(&a, "--json=%s", path);
 	if (sw->sample_every[0]) {

@@ -49,6 +49,7 @@ struct sweep {
 	int nr_excludes;
 	char sample_every[24];   /* "" = no time series */
 	bool frame_map;
+	bool no_timing;          /* not from the file: sweep --no-timing (byte-identical tables) */
 };
 
 /* Parse a sweep file's text; name is the default sweep name (the file's base name).
