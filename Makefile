@@ -3,7 +3,10 @@
 #   make          build bin/mmreplay
 #   make run      install what is missing, build, run the main job
 #   make check    every test: unit + golden (Criterion), again under ASan+UBSan, fuzz smoke
-#   make bench    microbenchmarks (Google Benchmark through bench/cbench.h)
+#   make bench    microbenchmarks (Google Benchmark through bench/cbench.h) and whole-run
+#                 replay throughput (results/bench/)
+#   make regress  simulated metrics (exact) and instruction count (±3 %) against
+#                 results/baseline/, plus a wall-time report; make baseline rewrites it
 #   make golden   regenerate tests/golden/ (CLI golden outputs) from bin/mmreplay
 #   make deps     apt-get install the Debian packages below, only those missing
 #
@@ -47,7 +50,8 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check golden
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check \
+        regress regress-ci baseline golden
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -162,6 +166,17 @@ bench: $(BIN)/mmbench $(BIN)/mmreplay
 	  --benchmark_out_format=json $(BENCH_ARGS)
 	@mv results/bench/micro.json.tmp results/bench/micro.json
 	@echo "make bench: results/bench/micro.json"
+	@tools/bench-throughput.sh $(BIN)/mmreplay results/bench/throughput.json
+
+# ---- regression (docs/BENCHMARKING.md) ------------------------------------------------
+# regress-ci: the deterministic gates only (what .ci/run runs); regress adds the wall-time
+# report; baseline rewrites results/baseline/ (deliberate: review and commit it).
+regress-ci: $(BIN)/mmreplay
+	@MMREPLAY=$(BIN)/mmreplay tools/regress.sh check
+regress: regress-ci
+	@MMREPLAY=$(BIN)/mmreplay tools/regress.sh report
+baseline: $(BIN)/mmreplay
+	@MMREPLAY=$(BIN)/mmreplay tools/regress.sh baseline
 
 # ---- housekeeping -------------------------------------------------------------
 format:
