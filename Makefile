@@ -24,7 +24,8 @@ Q        := $(if $(filter 1,$(V)),,@)
 
 DEPS_PKGS := build-essential pkg-config zlib1g-dev libdeflate-dev libtraceevent-dev \
              libtracecmd-dev libtracefs-dev libbenchmark-dev libbenchmark-tools \
-             gnuplot-nox libcriterion-dev valgrind clang libclang-rt-14-dev trace-cmd
+             gnuplot-nox libcriterion-dev valgrind clang libclang-rt-14-dev trace-cmd \
+             python3-scipy
 
 PKG_CFLAGS := $(shell pkg-config --cflags libtracecmd libtraceevent 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs libtracecmd libtraceevent 2>/dev/null)

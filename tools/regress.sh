@@ -78,7 +78,14 @@ report() {
 		return 0
 	fi
 	echo "regress (c): wall time against $BASE/throughput.json (report only; other machines differ)"
-	python3 "$cmp" -d results/bench/throughput-compare.json benchmarks \
+	# the Debian python (python3-scipy is for it), not whatever python3 is first on PATH
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=python3
+	if ! "$py" -c 'import scipy' 2>/dev/null; then
+		echo "regress (c): compare.py needs python3-scipy (make deps); skipped"
+		return 0
+	fi
+	"$py" "$cmp" -d results/bench/throughput-compare.json benchmarks \
 		"$BASE/throughput.json" results/bench/throughput.json || true
 }
 
