@@ -480,11 +480,12 @@ static int prep_compare(struct plot *p, FILE *vars)
 		table_free(&other);
 		return -1;
 	}
-	fputs("# cell_index label", f);
+	fputs("cell_index label", f);
 	for (size_t m = 0; m < sizeof(cmp_metrics) / sizeof(cmp_metrics[0]); m++)
 		fprintf(f, " %s", cmp_metrics[m]);
 	fputc('\n', f);
 	int n = 0, differ = 0;
+	double lo = 0.5, hi = 2; /* y range: at least a factor 2 around 1, more if needed */
 	for (size_t r = 0; r < p->res.nr_rows; r++) {
 		const char *label = table_get(&p->res, r, "label");
 		size_t k;
@@ -504,6 +505,10 @@ static int prep_compare(struct plot *p, FILE *vars)
 				fputs(" NaN", f);
 			else
 				fprintf(f, " %.6g", b / a);
+			if (a != 0 && b != 0) {
+				lo = b / a / 1.5 < lo ? b / a / 1.5 : lo;
+				hi = b / a * 1.5 > hi ? b / a * 1.5 : hi;
+			}
 			d |= a != b;
 		}
 		differ += d;
@@ -512,8 +517,8 @@ static int prep_compare(struct plot *p, FILE *vars)
 	fclose(f);
 	table_free(&other);
 	printf("compare: %d cells in both, %d with a differing metric\n", n, differ);
-	fprintf(vars, "datafile='%s'; nmetrics=%zu; a='%s'; b='%s';", path,
-		sizeof(cmp_metrics) / sizeof(cmp_metrics[0]), p->o->compare, p->o->dir);
+	fprintf(vars, "datafile='%s'; nmetrics=%zu; a='%s'; b='%s'; ymin=%g; ymax=%g;", path,
+		sizeof(cmp_metrics) / sizeof(cmp_metrics[0]), p->o->compare, p->o->dir, lo, hi);
 	return n ? 0 : 1;
 }
 
