@@ -206,6 +206,7 @@ static void model_free(struct model *md, size_t i, unsigned cpu)
 }
 
 static const gfp_t gfps[] = {GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
+			     GFP_HIGHUSER,
 			     GFP_DMA,    GFP_NOWAIT,           GFP_USER | __GFP_MOVABLE,
 			     GFP_DMA32 | GFP_KERNEL, GFP_ATOMIC};
 
@@ -215,10 +216,29 @@ static unsigned random_order(void)
 	return r < 60 ? 0 : r < 75 ? 1 : r < 85 ? 2 : r < 90 ? 3 : (unsigned)(4 + rnd() % 7);
 }
 
-static void random_run(bool pcp, uint64_t seed, int steps)
+/* Three zones: x86_64 DMA/DMA32/Normal (ALLOC_NOFRAGMENT applies) or i386
+ * DMA/Normal/HighMem with 4 MiB pageblocks; 64 MiB in all, two holes. */
+static void three_zones(struct model *md, enum arch arch)
+{
+	memset(md, 0, sizeof(*md));
+	bool i386 = arch == ARCH_I386;
+	pfn_t ends[MAX_NR_ZONES] = {4096, i386 ? 0 : 10240, 13312, i386 ? 16384 : 0};
+	if (i386)
+		ends[ZONE_NORMAL] = 10240;
+	test_machine(&md->m, arch, 1, ends, i386 ? 10 : 9);
+	md->m.cfg.nr_cpus = 2;
+	test_machine_reserve(&md->m, 1, 256);
+	test_machine_reserve(&md->m, 9000, 9100);
+	model_boot(md);
+}
+
+static void random_run(bool pcp, uint64_t seed, int steps, int machine)
 {
 	struct model md;
-	small_x86_64(&md, true);
+	if (machine == 0)
+		small_x86_64(&md, true);
+	else
+		three_zones(&md, machine == 1 ? ARCH_X86_64 : ARCH_I386);
 	page_alloc_set_pcp(&md.pg, pcp);
 	rng_state = seed;
 	uint64_t boot[MAX_NR_ZONES][NR_PAGE_ORDERS], after[MAX_NR_ZONES][NR_PAGE_ORDERS];
@@ -256,12 +276,22 @@ static void random_run(bool pcp, uint64_t seed, int steps)
 
 Test(page_alloc, random_against_reference_pcp)
 {
-	random_run(true, 42, 6000);
+	random_run(true, 42, 6000, 0);
+}
+
+Test(page_alloc, random_three_zones_x86_64)
+{
+	random_run(true, 1234, 4000, 1);
+}
+
+Test(page_alloc, random_three_zones_i386_highmem)
+{
+	random_run(true, 99, 4000, 2);
 }
 
 Test(page_alloc, random_against_reference_no_pcp)
 {
-	random_run(false, 7, 6000);
+	random_run(false, 7, 6000, 0);
 }
 
 Test(page_alloc, boot_hands_free_pfns_in_largest_aligned_blocks)
