@@ -74,8 +74,8 @@ static inline void del_from_free_list(struct pglist_data *pgdat, struct zone *z,
 	area->nr_free--;
 }
 
-static void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-			      unsigned order, unsigned mt)
+static void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
+			      unsigned mt)
 {
 	del_from_free_list(pgdat, z, pfn, order);
 	add_to_free_list(pgdat, z, pfn, order, mt, false);
@@ -100,10 +100,7 @@ static inline bool page_is_buddy(struct pglist_data *pgdat, const struct zone *z
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
 /* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */
-static inline bool mt_mergeable(unsigned mt)
-{
-	return mt < MIGRATE_PCPTYPES;
-}
+static inline bool mt_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
@@ -162,9 +159,9 @@ static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, 
 
 /* mm/page_alloc.c fallbacks[] */
 static const uint8_t fallbacks[MIGRATE_PCPTYPES][2] = {
-	[MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
-	[MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
-	[MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
+    [MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
+    [MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
+    [MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
 };
 
 /* can_steal_fallback (6.1) */
@@ -237,7 +234,8 @@ static bool boost_watermark(struct pglist_data *pgdat, struct zone *z)
 		return false;
 	if (max_boost < pb)
 		max_boost = pb;
-	z->watermark_boost = z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
+	z->watermark_boost =
+	    z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
 	return true;
 }
 
@@ -359,7 +357,7 @@ static bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highes
 				continue;
 			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC)
 				z->nr_reserved_highatomic -=
-					pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
+				    pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
 			set_pageblock_migratetype(pgdat, pfn, mt);
 			if (move_freepages_block(pgdat, z, pfn, mt, NULL))
 				return true;
@@ -370,10 +368,7 @@ static bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highes
 
 /* ---- per-CPU lists (6.1 rmqueue_pcplist, free_unref_page_commit, free_pcppages_bulk) -- */
 
-static inline bool pcp_allowed_order(unsigned order)
-{
-	return order <= PAGE_ALLOC_COSTLY_ORDER;
-}
+static inline bool pcp_allowed_order(unsigned order) { return order <= PAGE_ALLOC_COSTLY_ORDER; }
 
 static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 {
@@ -561,8 +556,8 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned order, uin
 	int64_t free = (int64_t)z->nr_free_pages;
 	if (likely(!order)) {
 		int64_t reserved = (alloc_flags & (ALLOC_HARDER | ALLOC_OOM))
-					   ? 0
-					   : (int64_t)z->nr_reserved_highatomic;
+				       ? 0
+				       : (int64_t)z->nr_reserved_highatomic;
 		int64_t usable = free - (reserved < free ? reserved : free);
 		if (usable > (int64_t)mark + z->lowmem_reserve[highest])
 			return true;
@@ -712,16 +707,16 @@ static void wake_all_kswapds(struct pglist_data *pgdat, unsigned order, gfp_t gf
 		pgdat->hooks.wakeup_kswapd(pgdat->hooks.ctx, ac->highest_zoneidx, order, gfp);
 }
 
-static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order,
-			     unsigned alloc_flags, const struct alloc_context *ac)
+static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order, unsigned alloc_flags,
+			     const struct alloc_context *ac)
 {
 	if (!order)
 		return false;
 	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
 		const struct zone *z = &pgdat->node_zones[zi];
-		if (z->populated && wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN) ,
-					     ac->highest_zoneidx, alloc_flags,
-					     (int64_t)z->nr_free_pages - ((1 << order) - 1)))
+		if (z->populated &&
+		    wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN), ac->highest_zoneidx,
+			     alloc_flags, (int64_t)z->nr_free_pages - ((1 << order) - 1)))
 			return true;
 	}
 	return false;
@@ -797,8 +792,8 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 				unreserve_highatomic_pageblock(pgdat, ac->highest_zoneidx,
 							       ac->migratetype, false);
 				drain_all_pages(pgdat);
-				pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac,
-							     cpu);
+				pfn =
+				    get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac, cpu);
 			}
 			if (pfn != PFN_NONE)
 				return pfn;
@@ -839,13 +834,14 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 		return PFN_NONE;
 	}
 	struct alloc_context ac = {
-		.highest_zoneidx = (int)gfp_zone(pgdat, gfp),
-		.migratetype = pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE
-								      : gfp_migratetype(gfp),
+	    .highest_zoneidx = (int)gfp_zone(pgdat, gfp),
+	    .migratetype =
+		pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(gfp),
 	};
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
-	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+	unsigned alloc_flags =
+	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
 	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
@@ -856,7 +852,7 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 {
 	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
-			     pgdat->node_spanned_pages)) {
+			 pgdat->node_spanned_pages)) {
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 		return;
 	}
