@@ -288,16 +288,11 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned order, uin
 static void prep_new_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 			  gfp_t gfp)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
-	p->flags = (uint32_t)z->type << PAGE_ZONE_SHIFT;
+	uint32_t flags = (uint32_t)z->type << PAGE_ZONE_SHIFT;
 	if (order && (gfp & __GFP_COMP))
-		p->flags |= PG_head | (order << PAGE_ORDER_SHIFT);
-	p->next = p->prev = PFN_NONE;
-	p->private = 0;
-	p->refcount = 1;
-	p->mapcount = 0;
-	p->mapping = 0;
-	p->index = 0;
+		flags |= PG_head | (order << PAGE_ORDER_SHIFT);
+	*pfn_to_page(pgdat, pfn) =
+	    (struct page){.flags = flags, .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
 }
 
 static pfn_t rmqueue(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned mt,
@@ -538,6 +533,36 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 	return alloc_failed(pgdat, gfp, order, alloc_flags, ac);
 }
 
+/* The common case of get_page_from_freelist, spelled out: the first populated zone of the
+ * zonelist passes the order-0 fast watermark test and its pcp list has a page. Anything
+ * else (refill, next zone, slow path) returns PFN_NONE and the general path decides, with
+ * the same result it would have had. */
+static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
+				   const struct alloc_context *ac, unsigned cpu)
+{
+	int zi = ac->highest_zoneidx;
+	while (!pgdat->node_zones[zi].populated)
+		if (--zi < 0)
+			return PFN_NONE;
+	struct zone *z = &pgdat->node_zones[zi];
+	int64_t free = (int64_t)z->nr_free_pages;
+	int64_t usable = free - (int64_t)z->nr_reserved_highatomic;
+	if (order || z->boost_pending ||
+	    usable <= (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
+		return PFN_NONE;
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
+	pfn_t pfn = *list;
+	if (unlikely(pfn == PFN_NONE))
+		return PFN_NONE;
+	pcp->free_factor >>= 1;
+	list_remove(pgdat, list, pfn);
+	pcp->count--;
+	prep_new_page(pgdat, z, pfn, 0, gfp);
+	pgdat->vmstat[PGALLOC_DMA + z->type]++;
+	return pfn;
+}
+
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER)) {
@@ -551,9 +576,15 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	};
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
+	pfn_t pfn;
+	if (likely(pgdat->pcp_enabled)) {
+		pfn = alloc_pcp_fast(pgdat, gfp, order, &ac, cpu);
+		if (likely(pfn != PFN_NONE))
+			return pfn;
+	}
 	unsigned alloc_flags =
 	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
-	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
+	pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
 	return alloc_pages_slowpath(pgdat, gfp, order, &ac, cpu);
