@@ -146,6 +146,7 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 	pgdat->has_dma32 = m->cfg.arch == ARCH_X86_64;
 	pgdat->has_highmem = m->cfg.arch != ARCH_X86_64 && m->cfg.kernel.highmem;
 	pgdat->pcp_enabled = true;
+	pgdat->pcp_thp = m->cfg.kernel.thp;
 	pgdat->vm = m->cfg.vm;
 	if (setup_zones(pgdat, m) < 0 || init_memmap(pgdat) < 0 || alloc_pcp(pgdat) < 0) {
 		page_alloc_destroy(pgdat);

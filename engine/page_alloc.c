@@ -79,10 +79,18 @@ static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned ord
 
 /* ---- per-CPU lists (6.1 rmqueue_pcplist, free_unref_page_commit, free_pcppages_bulk) -- */
 
-static inline bool pcp_allowed_order(unsigned order) { return order <= PAGE_ALLOC_COSTLY_ORDER; }
+/* pcp_allowed_order (6.1) */
+static inline bool pcp_allowed_order(const struct pglist_data *pgdat, unsigned order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       (pgdat->pcp_thp && order == pgdat->pageblock_order);
+}
 
+/* order_to_pindex (6.1): the THP list is shared by all migratetypes */
 static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 {
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS;
 	return order * MIGRATE_PCPTYPES + mt;
 }
 
@@ -97,7 +105,7 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			if (++pindex >= NR_PCP_LISTS)
 				pindex = 0;
 		} while (pcp->lists[pindex] == PFN_NONE);
-		unsigned order = pindex / MIGRATE_PCPTYPES;
+		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
 			pfn_t head = pcp->lists[pindex];
 			pfn_t pfn = pfn_to_page(pgdat, head)->prev; /* the tail: oldest page */
@@ -299,7 +307,7 @@ static pfn_t rmqueue(struct pglist_data *pgdat, struct zone *z, unsigned order, 
 		     unsigned alloc_flags, unsigned cpu)
 {
 	pfn_t pfn = PFN_NONE;
-	if (likely(pgdat->pcp_enabled && pcp_allowed_order(order)))
+	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
 		pfn = rmqueue_pcplist(pgdat, z, order, mt, alloc_flags, cpu);
 	if (pfn == PFN_NONE) {
 		/* rmqueue_buddy */
@@ -613,7 +621,7 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 	pgdat->vmstat[PGFREE] += 1ull << order;
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
-	if (likely(pgdat->pcp_enabled && pcp_allowed_order(order)))
+	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
 		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);

@@ -30,13 +30,15 @@ struct free_area {
 	uint64_t nr_free;	       /* blocks of this order, all types */
 };
 
-/* include/linux/mmzone.h NR_PCP_LISTS without the THP list (docs/BUDDY.md). */
-#define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+/* include/linux/mmzone.h (6.1): a list per (order <= PAGE_ALLOC_COSTLY_ORDER, pcp type),
+ * plus one list for pageblock_order with CONFIG_TRANSPARENT_HUGEPAGE (NR_PCP_THP). */
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + 1)
 
 struct per_cpu_pages {
 	int count, high, batch;
 	int free_factor;	   /* 6.1: doubles the bulk-free size while only freeing */
-	pfn_t lists[NR_PCP_LISTS]; /* circular lists, index order * MIGRATE_PCPTYPES + mt */
+	pfn_t lists[NR_PCP_LISTS]; /* circular; order * MIGRATE_PCPTYPES + mt, then the THP list */
 };
 
 struct zone {
@@ -91,8 +93,9 @@ struct pglist_data {
 	pfn_t pageblock_base;  /* node_start_pfn rounded down to pageblock_order */
 	unsigned pageblock_order;
 	bool page_group_by_mobility_disabled;
-	bool pcp_enabled;		   /* per-CPU lists on (default) */
-	bool has_dma32, has_highmem;	   /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
+	bool pcp_enabled;	     /* per-CPU lists on (default) */
+	bool pcp_thp;		     /* CONFIG_TRANSPARENT_HUGEPAGE: pcp list for pageblock_order */
+	bool has_dma32, has_highmem; /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
 	uint16_t nofragment[MAX_NR_ZONES]; /* ALLOC_NOFRAGMENT by gfp_zone, set at boot */
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
@@ -112,6 +115,12 @@ static inline struct page *pfn_to_page(struct pglist_data *pgdat, pfn_t pfn)
 static inline pfn_t page_to_pfn(const struct pglist_data *pgdat, const struct page *p)
 {
 	return (pfn_t)(p - pgdat->mem_map) + pgdat->node_start_pfn;
+}
+
+/* pindex_to_order (6.1) */
+static inline unsigned pcp_list_order(const struct pglist_data *pgdat, unsigned pindex)
+{
+	return pindex < NR_LOWORDER_PCP_LISTS ? pindex / MIGRATE_PCPTYPES : pgdat->pageblock_order;
 }
 
 static inline pfn_t zone_end_pfn(const struct zone *z)
