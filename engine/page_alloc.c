@@ -65,6 +65,7 @@ static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, 
 	return PFN_NONE;
 }
 
+/* __rmqueue (6.1, no CMA): own type first, then fallback and retry */
 static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned mt,
 			 unsigned alloc_flags)
 {

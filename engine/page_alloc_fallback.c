@@ -163,8 +163,7 @@ do_steal:;
 	return true;
 }
 
-/* __rmqueue (6.1, no CMA) */
-
+/* reserve_highatomic_pageblock (6.1): at most 1 % of the zone plus one pageblock */
 void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn_t pfn)
 {
 	uint64_t max_managed = z->managed_pages / 100 + pageblock_nr_pages(pgdat);
@@ -178,6 +177,8 @@ void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn
 	move_freepages_block(pgdat, z, pfn, MIGRATE_HIGHATOMIC, NULL);
 }
 
+/* unreserve_highatomic_pageblock (6.1): give a reserved pageblock back to mt; keeps one
+ * pageblock per zone unless forced (just before OOM) */
 bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsigned mt, bool force)
 {
 	uint64_t pb = pageblock_nr_pages(pgdat);
