@@ -3,6 +3,8 @@
 
 Usage: python3 summarize.py [LOG...]   (default: every *.log here)
        python3 summarize.py --tables [LOG...]   (one-line-per-boot tables)
+       python3 summarize.py --proc [LOG...]     (tables from the -proc logs' /proc dumps)
+       python3 summarize.py --memblock [LOG...] (reservation groups x memblock=debug boots)
 
 For each log it prints the memory-setup figures; for a memblock=debug log it
 also groups the memblock reservations that are still held when the buddy
@@ -234,7 +236,7 @@ def zones(lines, flavour):
         if flavour == 'amd64' and spanned > present + (present >> 4):
             pages = present
         memmap = (pages * struct_page_size(flavour) + 4095) >> 12
-        out.append((name, spanned, present, memmap))
+        out.append((name, spanned, present, memmap, zs, ze))
     return out
 
 
@@ -260,28 +262,123 @@ def tables(paths):
         total = int(first(L, r'Total pages: (\d+)', 1))
         z = zones(L, flav)
         lowmem_zones = [t for t in z if t[0] != 'HighMem']
-        expect = sum(pr - mm for _, _, pr, mm in lowmem_zones) + sum(pr for n, _, pr, _ in z if n == 'HighMem')
+        expect = (sum(t[2] - t[3] for t in lowmem_zones) +
+                  sum(t[2] for t in z if t[0] == 'HighMem'))
         rows.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
             name, mem.group(1), mem.group(2), mem.group(8), mem.group(10) or '-',
             first(L, r'(\d+)MB LOWMEM', 1) or '-', first(L, r'(\d+)MB HIGHMEM', 1) or '-',
             first(L, r'^  low ram: (.*)', 1) or '-', total))
-        for zn, sp, pr, mm in z:
-            zrows.append('| %s | %s | %d | %d | %d |' % (name, zn, sp, pr, mm))
-        zrows.append('| %s | Total pages: computed %d, printed %d (difference %d = x86_64 dma_reserve) | | | |'
+        for zn, sp, pr, mm, zs, ze in z:
+            zrows.append('| %s | %s | %#x-%#x | %d | %d | %d |' % (name, zn, zs, ze, sp, pr, mm))
+        zrows.append('| %s | Total pages: computed %d, printed %d (difference %d = x86_64 dma_reserve) | | | | |'
                      % (name, expect, total, expect - total) if expect != total else
-                     '| %s | Total pages: computed %d = printed %d | | | |' % (name, expect, total))
+                     '| %s | Total pages: computed %d = printed %d | | | | |' % (name, expect, total))
     print('| boot | available K | present K | reserved K | highmem K | LOWMEM MB | HIGHMEM MB | low ram | Total pages |')
     print('|---|---:|---:|---:|---:|---:|---:|---|---:|')
     print('\n'.join(rows))
     print()
-    print('| boot | zone | spanned | present | memmap pages |')
-    print('|---|---|---:|---:|---:|')
+    print('| boot | zone | pfn range [start-end) | spanned | present | memmap pages (computed) |')
+    print('|---|---|---|---:|---:|---:|')
     print('\n'.join(zrows))
+
+
+def proc_tables(paths):
+    """Figures from the /proc dumps of the -proc logs."""
+    g, z = [], []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if not name.endswith('-proc'):
+            continue
+        L = parse(p)['lines']
+        kv = {}
+        for l in L:
+            m = re.match(r'^(MemTotal|MemFree|HighTotal|LowTotal|VmallocTotal|CommitLimit|Percpu):\s+(\d+) kB', l)
+            if m:
+                kv[m.group(1)] = m.group(2)
+            m = re.match(r'^vm\.(\w+) = (.*)', l)
+            if m:
+                kv[m.group(1)] = m.group(2).replace('\t', ' ')
+        thp = first(L, r'^(always|madvise|never).*\[(\w+)\]', 2) if any(
+            'transparent_hugepage/enabled' in l for l in L) else ''
+        i = next((k for k, l in enumerate(L) if 'transparent_hugepage/enabled' in l), None)
+        if i is not None:
+            thp = re.search(r'\[(\w+)\]', L[i + 1]).group(1)
+        free = '; '.join(re.sub(r' memory', '', l.split('Freeing ', 1)[1]) for l in L if 'Freeing ' in l)
+        g.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            name[:-5], kv.get('MemTotal', ''), kv.get('LowTotal', ''), kv.get('HighTotal', '-'),
+            kv.get('VmallocTotal', ''), kv.get('min_free_kbytes', ''), kv.get('lowmem_reserve_ratio', ''),
+            thp, free))
+        zone = None
+        rec = {}
+        for l in L:
+            m = re.match(r'^Node \d+, zone\s+(\w+)$', l)
+            if m:
+                if zone and rec.get('spanned', '0') != '0':
+                    z.append((name[:-5], zone, rec))
+                zone, rec = m.group(1), {}
+                continue
+            if zone is None:
+                continue
+            m = re.match(r'^\s+(min|low|high|spanned|present|managed)\s+(\d+)$', l)
+            if m:
+                rec[m.group(1)] = m.group(2)
+            m = re.match(r'^\s+protection: \((.*)\)', l)
+            if m:
+                rec['protection'] = m.group(1)
+            m = re.match(r'^\s+(high|batch):\s+(\d+)$', l)
+            if m and 'pcp_' + m.group(1) not in rec:
+                rec['pcp_' + m.group(1)] = m.group(2)
+            if l.startswith('=== /proc/buddyinfo'):
+                break
+        if zone and rec.get('spanned', '0') != '0':
+            z.append((name[:-5], zone, rec))
+    print('| boot | MemTotal kB | LowTotal kB | HighTotal kB | VmallocTotal kB | min_free_kbytes | lowmem_reserve_ratio | THP | Freeing lines |')
+    print('|---|---:|---:|---:|---:|---:|---|---|---|')
+    print('\n'.join(g))
+    print()
+    print('| boot | zone | spanned | present | managed | min | low | high | protection | pcp high | pcp batch |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|')
+    for b, zn, r in z:
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | (%s) | %s | %s |' % (
+            b, zn, r.get('spanned'), r.get('present'), r.get('managed'), r.get('min'), r.get('low'),
+            r.get('high'), r.get('protection'), r.get('pcp_high'), r.get('pcp_batch')))
+
+
+def memblock_matrix(paths):
+    """One row per reservation group, one column per memblock=debug boot (KiB)."""
+    cols, data, checks = [], {}, []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if not name.endswith('-debug'):
+            continue
+        L = parse(p)['lines']
+        groups, npresent = memblock_groups(L)
+        b = name[:-6]
+        cols.append(b)
+        for g, n in groups.items():
+            data.setdefault(g, {})[b] = n * 4
+        m = re.search(r'/(\d+)K available.* (\d+)K reserved', first(L, r'^Memory:.*'))
+        tot = sum(groups.values()) * 4
+        checks.append((b, tot, int(m.group(2)), npresent * 4 == int(m.group(1))))
+    order = sorted(data, key=lambda g: -max(data[g].values()))
+    print('| reservation (KiB) | ' + ' | '.join(cols) + ' |')
+    print('|---|' + '---:|' * len(cols))
+    for g in order:
+        print('| %s | ' % g + ' | '.join(str(data[g].get(c, 0)) for c in cols) + ' |')
+    print('| **sum** | ' + ' | '.join('**%d**' % t for _, t, _, _ in checks) + ' |')
+    print('| Memory: line reserved | ' + ' | '.join('%d%s' % (r, '' if t == r and ok else ' (MISMATCH)')
+                                                 for _, t, r, ok in checks) + ' |')
 
 
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--tables']:
         here = os.path.dirname(os.path.abspath(__file__))
         tables(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*.log'))))
+    elif sys.argv[1:2] == ['--memblock']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        memblock_matrix(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*-debug.log'))))
+    elif sys.argv[1:2] == ['--proc']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        proc_tables(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*-proc.log'))))
     else:
         main()
