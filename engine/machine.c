@@ -571,6 +571,11 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		snprintf(err, errlen, "the configuration has no CPU or no struct page size");
 		return -1;
 	}
+	if (cfg->nr_cpus > cfg->kernel.nr_cpus_config) {
+		snprintf(err, errlen, "%u CPUs are more than %s supports (NR_CPUS %u)", cfg->nr_cpus,
+			 cfg->kernel.name, cfg->kernel.nr_cpus_config);
+		return -1;
+	}
 	char why[160];
 	enum setup_fail f = try_setup(m, cfg, why, sizeof(why));
 	if (f == SETUP_OK)

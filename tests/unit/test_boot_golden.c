@@ -207,9 +207,12 @@ Test(boot_golden, kernel_lines_match_the_real_boots)
 }
 
 static const char *const bad_inputs[] = {
-    "boot --mem=abc",	 "boot --mem=0",   "boot --mem=-1G", "boot --mem=100T",
-    "boot --arch=sparc", "boot --mem=16M", "boot --mem",     "boot --section=nope",
-    "boot --frobnicate", "boot --ram=0",   "boot --mem=1Q",  "boot --arch=x86_64 --mem=40M",
+	/* clang-format off */
+	"boot --mem=abc", "boot --mem=0", "boot --mem=-1G", "boot --mem=100T",
+	"boot --arch=sparc", "boot --mem=16M", "boot --mem", "boot --section=nope",
+	"boot --frobnicate", "boot --ram=0", "boot --mem=1Q", "boot --arch=x86_64 --mem=40M",
+	"boot --cpus=33", "boot --ram=20M", "boot --cpus=0",
+	/* clang-format on */
 };
 
 Test(boot_golden, bad_input_is_one_line_exit_2_no_output)
