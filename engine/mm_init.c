@@ -162,6 +162,16 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 		total += pgdat->node_zones[zi].managed_pages;
 	pgdat->page_group_by_mobility_disabled =
 		total < pageblock_nr_pages(pgdat) * MIGRATE_TYPES;
+	/* alloc_flags_nofragment (6.1): with ZONE_DMA32 configured, an allocation whose
+	 * preferred zone (the first populated one of its zonelist) is Normal first avoids
+	 * fragmenting fallbacks below pageblock order */
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		int preferred = zi;
+		while (preferred > 0 && !pgdat->node_zones[preferred].populated)
+			preferred--;
+		pgdat->nofragment[zi] =
+			pgdat->has_dma32 && preferred == ZONE_NORMAL ? ALLOC_NOFRAGMENT : 0;
+	}
 	init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);
 	return 0;
 }

@@ -686,12 +686,7 @@ enum migratetype gfp_migratetype(gfp_t gfp)
 static unsigned alloc_flags_nofragment(const struct pglist_data *pgdat, int highest, gfp_t gfp)
 {
 	unsigned flags = (gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0;
-	int preferred = highest;
-	while (preferred > 0 && !pgdat->node_zones[preferred].populated)
-		preferred--;
-	if (pgdat->has_dma32 && preferred == ZONE_NORMAL)
-		flags |= ALLOC_NOFRAGMENT;
-	return flags;
+	return flags | pgdat->nofragment[highest];
 }
 
 /* gfp_to_alloc_flags (6.1) */
@@ -848,7 +843,8 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 		.migratetype = pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE
 								      : gfp_migratetype(gfp),
 	};
-	cpu %= pgdat->nr_cpus;
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
 	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
 	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
@@ -858,7 +854,7 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
 {
-	if (unlikely(order > MAX_PAGE_ORDER || pfn < pgdat->node_start_pfn ||
+	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
 			     pgdat->node_spanned_pages)) {
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
@@ -877,8 +873,10 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 	struct zone *z = &pgdat->node_zones[page_zonenum(p)];
 	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
 	pgdat->vmstat[PGFREE] += 1ull << order;
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
 	if (likely(pgdat->pcp_enabled && pcp_allowed_order(order)))
-		free_unref_page_commit(pgdat, z, &z->pcp[cpu % pgdat->nr_cpus], pfn, order, mt);
+		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
 }

@@ -91,6 +91,7 @@ struct pglist_data {
 	bool page_group_by_mobility_disabled;
 	bool pcp_enabled;                  /* per-CPU lists on (default) */
 	bool has_dma32, has_highmem;       /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
+	uint16_t nofragment[MAX_NR_ZONES]; /* ALLOC_NOFRAGMENT by gfp_zone, set at boot */
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
 	struct vm_sysctl vm;               /* the sysctls in force (watermark factors, ratios) */
