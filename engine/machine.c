@@ -258,6 +258,30 @@ static uint64_t present_sections(const struct setup *s)
 	return n;
 }
 
+/* Direct-map page-table pages that come from memblock (alloc_low_pages once the brk
+ * pgt_buf is used up), on top of the calibrated early_other:
+ * - x86_64 maps RAM with 2 MiB pages (qemu64 has no 1 GiB pages): one PMD page per GiB
+ *   holding RAM; the first is part of early_other (amd64 logs: +3 pages at 5G, RAM in
+ *   GiB 0, 1, 2 and 4);
+ * - i386 PAE maps a lowmem end that is not 2 MiB aligned with 4K pages: one PTE page
+ *   (686-pae logs: 1 page at 256M/512M, 2 at 1G/5G); without PAE the brk buffer holds it. */
+static uint64_t direct_map_pt_pages(const struct setup *s)
+{
+	const struct machine *m = s->m;
+	if (s->x86_64) {
+		uint64_t n = 0, gib = 1ull << 18;
+		for (uint64_t g = 0; g * gib < m->max_pfn; g++)
+			n += memblock_present_pages(&s->mb, g * gib, (g + 1) * gib) != 0;
+		return n ? n - 1 : 0;
+	}
+	return s->pae && (m->max_low_pfn & 511) ? 1 : 0;
+}
+
+static uint64_t early_bytes(const struct setup *s)
+{
+	return ALIGN_UP(s->m->cfg.kernel.early_other, PAGE_SZ) + direct_map_pt_pages(s) * PAGE_SZ;
+}
+
 /* The memblock allocations from paging_init to mem_init, in kernel order; all top-down
  * below memblock.current_limit (the end of the direct map). */
 static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
@@ -270,7 +294,7 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	/* x86_64: initmem_init allocates NODE_DATA first, at the top of RAM, then the
 	 * vmemmap page tables and usemaps; on i386 the small allocations come after mem_map */
 	if (s->x86_64) {
-		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+		f = alloc(s, rl, early_bytes(s), PAGE_SZ, 0, top,
 			  "NODE_DATA and other early allocations (page tables, usemaps)", NULL);
 		if (f)
 			return f;
@@ -313,7 +337,7 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	if (f)
 		return f;
 	if (!s->x86_64) {
-		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+		f = alloc(s, rl, early_bytes(s), PAGE_SZ, 0, top,
 			  "other early allocations (usemaps, percpu metadata, page tables)", NULL);
 		if (f)
 			return f;
