@@ -2,6 +2,7 @@
 """Summarise the boot logs in this directory as Markdown (used for README.md).
 
 Usage: python3 summarize.py [LOG...]   (default: every *.log here)
+       python3 summarize.py --tables [LOG...]   (one-line-per-boot tables)
 
 For each log it prints the memory-setup figures; for a memblock=debug log it
 also groups the memblock reservations that are still held when the buddy
@@ -196,5 +197,91 @@ def main():
         print(summarize(p))
 
 
+
+
+# ---- Compact tables (python3 summarize.py --tables) ----
+
+ZONE_LINE = re.compile(r'^  (DMA|DMA32|Normal|HighMem)\s+(?:\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]|empty)')
+NODE_LINE = re.compile(r'^  node\s+\d+: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]')
+
+
+def struct_page_size(flavour):
+    # Measured: memblock=debug memmap_alloc bytes / node pages (see README).
+    return 64 if flavour == 'amd64' else 40
+
+
+def zones(lines, flavour):
+    """Per-zone spanned/present/memmap pages as the kernel computes them."""
+    zl, nodes = [], []
+    for l in lines:
+        m = ZONE_LINE.match(l)
+        if m and m.group(2):
+            zl.append((m.group(1), int(m.group(2), 16) >> 12, (int(m.group(3), 16) + 1) >> 12))
+        m = NODE_LINE.match(l)
+        if m:
+            nodes.append((int(m.group(1), 16) >> 12, (int(m.group(2), 16) + 1) >> 12))
+    if not nodes:
+        return []
+    nstart, nend = nodes[0][0], nodes[-1][1]
+    out = []
+    for name, zs, ze in zl:
+        zs, ze = max(zs, nstart), min(ze, nend)
+        spanned = max(0, ze - zs)
+        present = sum(max(0, min(b, ze) - max(a, zs)) for a, b in nodes)
+        # mm/page_alloc.c calc_memmap_size(): spanned pages, or present pages
+        # when SPARSEMEM and the zone has big holes.
+        pages = spanned
+        if flavour == 'amd64' and spanned > present + (present >> 4):
+            pages = present
+        memmap = (pages * struct_page_size(flavour) + 4095) >> 12
+        out.append((name, spanned, present, memmap))
+    return out
+
+
+def first(lines, pat, group=0):
+    for l in lines:
+        m = re.search(pat, l)
+        if m:
+            return m.group(group)
+    return ''
+
+
+def tables(paths):
+    rows, zrows = [], []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if name.endswith(('-debug', '-proc')):
+            continue
+        L = parse(p)['lines']
+        flav = 'amd64' if name.startswith('amd64') else ('686-pae' if name.startswith('686-pae') else '686')
+        mem = re.search(r'Memory: (\d+)K/(\d+)K available \((\d+)K kernel code, (\d+)K rwdata, (\d+)K rodata, '
+                        r'(\d+)K init, (\d+)K bss, (\d+)K reserved, (\d+)K cma-reserved(?:, (\d+)K highmem)?',
+                        first(L, r'^Memory:.*'))
+        total = int(first(L, r'Total pages: (\d+)', 1))
+        z = zones(L, flav)
+        lowmem_zones = [t for t in z if t[0] != 'HighMem']
+        expect = sum(pr - mm for _, _, pr, mm in lowmem_zones) + sum(pr for n, _, pr, _ in z if n == 'HighMem')
+        rows.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            name, mem.group(1), mem.group(2), mem.group(8), mem.group(10) or '-',
+            first(L, r'(\d+)MB LOWMEM', 1) or '-', first(L, r'(\d+)MB HIGHMEM', 1) or '-',
+            first(L, r'^  low ram: (.*)', 1) or '-', total))
+        for zn, sp, pr, mm in z:
+            zrows.append('| %s | %s | %d | %d | %d |' % (name, zn, sp, pr, mm))
+        zrows.append('| %s | Total pages: computed %d, printed %d (difference %d = x86_64 dma_reserve) | | | |'
+                     % (name, expect, total, expect - total) if expect != total else
+                     '| %s | Total pages: computed %d = printed %d | | | |' % (name, expect, total))
+    print('| boot | available K | present K | reserved K | highmem K | LOWMEM MB | HIGHMEM MB | low ram | Total pages |')
+    print('|---|---:|---:|---:|---:|---:|---:|---|---:|')
+    print('\n'.join(rows))
+    print()
+    print('| boot | zone | spanned | present | memmap pages |')
+    print('|---|---|---:|---:|---:|')
+    print('\n'.join(zrows))
+
+
 if __name__ == '__main__':
-    main()
+    if sys.argv[1:2] == ['--tables']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        tables(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*.log'))))
+    else:
+        main()
