@@ -1,109 +1,16 @@
-/* The buddy allocator's free lists, splitting, merging, migratetype fallback, per-CPU lists
- * and the allocation paths (mm/page_alloc.c, Linux 6.1). docs/BUDDY.md lists what the model
- * leaves out (compaction, CMA, isolation, NUMA). */
+/* The buddy allocator's splitting and merging, per-CPU lists, watermark checks and the
+ * allocation paths (mm/page_alloc.c, Linux 6.1); fallback stealing is in
+ * page_alloc_fallback.c. docs/BUDDY.md lists what the model leaves out (compaction, CMA,
+ * isolation, NUMA). */
 #include "page_alloc.h"
 
 #include "page_alloc_internal.h"
 #include "vmstat.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-
 /* mm/internal.h MAX_RECLAIM_RETRIES */
 #define MAX_RECLAIM_RETRIES 16
 
-/* ---- circular pfn lists ------------------------------------------------------------ */
-
-static inline void list_insert(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn, bool tail)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	pfn_t h = *head;
-	if (h == PFN_NONE) {
-		p->next = p->prev = pfn;
-		*head = pfn;
-		return;
-	}
-	struct page *hp = pfn_to_page(pgdat, h);
-	pfn_t t = hp->prev;
-	p->next = h;
-	p->prev = t;
-	pfn_to_page(pgdat, t)->next = pfn;
-	hp->prev = pfn;
-	if (!tail)
-		*head = pfn;
-}
-
-static inline void list_remove(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
-		pfn_to_page(pgdat, p->prev)->next = p->next;
-		pfn_to_page(pgdat, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
-	p->next = p->prev = PFN_NONE;
-}
-
-/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------ */
-
-static inline void add_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned order, unsigned mt, bool tail)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	struct free_area *area = &z->free_area[order];
-	p->flags |= PG_buddy;
-	p->private = order;
-	p->index = mt;
-	list_insert(pgdat, &area->free_list[mt], pfn, tail);
-	area->nr_free_mt[mt]++;
-	area->nr_free++;
-}
-
-static inline void del_from_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				      unsigned order)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	struct free_area *area = &z->free_area[order];
-	unsigned mt = p->index;
-	list_remove(pgdat, &area->free_list[mt], pfn);
-	p->flags &= ~PG_buddy;
-	area->nr_free_mt[mt]--;
-	area->nr_free--;
-}
-
-static void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-			      unsigned order, unsigned mt)
-{
-	del_from_free_list(pgdat, z, pfn, order);
-	add_to_free_list(pgdat, z, pfn, order, mt, false);
-}
-
-static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pfn, unsigned mt)
-{
-	pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order] = (uint8_t)mt;
-}
-
-/* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
- * inside mem_map). */
-static inline bool page_is_buddy(struct pglist_data *pgdat, const struct zone *z, pfn_t buddy,
-				 unsigned order)
-{
-	if ((uint64_t)(buddy - z->zone_start_pfn) >= z->spanned_pages)
-		return false;
-	const struct page *b = pfn_to_page(pgdat, buddy);
-	return (b->flags & PG_buddy) && b->private == order;
-}
-
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
-
-/* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */
-static inline bool mt_mergeable(unsigned mt)
-{
-	return mt < MIGRATE_PCPTYPES;
-}
 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
@@ -158,166 +65,6 @@ static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, 
 	return PFN_NONE;
 }
 
-/* ---- migratetype fallback (6.1 __rmqueue_fallback and helpers) ------------------------ */
-
-/* mm/page_alloc.c fallbacks[] */
-static const uint8_t fallbacks[MIGRATE_PCPTYPES][2] = {
-	[MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
-	[MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
-	[MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
-};
-
-/* can_steal_fallback (6.1) */
-static bool can_steal_fallback(const struct pglist_data *pgdat, unsigned order, unsigned start_mt)
-{
-	if (order >= pgdat->pageblock_order)
-		return true;
-	return order >= pgdat->pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
-	       start_mt == MIGRATE_UNMOVABLE || pgdat->page_group_by_mobility_disabled;
-}
-
-/* find_suitable_fallback (6.1, only_stealable = false) */
-static int find_suitable_fallback(const struct pglist_data *pgdat, const struct free_area *area,
-				  unsigned order, unsigned mt, bool *can_steal)
-{
-	*can_steal = false;
-	if (!area->nr_free)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		unsigned fmt = fallbacks[mt][i];
-		if (area->free_list[fmt] == PFN_NONE)
-			continue;
-		*can_steal = can_steal_fallback(pgdat, order, mt);
-		return (int)fmt;
-	}
-	return -1;
-}
-
-/* move_freepages_block (6.1): move the free blocks of pfn's pageblock to mt's lists.
- * Returns pages moved; *movable counts in-use pages that look movable (PageLRU). */
-static uint64_t move_freepages_block(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				     unsigned mt, uint64_t *movable)
-{
-	pfn_t start = pfn & ~(pfn_t)(pageblock_nr_pages(pgdat) - 1);
-	pfn_t end = start + (pfn_t)pageblock_nr_pages(pgdat) - 1;
-	if (start < z->zone_start_pfn)
-		start = pfn;
-	if (end >= zone_end_pfn(z))
-		return 0;
-	uint64_t moved = 0;
-	if (movable)
-		*movable = 0;
-	for (pfn_t p = start; p <= end;) {
-		struct page *pg = pfn_to_page(pgdat, p);
-		if (!(pg->flags & PG_buddy)) {
-			if (movable && (pg->flags & PG_lru))
-				(*movable)++;
-			p++;
-			continue;
-		}
-		unsigned o = pg->private;
-		move_to_free_list(pgdat, z, p, o, mt);
-		p += 1u << o;
-		moved += 1ull << o;
-	}
-	return moved;
-}
-
-/* boost_watermark (6.1) */
-static bool boost_watermark(struct pglist_data *pgdat, struct zone *z)
-{
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	uint64_t factor = (uint64_t)pgdat->vm.watermark_boost_factor;
-	if (!factor || pb * 4 > z->managed_pages)
-		return false;
-	uint64_t high = z->watermark[WMARK_HIGH];
-	/* mult_frac(high, factor, 10000) */
-	uint64_t max_boost = (high / 10000) * factor + (high % 10000) * factor / 10000;
-	if (!max_boost)
-		return false;
-	if (max_boost < pb)
-		max_boost = pb;
-	z->watermark_boost = z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
-	return true;
-}
-
-/* steal_suitable_fallback (6.1) */
-static void steal_suitable_fallback(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned alloc_flags, unsigned start_mt, bool whole_block)
-{
-	unsigned order = pfn_to_page(pgdat, pfn)->private;
-	unsigned old_mt = get_pageblock_migratetype(pgdat, pfn);
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	if (old_mt == MIGRATE_HIGHATOMIC)
-		goto single_page;
-	if (order >= pgdat->pageblock_order) {
-		/* change_pageblock_range */
-		for (uint64_t i = 0; i < (1ull << order); i += pb)
-			set_pageblock_migratetype(pgdat, pfn + (pfn_t)i, start_mt);
-		goto single_page;
-	}
-	if (boost_watermark(pgdat, z) && (alloc_flags & ALLOC_KSWAPD))
-		z->boost_pending = true;
-	if (!whole_block)
-		goto single_page;
-	uint64_t movable;
-	uint64_t free = move_freepages_block(pgdat, z, pfn, start_mt, &movable);
-	uint64_t alike;
-	if (start_mt == MIGRATE_MOVABLE)
-		alike = movable;
-	else if (old_mt == MIGRATE_MOVABLE)
-		alike = pb - (free + movable);
-	else
-		alike = 0;
-	if (!free)
-		goto single_page;
-	/* the half-pageblock rule */
-	if (free + alike >= (pb >> 1) || pgdat->page_group_by_mobility_disabled)
-		set_pageblock_migratetype(pgdat, pfn, start_mt);
-	return;
-single_page:
-	move_to_free_list(pgdat, z, pfn, order, start_mt);
-}
-
-/* __rmqueue_fallback (6.1): largest block first; a movable request that may not steal the
- * whole pageblock takes the smallest suitable block instead. */
-static bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order,
-			     unsigned start_mt, unsigned alloc_flags)
-{
-	unsigned min_order = order;
-	bool can_steal = false;
-	int fmt = -1;
-	int o;
-	if (alloc_flags & ALLOC_NOFRAGMENT)
-		min_order = pgdat->pageblock_order;
-	for (o = MAX_PAGE_ORDER; o >= (int)min_order; o--) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt < 0)
-			continue;
-		if (!can_steal && start_mt == MIGRATE_MOVABLE && (unsigned)o > order)
-			goto find_smallest;
-		goto do_steal;
-	}
-	return false;
-find_smallest:
-	for (o = (int)order; o < NR_PAGE_ORDERS; o++) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt >= 0)
-			break;
-	}
-do_steal:;
-	pfn_t pfn = z->free_area[o].free_list[fmt];
-	steal_suitable_fallback(pgdat, z, pfn, alloc_flags, start_mt, can_steal);
-	/* kmem:mm_page_alloc_extfrag; "fragmenting" = fallback_order < pageblock_order */
-	count_vm_event(pgdat->vmstat, EXTFRAG_FALLBACK);
-	if ((unsigned)o < pgdat->pageblock_order)
-		count_vm_event(pgdat->vmstat, EXTFRAG_FRAGMENTING);
-	return true;
-}
-
-/* __rmqueue (6.1, no CMA) */
 static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned mt,
 			 unsigned alloc_flags)
 {
@@ -330,50 +77,9 @@ static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned ord
 	}
 }
 
-/* ---- highatomic reserve (6.1 reserve_highatomic_pageblock / unreserve_...) ------------ */
-
-static void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn_t pfn)
-{
-	uint64_t max_managed = z->managed_pages / 100 + pageblock_nr_pages(pgdat);
-	if (z->nr_reserved_highatomic >= max_managed)
-		return;
-	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
-	if (!mt_mergeable(mt))
-		return;
-	z->nr_reserved_highatomic += pageblock_nr_pages(pgdat);
-	set_pageblock_migratetype(pgdat, pfn, MIGRATE_HIGHATOMIC);
-	move_freepages_block(pgdat, z, pfn, MIGRATE_HIGHATOMIC, NULL);
-}
-
-static bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsigned mt,
-					   bool force)
-{
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	for (int zi = highest; zi >= 0; zi--) {
-		struct zone *z = &pgdat->node_zones[zi];
-		if (!z->populated || (!force && z->nr_reserved_highatomic <= pb))
-			continue;
-		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-			pfn_t pfn = z->free_area[o].free_list[MIGRATE_HIGHATOMIC];
-			if (pfn == PFN_NONE)
-				continue;
-			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC)
-				z->nr_reserved_highatomic -=
-					pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
-			set_pageblock_migratetype(pgdat, pfn, mt);
-			if (move_freepages_block(pgdat, z, pfn, mt, NULL))
-				return true;
-		}
-	}
-	return false;
-}
-
 /* ---- per-CPU lists (6.1 rmqueue_pcplist, free_unref_page_commit, free_pcppages_bulk) -- */
 
-static inline bool pcp_allowed_order(unsigned order)
-{
-	return order <= PAGE_ALLOC_COSTLY_ORDER;
-}
+static inline bool pcp_allowed_order(unsigned order) { return order <= PAGE_ALLOC_COSTLY_ORDER; }
 
 static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 {
@@ -561,8 +267,8 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned order, uin
 	int64_t free = (int64_t)z->nr_free_pages;
 	if (likely(!order)) {
 		int64_t reserved = (alloc_flags & (ALLOC_HARDER | ALLOC_OOM))
-					   ? 0
-					   : (int64_t)z->nr_reserved_highatomic;
+				       ? 0
+				       : (int64_t)z->nr_reserved_highatomic;
 		int64_t usable = free - (reserved < free ? reserved : free);
 		if (usable > (int64_t)mark + z->lowmem_reserve[highest])
 			return true;
@@ -712,16 +418,16 @@ static void wake_all_kswapds(struct pglist_data *pgdat, unsigned order, gfp_t gf
 		pgdat->hooks.wakeup_kswapd(pgdat->hooks.ctx, ac->highest_zoneidx, order, gfp);
 }
 
-static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order,
-			     unsigned alloc_flags, const struct alloc_context *ac)
+static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order, unsigned alloc_flags,
+			     const struct alloc_context *ac)
 {
 	if (!order)
 		return false;
 	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
 		const struct zone *z = &pgdat->node_zones[zi];
-		if (z->populated && wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN) ,
-					     ac->highest_zoneidx, alloc_flags,
-					     (int64_t)z->nr_free_pages - ((1 << order) - 1)))
+		if (z->populated &&
+		    wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN), ac->highest_zoneidx,
+			     alloc_flags, (int64_t)z->nr_free_pages - ((1 << order) - 1)))
 			return true;
 	}
 	return false;
@@ -797,8 +503,8 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 				unreserve_highatomic_pageblock(pgdat, ac->highest_zoneidx,
 							       ac->migratetype, false);
 				drain_all_pages(pgdat);
-				pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac,
-							     cpu);
+				pfn =
+				    get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac, cpu);
 			}
 			if (pfn != PFN_NONE)
 				return pfn;
@@ -839,13 +545,14 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 		return PFN_NONE;
 	}
 	struct alloc_context ac = {
-		.highest_zoneidx = (int)gfp_zone(pgdat, gfp),
-		.migratetype = pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE
-								      : gfp_migratetype(gfp),
+	    .highest_zoneidx = (int)gfp_zone(pgdat, gfp),
+	    .migratetype =
+		pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(gfp),
 	};
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
-	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+	unsigned alloc_flags =
+	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
 	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
@@ -856,7 +563,7 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 {
 	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
-			     pgdat->node_spanned_pages)) {
+			 pgdat->node_spanned_pages)) {
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 		return;
 	}

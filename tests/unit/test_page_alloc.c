@@ -18,8 +18,8 @@ struct model {
 	struct machine m;
 	struct pglist_data pg;
 	uint64_t vmstat[NR_VM_STAT_ITEMS];
-	uint8_t *alloc;    /* reference: frame allocated? */
-	uint8_t *state;    /* scratch for the invariant check */
+	uint8_t *alloc; /* reference: frame allocated? */
+	uint8_t *state; /* scratch for the invariant check */
 	struct live *live;
 	size_t nlive, cap;
 };
@@ -103,15 +103,17 @@ static void check_invariants(struct model *md)
 					if (o < MAX_PAGE_ORDER && b >= z->zone_start_pfn &&
 					    b < zone_end_pfn(z)) {
 						struct page *bp = pfn_to_page(pg, b);
-						bool both = (bp->flags & PG_buddy) && bp->private == o;
+						bool both =
+						    (bp->flags & PG_buddy) && bp->private == o;
 						if (both)
-							cr_assert(o >= pg->pageblock_order &&
-								  (get_pageblock_migratetype(pg, p) ==
-									   MIGRATE_HIGHATOMIC ||
-								   get_pageblock_migratetype(pg, b) ==
-									   MIGRATE_HIGHATOMIC),
-								  "unmerged buddies %u/%u order %u", p, b,
-								  o);
+							cr_assert(
+							    o >= pg->pageblock_order &&
+								(get_pageblock_migratetype(pg, p) ==
+								     MIGRATE_HIGHATOMIC ||
+								 get_pageblock_migratetype(pg, b) ==
+								     MIGRATE_HIGHATOMIC),
+							    "unmerged buddies %u/%u order %u", p, b,
+							    o);
 					}
 					n++;
 					p = pp->next;
@@ -205,9 +207,9 @@ static void model_free(struct model *md, size_t i, unsigned cpu)
 	free_pages(&md->pg, l.pfn, l.order, cpu);
 }
 
-static const gfp_t gfps[] = {GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
-			     GFP_DMA,    GFP_NOWAIT,           GFP_USER | __GFP_MOVABLE,
-			     GFP_DMA32 | GFP_KERNEL, GFP_ATOMIC};
+static const gfp_t gfps[] = {
+    GFP_KERNEL, GFP_HIGHUSER_MOVABLE,	  GFP_KERNEL | __GFP_RECLAIMABLE, GFP_HIGHUSER, GFP_DMA,
+    GFP_NOWAIT, GFP_USER | __GFP_MOVABLE, GFP_DMA32 | GFP_KERNEL,	  GFP_ATOMIC};
 
 static unsigned random_order(void)
 {
@@ -215,10 +217,29 @@ static unsigned random_order(void)
 	return r < 60 ? 0 : r < 75 ? 1 : r < 85 ? 2 : r < 90 ? 3 : (unsigned)(4 + rnd() % 7);
 }
 
-static void random_run(bool pcp, uint64_t seed, int steps)
+/* Three zones: x86_64 DMA/DMA32/Normal (ALLOC_NOFRAGMENT applies) or i386
+ * DMA/Normal/HighMem with 4 MiB pageblocks; 64 MiB in all, two holes. */
+static void three_zones(struct model *md, enum arch arch)
+{
+	memset(md, 0, sizeof(*md));
+	bool i386 = arch == ARCH_I386;
+	pfn_t ends[MAX_NR_ZONES] = {4096, i386 ? 0 : 10240, 13312, i386 ? 16384 : 0};
+	if (i386)
+		ends[ZONE_NORMAL] = 10240;
+	test_machine(&md->m, arch, 1, ends, i386 ? 10 : 9);
+	md->m.cfg.nr_cpus = 2;
+	test_machine_reserve(&md->m, 1, 256);
+	test_machine_reserve(&md->m, 9000, 9100);
+	model_boot(md);
+}
+
+static void random_run(bool pcp, uint64_t seed, int steps, int machine)
 {
 	struct model md;
-	small_x86_64(&md, true);
+	if (machine == 0)
+		small_x86_64(&md, true);
+	else
+		three_zones(&md, machine == 1 ? ARCH_X86_64 : ARCH_I386);
 	page_alloc_set_pcp(&md.pg, pcp);
 	rng_state = seed;
 	uint64_t boot[MAX_NR_ZONES][NR_PAGE_ORDERS], after[MAX_NR_ZONES][NR_PAGE_ORDERS];
@@ -233,8 +254,8 @@ static void random_run(bool pcp, uint64_t seed, int steps)
 		} else {
 			gfp_t gfp = gfps[rnd() % (sizeof(gfps) / sizeof(gfps[0]))];
 			unsigned order = random_order();
-			/* no high-order GFP_ATOMIC here: its highatomic reserve would keep pageblocks
-			 * from merging back (tested in test_page_alloc_rules.c) */
+			/* no high-order GFP_ATOMIC here: its highatomic reserve would keep
+			 * pageblocks from merging back (tested in test_page_alloc_rules.c) */
 			if (gfp == GFP_ATOMIC)
 				order = 0;
 			model_alloc(&md, gfp, order, (unsigned)(rnd() % 2));
@@ -250,19 +271,18 @@ static void random_run(bool pcp, uint64_t seed, int steps)
 	check_invariants(&md);
 	buddyinfo(&md.pg, after);
 	cr_assert_eq(global_free_pages(&md.pg), boot_free);
-	cr_assert_arr_eq(boot, after, sizeof(boot), "freeing everything must restore boot buddyinfo");
+	cr_assert_arr_eq(boot, after, sizeof(boot),
+			 "freeing everything must restore boot buddyinfo");
 	model_free_all(&md);
 }
 
-Test(page_alloc, random_against_reference_pcp)
-{
-	random_run(true, 42, 6000);
-}
+Test(page_alloc, random_against_reference_pcp) { random_run(true, 42, 6000, 0); }
 
-Test(page_alloc, random_against_reference_no_pcp)
-{
-	random_run(false, 7, 6000);
-}
+Test(page_alloc, random_three_zones_x86_64) { random_run(true, 1234, 4000, 1); }
+
+Test(page_alloc, random_three_zones_i386_highmem) { random_run(true, 99, 4000, 2); }
+
+Test(page_alloc, random_against_reference_no_pcp) { random_run(false, 7, 6000, 0); }
 
 Test(page_alloc, boot_hands_free_pfns_in_largest_aligned_blocks)
 {
@@ -286,7 +306,8 @@ Test(page_alloc, boot_hands_free_pfns_in_largest_aligned_blocks)
 	cr_assert_eq(pages, 12188);
 	cr_assert_eq(d32->free_area[10].nr_free, 11); /* 5120..16384 = 11 × 1024 */
 	for (int o = 0; o <= 10; o++)
-		cr_assert_eq(d32->free_area[o].nr_free_mt[MIGRATE_MOVABLE], d32->free_area[o].nr_free);
+		cr_assert_eq(d32->free_area[o].nr_free_mt[MIGRATE_MOVABLE],
+			     d32->free_area[o].nr_free);
 	cr_assert_eq(md.vmstat[PGFREE], 4095 + 12188);
 	check_invariants(&md);
 	model_free_all(&md);
