@@ -516,6 +516,11 @@ static enum setup_fail setup_core(struct setup *s)
 	if (m->totalram_pages == 0)
 		return fail(s, SETUP_TOO_SMALL, "no page is left for the page allocator", 0, 0);
 	m->boot.nr_free_at_mem_init = free_at_mem_init(s);
+	/* mm/huge_memory.c hugepage_init: THP stays off (and khugepaged never raises
+	 * min_free_kbytes) when totalram is below 512 MiB; the 256M/512M reference boots show
+	 * the plain min_free_kbytes */
+	if (m->totalram_pages < (512ull << 20) / PAGE_SZ)
+		m->cfg.kernel.thp = false;
 	publish(s, &rl);
 	return SETUP_OK;
 }
@@ -596,8 +601,8 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		return -1;
 	}
 	if (cfg->nr_cpus > cfg->kernel.nr_cpus_config) {
-		snprintf(err, errlen, "%u CPUs are more than %s supports (NR_CPUS %u)", cfg->nr_cpus,
-			 cfg->kernel.name, cfg->kernel.nr_cpus_config);
+		snprintf(err, errlen, "%u CPUs are more than %s supports (NR_CPUS %u)",
+			 cfg->nr_cpus, cfg->kernel.name, cfg->kernel.nr_cpus_config);
 		return -1;
 	}
 	char why[160];
