@@ -387,3 +387,43 @@ Test(page_alloc, exhaustion_fails_and_counts)
 	check_invariants(&md);
 	model_free_all(&md);
 }
+
+Test(page_alloc, double_free_and_foreign_free_are_counted_not_applied)
+{
+	struct model md;
+	small_x86_64(&md, true);
+	pfn_t p = alloc_pages(&md.pg, GFP_KERNEL, 2, 0);
+	cr_assert_neq(p, PFN_NONE);
+	free_pages(&md.pg, p, 2, 0);
+	uint64_t free =
+	    global_free_pages(&md.pg) + zone_pcp_pages(&md.pg.node_zones[ZONE_DMA32], 2);
+	free_pages(&md.pg, p, 2, 0);	 /* on a pcp list now */
+	free_pages(&md.pg, 5050, 0, 0);	 /* reserved hole */
+	free_pages(&md.pg, 0, 0, 0);	 /* below the node */
+	free_pages(&md.pg, 16384, 0, 0); /* above it */
+	free_pages(&md.pg, 16380, 3, 0); /* runs past the end */
+	cr_assert_eq(md.vmstat[UNKNOWN_PAGE_FREE], 5);
+	page_alloc_set_pcp(&md.pg, false); /* drains */
+	cr_assert_eq(zone_pcp_pages(&md.pg.node_zones[ZONE_DMA32], 2), 0);
+	cr_assert_eq(global_free_pages(&md.pg), free);
+	free_pages(&md.pg, p, 2, 0); /* now a buddy block */
+	cr_assert_eq(md.vmstat[UNKNOWN_PAGE_FREE], 6);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+Test(page_alloc, compound_head_and_order_above_max)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	pfn_t p = alloc_pages(&md.pg, GFP_KERNEL | __GFP_COMP, 3, 0);
+	struct page *pg = pfn_to_page(&md.pg, p);
+	cr_assert(page_test(pg, PG_head));
+	cr_assert_eq(page_order(pg), 3);
+	cr_assert_eq(pg->refcount, 1);
+	cr_assert_eq(alloc_pages(&md.pg, GFP_KERNEL, 11, 0), PFN_NONE);
+	cr_assert_eq(md.vmstat[ALLOC_FAIL], 1);
+	free_pages(&md.pg, p, 3, 0);
+	cr_assert(!page_test(pg, PG_head));
+	model_free_all(&md);
+}
