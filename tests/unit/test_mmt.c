@@ -129,8 +129,9 @@ Test(mmt, long_strings_split_blocks)
 	for (int i = 0; i < 100; i++) {
 		memset(s, 'a' + i % 26, STRTAB_MAX_LEN);
 		s[STRTAB_MAX_LEN] = 0;
-		snprintf(s, 8, "%07d", i);
-		s[7] = '-';
+		char num[16];
+		snprintf(num, sizeof(num), "%07u-", (unsigned)i);
+		memcpy(s, num, 8);
 		ev.ts = (uint64_t)i;
 		ev.u.mark.name = trace_writer_intern(w, s);
 		cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), 0, "%s", err);
