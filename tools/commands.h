@@ -6,6 +6,7 @@ int cmd_version(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 #include <stdint.h>
 struct trace_reader;
@@ -14,6 +15,5 @@ struct trace_writer;
  * closes w (aborts it on failure). Returns 0 or an exit status, the message printed. */
 int trace_copy_range(const char *cmd, struct trace_reader *r, struct trace_writer *w,
 		     uint64_t from_ev, uint64_t to_ev, uint64_t from_ts, uint64_t to_ts);
-int cmd_boot(int argc, char **argv);
 
 #endif

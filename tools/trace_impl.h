@@ -116,10 +116,7 @@ static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *b
 /* Worst-case encoded size of one event record (without a string definition). */
 #define MMT_EVENT_MAX 96u
 uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *ev);
-/* Decodes the record at p (its first byte is an event code) into ev (zeroed first); sets
- * *bad on a corrupt varint, an out-of-range value or a dictionary reference not defined. */
-const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-				bool *bad);
+/* mmt_decode_event(): tools/mmt_decode.h */
 
 /* ---- writer ---- */
 struct mmt_index_entry {

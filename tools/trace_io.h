@@ -24,17 +24,21 @@ void trace_origin_set(struct trace_origin *o, const char *key, const char *value
 const char *trace_origin_get(const struct trace_origin *o, const char *key);
 
 enum trace_format { TRACE_MMT, TRACE_TEXT, TRACE_TEXT_GZ };
-/* From the file name: *.mmt → MMT, *.txt.gz / *.mmtxt.gz → TEXT_GZ, anything else → TEXT. */
+/* From the file name: *.mmt → MMT, *.gz (e.g. *.txt.gz) → TEXT_GZ, anything else → TEXT. */
 enum trace_format trace_format_for_path(const char *path);
 
 struct trace_writer;
 /* path "-" writes to stdout (no temp file). */
 struct trace_writer *trace_writer_open(const char *path, enum trace_format fmt,
 				       const struct trace_origin *origin, char *err, size_t errlen);
-/* Strings must be interned through the writer before an event names them. */
+/* Strings must be interned through the writer before an event names them. Ids are the
+ * writer's; the .mmt file renumbers strings in order of first use by an event. */
 uint32_t trace_writer_intern(struct trace_writer *w, const char *s);
+/* Checks the event (pid != 0, ts non-decreasing, required sizes, defined strings: the
+ * reader's checks, traces/FORMAT.md) and appends it; -1 with err when refused. */
 int trace_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
-/* Finish (trailer, index), fsync-free close, rename over path. 0 or -1 with err. */
+/* Finish (trailer, index), fsync-free close, rename over path. 0 or -1 with err (then the
+ * temp file is removed). Frees w either way. */
 int trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
 /* Drop everything written; removes the temp file. */
 void trace_writer_abort(struct trace_writer *w);
