@@ -160,6 +160,7 @@ struct fixture {
 	struct mm_event *ev;
 	char path[64];
 	long size;
+	int level; /* 0: the writer's default */
 };
 
 static int write_trace(struct fixture *f, struct mm_event *ev, char *err, size_t errlen,
@@ -168,6 +169,11 @@ static int write_trace(struct fixture *f, struct mm_event *ev, char *err, size_t
 	struct trace_writer *w = trace_writer_open(f->path, TRACE_MMT, NULL, err, errlen);
 	if (!w)
 		return -1;
+	if (f->level && trace_writer_set_level(w, f->level)) {
+		trace_writer_abort(w);
+		snprintf(err, errlen, "bad level");
+		return -1;
+	}
 	for (int i = 0; !make && i < 4; i++)
 		trace_writer_intern(w, names[i]); /* the ids the events were made with */
 	if (make && !(f->ev = ev = make(w))) {
@@ -218,6 +224,7 @@ static void teardown(struct cbench_state *st)
 static void bm_encode(struct cbench_state *st)
 {
 	struct fixture *f = st->data;
+	f->level = st->udata ? *(const int *)st->udata : 0;
 	char err[512];
 	while (cbench_keep_running(st))
 		if (write_trace(f, f->ev, err, sizeof(err), NULL)) {
@@ -241,6 +248,16 @@ CBENCH_NAMED_AS(bm_encode_cpu, bm_encode, "mmt/encode_cpu")
 	cbench_setup(b, setup);
 	cbench_teardown(b, teardown);
 	cbench_unit(b, CBENCH_MS);
+}
+
+/* The fastest deflate level (mmreplay convert --level 1). */
+static const int level1 = 1;
+CBENCH_NAMED_AS(bm_encode_cpu_l1, bm_encode, "mmt/encode_cpu_level1")
+{
+	cbench_setup(b, setup);
+	cbench_teardown(b, teardown);
+	cbench_unit(b, CBENCH_MS);
+	cbench_set_udata(b, &level1);
 }
 
 static void bm_decode(struct cbench_state *st)

@@ -95,7 +95,7 @@ int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char 
 	}
 	/* Level 6, zlib's default balance. libdeflate rather than zlib: a block is compressed
 	 * whole (no streaming needed), faster and a little smaller at the same level. */
-	w->zc = libdeflate_alloc_compressor(w->level ? w->level : 6);
+	w->zc = libdeflate_alloc_compressor(6);
 	if (!w->zc) {
 		snprintf(err, errlen, "%s: cannot set up the compressor", w->path);
 		return -1;
@@ -291,6 +291,20 @@ int mmt_writer_finish(struct trace_writer *w, char *err, size_t errlen)
 	if (write_strings(w, err, errlen))
 		return -1;
 	return write_tail(w, index_off, strings_off, err, errlen);
+}
+
+int trace_writer_set_level(struct trace_writer *w, int level)
+{
+	if (level < 1 || level > 12)
+		return -1;
+	if (w->fmt != TRACE_MMT)
+		return 0;
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+	if (!c)
+		return -1;
+	libdeflate_free_compressor(w->zc);
+	w->zc = c;
+	return 0;
 }
 
 void mmt_writer_free(struct trace_writer *w)

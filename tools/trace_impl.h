@@ -139,7 +139,6 @@ struct trace_writer {
 	struct mmt_enc *enc;
 	uint8_t *zbuf;
 	struct libdeflate_compressor *zc;
-	int level;
 	uint64_t file_off, uoff;
 	struct mmt_index_entry *index;
 	size_t nr_index, index_cap;
