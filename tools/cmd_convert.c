@@ -29,8 +29,8 @@ int trace_copy_range(const char *cmd, struct trace_reader *r, struct trace_write
 		trace_writer_abort(w);
 		return cli_fail(cmd, "out of memory");
 	}
-	uint64_t index = 0;
 	for (;;) {
+		uint64_t index = trace_reader_count(r);
 		ssize_t n = trace_reader_next(r, buf, BATCH, err, sizeof(err));
 		if (n < 0) {
 			free(buf);

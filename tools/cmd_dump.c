@@ -14,6 +14,8 @@ static void dump_help(FILE *f)
 	      "  --from X   first event to print: an event index N (0-based), or a trace time\n"
 	      "             with a unit: 1.5s, 300ms, 20us, 100ns\n"
 	      "  --to Y     stop before this event index or time (exclusive)\n"
+	      "             (.mmt files start at the block holding --from, found through the\n"
+	      "             trailer's index, instead of decoding everything before it)\n"
 	      "  -o FILE    write FILE instead of standard output (written to FILE.tmp, then\n"
 	      "             renamed); FILE.gz is gzip'd, FILE.mmt is binary\n",
 	      f);
@@ -92,6 +94,10 @@ int cmd_dump(int argc, char **argv)
 	struct trace_reader *r = trace_reader_open(trace, err, sizeof(err));
 	if (!r)
 		return cli_usage_error("dump", "%s", err);
+	if (trace_reader_skip_to(r, from_ev, from_ts, err, sizeof(err))) {
+		trace_reader_close(r);
+		return cli_usage_error("dump", "%s", err);
+	}
 	enum trace_format fmt = strcmp(out, "-") ? trace_format_for_path(out) : TRACE_TEXT;
 	struct trace_writer *w = trace_writer_open(out, fmt, trace_reader_origin(r), err,
 						   sizeof(err));

@@ -338,7 +338,7 @@ static uint32_t get_le32(const uint8_t *p)
 }
 
 /* Reads and inflates the member at *off into s. */
-static void fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff)
+void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff)
 {
 	struct mmt_pipe *pp = r->pipe;
 	uint8_t *m = pp->member;
@@ -388,7 +388,7 @@ static void *pipe_main(void *arg)
 {
 	struct trace_reader *r = arg;
 	struct mmt_pipe *pp = r->pipe;
-	uint64_t off = 0, uoff = 0;
+	uint64_t off = pp->start_off, uoff = pp->start_uoff;
 	for (;;) {
 		pthread_mutex_lock(&pp->lock);
 		while (!pp->stop && pp->tail - pp->head == MMT_NR_SLOTS)
@@ -398,7 +398,7 @@ static void *pipe_main(void *arg)
 		if (stop)
 			return NULL;
 		struct mmt_slot *s = &pp->slot[pp->tail % MMT_NR_SLOTS];
-		fill_slot(r, s, &off, &uoff);
+		mmt_fill_slot(r, s, &off, &uoff);
 		pthread_mutex_lock(&pp->lock);
 		pp->tail++;
 		pthread_cond_signal(&pp->more);
@@ -426,17 +426,42 @@ static void release_block(struct mmt_pipe *pp)
 	pthread_mutex_unlock(&pp->lock);
 }
 
+void mmt_pipe_stop(struct trace_reader *r)
+{
+	struct mmt_pipe *pp = r->pipe;
+	if (!pp || !pp->started)
+		return;
+	pthread_mutex_lock(&pp->lock);
+	pp->stop = true;
+	pthread_cond_signal(&pp->room);
+	pthread_mutex_unlock(&pp->lock);
+	pthread_join(pp->thread, NULL);
+	pp->started = false;
+	r->cur = NULL;
+}
+
+/* Starts the inflate thread reading members from the source's current position, which is
+ * file offset off and uncompressed offset uoff. */
+int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff)
+{
+	struct mmt_pipe *pp = r->pipe;
+	pp->head = pp->tail = 0;
+	pp->stop = false;
+	pp->start_off = off;
+	pp->start_uoff = uoff;
+	if (pthread_create(&pp->thread, NULL, pipe_main, r) != 0)
+		return -1;
+	pp->started = true;
+	return 0;
+}
+
 void mmt_reader_free(struct trace_reader *r)
 {
 	struct mmt_pipe *pp = r->pipe;
 	if (!pp)
 		return;
-	if (pp->started) {
-		pthread_mutex_lock(&pp->lock);
-		pp->stop = true;
-		pthread_cond_signal(&pp->room);
-		pthread_mutex_unlock(&pp->lock);
-		pthread_join(pp->thread, NULL);
+	mmt_pipe_stop(r);
+	if (pp->sync_ready) {
 		pthread_mutex_destroy(&pp->lock);
 		pthread_cond_destroy(&pp->more);
 		pthread_cond_destroy(&pp->room);
@@ -561,13 +586,9 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen)
 	pthread_mutex_init(&pp->lock, NULL);
 	pthread_cond_init(&pp->more, NULL);
 	pthread_cond_init(&pp->room, NULL);
-	if (pthread_create(&pp->thread, NULL, pipe_main, r) != 0) {
-		pthread_mutex_destroy(&pp->lock);
-		pthread_cond_destroy(&pp->more);
-		pthread_cond_destroy(&pp->room);
+	pp->sync_ready = true;
+	if (mmt_pipe_start(r, 0, 0))
 		return fail(r, err, errlen, "cannot start the decoding thread");
-	}
-	pp->started = true;
 	return parse_header(r, err, errlen);
 }
 
@@ -629,6 +650,16 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 			    AT_FMT ": string definition length invalid (at most %d bytes inside "
 				   "the block expected)",
 			    AT_ARGS(r, at), STRTAB_MAX_LEN);
+	if (r->seeked) {
+		/* the string table was read from the trailer: the definition must be in it */
+		if (strtab_find(&r->strings, (const char *)p, len) == UINT32_MAX)
+			return fail(r, err, errlen,
+				    AT_FMT ": string defined here is missing from the trailer's "
+					   "string table",
+				    AT_ARGS(r, at));
+		r->pos = p + len;
+		return 0;
+	}
 	uint32_t before = r->strings.count;
 	uint32_t id = strtab_intern(&r->strings, (const char *)p, len);
 	if (id == UINT32_MAX)
@@ -772,7 +803,8 @@ static int read_tail(struct trace_reader *r, char *err, size_t errlen)
 			    AT_FMT ": trailer count mismatch: the trailer says %llu events, the "
 				   "blocks hold %llu",
 			    AT_ARGS(r, t), (unsigned long long)count, (unsigned long long)r->count);
-	if (blocks != r->nr_blocks || blocks != r->nr_index_seen || r->index_hash != r->seen_hash)
+	if (!r->seeked &&
+	    (blocks != r->nr_blocks || blocks != r->nr_index_seen || r->index_hash != r->seen_hash))
 		return fail(r, err, errlen,
 			    AT_FMT ": block index does not match the blocks (%llu in the trailer, "
 				   "%llu indexed, %llu read)",

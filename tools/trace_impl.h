@@ -170,7 +170,8 @@ struct mmt_slot {
 
 struct mmt_pipe {
 	pthread_t thread;
-	bool started, stop;
+	bool started, stop, sync_ready;
+	uint64_t start_off, start_uoff;
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
 	struct mmt_slot slot[MMT_NR_SLOTS];
@@ -197,6 +198,7 @@ struct trace_reader {
 	struct mmt_dec *dec;
 	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
 	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
+	bool seeked;            /* positioned by trace_reader_skip_to (tools/mmt_seek.c) */
 	/* text */
 	z_stream zs;
 	bool gz, zs_ready, zs_eof;
@@ -222,6 +224,13 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen);
 ssize_t mmt_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			size_t errlen);
 void mmt_reader_free(struct trace_reader *r);
+void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff);
+void mmt_pipe_stop(struct trace_reader *r);
+int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff);
+/* Repositions the source (clears the sniffed prefix); -1 when it cannot seek. */
+int trace_src_seek(struct trace_reader *r, uint64_t off);
+/* The source's size when it is a regular file or memory; -1 otherwise. */
+int trace_src_size(struct trace_reader *r, uint64_t *size);
 
 int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen);
 ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,

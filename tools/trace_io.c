@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace_impl.h"
@@ -308,6 +309,31 @@ size_t trace_src_read(struct trace_reader *r, void *buf, size_t n)
 	}
 	r->src_off += got;
 	return got;
+}
+
+int trace_src_size(struct trace_reader *r, uint64_t *size)
+{
+	if (r->mem) {
+		*size = r->mem_len;
+		return 0;
+	}
+	struct stat st;
+	if (!r->f || fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode))
+		return -1;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int trace_src_seek(struct trace_reader *r, uint64_t off)
+{
+	r->peek_pos = r->peek_len;
+	if (r->mem) {
+		if (off > r->mem_len)
+			return -1;
+		r->mem_pos = off;
+		return 0;
+	}
+	return r->f && fseeko(r->f, (off_t)off, SEEK_SET) == 0 ? 0 : -1;
 }
 
 /* Sniffs the first bytes: a gzip member with the MT extra field is .mmt, other gzip data is

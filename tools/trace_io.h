@@ -62,6 +62,14 @@ void trace_reader_close(struct trace_reader *r);
  * valid until close. */
 struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name,
 					   char *err, size_t errlen);
+/* Right after open: start reading near event index from_ev / time from_ts (whichever
+ * comes first), using the .mmt trailer's block index, so the next batch begins at a block
+ * boundary at or before that point (check trace_reader_count() for the index of the next
+ * event; the caller skips the few events before its target). Does nothing (0) for text,
+ * for unseekable sources (pipes) or when called later; -1 with err if the trailer is
+ * missing or corrupt. */
+int trace_reader_skip_to(struct trace_reader *r, uint64_t from_ev, uint64_t from_ts, char *err,
+			 size_t errlen);
 /* Events read so far (the index of the next event). */
 uint64_t trace_reader_count(const struct trace_reader *r);
 /* The string field of ev's type (exec.filename, map.file, kmem.cache of cache_alloc/free,

@@ -433,3 +433,57 @@ Test(mmt_bad, not_gzip_member_later)
 	expect_error(&b, want);
 	free(b.p);
 }
+
+/* Starting in the middle through the trailer's index gives exactly the events a full read
+ * gives from that point (random traces have runs of equal timestamps across blocks). */
+Test(mmt, skip_to_matches_sequential_read)
+{
+	char path[128], err[512];
+	tl_path(path, sizeof(path), "seek.mmt");
+	struct strtab st;
+	const size_t n = 200000;
+	struct mm_event *ev = write_random(path, 21, n, &st, NULL);
+	struct mm_event *buf = malloc(4096 * sizeof(*buf));
+	uint64_t s = 5;
+	for (int round = 0; round < 40; round++) {
+		uint64_t from_ev = 0, from_ts = 0;
+		size_t target = (size_t)(tl_next(&s) % (n + 10));
+		if (round % 2)
+			from_ev = target;
+		else
+			from_ts = target < n ? ev[target].ts : ev[n - 1].ts + 1;
+		/* the first event at or after the point */
+		size_t want = 0;
+		while (want < n && (want < from_ev || ev[want].ts < from_ts))
+			want++;
+		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+		cr_assert_eq(trace_reader_skip_to(r, from_ev, from_ts, err, sizeof(err)), 0, "%s", err);
+		uint64_t start = trace_reader_count(r);
+		cr_assert_leq(start, want, "started after the point");
+		cr_assert_lt(want - start, 20000, "started far before the point (no seek?)");
+		size_t i = start;
+		ssize_t k;
+		while ((k = trace_reader_next(r, buf, 4096, err, sizeof(err))) > 0)
+			for (ssize_t j = 0; j < k; j++, i++)
+				cr_assert(tl_same(&ev[i], &st, &buf[j], trace_reader_strings(r)),
+					  "event %zu differs after skip_to(%llu, %llu)", i,
+					  (unsigned long long)from_ev, (unsigned long long)from_ts);
+		cr_assert_eq(k, 0, "%s", err);
+		cr_assert_eq(i, n);
+		trace_reader_close(r);
+	}
+	/* a damaged trailer: one clear message */
+	size_t len = 0;
+	uint8_t *data = (uint8_t *)tl_slurp(path, &len);
+	data[len - 30] ^= 0xff;
+	struct trace_reader *r = trace_reader_open_mem(data, len, "bad.mmt", err, sizeof(err));
+	cr_assert_eq(trace_reader_skip_to(r, 1000, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "bad.mmt: cannot seek: the trailer (index and string table) is "
+			      "missing or corrupt");
+	trace_reader_close(r);
+	free(data);
+	free(buf);
+	free(ev);
+	strtab_free(&st);
+	unlink(path);
+}
