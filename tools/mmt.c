@@ -42,7 +42,7 @@ static void member_header(uint8_t *h, uint32_t total)
 	put_le32(h + 16, total);
 }
 
-static int write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen)
+int mmt_write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen)
 {
 	if (fwrite(p, 1, n, w->f) != n) {
 		snprintf(err, errlen, "%s: write failed: %s", w->path, strerror(errno));
@@ -52,44 +52,58 @@ static int write_bytes(struct trace_writer *w, const void *p, size_t n, char *er
 	return 0;
 }
 
+size_t mmt_build_member(struct libdeflate_compressor *c, const uint8_t *payload, uint32_t len,
+			uint8_t *out)
+{
+	uint8_t *z = out + MMT_GZ_HDR;
+	size_t clen = libdeflate_deflate_compress(c, payload, len, z,
+						  MMT_MEMBER_MAX - MMT_GZ_HDR - MMT_GZ_TRL);
+	if (!clen)
+		return 0;
+	uint32_t total = (uint32_t)(MMT_GZ_HDR + clen + MMT_GZ_TRL);
+	member_header(out, total);
+	put_le32(z + clen, libdeflate_crc32(0, payload, len));
+	put_le32(z + clen + 4, len);
+	return total;
+}
+
+/* Header, index and string-table members: compressed in the caller's thread. */
 static int write_member(struct trace_writer *w, const uint8_t *payload, uint32_t len, char *err,
 			size_t errlen)
 {
-	uint8_t *out = w->zbuf + MMT_GZ_HDR;
-	size_t cap = MMT_MEMBER_MAX - MMT_GZ_HDR - MMT_GZ_TRL;
-	size_t clen = libdeflate_deflate_compress(w->zc, payload, len, out, cap);
-	if (!clen) {
+	size_t total = mmt_build_member(w->zc, payload, len, w->zbuf);
+	if (!total) {
 		snprintf(err, errlen, "%s: deflate failed", w->path);
 		return -1;
 	}
-	uint32_t total = (uint32_t)(MMT_GZ_HDR + clen + MMT_GZ_TRL);
-	member_header(w->zbuf, total);
-	put_le32(out + clen, libdeflate_crc32(0, payload, len));
-	put_le32(out + clen + 4, len);
-	if (write_bytes(w, w->zbuf, total, err, errlen))
+	if (mmt_write_bytes(w, w->zbuf, total, err, errlen))
 		return -1;
 	w->uoff += len;
 	return 0;
 }
 
-static int flush_block(struct trace_writer *w, char *err, size_t errlen)
+/* An event block goes to the compression workers; its index entry gets its file offset
+ * when it is written. */
+static void flush_block(struct trace_writer *w)
 {
 	if (!w->block_len)
-		return 0;
+		return;
 	put_le32(w->block + 1, w->block_events);
-	int rc = write_member(w, w->block, w->block_len, err, errlen);
+	mmt_wpool_submit(w, w->block_len, w->nr_index - 1);
+	w->uoff += w->block_len;
+	w->block = NULL;
 	w->block_len = 0;
 	w->block_events = 0;
-	return rc;
 }
 
 int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
 		     size_t errlen)
 {
-	w->block = calloc(1, MMT_BLOCK_MAX + MMT_SLACK);
+	w->sync = calloc(1, MMT_BLOCK_MAX + MMT_SLACK);
 	w->zbuf = malloc(MMT_MEMBER_MAX);
 	w->enc = calloc(1, sizeof(*w->enc));
-	if (!w->block || !w->zbuf || !w->enc) {
+	w->pool = mmt_wpool_new(6);
+	if (!w->sync || !w->zbuf || !w->enc || !w->pool) {
 		snprintf(err, errlen, "%s: out of memory", w->path);
 		return -1;
 	}
@@ -100,7 +114,7 @@ int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char 
 		snprintf(err, errlen, "%s: cannot set up the compressor", w->path);
 		return -1;
 	}
-	uint8_t *p = w->block;
+	uint8_t *p = w->sync;
 	memcpy(p, MMT_MAGIC, MMT_MAGIC_LEN);
 	p += MMT_MAGIC_LEN;
 	p = mmt_put_uv(p, MMT_VERSION);
@@ -116,7 +130,7 @@ int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char 
 		memcpy(p, o->value[i], vl);
 		p += vl;
 	}
-	return write_member(w, w->block, (uint32_t)(p - w->block), err, errlen);
+	return write_member(w, w->sync, (uint32_t)(p - w->sync), err, errlen);
 }
 
 /* The file numbers strings in order of first use by an event, whatever order the producer
@@ -166,9 +180,12 @@ int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err,
 		if (fresh)
 			need += 3 + w->strings.len[producer_id];
 	}
-	if (w->block_len && w->block_len + need > MMT_BLOCK_MAX && flush_block(w, err, errlen))
-		return -1;
+	if (w->block_len && w->block_len + need > MMT_BLOCK_MAX)
+		flush_block(w);
 	if (!w->block_len) {
+		w->block = mmt_wpool_buffer(w, err, errlen);
+		if (!w->block)
+			return -1;
 		if (w->nr_index == w->index_cap) {
 			size_t cap = w->index_cap ? w->index_cap * 2 : 256;
 			struct mmt_index_entry *x = realloc(w->index, cap * sizeof(*x));
@@ -179,8 +196,8 @@ int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err,
 			w->index = x;
 			w->index_cap = cap;
 		}
-		w->index[w->nr_index++] = (struct mmt_index_entry){w->file_off, w->uoff, w->count,
-								   ev.ts};
+		/* the file offset is known when the block is written (mmt_wpool.c) */
+		w->index[w->nr_index++] = (struct mmt_index_entry){0, w->uoff, w->count, ev.ts};
 		uint8_t *p = w->block;
 		*p = 'E';
 		p = mmt_put_uv(p + 5, w->count);
@@ -207,10 +224,10 @@ static int write_index(struct trace_writer *w, char *err, size_t errlen)
 {
 	size_t i = 0;
 	while (i < w->nr_index) {
-		uint8_t *p = w->block + 1 + 5; /* tag, entry count as a 5-byte varint slot */
+		uint8_t *p = w->sync + 1 + 5; /* tag, entry count as a 5-byte varint slot */
 		struct mmt_index_entry prev = {0, 0, 0, 0};
 		uint32_t n = 0;
-		for (; i < w->nr_index && (size_t)(p - w->block) + 40 <= MMT_BLOCK_MAX; i++, n++) {
+		for (; i < w->nr_index && (size_t)(p - w->sync) + 40 <= MMT_BLOCK_MAX; i++, n++) {
 			const struct mmt_index_entry *e = &w->index[i];
 			p = mmt_put_uv(p, e->file_off - prev.file_off);
 			p = mmt_put_uv(p, e->uoff - prev.uoff);
@@ -218,10 +235,10 @@ static int write_index(struct trace_writer *w, char *err, size_t errlen)
 			p = mmt_put_uv(p, e->first_ts - prev.first_ts);
 			prev = *e;
 		}
-		w->block[0] = 'X';
-		put_le32(w->block + 1, n);
-		w->block[5] = 0; /* reserved */
-		if (write_member(w, w->block, (uint32_t)(p - w->block), err, errlen))
+		w->sync[0] = 'X';
+		put_le32(w->sync + 1, n);
+		w->sync[5] = 0; /* reserved */
+		if (write_member(w, w->sync, (uint32_t)(p - w->sync), err, errlen))
 			return -1;
 	}
 	return 0;
@@ -231,21 +248,21 @@ static int write_strings(struct trace_writer *w, char *err, size_t errlen)
 {
 	uint32_t id = 1;
 	while (id <= w->nr_file_strings) {
-		uint8_t *p = w->block + 5;
+		uint8_t *p = w->sync + 5;
 		uint32_t first = id;
 		for (; id <= w->nr_file_strings; id++) {
 			uint32_t pid = w->file_order[id];
 			uint32_t len = w->strings.len[pid];
-			if ((size_t)(p - w->block) + 3 + len > MMT_BLOCK_MAX)
+			if ((size_t)(p - w->sync) + 3 + len > MMT_BLOCK_MAX)
 				break;
 			p = mmt_put_uv(p, len);
 			memcpy(p, w->strings.str[pid], len);
 			p += len;
 		}
-		w->block[0] = 'S';
-		put_le32(w->block + 1, id - first);
+		w->sync[0] = 'S';
+		put_le32(w->sync + 1, id - first);
 		/* the first id is implied: blocks follow each other from id 1 */
-		if (write_member(w, w->block, (uint32_t)(p - w->block), err, errlen))
+		if (write_member(w, w->sync, (uint32_t)(p - w->sync), err, errlen))
 			return -1;
 	}
 	return 0;
@@ -274,7 +291,7 @@ static int write_tail(struct trace_writer *w, uint64_t index_off, uint64_t strin
 	put_le64(t + 56, w->uoff);
 	put_le32(t + MMT_TAIL_LEN, libdeflate_crc32(0, t, MMT_TAIL_LEN));
 	put_le32(t + MMT_TAIL_LEN + 4, MMT_TAIL_LEN);
-	if (write_bytes(w, m, sizeof(m), err, errlen))
+	if (mmt_write_bytes(w, m, sizeof(m), err, errlen))
 		return -1;
 	w->uoff += MMT_TAIL_LEN;
 	return 0;
@@ -282,7 +299,8 @@ static int write_tail(struct trace_writer *w, uint64_t index_off, uint64_t strin
 
 int mmt_writer_finish(struct trace_writer *w, char *err, size_t errlen)
 {
-	if (flush_block(w, err, errlen))
+	flush_block(w);
+	if (mmt_wpool_drain(w, err, errlen))
 		return -1;
 	uint64_t index_off = w->file_off;
 	if (write_index(w, err, errlen))
@@ -299,12 +317,15 @@ int trace_writer_set_level(struct trace_writer *w, int level)
 		return -1;
 	if (w->fmt != TRACE_MMT)
 		return 0;
+	char err[256];
+	if (mmt_wpool_drain(w, err, sizeof(err)))
+		return -1;
 	struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
 	if (!c)
 		return -1;
 	libdeflate_free_compressor(w->zc);
 	w->zc = c;
-	return 0;
+	return mmt_wpool_set_level(w->pool, level);
 }
 
 void mmt_writer_free(struct trace_writer *w)
@@ -312,7 +333,9 @@ void mmt_writer_free(struct trace_writer *w)
 	if (w->zc)
 		libdeflate_free_compressor(w->zc);
 	w->zc = NULL;
-	free(w->block);
+	mmt_wpool_free(w->pool);
+	w->pool = NULL;
+	free(w->sync);
 	free(w->zbuf);
 	free(w->enc);
 	free(w->index);

@@ -134,7 +134,9 @@ struct trace_writer {
 	uint32_t *file_id;     /* producer id -> id in the file (0 = not yet defined) */
 	uint32_t file_id_cap, nr_file_strings;
 	uint32_t *file_order;  /* file id -> producer id */
-	uint8_t *block;        /* payload being filled */
+	uint8_t *block;        /* event block being filled (a buffer of the pool) */
+	uint8_t *sync;         /* header, index and string-table payloads */
+	struct mmt_wpool *pool;
 	uint32_t block_len, block_events;
 	struct mmt_enc *enc;
 	uint8_t *zbuf;
@@ -146,6 +148,18 @@ struct trace_writer {
 	char *line;
 	size_t line_cap;
 };
+
+/* tools/mmt_wpool.c: event blocks compressed on worker threads, written in order. */
+struct mmt_wpool *mmt_wpool_new(int level);
+void mmt_wpool_free(struct mmt_wpool *p);
+uint8_t *mmt_wpool_buffer(struct trace_writer *w, char *err, size_t errlen);
+void mmt_wpool_submit(struct trace_writer *w, uint32_t len, size_t index_i);
+int mmt_wpool_drain(struct trace_writer *w, char *err, size_t errlen);
+int mmt_wpool_set_level(struct mmt_wpool *p, int level);
+int mmt_write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen);
+/* A whole .mmt member for payload into out (MMT_MEMBER_MAX bytes); its size, 0 on failure. */
+size_t mmt_build_member(struct libdeflate_compressor *c, const uint8_t *payload, uint32_t len,
+			uint8_t *out);
 
 int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
 		     size_t errlen);
