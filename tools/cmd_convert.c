@@ -75,9 +75,11 @@ int cmd_convert(int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("convert", "unknown option '%s' (see --help)", argv[i]);
+			return cli_usage_error("convert", "unknown option '%s' (see --help)",
+					       argv[i]);
 		if (npos == 2)
-			return cli_usage_error("convert", "expected IN OUT, got an extra '%s'", argv[i]);
+			return cli_usage_error("convert", "expected IN OUT, got an extra '%s'",
+					       argv[i]);
 		pos[npos++] = argv[i];
 	}
 	if (npos != 2)
@@ -85,8 +87,8 @@ int cmd_convert(int argc, char **argv)
 	char *end = NULL;
 	long lv = level ? strtol(level, &end, 10) : 6;
 	if (level && (*end || lv < 1 || lv > 12))
-		return cli_usage_error("convert", "--level %s: expected a whole number from 1 to 12",
-				       level);
+		return cli_usage_error("convert",
+				       "--level %s: expected a whole number from 1 to 12", level);
 	char err[1024];
 	struct trace_reader *r = trace_reader_open(pos[0], err, sizeof(err));
 	if (!r)

@@ -11,8 +11,8 @@
 #define COMM_LEN 16
 
 enum { C_EVENTS, C_FAULTS, C_TOUCHES, C_MMAPS, C_MUNMAPS, C_KALLOCS, C_KFREES, C_FORKS, NR_C };
-static const char *const col_names[NR_C] = {"events", "faults", "touches", "mmaps",
-					    "munmaps", "kallocs", "kfrees", "forks"};
+static const char *const col_names[NR_C] = {"events",  "faults",  "touches", "mmaps",
+					    "munmaps", "kallocs", "kfrees",  "forks"};
 
 struct proc {
 	uint32_t pid;
@@ -185,8 +185,8 @@ static void print_text(FILE *f, const char *path, const struct trace_reader *r,
 	for (int t = 1; t < EV_NR_TYPES; t++)
 		if (s->types[t])
 			fprintf(f, "%-14s %12llu %6.2f%%\n", mm_event_names[t],
-				(unsigned long long)s->types[t], 100.0 * (double)s->types[t] /
-									 (double)s->count);
+				(unsigned long long)s->types[t],
+				100.0 * (double)s->types[t] / (double)s->count);
 	fprintf(f, "\n%-8s %-16s", "pid", "comm");
 	for (int c = 0; c < NR_C; c++)
 		fprintf(f, " %10s", col_names[c]);
@@ -213,8 +213,9 @@ static void print_json(FILE *f, const char *path, const struct trace_reader *r,
 		fputc(':', f);
 		json_str(f, o->value[i]);
 	}
-	fprintf(f, "},\"events\":%llu,\"first_ts_ns\":%llu,\"last_ts_ns\":%llu,"
-		   "\"duration_ns\":%llu,\"strings\":%u,\"types\":{",
+	fprintf(f,
+		"},\"events\":%llu,\"first_ts_ns\":%llu,\"last_ts_ns\":%llu,"
+		"\"duration_ns\":%llu,\"strings\":%u,\"types\":{",
 		(unsigned long long)s->count, (unsigned long long)(s->count ? s->first_ts : 0),
 		(unsigned long long)s->last_ts,
 		(unsigned long long)(s->count ? s->last_ts - s->first_ts : 0),
@@ -257,7 +258,8 @@ int cmd_stat(int argc, char **argv)
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("stat", "unknown option '%s' (see --help)", argv[i]);
 		else if (path)
-			return cli_usage_error("stat", "one TRACE expected, got also '%s'", argv[i]);
+			return cli_usage_error("stat", "one TRACE expected, got also '%s'",
+					       argv[i]);
 		else
 			path = argv[i];
 	}

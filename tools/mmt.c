@@ -36,8 +36,8 @@ static uint64_t get_le64(const uint8_t *p)
  * so a reader can step from member to member without inflating (BGZF's idea). */
 static void member_header(uint8_t *h, uint32_t total)
 {
-	static const uint8_t fixed[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff,
-					  8,    0,    'M', 'T', 4, 0};
+	static const uint8_t fixed[16] = {0x1f, 0x8b, 8, 4, 0,	 0,   0, 0,
+					  0,	0xff, 8, 0, 'M', 'T', 4, 0};
 	memcpy(h, fixed, 16);
 	put_le32(h + 16, total);
 }
@@ -96,8 +96,7 @@ static void flush_block(struct trace_writer *w)
 	w->block_events = 0;
 }
 
-int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
-		     size_t errlen)
+int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err, size_t errlen)
 {
 	w->sync = calloc(1, MMT_BLOCK_MAX + MMT_SLACK);
 	w->zbuf = malloc(MMT_MEMBER_MAX);
@@ -270,8 +269,8 @@ static int write_strings(struct trace_writer *w, char *err, size_t errlen)
 
 /* The tail is a stored (uncompressed) deflate block so its member has a fixed size and a
  * seeking reader finds it MMT_TAIL_MEMBER bytes before the end of the file. */
-static int write_tail(struct trace_writer *w, uint64_t index_off, uint64_t strings_off,
-		      char *err, size_t errlen)
+static int write_tail(struct trace_writer *w, uint64_t index_off, uint64_t strings_off, char *err,
+		      size_t errlen)
 {
 	uint8_t m[MMT_TAIL_MEMBER];
 	uint8_t *t = m + MMT_GZ_HDR + 5;
@@ -345,7 +344,8 @@ void mmt_writer_free(struct trace_writer *w)
 
 /* ======================= reader: the inflate thread ======================= */
 
-static void slot_fail(struct mmt_slot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slot_fail(struct mmt_slot *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void slot_fail(struct mmt_slot *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -374,7 +374,8 @@ void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, ui
 		return;
 	}
 	if (got < MMT_GZ_HDR)
-		return slot_fail(s, "byte %llu: truncated: a block header needs %u bytes, %zu remain",
+		return slot_fail(s,
+				 "byte %llu: truncated: a block header needs %u bytes, %zu remain",
 				 (unsigned long long)*off, MMT_GZ_HDR, got);
 	if (m[0] != 0x1f || m[1] != 0x8b || m[2] != 8)
 		return slot_fail(s, "byte %llu: expected a gzip member (1f 8b 08)",
@@ -394,7 +395,7 @@ void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, ui
 				 (unsigned long long)*off, total, got + MMT_GZ_HDR);
 	size_t in_used = 0, out_len = 0;
 	enum libdeflate_result rc = libdeflate_gzip_decompress_ex(
-		pp->dd, m, total, s->data, MMT_BLOCK_MAX, &in_used, &out_len);
+	    pp->dd, m, total, s->data, MMT_BLOCK_MAX, &in_used, &out_len);
 	if (rc == LIBDEFLATE_INSUFFICIENT_SPACE)
 		return slot_fail(s, "byte %llu: block inflates to more than %u bytes",
 				 (unsigned long long)*off, MMT_BLOCK_MAX);
@@ -503,7 +504,7 @@ void mmt_reader_free(struct trace_reader *r)
 /* ======================= reader: parsing ======================= */
 
 static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fmt, ...)
 {
 	char msg[400];
@@ -521,7 +522,7 @@ static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fm
 #define AT_FMT "uncompressed offset %llu (block at byte %llu)"
 #define AT_ARGS(r, p)                                                                              \
 	(unsigned long long)((r)->cur->uoff + (uint64_t)((p) - (r)->cur->data)),                   \
-		(unsigned long long)(r)->cur->file_off
+	    (unsigned long long)(r)->cur->file_off
 
 static int next_slot(struct trace_reader *r, char *err, size_t errlen)
 {
@@ -563,7 +564,8 @@ static int parse_header(struct trace_reader *r, char *err, size_t errlen)
 	const uint8_t *at = p;
 	p = mmt_get_uv(p, &n, &bad);
 	if (bad || p > r->end)
-		return fail(r, err, errlen, AT_FMT ": corrupt varint in the header", AT_ARGS(r, at));
+		return fail(r, err, errlen, AT_FMT ": corrupt varint in the header",
+			    AT_ARGS(r, at));
 	if (n > TRACE_ORIGIN_MAX)
 		return fail(r, err, errlen, AT_FMT ": %llu origin entries, at most %d expected",
 			    AT_ARGS(r, at), (unsigned long long)n, TRACE_ORIGIN_MAX);
@@ -573,7 +575,8 @@ static int parse_header(struct trace_reader *r, char *err, size_t errlen)
 			uint64_t len;
 			at = p;
 			p = mmt_get_uv(p, &len, &bad);
-			size_t max = k ? sizeof(r->origin.value[0]) - 1 : sizeof(r->origin.key[0]) - 1;
+			size_t max =
+			    k ? sizeof(r->origin.value[0]) - 1 : sizeof(r->origin.key[0]) - 1;
 			if (bad || p > r->end || len > max || len > (uint64_t)(r->end - p))
 				return fail(r, err, errlen,
 					    AT_FMT ": origin %s length invalid (at most %zu bytes "
@@ -697,7 +700,7 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 /* Types with a string, a required size or a bounded value (trace_check_event). */
 #define MMT_CHECKED_TYPES                                                                          \
 	(1u << EV_FORK | 1u << EV_EXEC | 1u << EV_MMAP | 1u << EV_MUNMAP | 1u << EV_MPROTECT |     \
-	 1u << EV_MREMAP | 1u << EV_TOUCH | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |            \
+	 1u << EV_MREMAP | 1u << EV_TOUCH | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |           \
 	 1u << EV_VMALLOC | 1u << EV_SET_OOM_SCORE_ADJ | 1u << EV_COMM | 1u << EV_MARK)
 
 /* Decodes events of the current block into buf until it is full or the block ends. */
@@ -725,13 +728,14 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		bool bad = false;
 		p = mmt_decode_event(p, d, ev, &bad);
 		if (ev->type == 0 || ev->type >= EV_NR_TYPES)
-			return fail(r, err, errlen, AT_FMT ": unknown event type %u", AT_ARGS(r, at),
-				    *at & MMT_TYPE_MASK);
+			return fail(r, err, errlen, AT_FMT ": unknown event type %u",
+				    AT_ARGS(r, at), *at & MMT_TYPE_MASK);
 		if (bad)
 			return fail(r, err, errlen, AT_FMT ": corrupt varint in a %s record",
 				    AT_ARGS(r, at), mm_event_names[ev->type]);
 		if (p > end)
-			return fail(r, err, errlen, AT_FMT ": %s record runs past the end of its block",
+			return fail(r, err, errlen,
+				    AT_FMT ": %s record runs past the end of its block",
 				    AT_ARGS(r, at), mm_event_names[ev->type]);
 		if (ev->ts < prev_ts)
 			return fail(r, err, errlen, AT_FMT ": timestamp overflows (goes backwards)",
@@ -751,7 +755,8 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		r->last_ts = buf[n - 1].ts;
 	}
 	if (!r->block_left && p != end)
-		return fail(r, err, errlen, AT_FMT ": %zu unexpected bytes after the block's last event",
+		return fail(r, err, errlen,
+			    AT_FMT ": %zu unexpected bytes after the block's last event",
 			    AT_ARGS(r, p), (size_t)(end - p));
 	return (ssize_t)n;
 }

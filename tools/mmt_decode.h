@@ -66,8 +66,8 @@ static inline const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uin
 	return p;
 }
 
-static inline const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out,
-				     unsigned shift, bool *bad)
+static inline const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out, unsigned shift,
+				     bool *bad)
 {
 	uint64_t d;
 	p = get_delta(p, &d, shift, bad);
@@ -150,7 +150,7 @@ static inline const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32
 }
 
 static inline const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-				    bool *bad)
+					   bool *bad)
 {
 	struct mmt_regs *r = &d->regs;
 	uint64_t v;
@@ -240,7 +240,7 @@ static inline const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, 
 }
 
 static inline const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d,
-						      struct mm_event *ev, bool *bad)
+					      struct mm_event *ev, bool *bad)
 {
 	struct mmt_regs *r = &d->regs;
 	uint8_t code = *p++;

@@ -28,8 +28,9 @@ void mmt_enc_reset(struct mmt_enc *e, uint64_t base_ts)
 
 /* ---- encoding ---- */
 
-/* A signed delta d. With shift 0: zigzag(d). Otherwise odd = multiple of 2^shift, zigzag(d >> shift) << 1 | 1; even non-zero
- * = zigzag(d) << 1; 0 = escape, zigzag(d) follows in full (only for |d| >= 2^62). */
+/* A signed delta d. With shift 0: zigzag(d). Otherwise odd = multiple of 2^shift, zigzag(d >>
+ * shift) << 1 | 1; even non-zero = zigzag(d) << 1; 0 = escape, zigzag(d) follows in full (only for
+ * |d| >= 2^62). */
 static inline uint8_t *put_delta(uint8_t *p, uint64_t d, unsigned shift)
 {
 	if (shift == 0)
@@ -74,8 +75,7 @@ static inline uint8_t *put_reg(uint8_t *p, uint64_t *reg, uint64_t v, unsigned s
 
 /* index + 1 when v is in the block's dictionary; else 0, then v (as a delta against the
  * previous new value when last is given), and v joins the dictionary while it has room. */
-static uint8_t *put_dict(uint8_t *p, struct mmt_edict *d, uint32_t *nr, uint64_t v,
-			 uint64_t *last)
+static uint8_t *put_dict(uint8_t *p, struct mmt_edict *d, uint32_t *nr, uint64_t v, uint64_t *last)
 {
 	uint32_t mask = 2 * MMT_DICT_MAX - 1;
 	uint32_t i = (uint32_t)((v * 0x9e3779b97f4a7c15ull) >> 40) & mask;
@@ -152,8 +152,8 @@ static uint8_t *encode_fields(uint8_t *p, struct mmt_enc *e, const struct mm_eve
 	case EV_CACHE_ALLOC:
 		p = put_reg(p, &r->kptr, ev->u.kmem.ptr, 3);
 		p = mmt_put_uv(p, ev->u.kmem.bytes_req);
-		p = mmt_put_uv(p, mmt_zigzag((int64_t)ev->u.kmem.bytes_alloc -
-					     (int64_t)ev->u.kmem.bytes_req));
+		p = mmt_put_uv(
+		    p, mmt_zigzag((int64_t)ev->u.kmem.bytes_alloc - (int64_t)ev->u.kmem.bytes_req));
 		p = put_gfp(p, e, ev->u.kmem.gfp);
 		if (ev->type == EV_CACHE_ALLOC)
 			p = mmt_put_uv(p, ev->u.kmem.cache);
@@ -210,4 +210,3 @@ uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *
 	r->pid = ev->pid;
 	return encode_fields(p, e, ev);
 }
-

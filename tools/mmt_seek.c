@@ -32,8 +32,8 @@ static int parse_index(struct seek_index *x, const uint8_t *p, const uint8_t *en
 {
 	if (end - p < 6)
 		return -1;
-	uint32_t n = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
-		     (uint32_t)p[4] << 24;
+	uint32_t n =
+	    (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
 	p += 6;
 	struct mmt_index_entry e = {0, 0, 0, 0};
 	bool bad = false;
@@ -64,8 +64,8 @@ static int parse_strings(struct trace_reader *r, const uint8_t *p, const uint8_t
 {
 	if (end - p < 5)
 		return -1;
-	uint32_t n = (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 |
-		     (uint32_t)p[4] << 24;
+	uint32_t n =
+	    (uint32_t)p[1] | (uint32_t)p[2] << 8 | (uint32_t)p[3] << 16 | (uint32_t)p[4] << 24;
 	p += 5;
 	bool bad = false;
 	for (uint32_t i = 0; i < n; i++) {

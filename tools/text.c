@@ -10,12 +10,12 @@
 #include "trace_impl.h"
 
 enum field_kind {
-	K_HEX,    /* u64 printed in hex (addresses, lengths) */
-	K_DEC,    /* unsigned printed in decimal */
-	K_XDEC,   /* unsigned printed in hex (gfp) */
-	K_SDEC,   /* int32 */
-	K_STR,    /* string id, written by value */
-	K_PROT,   /* rwx letters */
+	K_HEX,	  /* u64 printed in hex (addresses, lengths) */
+	K_DEC,	  /* unsigned printed in decimal */
+	K_XDEC,	  /* unsigned printed in hex (gfp) */
+	K_SDEC,	  /* int32 */
+	K_STR,	  /* string id, written by value */
+	K_PROT,	  /* rwx letters */
 	K_MFLAGS, /* mmap flag names */
 	K_ACCESS, /* fault access names */
 	K_FFLAGS, /* fork flag names */
@@ -29,26 +29,33 @@ struct field {
 };
 
 #define F(n, k, mem, opt)                                                                          \
-	{n, k, sizeof(((struct mm_event *)0)->u.mem), opt, offsetof(struct mm_event, u.mem)}
-#define END {NULL, 0, 0, 0, 0}
+	{                                                                                          \
+		n, k, sizeof(((struct mm_event *)0)->u.mem), opt, offsetof(struct mm_event, u.mem) \
+	}
+#define END                                                                                        \
+	{                                                                                          \
+		NULL, 0, 0, 0, 0                                                                   \
+	}
 
 static const struct field f_fork[] = {F("child", K_DEC, fork.child, 0),
 				      F("flags", K_FFLAGS, fork.flags, 1), END};
 static const struct field f_exec[] = {F("filename", K_STR, exec.filename, 0), END};
 static const struct field f_none[] = {END};
-static const struct field f_mmap[] = {
-	F("addr", K_HEX, map.addr, 0),	  F("len", K_HEX, map.len, 0),
-	F("prot", K_PROT, map.prot, 0),	  F("flags", K_MFLAGS, map.flags, 0),
-	F("pgoff", K_HEX, map.pgoff, 1), F("file", K_STR, map.file, 1),
-	END};
+static const struct field f_mmap[] = {F("addr", K_HEX, map.addr, 0),
+				      F("len", K_HEX, map.len, 0),
+				      F("prot", K_PROT, map.prot, 0),
+				      F("flags", K_MFLAGS, map.flags, 0),
+				      F("pgoff", K_HEX, map.pgoff, 1),
+				      F("file", K_STR, map.file, 1),
+				      END};
 static const struct field f_munmap[] = {F("addr", K_HEX, range.addr, 0),
 					F("len", K_HEX, range.len, 0), END};
 static const struct field f_mprotect[] = {F("addr", K_HEX, range.addr, 0),
 					  F("len", K_HEX, range.len, 0),
 					  F("prot", K_PROT, range.prot, 0), END};
 static const struct field f_mremap[] = {
-	F("old_addr", K_HEX, remap.old_addr, 0), F("old_len", K_HEX, remap.old_len, 0),
-	F("new_addr", K_HEX, remap.new_addr, 0), F("new_len", K_HEX, remap.new_len, 0), END};
+    F("old_addr", K_HEX, remap.old_addr, 0), F("old_len", K_HEX, remap.old_len, 0),
+    F("new_addr", K_HEX, remap.new_addr, 0), F("new_len", K_HEX, remap.new_len, 0), END};
 static const struct field f_brk[] = {F("addr", K_HEX, brk.addr, 0), F("old", K_HEX, brk.old, 1),
 				     END};
 static const struct field f_fault[] = {F("addr", K_HEX, fault.addr, 0),
@@ -56,17 +63,21 @@ static const struct field f_fault[] = {F("addr", K_HEX, fault.addr, 0),
 static const struct field f_touch[] = {F("addr", K_HEX, touch.addr, 0),
 				       F("len", K_HEX, touch.len, 0),
 				       F("access", K_ACCESS, touch.access, 0), END};
-static const struct field f_kmalloc[] = {
-	F("ptr", K_HEX, kmem.ptr, 0),	      F("bytes_req", K_DEC, kmem.bytes_req, 0),
-	F("bytes_alloc", K_DEC, kmem.bytes_alloc, 0), F("gfp", K_XDEC, kmem.gfp, 0),
-	F("call_site", K_HEX, kmem.call_site, 0),     END};
+static const struct field f_kmalloc[] = {F("ptr", K_HEX, kmem.ptr, 0),
+					 F("bytes_req", K_DEC, kmem.bytes_req, 0),
+					 F("bytes_alloc", K_DEC, kmem.bytes_alloc, 0),
+					 F("gfp", K_XDEC, kmem.gfp, 0),
+					 F("call_site", K_HEX, kmem.call_site, 0),
+					 END};
 static const struct field f_kfree[] = {F("ptr", K_HEX, kmem.ptr, 0),
 				       F("call_site", K_HEX, kmem.call_site, 0), END};
-static const struct field f_cache_alloc[] = {
-	F("ptr", K_HEX, kmem.ptr, 0),	      F("bytes_req", K_DEC, kmem.bytes_req, 0),
-	F("bytes_alloc", K_DEC, kmem.bytes_alloc, 0), F("gfp", K_XDEC, kmem.gfp, 0),
-	F("cache", K_STR, kmem.cache, 0),	      F("call_site", K_HEX, kmem.call_site, 0),
-	END};
+static const struct field f_cache_alloc[] = {F("ptr", K_HEX, kmem.ptr, 0),
+					     F("bytes_req", K_DEC, kmem.bytes_req, 0),
+					     F("bytes_alloc", K_DEC, kmem.bytes_alloc, 0),
+					     F("gfp", K_XDEC, kmem.gfp, 0),
+					     F("cache", K_STR, kmem.cache, 0),
+					     F("call_site", K_HEX, kmem.call_site, 0),
+					     END};
 static const struct field f_cache_free[] = {F("ptr", K_HEX, kmem.ptr, 0),
 					    F("cache", K_STR, kmem.cache, 0),
 					    F("call_site", K_HEX, kmem.call_site, 0), END};
@@ -75,8 +86,8 @@ static const struct field f_vmalloc[] = {F("addr", K_HEX, vmalloc.addr, 0),
 					 F("caller", K_HEX, vmalloc.caller, 0), END};
 static const struct field f_vfree[] = {F("addr", K_HEX, vmalloc.addr, 0), END};
 static const struct field f_page_alloc[] = {
-	F("pfn", K_HEX, page.pfn, 0), F("order", K_DEC, page.order, 0),
-	F("gfp", K_XDEC, page.gfp, 0), F("migratetype", K_DEC, page.migratetype, 0), END};
+    F("pfn", K_HEX, page.pfn, 0), F("order", K_DEC, page.order, 0), F("gfp", K_XDEC, page.gfp, 0),
+    F("migratetype", K_DEC, page.migratetype, 0), END};
 static const struct field f_page_free[] = {F("pfn", K_HEX, page.pfn, 0),
 					   F("order", K_DEC, page.order, 0), END};
 static const struct field f_adj[] = {F("value", K_SDEC, adj.value, 0), END};
@@ -84,14 +95,27 @@ static const struct field f_comm[] = {F("name", K_STR, comm.name, 0), END};
 static const struct field f_mark[] = {F("name", K_STR, mark.name, 0), END};
 
 static const struct field *const type_fields[EV_NR_TYPES] = {
-	[EV_FORK] = f_fork,	      [EV_EXEC] = f_exec,	   [EV_EXIT] = f_none,
-	[EV_MMAP] = f_mmap,	      [EV_MUNMAP] = f_munmap,	   [EV_MPROTECT] = f_mprotect,
-	[EV_MREMAP] = f_mremap,	      [EV_BRK] = f_brk,		   [EV_FAULT] = f_fault,
-	[EV_TOUCH] = f_touch,	      [EV_KMALLOC] = f_kmalloc,	   [EV_KFREE] = f_kfree,
-	[EV_CACHE_ALLOC] = f_cache_alloc, [EV_CACHE_FREE] = f_cache_free,
-	[EV_VMALLOC] = f_vmalloc,     [EV_VFREE] = f_vfree,	   [EV_PAGE_ALLOC] = f_page_alloc,
-	[EV_PAGE_FREE] = f_page_free, [EV_SET_OOM_SCORE_ADJ] = f_adj, [EV_COMM] = f_comm,
-	[EV_MARK] = f_mark,
+    [EV_FORK] = f_fork,
+    [EV_EXEC] = f_exec,
+    [EV_EXIT] = f_none,
+    [EV_MMAP] = f_mmap,
+    [EV_MUNMAP] = f_munmap,
+    [EV_MPROTECT] = f_mprotect,
+    [EV_MREMAP] = f_mremap,
+    [EV_BRK] = f_brk,
+    [EV_FAULT] = f_fault,
+    [EV_TOUCH] = f_touch,
+    [EV_KMALLOC] = f_kmalloc,
+    [EV_KFREE] = f_kfree,
+    [EV_CACHE_ALLOC] = f_cache_alloc,
+    [EV_CACHE_FREE] = f_cache_free,
+    [EV_VMALLOC] = f_vmalloc,
+    [EV_VFREE] = f_vfree,
+    [EV_PAGE_ALLOC] = f_page_alloc,
+    [EV_PAGE_FREE] = f_page_free,
+    [EV_SET_OOM_SCORE_ADJ] = f_adj,
+    [EV_COMM] = f_comm,
+    [EV_MARK] = f_mark,
 };
 
 struct flag_name {
@@ -99,17 +123,21 @@ struct flag_name {
 	const char *name;
 };
 
-static const struct flag_name mflag_names[] = {
-	{MM_MAP_SHARED, "shared"},	   {MM_MAP_PRIVATE, "private"},
-	{MM_MAP_ANON, "anon"},		   {MM_MAP_FIXED, "fixed"},
-	{MM_MAP_STACK, "stack"},	   {MM_MAP_GROWSDOWN, "growsdown"},
-	{MM_MAP_NORESERVE, "noreserve"},   {MM_MAP_POPULATE, "populate"},
-	{MM_MAP_ADDR_UNKNOWN, "addr_unknown"}, {MM_MAP_FAILED, "failed"},
-	{0, NULL}};
+static const struct flag_name mflag_names[] = {{MM_MAP_SHARED, "shared"},
+					       {MM_MAP_PRIVATE, "private"},
+					       {MM_MAP_ANON, "anon"},
+					       {MM_MAP_FIXED, "fixed"},
+					       {MM_MAP_STACK, "stack"},
+					       {MM_MAP_GROWSDOWN, "growsdown"},
+					       {MM_MAP_NORESERVE, "noreserve"},
+					       {MM_MAP_POPULATE, "populate"},
+					       {MM_MAP_ADDR_UNKNOWN, "addr_unknown"},
+					       {MM_MAP_FAILED, "failed"},
+					       {0, NULL}};
 static const struct flag_name access_names[] = {
-	{FAULT_WRITE, "write"}, {FAULT_EXEC, "exec"}, {FAULT_KERNEL, "kernel"}, {0, NULL}};
+    {FAULT_WRITE, "write"}, {FAULT_EXEC, "exec"}, {FAULT_KERNEL, "kernel"}, {0, NULL}};
 static const struct flag_name fflag_names[] = {
-	{FORK_THREAD, "thread"}, {FORK_VFORK, "vfork"}, {0, NULL}};
+    {FORK_THREAD, "thread"}, {FORK_VFORK, "vfork"}, {0, NULL}};
 
 static uint64_t load(const struct mm_event *ev, const struct field *f)
 {
@@ -356,8 +384,8 @@ static int text_fill(struct trace_reader *r, char *err, size_t errlen)
 				if (r->zs_eof)
 					return 0;
 				snprintf(err, errlen,
-					 "%s: byte %llu: truncated: the gzip stream ends early", r->name,
-					 (unsigned long long)at);
+					 "%s: byte %llu: truncated: the gzip stream ends early",
+					 r->name, (unsigned long long)at);
 				return -1;
 			}
 			r->zs.next_in = zin;
@@ -458,14 +486,14 @@ void text_reader_free(struct trace_reader *r)
 
 struct lexer {
 	struct trace_reader *r;
-	char *s;      /* the line */
-	size_t i;     /* cursor */
+	char *s;  /* the line */
+	size_t i; /* cursor */
 	char *err;
 	size_t errlen;
 };
 
 static int lex_fail(struct lexer *lx, size_t col0, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int lex_fail(struct lexer *lx, size_t col0, const char *fmt, ...)
 {
 	char msg[300];
@@ -487,15 +515,9 @@ static void skip_ws(struct lexer *lx)
 		lx->i++;
 }
 
-static bool at_end(struct lexer *lx)
-{
-	return lx->s[lx->i] == 0;
-}
+static bool at_end(struct lexer *lx) { return lx->s[lx->i] == 0; }
 
-static bool is_sep(char c)
-{
-	return c == 0 || c == ' ' || c == '\t';
-}
+static bool is_sep(char c) { return c == 0 || c == ' ' || c == '\t'; }
 
 /* Shows the offending token in messages, cut short. */
 static const char *token_at(struct lexer *lx, size_t at, char *buf, size_t len)
@@ -573,16 +595,16 @@ static int parse_quoted(struct lexer *lx, char *buf, size_t *len)
 			else if (e == 'x') {
 				uint64_t v;
 				if (!lx->s[lx->i] || !lx->s[lx->i + 1] ||
-				    parse_uint((char[]){'0', 'x', lx->s[lx->i], lx->s[lx->i + 1]}, 4,
-					       &v, false))
+				    parse_uint((char[]){'0', 'x', lx->s[lx->i], lx->s[lx->i + 1]},
+					       4, &v, false))
 					return lex_fail(lx, at, "bad escape: expected \\xHH");
 				if (v == 0)
 					return lex_fail(lx, at, "\\x00: strings cannot hold NUL");
 				lx->i += 2;
 				c = (char)v;
 			} else {
-				return lex_fail(lx, at,
-						"bad escape: expected \\n \\t \\r \\\" \\\\ or \\xHH");
+				return lex_fail(
+				    lx, at, "bad escape: expected \\n \\t \\r \\\" \\\\ or \\xHH");
 			}
 		}
 		if (n == STRTAB_MAX_LEN)
@@ -650,7 +672,8 @@ static void list_names(const struct flag_name *names, char *buf, size_t len)
 	size_t n = 0;
 	buf[0] = 0;
 	for (const struct flag_name *f = names; f->name; f++)
-		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "", f->name);
+		n +=
+		    (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "", f->name);
 }
 
 static uint64_t max_of(const struct field *f)
@@ -668,7 +691,8 @@ static int parse_field_value(struct lexer *lx, const struct field *f, size_t at,
 	case K_DEC:
 	case K_XDEC:
 		if (n && v[0] == '-')
-			return lex_fail(lx, at, "%s: negative value: expected a number >= 0", f->name);
+			return lex_fail(lx, at, "%s: negative value: expected a number >= 0",
+					f->name);
 		if (parse_uint(v, n, &x, f->kind == K_HEX) || x > max_of(f))
 			return lex_fail(lx, at,
 					"%s: expected a number (decimal or 0x hex%s) up to %llu",
@@ -677,7 +701,8 @@ static int parse_field_value(struct lexer *lx, const struct field *f, size_t at,
 		break;
 	case K_SDEC: {
 		bool neg = n && v[0] == '-';
-		if (parse_uint(v + neg, n - neg, &x, false) || x > (neg ? 0x80000000ull : INT32_MAX))
+		if (parse_uint(v + neg, n - neg, &x, false) ||
+		    x > (neg ? 0x80000000ull : INT32_MAX))
 			return lex_fail(lx, at, "%s: expected a whole number (32-bit)", f->name);
 		x = (uint32_t)(neg ? -(int64_t)x : (int64_t)x);
 		break;
@@ -696,8 +721,9 @@ static int parse_field_value(struct lexer *lx, const struct field *f, size_t at,
 			x = (v[0] == 'r' ? MM_PROT_READ : 0) | (v[1] == 'w' ? MM_PROT_WRITE : 0) |
 			    (v[2] == 'x' ? MM_PROT_EXEC : 0);
 		else if (parse_uint(v, n, &x, false) || x > max_of(f))
-			return lex_fail(lx, at, "prot: expected rwx letters (e.g. rw-, r-x, ---) or a "
-						"number");
+			return lex_fail(lx, at,
+					"prot: expected rwx letters (e.g. rw-, r-x, ---) or a "
+					"number");
 		break;
 	case K_MFLAGS:
 	case K_ACCESS:
@@ -786,7 +812,8 @@ static int parse_event(struct lexer *lx, struct mm_event *ev)
 		char tok[48];
 		if (lx->s[lx->i] != '=') {
 			if (fields)
-				return lex_fail(lx, at, "expected KEY=VALUE after the event type, got '%s'",
+				return lex_fail(lx, at,
+						"expected KEY=VALUE after the event type, got '%s'",
 						token_at(lx, at, tok, sizeof(tok)));
 			int t = find_type(lx->s + at, klen);
 			if (!t)
@@ -809,9 +836,11 @@ static int parse_event(struct lexer *lx, struct mm_event *ev)
 			if ((is_cpu ? has_cpu : has_pid))
 				return lex_fail(lx, at, "%s given twice", is_cpu ? "cpu" : "pid");
 			if (vlen && v[0] == '-')
-				return lex_fail(lx, vat, "%s: negative value: expected a number >= 0",
+				return lex_fail(lx, vat,
+						"%s: negative value: expected a number >= 0",
 						is_cpu ? "cpu" : "pid");
-			if (parse_uint(v, vlen, &x, false) || x > (is_cpu ? UINT16_MAX : UINT32_MAX))
+			if (parse_uint(v, vlen, &x, false) ||
+			    x > (is_cpu ? UINT16_MAX : UINT32_MAX))
 				return lex_fail(lx, vat, "%s: expected a number up to %u",
 						is_cpu ? "cpu" : "pid",
 						is_cpu ? UINT16_MAX : UINT32_MAX);
@@ -827,24 +856,26 @@ static int parse_event(struct lexer *lx, struct mm_event *ev)
 			continue;
 		}
 		if (!fields)
-			return lex_fail(lx, at, "expected the event type (fork, mmap, fault, ...) "
-						"before '%s'",
+			return lex_fail(lx, at,
+					"expected the event type (fork, mmap, fault, ...) "
+					"before '%s'",
 					token_at(lx, at, tok, sizeof(tok)));
 		int k;
 		for (k = 0; fields[k].name; k++)
-			if (strlen(fields[k].name) == klen && !memcmp(fields[k].name, lx->s + at, klen))
+			if (strlen(fields[k].name) == klen &&
+			    !memcmp(fields[k].name, lx->s + at, klen))
 				break;
 		if (!fields[k].name) {
 			char names[200];
 			size_t n = 0;
 			names[0] = 0;
 			for (int j = 0; fields[j].name; j++)
-				n += (size_t)snprintf(names + n, n < sizeof(names) ? sizeof(names) - n : 0,
+				n += (size_t)snprintf(names + n,
+						      n < sizeof(names) ? sizeof(names) - n : 0,
 						      "%s%s", j ? ", " : "", fields[j].name);
 			lx->s[at + klen] = 0;
 			return lex_fail(lx, at, "%s has no field '%s' (fields: %s)",
-					mm_event_names[ev->type], lx->s + at,
-					n ? names : "none");
+					mm_event_names[ev->type], lx->s + at, n ? names : "none");
 		}
 		if (seen & (1u << k))
 			return lex_fail(lx, at, "%s given twice", fields[k].name);
@@ -860,8 +891,7 @@ static int parse_event(struct lexer *lx, struct mm_event *ev)
 		return lex_fail(lx, lx->i, "expected pid=N (every event names its task)");
 	if (ev->ts < lx->r->last_ts) {
 		uint64_t p = lx->r->last_ts;
-		return lex_fail(lx, 0,
-				"timestamp goes backwards: %llu.%09llu after %llu.%09llu",
+		return lex_fail(lx, 0, "timestamp goes backwards: %llu.%09llu after %llu.%09llu",
 				(unsigned long long)(ev->ts / 1000000000u),
 				(unsigned long long)(ev->ts % 1000000000u),
 				(unsigned long long)(p / 1000000000u),
@@ -899,10 +929,11 @@ static int parse_directive(struct lexer *lx)
 		if (parse_uint(lx->s + vat, lx->i - vat, &v, false))
 			return lex_fail(lx, vat, "expected the text format version number");
 		if (v > MMT_TEXT_VERSION)
-			return lex_fail(lx, vat,
-					"text format version %llu is newer than this mmreplay reads "
-					"(%d); upgrade mmreplay",
-					(unsigned long long)v, MMT_TEXT_VERSION);
+			return lex_fail(
+			    lx, vat,
+			    "text format version %llu is newer than this mmreplay reads "
+			    "(%d); upgrade mmreplay",
+			    (unsigned long long)v, MMT_TEXT_VERSION);
 		if (v < 1)
 			return lex_fail(lx, vat, "text format version 0 is not supported");
 		return 0;

@@ -17,22 +17,22 @@ struct libdeflate_compressor;
 #define MMT_VERSION 1
 #define MMT_MAGIC "MMTRACE\x1a"
 #define MMT_MAGIC_LEN 8
-#define MMT_BLOCK_MAX 65536u      /* uncompressed payload of one member */
+#define MMT_BLOCK_MAX 65536u /* uncompressed payload of one member */
 #define MMT_MEMBER_MAX (MMT_BLOCK_MAX + 1024u)
-#define MMT_GZ_HDR 20u            /* gzip header with the 8-byte FEXTRA */
-#define MMT_GZ_TRL 8u             /* CRC32 + ISIZE */
-#define MMT_TAIL_LEN 64u          /* payload of the tail member */
+#define MMT_GZ_HDR 20u	 /* gzip header with the 8-byte FEXTRA */
+#define MMT_GZ_TRL 8u	 /* CRC32 + ISIZE */
+#define MMT_TAIL_LEN 64u /* payload of the tail member */
 #define MMT_TAIL_MEMBER (MMT_GZ_HDR + 5u + MMT_TAIL_LEN + MMT_GZ_TRL)
-#define MMT_SLACK 256u            /* zeroed bytes after a payload: unchecked varint reads */
-#define MMT_REC_STRING 0x1f       /* record code of an inline string definition */
+#define MMT_SLACK 256u	    /* zeroed bytes after a payload: unchecked varint reads */
+#define MMT_REC_STRING 0x1f /* record code of an inline string definition */
 #define MMT_TEXT_VERSION 1
 
 enum { MMT_F_SAME_CPU = 0x20, MMT_F_SAME_PID = 0x40, MMT_F_SAME_TS = 0x80, MMT_TYPE_MASK = 0x1f };
 
 /* The delta bases and dictionaries: reset at the start of every event block, so each block
  * decodes alone (traces/FORMAT.md, "Event blocks"). */
-#define MMT_PID_SLOTS 64     /* per-task user-address bases, slot = pid % 64 */
-#define MMT_DICT_MAX 4096    /* entries per block of the call-site and gfp dictionaries */
+#define MMT_PID_SLOTS 64  /* per-task user-address bases, slot = pid % 64 */
+#define MMT_DICT_MAX 4096 /* entries per block of the call-site and gfp dictionaries */
 struct mmt_regs {
 	uint64_t ts, uaddr, kptr, site, vaddr, pfn;
 	uint32_t pid;
@@ -78,15 +78,9 @@ static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
 	return p;
 }
 
-static inline uint64_t mmt_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
+static inline uint64_t mmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
-static inline int64_t mmt_unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
+static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
  * on an over-long or overflowing varint. */
@@ -131,11 +125,11 @@ struct trace_writer {
 	struct strtab strings; /* ids handed to the producer */
 	uint64_t count, last_ts;
 	/* .mmt */
-	uint32_t *file_id;     /* producer id -> id in the file (0 = not yet defined) */
+	uint32_t *file_id; /* producer id -> id in the file (0 = not yet defined) */
 	uint32_t file_id_cap, nr_file_strings;
-	uint32_t *file_order;  /* file id -> producer id */
-	uint8_t *block;        /* event block being filled (a buffer of the pool) */
-	uint8_t *sync;         /* header, index and string-table payloads */
+	uint32_t *file_order; /* file id -> producer id */
+	uint8_t *block;	      /* event block being filled (a buffer of the pool) */
+	uint8_t *sync;	      /* header, index and string-table payloads */
 	struct mmt_wpool *pool;
 	uint32_t block_len, block_events;
 	struct mmt_enc *enc;
@@ -173,10 +167,10 @@ int text_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err
 
 /* ---- reader ---- */
 struct mmt_slot {
-	uint8_t *data;          /* MMT_BLOCK_MAX + MMT_SLACK */
+	uint8_t *data; /* MMT_BLOCK_MAX + MMT_SLACK */
 	uint32_t len;
 	uint64_t file_off, uoff;
-	int state;              /* 0 block, 1 clean end of file, 2 error (msg) */
+	int state; /* 0 block, 1 clean end of file, 2 error (msg) */
 	char msg[256];
 };
 
@@ -206,13 +200,13 @@ struct trace_reader {
 	char fail_msg[1024];
 	/* .mmt: the block being parsed */
 	struct mmt_pipe *pipe;
-	struct mmt_slot *cur;   /* NULL when none is held */
+	struct mmt_slot *cur; /* NULL when none is held */
 	const uint8_t *pos, *end;
-	uint32_t block_left;    /* events still to read in cur */
+	uint32_t block_left; /* events still to read in cur */
 	struct mmt_dec *dec;
 	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
-	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
-	bool seeked;            /* positioned by trace_reader_skip_to (tools/mmt_seek.c) */
+	int phase;   /* 0 events, 1 index, 2 strings, 3 after tail */
+	bool seeked; /* positioned by trace_reader_skip_to (tools/mmt_seek.c) */
 	/* text */
 	z_stream zs;
 	bool gz, zs_ready, zs_eof;
@@ -228,7 +222,7 @@ struct trace_reader {
 	size_t mem_len, mem_pos;
 	uint8_t peek[32];
 	size_t peek_len, peek_pos;
-	uint64_t src_off;       /* bytes delivered by trace_src_read so far */
+	uint64_t src_off; /* bytes delivered by trace_src_read so far */
 };
 
 /* Reads up to n bytes of the underlying file; returns fewer only at its end (or error). */

@@ -60,8 +60,8 @@ void trace_reader_close(struct trace_reader *r);
 /* Additions (tools/mmt owner): */
 /* A reader over a memory buffer (fuzzing, tests); name is used in messages. buf must stay
  * valid until close. */
-struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name,
-					   char *err, size_t errlen);
+struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name, char *err,
+					   size_t errlen);
 /* Right after open: start reading near event index from_ev / time from_ts (whichever
  * comes first), using the .mmt trailer's block index, so the next batch begins at a block
  * boundary at or before that point (check trace_reader_count() for the index of the next

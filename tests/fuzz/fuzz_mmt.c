@@ -37,7 +37,7 @@ static uint8_t *wrap(const uint8_t *data, size_t size, size_t *len)
 		if (clen > size - i)
 			clen = size - i;
 		uint8_t *m = out + n;
-		static const uint8_t hdr[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0,
+		static const uint8_t hdr[16] = {0x1f, 0x8b, 8, 4, 0,   0,   0, 0,
 						0,    0xff, 8, 0, 'M', 'T', 4, 0};
 		memcpy(m, hdr, 16);
 		size_t z = libdeflate_deflate_compress(c, data + i, clen, m + 20, cap - n - 28);

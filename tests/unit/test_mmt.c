@@ -269,11 +269,11 @@ static size_t fault_rec(uint8_t *p, uint32_t pid)
 {
 	uint8_t *q = p;
 	*q++ = EV_FAULT;
-	*q++ = 0;			/* ts delta */
-	*q++ = 0;			/* cpu */
-	q = mmt_put_uv(q, pid);		/* pid */
-	*q++ = 3;			/* addr: one page up */
-	*q++ = 1;			/* access */
+	*q++ = 0;		/* ts delta */
+	*q++ = 0;		/* cpu */
+	q = mmt_put_uv(q, pid); /* pid */
+	*q++ = 3;		/* addr: one page up */
+	*q++ = 1;		/* access */
 	return (size_t)(q - p);
 }
 
@@ -350,7 +350,8 @@ Test(mmt_bad, trailer_count_mismatch)
 	/* the tail's uncompressed offset: everything before it */
 	uint64_t uoff = 0;
 	for (size_t off = 0; off < len - MMT_TAIL_MEMBER;) {
-		uint32_t total = data[off + 16] | data[off + 17] << 8 | (uint32_t)data[off + 18] << 16;
+		uint32_t total =
+		    data[off + 16] | data[off + 17] << 8 | (uint32_t)data[off + 18] << 16;
 		uoff += data[off + total - 4] | data[off + total - 3] << 8 |
 			(uint32_t)data[off + total - 2] << 16;
 		off += total;
@@ -457,7 +458,8 @@ Test(mmt, skip_to_matches_sequential_read)
 		while (want < n && (want < from_ev || ev[want].ts < from_ts))
 			want++;
 		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
-		cr_assert_eq(trace_reader_skip_to(r, from_ev, from_ts, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(trace_reader_skip_to(r, from_ev, from_ts, err, sizeof(err)), 0, "%s",
+			     err);
 		uint64_t start = trace_reader_count(r);
 		cr_assert_leq(start, want, "started after the point");
 		cr_assert_lt(want - start, 20000, "started far before the point (no seek?)");

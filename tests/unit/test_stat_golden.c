@@ -83,12 +83,13 @@ Test(stat_golden, dump_ranges)
 {
 	char *out;
 	cr_assert_eq(run("dump traces/samples/tiny.txt --from 2 --to 4", &out), 0, "%s", out);
-	cr_assert_str_eq(out, "#! mmtrace-text 1\n"
-			      "#! origin generator=hand\n"
-			      "#! origin note=\"every event type once or more, for stat's golden test\"\n"
-			      "0.000200000 cpu=1 pid=100 exec filename=/bin/sh\n"
-			      "0.001000000 cpu=1 pid=100 mmap addr=0x7f0000000000 len=0x100000 "
-			      "prot=rw- flags=private,anon\n");
+	cr_assert_str_eq(
+	    out, "#! mmtrace-text 1\n"
+		 "#! origin generator=hand\n"
+		 "#! origin note=\"every event type once or more, for stat's golden test\"\n"
+		 "0.000200000 cpu=1 pid=100 exec filename=/bin/sh\n"
+		 "0.001000000 cpu=1 pid=100 mmap addr=0x7f0000000000 len=0x100000 "
+		 "prot=rw- flags=private,anon\n");
 	free(out);
 	cr_assert_eq(run("dump traces/samples/tiny.txt --from 3.4ms --to 3500us", &out), 0);
 	cr_assert(strstr(out, "\n0.003400000 cpu=0 pid=102 exit\n"), "%s", out);

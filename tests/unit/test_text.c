@@ -185,22 +185,27 @@ Test(text_bad, messages)
 	expect("1 pid=2 fault addr=0x10g0\n",
 	       "t.txt:1:20: addr: expected a number (decimal or 0x hex, K/M/G/T suffix) up to "
 	       "18446744073709551615");
-	expect("1 pid=2 comm name=\"abc\n", "t.txt:1:23: unterminated string: expected a closing '\"'");
+	expect("1 pid=2 comm name=\"abc\n",
+	       "t.txt:1:23: unterminated string: expected a closing '\"'");
 	expect("#! mmtrace-text 2\n",
 	       "t.txt:1:17: text format version 2 is newer than this mmreplay reads (1); upgrade "
 	       "mmreplay");
-	expect("1 pid=1 exit\n#! origin a=b\n", "t.txt:2:1: origin lines must come before the first event");
+	expect("1 pid=1 exit\n#! origin a=b\n",
+	       "t.txt:2:1: origin lines must come before the first event");
 	expect("1 pid=1 fault addr=1 access=sideways\n",
 	       "t.txt:1:29: access: expected a comma list of read,write,exec,kernel or numbers");
 	expect("1 pid=1 mmap addr=0 len=1 prot=rwz flags=0\n",
 	       "t.txt:1:32: prot: expected rwx letters (e.g. rw-, r-x, ---) or a number");
 	expect("1 pid=1 pid=2 exit\n", "t.txt:1:9: pid given twice");
-	expect("1 pid=1 exit extra\n", "t.txt:1:14: expected KEY=VALUE after the event type, got 'extra'");
-	expect("1.1234567891 pid=1 exit\n", "t.txt:1:1: timestamp: at most 9 decimals (nanoseconds)");
+	expect("1 pid=1 exit extra\n",
+	       "t.txt:1:14: expected KEY=VALUE after the event type, got 'extra'");
+	expect("1.1234567891 pid=1 exit\n",
+	       "t.txt:1:1: timestamp: at most 9 decimals (nanoseconds)");
 	expect("1 pid=1 oom_score_adj value=1001\n",
 	       "t.txt:1:29: oom_score_adj value out of range: expected -1000..1000");
 	expect("1 pid=1 comm name=\"a\\x00\"\n", "t.txt:1:21: \\x00: strings cannot hold NUL");
-	expect("#! frobnicate\n", "t.txt:1:4: unknown directive 'frobnicate' (expected mmtrace-text or origin)");
+	expect("#! frobnicate\n",
+	       "t.txt:1:4: unknown directive 'frobnicate' (expected mmtrace-text or origin)");
 }
 
 Test(text_bad, nul_byte)
@@ -208,8 +213,8 @@ Test(text_bad, nul_byte)
 	static const char text[] = "1 pid=1 ex\0it\n";
 	struct mm_event ev[2];
 	char err[256];
-	struct trace_reader *r = trace_reader_open_mem(text, sizeof(text) - 1, "t.txt", err,
-						       sizeof(err));
+	struct trace_reader *r =
+	    trace_reader_open_mem(text, sizeof(text) - 1, "t.txt", err, sizeof(err));
 	cr_assert_null(r);
 	cr_assert_str_eq(err, "t.txt:1:11: NUL byte in a text trace (is this a binary file?)");
 	(void)ev;
