@@ -139,8 +139,8 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 fuzz-smoke: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; \
-	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; rm -rf build/fuzz/smoke-$$n; mkdir -p build/fuzz/smoke-$$n; \
+	  $$f -runs=20000 -max_len=4096 build/fuzz/smoke-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
 	  && echo "fuzz-smoke $$n: ok" || { tail -40 build/fuzz/$$n.log; exit 1; }; done
 
 # Everything; the last line printed is Criterion's summary of the sanitized run.

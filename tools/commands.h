@@ -7,6 +7,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 #include <stdint.h>
 struct trace_reader;
