@@ -34,8 +34,10 @@ static int add(struct e820_table *t, uint64_t start, uint64_t end, enum e820_typ
 #define SEABIOS_EBDA_START 0x9fc00ull
 #define SEABIOS_HIGHTABLE (128ull << 10)
 #define FOUR_G (1ull << 32)
+#define AMD_HT_START 0xfd00000000ull
+#define AMD_HT_END 0x10000000000ull
 
-void e820_qemu_pc(struct e820_table *t, uint64_t ram)
+void e820_qemu_pc(struct e820_table *t, uint64_t ram, bool amd_cpu)
 {
 	uint64_t below = ram, above = 0;
 	memset(t, 0, sizeof(*t));
@@ -52,6 +54,10 @@ void e820_qemu_pc(struct e820_table *t, uint64_t ram)
 	}
 	add(t, 0xfffc0000ull, FOUR_G, E820_TYPE_RESERVED);
 	add(t, FOUR_G, FOUR_G + above, E820_TYPE_RAM);
+	/* hw/i386/pc.c: an AMD CPU model (qemu64) with 40+ physical address bits gets the
+	 * HyperTransport window 1012 GiB-1 TiB advertised as reserved */
+	if (amd_cpu)
+		add(t, AMD_HT_START, AMD_HT_END, E820_TYPE_RESERVED);
 }
 
 /* Replace t's entries by what is left of each after cutting [start, end) out of those that
@@ -82,14 +88,14 @@ static uint64_t end_of(uint64_t start, uint64_t size)
 	return size > UINT64_MAX - start ? UINT64_MAX : start + size;
 }
 
-int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, bool check_type)
+int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      bool check_type)
 {
 	return cut(t, start, end_of(start, size), old_type, check_type, true, old_type);
 }
 
-int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, enum e820_type new_type)
+int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      enum e820_type new_type)
 {
 	return cut(t, start, end_of(start, size), old_type, true, false, new_type);
 }
@@ -128,10 +134,11 @@ int e820_format_entry(char *buf, size_t len, const char *prefix, const struct e8
 int e820_setup_tables(const struct machine_config *cfg, struct e820_table *firmware,
 		      struct e820_table *user, struct e820_table *final)
 {
-	e820_qemu_pc(firmware, cfg->ram);
+	/* the reference boots: qemu-system-i386 -cpu qemu32 (Intel), x86_64 -cpu qemu64 (AMD) */
+	e820_qemu_pc(firmware, cfg->ram, cfg->arch == ARCH_X86_64);
 	*user = *firmware;
-	if (cfg->mem_limit &&
-	    e820_range_remove(user, cfg->mem_limit, UINT64_MAX - cfg->mem_limit, E820_TYPE_RAM, true))
+	if (cfg->mem_limit && e820_range_remove(user, cfg->mem_limit, UINT64_MAX - cfg->mem_limit,
+						E820_TYPE_RAM, true))
 		return -1;
 	*final = *user;
 	if (e820_range_update(final, 0, 4096, E820_TYPE_RAM, E820_TYPE_RESERVED) ||

@@ -24,16 +24,17 @@ struct e820_table {
 /* The kernel's spelling in "BIOS-e820: [mem …] usable" lines (e820_print_type). */
 const char *e820_type_name(enum e820_type type);
 
-/* How qemu -machine pc (i440FX) with SeaBIOS lays out ram bytes of RAM. */
-void e820_qemu_pc(struct e820_table *t, uint64_t ram);
+/* How qemu -machine pc (i440FX) with SeaBIOS lays out ram bytes of RAM; amd_cpu: the
+ * guest CPU model is AMD's (qemu64). */
+void e820_qemu_pc(struct e820_table *t, uint64_t ram, bool amd_cpu);
 
 /* e820__range_remove: drop [start, start+size) from entries of old_type (all types when
  * !check_type). e820__range_update: retype [start, start+size) from old_type to new_type.
  * Both keep the table sorted; -1 if it would overflow. */
-int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, bool check_type);
-int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size,
-		      enum e820_type old_type, enum e820_type new_type);
+int e820_range_remove(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      bool check_type);
+int e820_range_update(struct e820_table *t, uint64_t start, uint64_t size, enum e820_type old_type,
+		      enum e820_type new_type);
 
 /* e820_end_pfn: the last pfn of type RAM, capped at limit_pfn (entries starting at or above
  * it are ignored). */

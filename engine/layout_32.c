@@ -2,10 +2,10 @@
 #include "layout_32.h"
 
 #define PAGE 4096ull
-#define FIXADDR_TOP 0xfffff000ull        /* arch/x86/mm/pgtable_32.c __FIXADDR_TOP */
-#define VMALLOC_OFFSET (8ull << 20)      /* pgtable_32_areas.h */
-#define KM_MAX_IDX 16                    /* asm/kmap_size.h, !DEBUG_KMAP_LOCAL */
-#define NR_FIX_BTMAPS 64                 /* asm/fixmap.h */
+#define FIXADDR_TOP 0xfffff000ull   /* arch/x86/mm/pgtable_32.c __FIXADDR_TOP */
+#define VMALLOC_OFFSET (8ull << 20) /* pgtable_32_areas.h */
+#define KM_MAX_IDX 16		    /* asm/kmap_size.h, !DEBUG_KMAP_LOCAL */
+#define NR_FIX_BTMAPS 64	    /* asm/fixmap.h */
 #define FIX_BTMAPS_SLOTS 8
 #define TOTAL_FIX_BTMAPS (NR_FIX_BTMAPS * FIX_BTMAPS_SLOTS)
 /* pgtable_32_areas.h CPU_ENTRY_AREA_PAGES: an upper bound of 43 pages per CPU

@@ -15,22 +15,23 @@
 
 #define PAGE_SZ 4096ull
 #define PFN_UP(x) (((x) + PAGE_SZ - 1) >> 12)
-#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a) (((x) + (a)-1) & ~((uint64_t)(a)-1))
 #define SZ_1M (1ull << 20)
 #define SZ_4G (1ull << 32)
-#define SIM_MAX_PHYS (256ull << 30)       /* machine_config.c: 64 M frames */
-#define PHYSICAL_START 0x1000000ull       /* CONFIG_PHYSICAL_START (Debian: 16 MiB, nokaslr) */
-#define MAX_DMA_PFN 4096ull               /* asm/dma.h: 16 MiB */
-#define MAX_DMA32_PFN (1ull << 20)        /* asm/dma.h: 4 GiB */
-#define MAX_ORDER_NR_PAGES 1024ull        /* 6.1 MAX_ORDER 11 */
+#define SIM_MAX_PHYS (256ull << 30) /* machine_config.c: 64 M frames */
+#define PHYSICAL_START 0x1000000ull /* CONFIG_PHYSICAL_START (Debian: 16 MiB, nokaslr) */
+#define MAX_DMA_PFN 4096ull	    /* asm/dma.h: 16 MiB */
+#define MAX_DMA32_PFN (1ull << 20)  /* asm/dma.h: 4 GiB */
+#define MAX_ORDER_NR_PAGES 1024ull  /* 6.1 MAX_ORDER 11 */
 #define SMP_CACHE_BYTES 64ull
-#define SECTION_PAGES_64 (1ull << 15)     /* asm/sparsemem.h SECTION_SIZE_BITS 27 */
+#define SECTION_PAGES_64 (1ull << 15) /* asm/sparsemem.h SECTION_SIZE_BITS 27 */
 #define PMD_SIZE_64 (2ull << 20)
 #define IO_TLB_DEFAULT_SIZE (64ull << 20) /* include/linux/swiotlb.h */
 #define IO_TLB_SHIFT 11
-/* MIGRATE_TYPES with CONFIG_CMA and CONFIG_MEMORY_ISOLATION (Debian): grouping by mobility
- * is off below pageblock_nr_pages * MIGRATE_TYPES pages (build_all_zonelists). */
-#define BUILD_MIGRATE_TYPES 6
+/* MIGRATE_TYPES of the Debian builds: no CONFIG_CMA, MEMORY_ISOLATION (CONTIG_ALLOC=y), so
+ * 4 + ISOLATE; grouping by mobility is off below pageblock_nr_pages * MIGRATE_TYPES pages
+ * (build_all_zonelists). */
+#define BUILD_MIGRATE_TYPES 5
 
 enum setup_fail { SETUP_OK, SETUP_BAD, SETUP_TOO_SMALL };
 
@@ -70,7 +71,8 @@ static enum setup_fail memblock_from_e820(struct setup *s)
 {
 	for (int i = 0; i < s->e820.nr_entries; i++) {
 		const struct e820_entry *e = &s->e820.entries[i];
-		uint64_t start = ALIGN_UP(e->addr, PAGE_SZ), end = (e->addr + e->size) & ~(PAGE_SZ - 1);
+		uint64_t start = ALIGN_UP(e->addr, PAGE_SZ),
+			 end = (e->addr + e->size) & ~(PAGE_SZ - 1);
 		if (e->type != E820_TYPE_RAM || end <= start)
 			continue;
 		if (s->m->cfg.arch == ARCH_I386 && e->addr + e->size > SZ_4G)
@@ -93,8 +95,9 @@ static void find_low_pfn_range(struct machine *m, uint64_t maxmem_pfn)
 	m->max_low_pfn = (pfn_t)maxmem_pfn;
 	if (!k->highmem) {
 		warn(m, "Warning only %" PRIu64 "MB will be used.", (maxmem_pfn << 12) >> 20, 0);
-		warn(m, m->max_pfn > (1u << 20) ? "Use a HIGHMEM64G enabled kernel."
-						: "Use a HIGHMEM enabled kernel.",
+		warn(m,
+		     m->max_pfn > (1u << 20) ? "Use a HIGHMEM64G enabled kernel."
+					     : "Use a HIGHMEM enabled kernel.",
 		     0, 0);
 		m->max_pfn = (pfn_t)maxmem_pfn;
 	} else if (m->cfg.arch == ARCH_I386 && m->max_pfn > (1u << 20)) {
@@ -106,7 +109,8 @@ static void find_low_pfn_range(struct machine *m, uint64_t maxmem_pfn)
 
 static uint64_t image_bytes(const struct kernel_build *k)
 {
-	return ALIGN_UP(k->text + k->rodata + k->rwdata + k->init + k->bss + k->image_extra, PAGE_SZ);
+	return ALIGN_UP(k->text + k->rodata + k->rwdata + k->init + k->bss + k->image_extra,
+			PAGE_SZ);
 }
 
 /* Zone boundaries (arch/x86/mm/init.c zone_sizes_init) and the lowest/highest possible
@@ -117,14 +121,16 @@ static void zone_limits(struct machine *m, pfn_t node_start, pfn_t node_end)
 	bool x86_64 = m->cfg.arch == ARCH_X86_64;
 	max_zone[ZONE_DMA] = m->max_low_pfn < MAX_DMA_PFN ? m->max_low_pfn : MAX_DMA_PFN;
 	if (x86_64)
-		max_zone[ZONE_DMA32] = m->max_low_pfn < MAX_DMA32_PFN ? m->max_low_pfn : MAX_DMA32_PFN;
+		max_zone[ZONE_DMA32] =
+		    m->max_low_pfn < MAX_DMA32_PFN ? m->max_low_pfn : MAX_DMA32_PFN;
 	max_zone[ZONE_NORMAL] = m->max_low_pfn;
 	if (!x86_64 && m->cfg.kernel.highmem)
 		max_zone[ZONE_HIGHMEM] = m->max_pfn;
 	uint64_t lo = node_start;
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		bool exists = z != ZONE_DMA32 ? (z != ZONE_HIGHMEM || (!x86_64 && m->cfg.kernel.highmem))
-					      : x86_64;
+		bool exists = z != ZONE_DMA32
+				  ? (z != ZONE_HIGHMEM || (!x86_64 && m->cfg.kernel.highmem))
+				  : x86_64;
 		uint64_t hi = exists && max_zone[z] > lo ? max_zone[z] : lo;
 		/* zone_spanned_pages_in_node: clamp to the node */
 		uint64_t s = lo < node_start ? node_start : lo > node_end ? node_end : lo;
@@ -137,8 +143,7 @@ static void zone_limits(struct machine *m, pfn_t node_start, pfn_t node_end)
 
 /* mm/page_alloc.c calc_memmap_size [6.1]: spanned pages, or present pages on SPARSEMEM
  * when holes exceed 1/16 of the zone. */
-static uint64_t calc_memmap_size(uint64_t spanned, uint64_t present, bool sparsemem,
-				 unsigned sps)
+static uint64_t calc_memmap_size(uint64_t spanned, uint64_t present, bool sparsemem, unsigned sps)
 {
 	uint64_t pages = spanned;
 	if (sparsemem && spanned > present + (present >> 4))
@@ -213,8 +218,8 @@ struct resv_list {
 	struct resv r[MACHINE_MAX_RANGES];
 };
 
-static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t base,
-			       uint64_t size, const char *what)
+static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t base, uint64_t size,
+			       const char *what)
 {
 	if (rl->n == MACHINE_MAX_RANGES || memblock_reserve(&s->mb, base, size, what))
 		return fail(s, SETUP_BAD, "too many reserved ranges", 0, 0);
@@ -222,15 +227,15 @@ static enum setup_fail reserve(struct setup *s, struct resv_list *rl, uint64_t b
 	return SETUP_OK;
 }
 
-static enum setup_fail alloc(struct setup *s, struct resv_list *rl, uint64_t size,
-			     uint64_t align, uint64_t min, uint64_t max, const char *what,
-			     uint64_t *out)
+static enum setup_fail alloc(struct setup *s, struct resv_list *rl, uint64_t size, uint64_t align,
+			     uint64_t min, uint64_t max, const char *what, uint64_t *out)
 {
 	if (!size)
 		return SETUP_OK;
 	uint64_t base = memblock_alloc(&s->mb, size, align, min, max, what);
 	if (base == UINT64_MAX) {
-		snprintf(s->err, s->errlen, "no room left for %" PRIu64 " KiB of %s", size >> 10, what);
+		snprintf(s->err, s->errlen, "no room left for %" PRIu64 " KiB of %s", size >> 10,
+			 what);
 		return SETUP_TOO_SMALL;
 	}
 	if (rl->n == MACHINE_MAX_RANGES)
@@ -262,14 +267,24 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	uint64_t top = (uint64_t)(s->x86_64 ? m->max_pfn : m->max_low_pfn) << 12;
 	enum setup_fail f;
 	s->mb.current_limit = top;
+	/* x86_64: initmem_init allocates NODE_DATA first, at the top of RAM, then the
+	 * vmemmap page tables and usemaps; on i386 the small allocations come after mem_map */
+	if (s->x86_64) {
+		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+			  "NODE_DATA and other early allocations (page tables, usemaps)", NULL);
+		if (f)
+			return f;
+	}
 	if (!s->x86_64) {
 		/* alloc_node_mem_map (FLATMEM): struct page for [0, ALIGN(max_pfn, MAX_ORDER)) */
-		uint64_t bytes = ALIGN_UP((uint64_t)m->max_pfn, MAX_ORDER_NR_PAGES) * k->struct_page_size;
-		f = alloc(s, rl, bytes, SMP_CACHE_BYTES, 0, top, "mem_map (struct page array)", NULL);
+		uint64_t bytes =
+		    ALIGN_UP((uint64_t)m->max_pfn, MAX_ORDER_NR_PAGES) * k->struct_page_size;
+		f = alloc(s, rl, bytes, SMP_CACHE_BYTES, 0, top, "mem_map (struct page array)",
+			  NULL);
 	} else {
 		/* sparse_init → sparse_buffer_init: 2 MiB of vmemmap per present section */
-		uint64_t bytes = present_sections(s) * ALIGN_UP(SECTION_PAGES_64 * k->struct_page_size,
-								PMD_SIZE_64);
+		uint64_t bytes = present_sections(s) *
+				 ALIGN_UP(SECTION_PAGES_64 * k->struct_page_size, PMD_SIZE_64);
 		f = alloc(s, rl, bytes, PMD_SIZE_64, MAX_DMA_PFN << 12, top,
 			  "vmemmap (struct page array)", NULL);
 	}
@@ -282,31 +297,33 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 		  NULL);
 	if (f)
 		return f;
-	/* vfs_caches_init_early: dentry and inode hash tables are allocated from memblock only
-	 * when !hashdist (HASHDIST_DEFAULT: NUMA && 64BIT; Debian amd64 has NUMA) */
+	/* vfs_caches_init_early: dentry and inode hash tables come from memblock unless
+	 * hashdist (HASHDIST_DEFAULT is NUMA && 64BIT, but fixup_hashdist clears it with a
+	 * single memory node); buckets are one pointer (hlist_bl_head / hlist_head) */
+	uint64_t bucket = s->x86_64 ? 8 : 4;
+	m->boot.dhash_order = large_system_hash_order(m, 13, bucket);
+	m->boot.ihash_order = large_system_hash_order(m, 14, bucket);
+	m->boot.dhash_bytes = bucket << m->boot.dhash_order;
+	m->boot.ihash_bytes = bucket << m->boot.ihash_order;
+	f = alloc(s, rl, m->boot.dhash_bytes, SMP_CACHE_BYTES, 0, top, "dentry cache hash table",
+		  NULL);
+	if (!f)
+		f = alloc(s, rl, m->boot.ihash_bytes, SMP_CACHE_BYTES, 0, top,
+			  "inode cache hash table", NULL);
+	if (f)
+		return f;
 	if (!s->x86_64) {
-		m->boot.dhash_order = large_system_hash_order(m, 13, 4);
-		m->boot.ihash_order = large_system_hash_order(m, 14, 4);
-		m->boot.dhash_bytes = 4ull << m->boot.dhash_order;
-		m->boot.ihash_bytes = 4ull << m->boot.ihash_order;
-		f = alloc(s, rl, m->boot.dhash_bytes, SMP_CACHE_BYTES, 0, top,
-			  "dentry cache hash table", NULL);
-		if (!f)
-			f = alloc(s, rl, m->boot.ihash_bytes, SMP_CACHE_BYTES, 0, top,
-				  "inode cache hash table", NULL);
+		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+			  "other early allocations (usemaps, percpu metadata, page tables)", NULL);
 		if (f)
 			return f;
 	}
-	f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
-		  "other early allocations (page tables, metadata)", NULL);
-	if (f)
-		return f;
 	/* mem_init → pci_iommu_alloc → swiotlb_init (pci_swiotlb_detect: RAM above 4 GiB and
 	 * no IOMMU): memblock_alloc_low, below 4 GiB, plus its slot array */
 	if (k->swiotlb && m->max_pfn > MAX_DMA32_PFN) {
 		uint64_t limit = top < SZ_4G ? top : SZ_4G;
-		uint64_t slots = PAGE_SZ * PFN_UP((IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) *
-						  (s->x86_64 ? 24 : 16));
+		uint64_t slots =
+		    PAGE_SZ * PFN_UP((IO_TLB_DEFAULT_SIZE >> IO_TLB_SHIFT) * (s->x86_64 ? 24 : 16));
 		m->boot.swiotlb_bytes = IO_TLB_DEFAULT_SIZE;
 		f = alloc(s, rl, IO_TLB_DEFAULT_SIZE, PAGE_SZ, 0, limit, "swiotlb bounce buffer",
 			  &m->boot.swiotlb_base);
@@ -335,6 +352,47 @@ static void publish(struct setup *s, struct resv_list *rl)
 		const struct memblock_region *r = &s->mb.memory.regions[i];
 		m->e820[m->nr_e820++] = (struct phys_range){r->base, r->base + r->size, "usable"};
 	}
+}
+
+/* mm/page_alloc.c defer_init [6.1] (DEFERRED_STRUCT_PAGE_INIT needs 64BIT): in the zone
+ * that ends the node, struct pages are initialised, and so freed by memblock_free_all, only
+ * up to the first section boundary after PAGES_PER_SECTION of its pages; the rest reaches
+ * the buddy allocator in page_alloc_init_late. */
+static pfn_t first_deferred_pfn(const struct setup *s)
+{
+	const struct machine *m = s->m;
+	int last = -1;
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (m->zones[z].present)
+			last = z;
+	const struct zone_span *zs = &m->zones[last];
+	const struct memblock_region *lr = &s->mb.memory.regions[s->mb.memory.cnt - 1];
+	if (!s->x86_64 || zs->end_pfn < (lr->base + lr->size) >> 12)
+		return zs->end_pfn;
+	uint64_t seen = 0;
+	for (uint64_t p = ALIGN_UP((uint64_t)zs->start_pfn, SECTION_PAGES_64); p < zs->end_pfn;
+	     p += SECTION_PAGES_64) {
+		seen = memblock_present_pages(&s->mb, zs->start_pfn, p);
+		if (seen >= SECTION_PAGES_64 && memblock_present_pages(&s->mb, p, p + 1))
+			return (pfn_t)p;
+	}
+	return zs->end_pfn;
+}
+
+/* What the Memory: line's first figure (nr_free_pages) shows: the pages freed so far, less
+ * on x86_64 the 64 PUD pages preallocate_vmalloc_pages (arch/x86/mm/init_64.c) takes right
+ * after memblock_free_all: one per 512 GiB PGD entry of the 32 TiB vmalloc area. */
+static uint64_t free_at_mem_init(const struct setup *s)
+{
+	pfn_t deferred = first_deferred_pfn(s);
+	uint64_t free = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone_span *zs = &s->m->zones[z];
+		pfn_t end = zs->end_pfn < deferred ? zs->end_pfn : deferred;
+		if (end > zs->start_pfn)
+			free += memblock_free_pages(&s->mb, zs->start_pfn, end);
+	}
+	return s->x86_64 && free > 64 ? free - 64 : free;
 }
 
 static uint64_t ram_bytes_from(const struct e820_table *t, uint64_t from)
@@ -391,14 +449,15 @@ static enum setup_fail setup_core(struct setup *s)
 	uint64_t direct_end = (uint64_t)m->max_low_pfn << 12;
 	if (PHYSICAL_START + img > direct_end ||
 	    memblock_present_pages(&s->mb, PHYSICAL_START >> 12, (PHYSICAL_START + img) >> 12) !=
-		    img >> 12)
+		img >> 12)
 		return fail(s, SETUP_TOO_SMALL,
 			    "the kernel image (loaded at 16 MiB) ends at %" PRIu64
-			    " KiB, beyond the end of usable low memory at %" PRIu64 " KiB",
+			    " KiB but the direct-mapped RAM ends at %" PRIu64 " KiB",
 			    (PHYSICAL_START + img) >> 10, direct_end >> 10);
 	f = reserve(s, &rl, PHYSICAL_START, img, "kernel image (text, data, init, bss, brk)");
 	if (!f)
-		f = reserve(s, &rl, 0, SZ_1M, "first 1 MiB (BIOS data, EBDA, real-mode trampoline)");
+		f = reserve(s, &rl, 0, SZ_1M,
+			    "first 1 MiB (BIOS data, EBDA, real-mode trampoline)");
 	if (f)
 		return f;
 	/* memblock_find_dma_reserve (x86_64 only): pages below 16 MiB already reserved */
@@ -432,6 +491,7 @@ static enum setup_fail setup_core(struct setup *s)
 	}
 	if (m->totalram_pages == 0)
 		return fail(s, SETUP_TOO_SMALL, "no page is left for the page allocator", 0, 0);
+	m->boot.nr_free_at_mem_init = free_at_mem_init(s);
 	publish(s, &rl);
 	return SETUP_OK;
 }
@@ -453,7 +513,7 @@ static enum setup_fail try_setup(struct machine *m, const struct machine_config 
 static uint64_t min_bootable_mem(const struct machine_config *cfg, struct machine *scratch)
 {
 	struct machine_config c = *cfg;
-	bool ram_follows = cfg->ram == cfg->mem_limit || cfg->mem_limit == 0;
+	bool ram_follows = cfg->mem_limit == 0 || cfg->mem_limit >= cfg->ram;
 	uint64_t lo = 1, hi = SIM_MAX_PHYS >> 20;
 	char err[8];
 	c.mem_limit = hi << 20;
@@ -474,21 +534,37 @@ static uint64_t min_bootable_mem(const struct machine_config *cfg, struct machin
 	return lo;
 }
 
+/* memparse-style spelling of a size: "512M", "5G", "1536K". */
+static const char *size_str(char *buf, size_t len, uint64_t bytes)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+	while (u < 5 && bytes >= 1024 && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64, bytes);
+	else
+		snprintf(buf, len, "%" PRIu64 "%c", bytes, units[u]);
+	return buf;
+}
+
 int machine_setup(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen)
 {
+	char a[24], b[24];
 	if (cfg->arch < 0 || cfg->arch >= NR_ARCHS) {
 		snprintf(err, errlen, "unknown architecture");
 		return -1;
 	}
 	if (cfg->ram > SIM_MAX_PHYS) {
-		snprintf(err, errlen,
-			 "%" PRIu64 " MiB of RAM is more than the simulator's maximum (256 GiB)",
-			 cfg->ram >> 20);
+		snprintf(err, errlen, "%s of RAM is more than the simulator's maximum of %s",
+			 size_str(a, sizeof(a), cfg->ram), size_str(b, sizeof(b), SIM_MAX_PHYS));
 		return -1;
 	}
 	if (cfg->ram < SZ_1M * 2) {
-		snprintf(err, errlen, "a machine needs at least 2 MiB of RAM (got %" PRIu64 " KiB)",
-			 cfg->ram >> 10);
+		snprintf(err, errlen, "%s of RAM is not a PC (at least 2M)",
+			 size_str(a, sizeof(a), cfg->ram));
 		return -1;
 	}
 	if (cfg->nr_cpus == 0 || cfg->kernel.struct_page_size == 0) {
@@ -504,14 +580,19 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		return -1;
 	}
 	uint64_t min = min_bootable_mem(cfg, m);
-	uint64_t asked = cfg->mem_limit && cfg->mem_limit < cfg->ram ? cfg->mem_limit : cfg->ram;
-	if (min)
-		snprintf(err, errlen,
-			 "%" PRIu64 " MiB is too little for %s to boot: %s; the smallest mem= it boots "
-			 "with is %" PRIu64 "M",
-			 asked >> 20, cfg->kernel.name, why, min);
-	else
+	bool by_mem = cfg->mem_limit && cfg->mem_limit < cfg->ram;
+	uint64_t asked = by_mem ? cfg->mem_limit : cfg->ram;
+	if (!min)
 		snprintf(err, errlen, "%s cannot boot: %s", cfg->kernel.name, why);
+	else if (by_mem)
+		snprintf(err, errlen,
+			 "mem=%s is too small for %s: %s; the smallest mem= it boots with is "
+			 "%" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
+	else
+		snprintf(err, errlen,
+			 "%s of RAM is too small for %s: %s; it needs at least %" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
 	memset(m, 0, sizeof(*m));
 	return -1;
 }

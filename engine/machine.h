@@ -111,6 +111,7 @@ struct machine {
 		uint64_t dma_reserve;     /* x86_64 memblock_find_dma_reserve() */
 		uint64_t nr_kernel_pages, nr_all_pages;
 		uint64_t vm_total_pages;  /* "Built 1 zonelists ... Total pages:" */
+		uint64_t nr_free_at_mem_init; /* Memory: line's first figure (deferred init) */
 		bool mobility_grouping;
 		unsigned dhash_order, ihash_order;  /* log2 entries of the early hash tables, 0 = none */
 		uint64_t dhash_bytes, ihash_bytes;

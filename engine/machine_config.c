@@ -85,6 +85,7 @@ static void kernel_build_default(struct kernel_build *k, enum arch arch)
 	k->page_offset = 0xC0000000ull;              /* CONFIG_PAGE_OFFSET, VMSPLIT_3G */
 	k->vmalloc_reserve = 128ull << 20;           /* arch/x86/mm/pgtable_32.c __VMALLOC_RESERVE */
 	k->swiotlb = true;
+	k->thp = true;                               /* TRANSPARENT_HUGEPAGE_ALWAYS in all three */
 	switch (arch) {
 	case ARCH_I386:
 		snprintf(k->name, sizeof(k->name), "debian12-6.1-686");
@@ -107,30 +108,32 @@ static void kernel_build_default(struct kernel_build *k, enum arch arch)
 		k->highmem = true;                   /* CONFIG_HIGHMEM64G */
 		k->struct_page_size = 40;
 		k->nr_cpus_config = 32;
-		/* provisional: the 686 figures until the 686-pae logs calibrate them */
-		k->text = 9327ull << 10;
-		k->rwdata = 1246ull << 10;
+		/* tests/kernel-logs/686-pae-mem5G*.log: image [0x01000000-0x01f23fff] */
+		k->text = 9423ull << 10;
+		k->rwdata = 1265ull << 10;
 		k->rodata = 3188ull << 10;
-		k->init = 912ull << 10;
-		k->bss = 464ull << 10;
-		k->image_extra = 0xef6000ull - ((9327ull + 1246 + 3188 + 912 + 464) << 10);
+		k->init = 928ull << 10;
+		k->bss = 476ull << 10;
+		k->image_extra = 0xf24000ull - ((9423ull + 1265 + 3188 + 928 + 476) << 10);
 		k->percpu_unit = 33ull << 12;
-		k->early_other = 2ull << 12;
+		k->early_other = 3ull << 12; /* exact at 256M/512M, 4K short at 1G/5G */
 		break;
 	default:
 		snprintf(k->name, sizeof(k->name), "debian12-6.1-amd64");
 		k->struct_page_size = 64;
 		k->nr_cpus_config = 8192;
-		k->thp = true;
-		/* provisional until the amd64 logs calibrate them */
-		k->text = 14336ull << 10;
-		k->rwdata = 2560ull << 10;
-		k->rodata = 5632ull << 10;
-		k->init = 2816ull << 10;
-		k->bss = 5632ull << 10;
-		k->image_extra = 2ull << 20;
-		k->percpu_unit = 52ull << 12;
-		k->early_other = 256ull << 10;
+		/* tests/kernel-logs/amd64-mem*.log: image [0x01000000-0x04410fff], "percpu:
+		 * Embedded 62 pages/cpu"; early_other: NODE_DATA (172K) and the rest, the
+		 * remainder of the Memory: line's reserved figure, the same 60 pages at
+		 * 256M, 512M and 1G */
+		k->text = 14343ull << 10;
+		k->rwdata = 2338ull << 10;
+		k->rodata = 9116ull << 10;
+		k->init = 2820ull << 10;
+		k->bss = 17356ull << 10;
+		k->image_extra = 0x3411000ull - ((14343ull + 2338 + 9116 + 2820 + 17356) << 10);
+		k->percpu_unit = 62ull << 12;
+		k->early_other = 60ull << 12;
 		break;
 	}
 }

@@ -13,10 +13,7 @@ void memblock_init(struct memblock *mb)
 	mb->current_limit = UINT64_MAX;
 }
 
-static uint64_t rend(const struct memblock_region *r)
-{
-	return r->base + r->size;
-}
+static uint64_t rend(const struct memblock_region *r) { return r->base + r->size; }
 
 /* Insert [base, base+size) and merge with overlapping or touching neighbours; the merged
  * region keeps the description of the lowest one. */
@@ -43,10 +40,12 @@ static int add_range(struct memblock_type *t, uint64_t base, uint64_t size, cons
 	/* regions [i, j) collapse into one at i */
 	int removed = j - i;
 	if (removed == 0) {
-		memmove(&t->regions[i + 1], &t->regions[i], (size_t)(t->cnt - i) * sizeof(t->regions[0]));
+		memmove(&t->regions[i + 1], &t->regions[i],
+			(size_t)(t->cnt - i) * sizeof(t->regions[0]));
 		t->cnt++;
 	} else if (removed > 1) {
-		memmove(&t->regions[i + 1], &t->regions[j], (size_t)(t->cnt - j) * sizeof(t->regions[0]));
+		memmove(&t->regions[i + 1], &t->regions[j],
+			(size_t)(t->cnt - j) * sizeof(t->regions[0]));
 		t->cnt -= removed - 1;
 	}
 	t->regions[i].base = base;

@@ -12,10 +12,7 @@
 #define SECTION_PAGES_64 ((uint64_t)1 << 15)
 #define PHYSICAL_START 0x1000000ull
 
-static bool is_32(const struct machine *m)
-{
-	return m->cfg.arch != ARCH_X86_64;
-}
+static bool is_32(const struct machine *m) { return m->cfg.arch != ARCH_X86_64; }
 
 static bool zone_exists(const struct machine *m, int z)
 {
@@ -60,8 +57,9 @@ static void print_memory_map(FILE *f, const struct machine *m)
 		fprintf(f, "last_pfn = %#" PRIx64 " max_arch_pfn = %#" PRIx64 "\n",
 			m->boot.low_last_pfn, m->boot.max_arch_pfn);
 	if (m->boot.ram_dropped)
-		fprintf(f, "# mmreplay: %" PRIu64 " MiB of RAM lie above what this kernel can address "
-			   "and are not used\n",
+		fprintf(f,
+			"# mmreplay: %" PRIu64 " MiB of RAM lie above what this kernel can address "
+			"and are not used\n",
 			m->boot.ram_dropped >> 20);
 }
 
@@ -190,38 +188,50 @@ static void print_mem_init(FILE *f, const struct machine *m)
 	fprintf(f, "Built 1 zonelists, mobility grouping %s.  Total pages: %" PRIu64 "\n",
 		m->boot.mobility_grouping ? "on" : "off", m->boot.vm_total_pages);
 	if (m->boot.dhash_order) {
-		fprintf(f, "Dentry cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
-			   " bytes, linear)\n",
+		fprintf(f,
+			"Dentry cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
+			" bytes, linear)\n",
 			(uint64_t)1 << m->boot.dhash_order, ilog2_u64(m->boot.dhash_bytes) - 12,
 			m->boot.dhash_bytes);
-		fprintf(f, "Inode-cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
-			   " bytes, linear)\n",
+		fprintf(f,
+			"Inode-cache hash table entries: %" PRIu64 " (order: %u, %" PRIu64
+			" bytes, linear)\n",
 			(uint64_t)1 << m->boot.ihash_order, ilog2_u64(m->boot.ihash_bytes) - 12,
 			m->boot.ihash_bytes);
 	}
-	if (m->boot.swiotlb_bytes)
-		fprintf(f, "software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
-			   "MB)\n",
-			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
-			m->boot.swiotlb_bytes >> 20);
+	/* kernel/dma/swiotlb.c swiotlb_init_remap [6.1.y]: default_nareas =
+	 * roundup_pow_of_two(possible CPUs) */
+	if (m->boot.swiotlb_bytes) {
+		unsigned nareas = 1;
+		while (nareas < m->cfg.nr_cpus)
+			nareas <<= 1;
+		fprintf(f, "software IO TLB: area num %u.\n", nareas);
+	}
 	const struct zone_span *hz = &m->zones[ZONE_HIGHMEM];
 	/* arch/x86/mm/highmem_32.c set_highmem_pages_init: an empty zone was never
 	 * initialised, its zone_start_pfn is still 0 */
 	if (is_32(m) && k->highmem)
 		fprintf(f, "Initializing HighMem for node 0 (%08" PRIx64 ":%08" PRIx64 ")\n",
-			hz->spanned ? (uint64_t)hz->start_pfn : 0, hz->spanned ? (uint64_t)hz->end_pfn : 0);
-	/* mm/page_alloc.c mem_init_print_info [6.1]; right after memblock_free_all every
-	 * managed page is free */
+			hz->spanned ? (uint64_t)hz->start_pfn : 0,
+			hz->spanned ? (uint64_t)hz->end_pfn : 0);
+	/* mm/page_alloc.c mem_init_print_info [6.1] */
 	fprintf(f,
 		"Memory: %" PRIu64 "K/%" PRIu64 "K available (%" PRIu64 "K kernel code, %" PRIu64
 		"K rwdata, %" PRIu64 "K rodata, %" PRIu64 "K init, %" PRIu64 "K bss, %" PRIu64
 		"K reserved, 0K cma-reserved",
-		m->totalram_pages << 2, m->physpages << 2, k->text >> 10, k->rwdata >> 10,
+		m->boot.nr_free_at_mem_init << 2, m->physpages << 2, k->text >> 10, k->rwdata >> 10,
 		k->rodata >> 10, k->init >> 10, k->bss >> 10,
 		(m->physpages - m->totalram_pages) << 2);
 	if (is_32(m) && k->highmem)
 		fprintf(f, ", %" PRIu64 "K highmem", m->zones[ZONE_HIGHMEM].managed << 2);
 	fprintf(f, ")\n");
+	/* swiotlb_print_info, from pci_iommu_init (an initcall, after the Memory: line) */
+	if (m->boot.swiotlb_bytes)
+		fprintf(f,
+			"software IO TLB: mapped [mem 0x%016" PRIx64 "-0x%016" PRIx64 "] (%" PRIu64
+			"MB)\n",
+			m->boot.swiotlb_base, m->boot.swiotlb_base + m->boot.swiotlb_bytes,
+			m->boot.swiotlb_bytes >> 20);
 }
 
 void boot_report_dmesg(FILE *f, const struct machine *m)
@@ -235,6 +245,8 @@ void boot_report_dmesg(FILE *f, const struct machine *m)
 
 static int zone_of(const struct machine *m, uint64_t pfn)
 {
+	if (pfn < m->zones[ZONE_DMA].end_pfn)
+		return ZONE_DMA; /* page 0 is in no zone, the rest of the first MiB is DMA */
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		if (pfn >= m->zones[z].start_pfn && pfn < m->zones[z].end_pfn)
 			return z;
@@ -256,12 +268,13 @@ void boot_report_reserved(FILE *f, const struct machine *m)
 				present += ((e + PAGE_SZ - 1) >> 12) - (s >> 12);
 		}
 		ram_pages += present;
-		fprintf(f, "#   [mem 0x%09" PRIx64 "-0x%09" PRIx64 "] %8" PRIu64 "K  %-7s %s\n",
-			r->start, r->end - 1, (r->end - r->start) >> 10, z >= 0 ? zone_names[z] : "-",
-			r->what);
+		fprintf(f, "#   [mem 0x%010" PRIx64 "-0x%010" PRIx64 "] %8" PRIu64 "K  %-7s %s\n",
+			r->start, r->end - 1, (r->end - r->start) >> 10,
+			z >= 0 ? zone_names[z] : "-", r->what);
 	}
-	fprintf(f, "#   RAM pages these cover: %" PRIu64 " (%" PRIu64 "K); present - managed = %" PRIu64
-		   " pages\n",
+	fprintf(f,
+		"#   RAM pages these cover: %" PRIu64 " (%" PRIu64
+		"K); present - managed = %" PRIu64 " pages\n",
 		ram_pages, ram_pages << 2, m->physpages - m->totalram_pages);
 }
 
@@ -274,10 +287,12 @@ void boot_report_layout(FILE *f, const struct machine *m)
 		return;
 	uint64_t text = l->page_offset + PHYSICAL_START, etext = text + k->text;
 	uint64_t edata = ((etext + k->rodata + PAGE_SZ - 1) & ~(PAGE_SZ - 1)) + k->rwdata;
-	uint64_t init_begin = (edata + PAGE_SZ - 1) & ~(PAGE_SZ - 1), init_end = init_begin + k->init;
+	uint64_t init_begin = (edata + PAGE_SZ - 1) & ~(PAGE_SZ - 1),
+		 init_end = init_begin + k->init;
 	uint64_t cea_end = l->cpu_entry_area_base + PAGE_SZ * layout_32_cpu_entry_area_pages(k);
-	fprintf(f, "# Printed by i386 kernels 4.15-5.6 only (removed about 5.7; 6.1 does not print "
-		   "it).\n# Addresses from this model of the %s build.\n",
+	fprintf(f,
+		"# Printed by i386 kernels 4.15-5.6 only (removed about 5.7; 6.1 does not print "
+		"it).\n# Addresses from this model of the %s build.\n",
 		k->name);
 	fprintf(f, "virtual kernel memory layout:\n");
 	fprintf(f, "    fixmap  : 0x%08" PRIx64 " - 0x%08" PRIx64 "   (%4" PRIu64 " kB)\n",
