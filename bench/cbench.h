@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 /* The state of one run of a benchmark function. Fields are public only so that the loop
- * test can be inlined; read them through the functions below, except `data`. */
+ * test can be inlined; use the functions below, except for `data` and `udata`. */
 struct cbench_state {
 	/* Iterations granted by Google Benchmark and not yet consumed by
 	 * cbench_keep_running(): the fast path is one compare and one decrement, as in
