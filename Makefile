@@ -47,7 +47,7 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check golden
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench bench-smoke deps clean format format-check golden
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -162,6 +162,16 @@ bench: $(BIN)/mmbench $(BIN)/mmreplay
 	  --benchmark_out_format=json $(BENCH_ARGS)
 	@mv results/bench/micro.json.tmp results/bench/micro.json
 	@echo "make bench: results/bench/micro.json"
+
+# Every benchmark once, briefly: fails if one reports an error (SkipWithError) or none ran.
+bench-smoke: $(BIN)/mmbench
+	@mkdir -p build
+	@$(BIN)/mmbench --benchmark_min_time=0.01 --benchmark_format=json $(BENCH_ARGS) \
+	  >build/bench-smoke.json 2>build/bench-smoke.log || { cat build/bench-smoke.log; exit 1; }
+	@if grep -q '"error_occurred": true' build/bench-smoke.json; then \
+	  grep -B3 -A1 '"error_occurred": true' build/bench-smoke.json; exit 1; fi
+	@n=$$(grep -c '"run_type": "iteration"' build/bench-smoke.json); [ "$$n" -gt 0 ] || exit 1; \
+	  echo "bench-smoke: $$n benchmarks ran, no errors"
 
 # ---- housekeeping -------------------------------------------------------------
 format:
