@@ -76,3 +76,8 @@ X(UNKNOWN_UNMAP, "mmreplay_unknown_unmap")
 X(DROPPED_KILLED, "mmreplay_dropped_killed")
 X(SIGSEGV, "mmreplay_sigsegv")
 X(UNKNOWN_PAGE_FREE, "mmreplay_unknown_page_free")
+/* slab and vmalloc (appended by the slub/vmalloc module) */
+X(SLAB_ALLOC_FAIL, "mmreplay_slab_alloc_fail")
+X(SLAB_MISSED_FREE, "mmreplay_slab_missed_free")
+X(VMALLOC_UNKNOWN_FREE, "mmreplay_vmalloc_unknown_free")
+X(VMALLOC_LAZY_PAGES, "mmreplay_vmalloc_lazy_pages")
