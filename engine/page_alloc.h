@@ -1,6 +1,14 @@
 /* The buddy allocator: per-zone free areas by order and migratetype, pageblocks,
- * fallback stealing, watermarks, lowmem_reserve, zonelists, optional per-CPU lists
- * (mm/page_alloc.c). One node. */
+ * fallback stealing, watermarks, lowmem_reserve, zonelists, per-CPU lists
+ * (mm/page_alloc.c, modeled on Linux 6.1; docs/BUDDY.md says what is simplified). One node.
+ *
+ * Contract extensions over the skeleton (all additive, struct page unchanged):
+ * - ALLOC_* flags (mm/internal.h) so callers can use zone_watermark_ok as the kernel does;
+ * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), lists are circular (tail in O(1));
+ * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK) and .stat_threshold;
+ * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
+ *   the sysctls the allocator reads at run time, per-order failure counters,
+ *   kswapd_failures (owned by reclaim, shown in zoneinfo). */
 #ifndef MM_PAGE_ALLOC_H
 #define MM_PAGE_ALLOC_H
 
@@ -12,20 +20,28 @@
 #include "mmzone.h"
 #include "page.h"
 
+/* Free lists are circular and doubly linked through page->next/prev (pfns); the head pfn
+ * is stored here, so head->prev is the tail. While PG_buddy: page->private = order,
+ * page->index = the migratetype of the list the block is on. */
 struct free_area {
-	pfn_t free_list[MIGRATE_TYPES];     /* heads of doubly linked lists through struct page */
+	pfn_t free_list[MIGRATE_TYPES];     /* heads; PFN_NONE when empty */
 	uint64_t nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
 	uint64_t nr_free;                   /* blocks of this order, all types */
 };
 
+/* include/linux/mmzone.h NR_PCP_LISTS without the THP list (docs/BUDDY.md). */
+#define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+
 struct per_cpu_pages {
 	int count, high, batch;
-	pfn_t lists[MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1)];
+	int free_factor;              /* 6.1: doubles the bulk-free size while only freeing */
+	pfn_t lists[NR_PCP_LISTS];    /* circular lists, index order * MIGRATE_PCPTYPES + mt */
 };
 
 struct zone {
 	enum zone_type type;
 	bool populated;
+	bool boost_pending;                 /* ZONE_BOOSTED_WATERMARK: wake kswapd on next rmqueue */
 	pfn_t zone_start_pfn;
 	uint64_t spanned_pages, present_pages, managed_pages;
 	uint64_t watermark[NR_WMARK];
@@ -33,8 +49,10 @@ struct zone {
 	int64_t lowmem_reserve[MAX_NR_ZONES];
 	uint64_t nr_free_pages;             /* NR_FREE_PAGES: buddy only, pcp excluded */
 	uint64_t nr_reserved_highatomic;
+	int stat_threshold;                 /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
-	struct per_cpu_pages *pcp;          /* [nr_cpus], NULL when pcp lists are off */
+	struct per_cpu_pages *pcp;          /* [nr_cpus] (high/batch always set; lists used
+					       only when pgdat->pcp_enabled) */
 };
 
 /* Called by the allocator's slow path; set by the simulator to vmscan/oom_kill. */
@@ -48,7 +66,17 @@ struct alloc_hooks {
 	bool (*out_of_memory)(void *ctx, unsigned order, gfp_t gfp);
 };
 
-struct page_alloc_stats; /* in vmstat.h */
+/* mm/internal.h ALLOC_* (6.1). The low bits select the watermark. */
+#define ALLOC_WMARK_MIN WMARK_MIN
+#define ALLOC_WMARK_LOW WMARK_LOW
+#define ALLOC_WMARK_HIGH WMARK_HIGH
+#define ALLOC_NO_WATERMARKS 0x04
+#define ALLOC_WMARK_MASK (ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM 0x08
+#define ALLOC_HARDER 0x10
+#define ALLOC_HIGH 0x20
+#define ALLOC_NOFRAGMENT 0x100
+#define ALLOC_KSWAPD 0x800
 
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
@@ -56,11 +84,19 @@ struct pglist_data {
 	pfn_t node_start_pfn;
 	uint64_t node_spanned_pages;
 	struct page *mem_map;              /* [node_spanned_pages], indexed by pfn - node_start_pfn */
-	uint8_t *pageblock_mt;             /* migratetype of each pageblock */
+	uint8_t *pageblock_mt;             /* migratetype of each pageblock (from node_start_pfn
+					      rounded down to a pageblock) */
+	pfn_t pageblock_base;              /* node_start_pfn rounded down to pageblock_order */
 	unsigned pageblock_order;
 	bool page_group_by_mobility_disabled;
+	bool pcp_enabled;                  /* per-CPU lists on (default) */
+	bool has_dma32, has_highmem;       /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
+	struct vm_sysctl vm;               /* the sysctls in force (watermark factors, ratios) */
+	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];            /* failed allocations by order */
+	uint64_t nr_alloc_fail_fragmented[NR_PAGE_ORDERS]; /* ...with enough free pages */
+	unsigned kswapd_failures;          /* maintained by reclaim; zoneinfo node_unreclaimable */
 	struct alloc_hooks hooks;
 	uint64_t *vmstat;                  /* the simulator's counters, enum vm_stat_item (vmstat.h) */
 };
@@ -75,6 +111,23 @@ static inline pfn_t page_to_pfn(const struct pglist_data *pgdat, const struct pa
 	return (pfn_t)(p - pgdat->mem_map) + pgdat->node_start_pfn;
 }
 
+static inline pfn_t zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + (pfn_t)z->spanned_pages;
+}
+
+static inline uint64_t pageblock_nr_pages(const struct pglist_data *pgdat)
+{
+	return 1ull << pgdat->pageblock_order;
+}
+
+static inline enum migratetype get_pageblock_migratetype(const struct pglist_data *pgdat,
+							 pfn_t pfn)
+{
+	return (enum migratetype)
+		pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order];
+}
+
 /* Boot: build zones from the machine, hand every free pfn to the buddy allocator
  * (memblock_free_all), compute min_free_kbytes, watermarks, lowmem_reserve, pcp high/batch.
  * vmstat points at the caller's counter array. Returns 0 or -1 (out of host memory). */
@@ -85,20 +138,37 @@ void page_alloc_destroy(struct pglist_data *pgdat);
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu);
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu);
 
-/* Recompute watermarks / lowmem_reserve after a sysctl change (setup_per_zone_wmarks). */
+/* Return every page on the per-CPU lists to the buddy allocator (drain_all_pages). */
+void drain_all_pages(struct pglist_data *pgdat);
+/* Turn the per-CPU lists on or off (off drains them first). */
+void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled);
+
+/* Recompute min_free_kbytes (when vm->min_free_kbytes is 0), watermarks, lowmem_reserve,
+ * totalreserve_pages and pcp high after a sysctl change (init_per_zone_wmark_min). */
 void setup_per_zone_wmarks(struct pglist_data *pgdat, const struct vm_sysctl *vm);
 
+/* __zone_watermark_ok against the zone's current free pages. */
 bool zone_watermark_ok(const struct zone *z, unsigned order, uint64_t mark, int highest_zoneidx,
 		       unsigned alloc_flags);
+static inline uint64_t wmark_pages(const struct zone *z, enum zone_watermarks w)
+{
+	return z->watermark[w] + z->watermark_boost;
+}
 
 /* gfp → first zone of the zonelist (gfp_zone) and migratetype (gfp_migratetype). */
 enum zone_type gfp_zone(const struct pglist_data *pgdat, gfp_t gfp);
 enum migratetype gfp_migratetype(gfp_t gfp);
 
 /* Fragmentation (mm/vmstat.c): values ×1000 as the kernel computes them. */
+struct contig_page_info {
+	uint64_t free_pages, free_blocks_total, free_blocks_suitable;
+};
+void fill_contig_page_info(const struct zone *z, unsigned order, struct contig_page_info *info);
 int unusable_free_index(const struct zone *z, unsigned order);
 int fragmentation_index(const struct zone *z, unsigned order);
 
 uint64_t global_free_pages(const struct pglist_data *pgdat);
+/* Pages sitting on per-CPU lists of a zone (not counted as free, as in the kernel). */
+uint64_t zone_pcp_pages(const struct zone *z, unsigned nr_cpus);
 
 #endif

@@ -1,0 +1,361 @@
+/* The buddy allocator against a reference model, plus exact small cases. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "page_alloc.h"
+#include "testlib_machine.h"
+#include "vmstat.h"
+
+enum frame_state { F_UNSEEN, F_FREE, F_PCP, F_ALLOC, F_RESERVED };
+
+struct live {
+	pfn_t pfn;
+	unsigned order;
+};
+
+struct model {
+	struct machine m;
+	struct pglist_data pg;
+	uint64_t vmstat[NR_VM_STAT_ITEMS];
+	uint8_t *alloc;    /* reference: frame allocated? */
+	uint8_t *state;    /* scratch for the invariant check */
+	struct live *live;
+	size_t nlive, cap;
+};
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+	/* splitmix64: deterministic, seeded per test */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void model_boot(struct model *md)
+{
+	cr_assert_eq(page_alloc_init(&md->pg, &md->m, md->vmstat), 0);
+	size_t n = md->pg.node_spanned_pages;
+	md->alloc = calloc(n, 1);
+	md->state = calloc(n, 1);
+	md->cap = 1024;
+	md->live = malloc(md->cap * sizeof(*md->live));
+	md->nlive = 0;
+}
+
+static void model_free_all(struct model *md)
+{
+	page_alloc_destroy(&md->pg);
+	free(md->alloc);
+	free(md->state);
+	free(md->live);
+}
+
+/* x86_64-like 64 MiB: DMA [1, 4096), DMA32 [4096, 16384), a reserved hole in DMA32. */
+static void small_x86_64(struct model *md, bool hole)
+{
+	memset(md, 0, sizeof(*md));
+	pfn_t ends[MAX_NR_ZONES] = {4096, 16384, 0, 0};
+	test_machine(&md->m, ARCH_X86_64, 1, ends, 9);
+	md->m.cfg.nr_cpus = 2;
+	if (hole)
+		test_machine_reserve(&md->m, 5000, 5100);
+	model_boot(md);
+}
+
+static void mark(struct model *md, pfn_t pfn, uint64_t n, enum frame_state s)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		uint8_t *st = &md->state[pfn + i - md->pg.node_start_pfn];
+		cr_assert_eq(*st, F_UNSEEN, "pfn %lu in two states (%d and %d)",
+			     (unsigned long)(pfn + i), *st, s);
+		*st = (uint8_t)s;
+	}
+}
+
+static void check_invariants(struct model *md)
+{
+	struct pglist_data *pg = &md->pg;
+	memset(md->state, 0, pg->node_spanned_pages);
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		struct zone *z = &pg->node_zones[zi];
+		uint64_t pages = 0;
+		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
+			uint64_t blocks = 0;
+			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+				uint64_t n = 0;
+				pfn_t head = z->free_area[o].free_list[mt];
+				pfn_t p = head;
+				while (p != PFN_NONE) {
+					struct page *pp = pfn_to_page(pg, p);
+					cr_assert(pp->flags & PG_buddy);
+					cr_assert_eq(pp->private, o);
+					cr_assert_eq(pp->index, (uint32_t)mt);
+					cr_assert_eq(p & ((1u << o) - 1), 0, "misaligned block");
+					cr_assert(p >= z->zone_start_pfn &&
+						  p + (1u << o) <= zone_end_pfn(z));
+					cr_assert_eq(pfn_to_page(pg, pp->next)->prev, p);
+					mark(md, p, 1ull << o, F_FREE);
+					/* no two free buddies left unmerged */
+					pfn_t b = p ^ (1u << o);
+					if (o < MAX_PAGE_ORDER && b >= z->zone_start_pfn &&
+					    b < zone_end_pfn(z)) {
+						struct page *bp = pfn_to_page(pg, b);
+						bool both = (bp->flags & PG_buddy) && bp->private == o;
+						if (both)
+							cr_assert(o >= pg->pageblock_order &&
+								  (get_pageblock_migratetype(pg, p) ==
+									   MIGRATE_HIGHATOMIC ||
+								   get_pageblock_migratetype(pg, b) ==
+									   MIGRATE_HIGHATOMIC),
+								  "unmerged buddies %u/%u order %u", p, b,
+								  o);
+					}
+					n++;
+					p = pp->next;
+					if (p == head)
+						break;
+				}
+				cr_assert_eq(n, z->free_area[o].nr_free_mt[mt]);
+				blocks += n;
+			}
+			cr_assert_eq(blocks, z->free_area[o].nr_free);
+			pages += blocks << o;
+		}
+		cr_assert_eq(pages, z->nr_free_pages, "zone %d free %lu vs lists %lu", zi,
+			     (unsigned long)z->nr_free_pages, (unsigned long)pages);
+		if (!z->pcp)
+			continue;
+		for (unsigned c = 0; c < pg->nr_cpus; c++) {
+			int count = 0;
+			for (int l = 0; l < NR_PCP_LISTS; l++) {
+				pfn_t head = z->pcp[c].lists[l], p = head;
+				unsigned o = (unsigned)l / MIGRATE_PCPTYPES;
+				while (p != PFN_NONE) {
+					struct page *pp = pfn_to_page(pg, p);
+					cr_assert(pp->flags & PG_pcp);
+					cr_assert_eq(page_zonenum(pp), (unsigned)zi);
+					mark(md, p, 1ull << o, F_PCP);
+					count += 1 << o;
+					p = pp->next;
+					if (p == head)
+						break;
+				}
+			}
+			cr_assert_eq(count, z->pcp[c].count);
+			cr_assert(count < z->pcp[c].high || z->pcp[c].high == 0);
+		}
+		/* watermark arithmetic (__setup_per_zone_wmarks) */
+		if (z->populated) {
+			uint64_t d = z->watermark[WMARK_LOW] - z->watermark[WMARK_MIN];
+			cr_assert_eq(z->watermark[WMARK_HIGH] - z->watermark[WMARK_LOW], d);
+			cr_assert(d >= z->managed_pages * 10 / 10000);
+		}
+	}
+	for (size_t i = 0; i < md->nlive; i++)
+		mark(md, md->live[i].pfn, 1ull << md->live[i].order, F_ALLOC);
+	for (uint64_t i = 0; i < pg->node_spanned_pages; i++) {
+		struct page *pp = &pg->mem_map[i];
+		if (pp->flags & PG_reserved) {
+			cr_assert_eq(md->state[i], F_UNSEEN);
+			md->state[i] = F_RESERVED;
+		}
+		cr_assert_neq(md->state[i], F_UNSEEN, "pfn %lu in no state",
+			      (unsigned long)(i + pg->node_start_pfn));
+		cr_assert_eq(md->state[i] == F_ALLOC, md->alloc[i] != 0);
+	}
+}
+
+static void buddyinfo(const struct pglist_data *pg, uint64_t out[MAX_NR_ZONES][NR_PAGE_ORDERS])
+{
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+		for (int o = 0; o < NR_PAGE_ORDERS; o++)
+			out[zi][o] = pg->node_zones[zi].free_area[o].nr_free;
+}
+
+static bool model_alloc(struct model *md, gfp_t gfp, unsigned order, unsigned cpu)
+{
+	pfn_t pfn = alloc_pages(&md->pg, gfp, order, cpu);
+	if (pfn == PFN_NONE)
+		return false;
+	cr_assert_eq(pfn & ((1u << order) - 1), 0);
+	enum zone_type zt = (enum zone_type)page_zonenum(pfn_to_page(&md->pg, pfn));
+	cr_assert(zt <= gfp_zone(&md->pg, gfp), "zone %d above gfp_zone", zt);
+	for (uint32_t i = 0; i < (1u << order); i++) {
+		uint8_t *a = &md->alloc[pfn + i - md->pg.node_start_pfn];
+		cr_assert_eq(*a, 0, "pfn %u handed out twice", pfn + i);
+		*a = 1;
+	}
+	if (md->nlive == md->cap) {
+		md->cap *= 2;
+		md->live = realloc(md->live, md->cap * sizeof(*md->live));
+	}
+	md->live[md->nlive++] = (struct live){pfn, order};
+	return true;
+}
+
+static void model_free(struct model *md, size_t i, unsigned cpu)
+{
+	struct live l = md->live[i];
+	md->live[i] = md->live[--md->nlive];
+	for (uint32_t k = 0; k < (1u << l.order); k++)
+		md->alloc[l.pfn + k - md->pg.node_start_pfn] = 0;
+	free_pages(&md->pg, l.pfn, l.order, cpu);
+}
+
+static const gfp_t gfps[] = {GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
+			     GFP_DMA,    GFP_NOWAIT,           GFP_USER | __GFP_MOVABLE,
+			     GFP_DMA32 | GFP_KERNEL};
+
+static unsigned random_order(void)
+{
+	uint64_t r = rnd() % 100;
+	return r < 60 ? 0 : r < 75 ? 1 : r < 85 ? 2 : r < 90 ? 3 : (unsigned)(4 + rnd() % 7);
+}
+
+static void random_run(bool pcp, uint64_t seed, int steps)
+{
+	struct model md;
+	small_x86_64(&md, true);
+	page_alloc_set_pcp(&md.pg, pcp);
+	rng_state = seed;
+	uint64_t boot[MAX_NR_ZONES][NR_PAGE_ORDERS], after[MAX_NR_ZONES][NR_PAGE_ORDERS];
+	buddyinfo(&md.pg, boot);
+	uint64_t boot_free = global_free_pages(&md.pg);
+	check_invariants(&md);
+	for (int s = 0; s < steps; s++) {
+		/* phases: grow to pressure, shrink, grow again */
+		bool grow = (s / 1500) % 2 == 0;
+		if (md.nlive && (!grow ? rnd() % 100 < 75 : rnd() % 100 < 30)) {
+			model_free(&md, rnd() % md.nlive, (unsigned)(rnd() % 2));
+		} else {
+			gfp_t gfp = gfps[rnd() % (sizeof(gfps) / sizeof(gfps[0]))];
+			model_alloc(&md, gfp, random_order(), (unsigned)(rnd() % 2));
+		}
+		check_invariants(&md);
+	}
+	cr_assert_gt(md.vmstat[EXTFRAG_FALLBACK], 0, "the run never exercised fallback");
+	while (md.nlive)
+		model_free(&md, md.nlive - 1, 0);
+	drain_all_pages(&md.pg);
+	check_invariants(&md);
+	buddyinfo(&md.pg, after);
+	cr_assert_eq(global_free_pages(&md.pg), boot_free);
+	cr_assert_arr_eq(boot, after, sizeof(boot), "freeing everything must restore boot buddyinfo");
+	model_free_all(&md);
+}
+
+Test(page_alloc, random_against_reference_pcp)
+{
+	random_run(true, 42, 6000);
+}
+
+Test(page_alloc, random_against_reference_no_pcp)
+{
+	random_run(false, 7, 6000);
+}
+
+Test(page_alloc, boot_hands_free_pfns_in_largest_aligned_blocks)
+{
+	struct model md;
+	small_x86_64(&md, true);
+	struct pglist_data *pg = &md.pg;
+	struct zone *dma = &pg->node_zones[ZONE_DMA], *d32 = &pg->node_zones[ZONE_DMA32];
+	cr_assert_eq(dma->managed_pages, 4095);
+	cr_assert_eq(d32->managed_pages, 12288 - 100);
+	cr_assert_eq(dma->managed_pages, md.m.zones[ZONE_DMA].managed);
+	cr_assert_eq(d32->managed_pages, md.m.zones[ZONE_DMA32].managed);
+	/* DMA [1, 4096): [1,2), [2,4), ..., [512,1024) are one block each of orders 0..9;
+	 * [1024, 4096) is three order-10 blocks (4095 pages in all). */
+	for (int o = 0; o < 10; o++)
+		cr_assert_eq(dma->free_area[o].nr_free, 1, "DMA order %d", o);
+	cr_assert_eq(dma->free_area[10].nr_free, 3);
+	/* DMA32 [4096, 5000) + [5100, 16384) */
+	uint64_t pages = 0;
+	for (int o = 0; o <= 10; o++)
+		pages += d32->free_area[o].nr_free << o;
+	cr_assert_eq(pages, 12188);
+	cr_assert_eq(d32->free_area[10].nr_free, 11); /* 5120..16384 = 11 × 1024 */
+	for (int o = 0; o <= 10; o++)
+		cr_assert_eq(d32->free_area[o].nr_free_mt[MIGRATE_MOVABLE], d32->free_area[o].nr_free);
+	cr_assert_eq(md.vmstat[PGFREE], 4095 + 12188);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+Test(page_alloc, split_and_merge_exact)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	page_alloc_set_pcp(&md.pg, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	/* DMA32 [4096, 16384): 12 order-10 blocks */
+	cr_assert_eq(z->free_area[10].nr_free, 12);
+	pfn_t a = alloc_pages(&md.pg, GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE, 0, 0);
+	/* one order-10 block split: 1 each of orders 0..9 left */
+	cr_assert_eq(z->free_area[10].nr_free, 11);
+	for (int o = 0; o < 10; o++)
+		cr_assert_eq(z->free_area[o].nr_free, 1, "order %d", o);
+	pfn_t b = alloc_pages(&md.pg, GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE, 0, 0);
+	cr_assert_eq(b, a ^ 1, "the order-0 remainder is the buddy");
+	cr_assert_eq(z->free_area[0].nr_free, 0);
+	free_pages(&md.pg, a, 0, 0);
+	cr_assert_eq(z->free_area[0].nr_free, 1);
+	free_pages(&md.pg, b, 0, 0);
+	cr_assert_eq(z->free_area[10].nr_free, 12, "everything merged back");
+	for (int o = 0; o < 10; o++)
+		cr_assert_eq(z->free_area[o].nr_free, 0);
+	model_free_all(&md);
+}
+
+Test(page_alloc, pcp_batch_refill_and_drain)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	/* zone_batchsize: 12288 >> 10 = 12, / 4 = 3, rounddown_pow_of_two(3 + 1) - 1 = 3 */
+	cr_assert_eq(z->pcp[0].batch, 3);
+	/* zone_highsize: low watermark / 2 CPUs, at least 4 × batch */
+	uint64_t want = z->watermark[WMARK_LOW] / 2;
+	cr_assert_eq((uint64_t)z->pcp[0].high, want > 12 ? want : 12);
+	uint64_t before = z->nr_free_pages;
+	gfp_t gfp = GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE;
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	cr_assert_eq(z->nr_free_pages, before - 3, "refill takes one batch from the buddy lists");
+	cr_assert_eq(z->pcp[0].count, 2);
+	cr_assert_eq(zone_pcp_pages(z, 2), 2);
+	cr_assert_eq(md.vmstat[PGALLOC_DMA32], 1);
+	/* order 1: batch 3 >> 1 = 1, raised to 2 */
+	cr_assert(model_alloc(&md, gfp, 1, 1));
+	cr_assert_eq(z->pcp[1].count, 2);
+	check_invariants(&md);
+	while (md.nlive)
+		model_free(&md, 0, 0);
+	drain_all_pages(&md.pg);
+	cr_assert_eq(z->nr_free_pages, before);
+	cr_assert_eq(md.vmstat[PGFREE], before + 4095 + 1 + 2);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+Test(page_alloc, exhaustion_fails_and_counts)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	int n = 0;
+	while (model_alloc(&md, GFP_KERNEL, 0, 0))
+		n++;
+	cr_assert_gt(n, 10000);
+	cr_assert_eq(md.vmstat[ALLOC_FAIL], 1);
+	cr_assert_eq(md.pg.nr_alloc_fail[0], 1);
+	cr_assert_eq(md.vmstat[ALLOC_FAIL_FRAGMENTED], 0);
+	for (int zi = ZONE_DMA; zi <= ZONE_DMA32; zi++) {
+		struct zone *z = &md.pg.node_zones[zi];
+		cr_assert(!zone_watermark_ok(z, 0, wmark_pages(z, WMARK_MIN), ZONE_DMA32, 0),
+			  "zone %d still above min after a failure", zi);
+	}
+	check_invariants(&md);
+	model_free_all(&md);
+}
