@@ -41,8 +41,10 @@ int vmalloc_init(struct vmalloc *v, struct pglist_data *pgdat, struct slub *slub
 	v->arch = m->cfg.arch;
 	v->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
 	if (v->arch == ARCH_X86_64) {
+		/* VMALLOC_END is inclusive on x86_64 (start + size - 1): VmallocTotal shows
+		 * 34359738367 kB, one short of 32 TiB [live] */
 		v->vstart = X86_64_VMALLOC_START;
-		v->vend = X86_64_VMALLOC_START + X86_64_VMALLOC_SIZE;
+		v->vend = X86_64_VMALLOC_START + X86_64_VMALLOC_SIZE - 1;
 	} else {
 		v->vstart = m->layout.vmalloc_start;
 		v->vend = m->layout.vmalloc_end;
