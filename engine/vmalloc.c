@@ -550,10 +550,10 @@ void vmalloc_render_vmallocinfo(const struct vmalloc *v, struct strbuf *sb)
 		if (va->nr_pages)
 			strbuf_printf(sb, " pages=%u", va->nr_pages);
 		if (va->flags & VM_ALLOC)
-			strbuf_puts(sb, " vmalloc");
+			strbuf_printf(sb, "%s", " vmalloc");
 		if (va->flags & VM_VPAGES)
-			strbuf_puts(sb, " vpages");
-		strbuf_puts(sb, "\n");
+			strbuf_printf(sb, "%s", " vpages");
+		strbuf_printf(sb, "%s", "\n");
 	}
 	n = collect_areas(v, r, VA_LAZY);
 	for (uint32_t k = 0; k < n; k++)
