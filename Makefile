@@ -4,6 +4,7 @@
 #   make run      install what is missing, build, run the main job
 #   make check    every test: unit + golden (Criterion), again under ASan+UBSan, fuzz smoke
 #   make bench    microbenchmarks (Google Benchmark through bench/cbench.h)
+#   make golden   regenerate tests/golden/ (CLI golden outputs) from bin/mmreplay
 #   make deps     apt-get install the Debian packages below, only those missing
 #
 # Sources are found by wildcard: one file per concern, no list to keep in sync.
@@ -43,7 +44,7 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(B)/bench/cbench.o
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check golden
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -102,6 +103,10 @@ run: all
 # so MMREPLAY tells them which binary (the sanitized one under test-asan).
 test: $(BIN)/unit-tests $(BIN)/mmreplay
 	MMREPLAY=$(BIN)/mmreplay $(BIN)/unit-tests --jobs 2
+
+# Regenerate tests/golden/ from the current binary (review with git diff before committing).
+golden: $(BIN)/mmreplay
+	tests/golden/update.sh $(BIN)/mmreplay
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 test-asan: | build/.deps-ok

@@ -456,7 +456,7 @@ void slub_fragmentation(const struct slub *s, int cache, struct slub_frag *f)
  * kernel's slab_caches list (list_add at the head) is walked. */
 void slub_render_slabinfo(const struct slub *s, struct strbuf *sb)
 {
-	strbuf_puts(sb, "slabinfo - version: 2.1\n"
+	strbuf_printf(sb, "%s", "slabinfo - version: 2.1\n"
 			"# name            <active_objs> <num_objs> <objsize> <objperslab> "
 			"<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
 			"<active_slabs> <num_slabs> <sharedavail>\n");

@@ -3,11 +3,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 void strbuf_init(struct strbuf *sb)
 {
-	memset(sb, 0, sizeof(*sb));
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	sb->oom = false;
 }
 
 void strbuf_free(struct strbuf *sb)
@@ -20,56 +21,57 @@ void strbuf_reset(struct strbuf *sb)
 {
 	sb->len = 0;
 	if (sb->buf)
-		sb->buf[0] = '\0';
+		sb->buf[0] = 0;
 }
 
-/* Make room for need more bytes plus the NUL. */
-static bool strbuf_grow(struct strbuf *sb, size_t need)
+static bool strbuf_reserve(struct strbuf *sb, size_t extra)
 {
 	if (sb->oom)
 		return false;
-	if (sb->len + need + 1 <= sb->cap)
+	if (sb->len + extra + 1 <= sb->cap)
 		return true;
 	size_t cap = sb->cap ? sb->cap : 256;
-	while (cap < sb->len + need + 1)
+	while (cap < sb->len + extra + 1)
 		cap *= 2;
-	char *p = realloc(sb->buf, cap);
-	if (!p) {
+	char *nb = realloc(sb->buf, cap);
+	if (!nb) {
 		sb->oom = true;
 		return false;
 	}
-	sb->buf = p;
+	sb->buf = nb;
 	sb->cap = cap;
 	return true;
-}
-
-void strbuf_puts(struct strbuf *sb, const char *s)
-{
-	size_t n = strlen(s);
-	if (!strbuf_grow(sb, n))
-		return;
-	memcpy(sb->buf + sb->len, s, n + 1);
-	sb->len += n;
 }
 
 void strbuf_printf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	char small[256];
-
 	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	char tmp[256];
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !strbuf_reserve(sb, (size_t)n))
 		return;
-	if (!strbuf_grow(sb, (size_t)n))
-		return;
-	if ((size_t)n < sizeof(small)) {
-		memcpy(sb->buf + sb->len, small, (size_t)n + 1);
+	if ((size_t)n < sizeof(tmp)) {
+		for (int i = 0; i <= n; i++)
+			sb->buf[sb->len + (size_t)i] = tmp[i];
 	} else {
 		va_start(ap, fmt);
 		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 		va_end(ap);
 	}
 	sb->len += (size_t)n;
+}
+
+void strbuf_putc(struct strbuf *sb, char c)
+{
+	if (!strbuf_reserve(sb, 1))
+		return;
+	sb->buf[sb->len++] = c;
+	sb->buf[sb->len] = 0;
+}
+
+const char *strbuf_str(const struct strbuf *sb)
+{
+	return sb->buf ? sb->buf : "";
 }

@@ -3,5 +3,6 @@
 #define MM_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include "commands.h"
 
 static const struct cli_command commands[] = {
+	{"boot", "lay out the machine and print what the kernel reports about memory", cmd_boot},
 	{"version", "print the version", cmd_version},
 };
 
