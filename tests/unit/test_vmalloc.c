@@ -303,3 +303,35 @@ Test(vmalloc, random_x86_64)
 	random_run(r, 12, 1500);
 	vrig_free(r);
 }
+
+/* The same windows from machine_setup's i386 layout (the hand-built rigs above mirror it). */
+Test(vmalloc, window_from_machine_setup)
+{
+	static const struct {
+		uint64_t mem;
+		uint64_t total_kb;
+	} cases[] = {{1024 * MiB, 122880}, {256 * MiB, 0}};
+	for (unsigned k = 0; k < 2; k++) {
+		struct vrig *r = calloc(1, sizeof(*r));
+		struct machine_config cfg;
+		char err[160];
+		machine_config_default(&cfg, ARCH_I386);
+		cfg.mem_limit = cases[k].mem;
+		cfg.ram = cases[k].mem;
+		cr_assert_eq(machine_setup(&r->m, &cfg, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(page_alloc_init(&r->pg, &r->m, r->vmstat), 0);
+		cr_assert_eq(slub_init(&r->s, &r->pg, &r->m, r->vmstat), 0);
+		cr_assert_eq(vmalloc_init(&r->v, &r->pg, &r->s, &r->m, r->vmstat), 0);
+		/* mem=256M: VMALLOC_END - (PAGE_OFFSET + lowmem + 8 MiB); the modeled firmware
+		 * keeps the top of RAM, so lowmem is a little under 256 MiB */
+		uint64_t want = cases[k].total_kb
+					? cases[k].total_kb
+					: (0xff3fe000ull - 0xc0000000ull - ((uint64_t)r->m.max_low_pfn << PAGE_SHIFT) -
+					   8 * MiB) >> 10;
+		cr_assert_gt(want, 700000);
+		cr_assert_eq(vmalloc_total_kb(&r->v), want, "mem=%lluM: %llu kB",
+			     (unsigned long long)(cases[k].mem / MiB),
+			     (unsigned long long)vmalloc_total_kb(&r->v));
+		vrig_free(r);
+	}
+}
