@@ -326,7 +326,7 @@ Test(vmalloc, window_from_machine_setup)
 		uint64_t want = cases[k].total_kb
 					? cases[k].total_kb
 					: (r->m.layout.vmalloc_end - r->m.layout.vmalloc_start) >> 10;
-		cr_assert_gt(want, 700000);
+		cr_assert_gt(want, cases[k].total_kb ? 0 : 700000);
 		cr_assert_eq(vmalloc_total_kb(&r->v), want, "mem=%lluM: %llu kB",
 			     (unsigned long long)(cases[k].mem / MiB),
 			     (unsigned long long)vmalloc_total_kb(&r->v));
