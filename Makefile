@@ -34,17 +34,18 @@ ENGINE_SRC := $(sort $(wildcard engine/*.c))
 TOOLS_SRC  := $(sort $(filter-out tools/main.c,$(wildcard tools/*.c)))
 TEST_SRC   := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_CXX  := $(sort $(wildcard bench/*.cc))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(B)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
-BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(B)/bench/cbench.o
+BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check golden
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench bench-smoke deps clean format format-check golden
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -68,7 +69,7 @@ $(B)/%.o: %.c | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/bench/cbench.o: bench/cbench.cc bench/cbench.h | build/.deps-ok
+$(B)/bench/%.o: bench/%.cc | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
@@ -142,9 +143,28 @@ check: all
 	@$(MAKE) --no-print-directory test-asan
 
 # ---- benchmarks ---------------------------------------------------------------
+# Console: one line per benchmark (the median of the repetitions); results/bench/micro.json:
+# mean, median, stddev and cv of every benchmark. BENCH_ARGS adds or overrides flags, e.g.
+#   make bench BENCH_ARGS='--benchmark_filter=page_alloc --benchmark_repetitions=10'
+# (docs/BENCHMARKING.md).
+BENCH_REPS ?= 5
 bench: $(BIN)/mmbench $(BIN)/mmreplay
 	@mkdir -p results/bench
-	$(BIN)/mmbench --benchmark_out=results/bench/micro.json --benchmark_out_format=json $(BENCH_ARGS)
+	$(BIN)/mmbench --benchmark_repetitions=$(BENCH_REPS) --benchmark_report_aggregates_only=true \
+	  --cbench_display=median --benchmark_out=results/bench/micro.json.tmp \
+	  --benchmark_out_format=json $(BENCH_ARGS)
+	@mv results/bench/micro.json.tmp results/bench/micro.json
+	@echo "make bench: results/bench/micro.json"
+
+# Every benchmark once, briefly: fails if one reports an error (SkipWithError) or none ran.
+bench-smoke: $(BIN)/mmbench
+	@mkdir -p build
+	@$(BIN)/mmbench --benchmark_min_time=0.01 --benchmark_format=json $(BENCH_ARGS) \
+	  >build/bench-smoke.json 2>build/bench-smoke.log || { cat build/bench-smoke.log; exit 1; }
+	@if grep -q '"error_occurred": true' build/bench-smoke.json; then \
+	  grep -B3 -A1 '"error_occurred": true' build/bench-smoke.json; exit 1; fi
+	@n=$$(grep -c '"run_type": "iteration"' build/bench-smoke.json); [ "$$n" -gt 0 ] || exit 1; \
+	  echo "bench-smoke: $$n benchmarks ran, no errors"
 
 # ---- housekeeping -------------------------------------------------------------
 format:

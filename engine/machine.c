@@ -513,7 +513,7 @@ static enum setup_fail try_setup(struct machine *m, const struct machine_config 
 static uint64_t min_bootable_mem(const struct machine_config *cfg, struct machine *scratch)
 {
 	struct machine_config c = *cfg;
-	bool ram_follows = cfg->ram == cfg->mem_limit || cfg->mem_limit == 0;
+	bool ram_follows = cfg->mem_limit == 0 || cfg->mem_limit >= cfg->ram;
 	uint64_t lo = 1, hi = SIM_MAX_PHYS >> 20;
 	char err[8];
 	c.mem_limit = hi << 20;
@@ -580,15 +580,19 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		return -1;
 	}
 	uint64_t min = min_bootable_mem(cfg, m);
-	const char *what = cfg->mem_limit && cfg->mem_limit < cfg->ram ? "mem=" : "RAM of ";
-	uint64_t asked = cfg->mem_limit && cfg->mem_limit < cfg->ram ? cfg->mem_limit : cfg->ram;
-	if (min)
-		snprintf(err, errlen,
-			 "%s%s is too small for %s: %s; the smallest mem= it boots with is %" PRIu64
-			 "M",
-			 what, size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
-	else
+	bool by_mem = cfg->mem_limit && cfg->mem_limit < cfg->ram;
+	uint64_t asked = by_mem ? cfg->mem_limit : cfg->ram;
+	if (!min)
 		snprintf(err, errlen, "%s cannot boot: %s", cfg->kernel.name, why);
+	else if (by_mem)
+		snprintf(err, errlen,
+			 "mem=%s is too small for %s: %s; the smallest mem= it boots with is "
+			 "%" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
+	else
+		snprintf(err, errlen,
+			 "%s of RAM is too small for %s: %s; it needs at least %" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
 	memset(m, 0, sizeof(*m));
 	return -1;
 }

@@ -286,3 +286,73 @@ Test(memblock, top_down_and_partial_pages)
 	mb.current_limit = 0x800000;
 	cr_expect_eq(memblock_alloc(&mb, 0x1000, 0x1000, 0, UINT64_MAX, "w"), 0x7ff000);
 }
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random machines: whatever boots satisfies the invariants the kernel's own accounting
+ * has; whatever does not is refused as too small, with a minimum above the request. */
+Test(machine, random_configs_keep_the_invariants)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	struct machine *m = malloc(sizeof(*m));
+	cr_assert_not_null(m);
+	for (int iter = 0; iter < 300; iter++) {
+		struct machine_config cfg;
+		char err[320];
+		machine_config_default(&cfg, (enum arch)(xorshift(&seed) % NR_ARCHS));
+		cfg.ram = (16 + xorshift(&seed) % 8192) * MiB;
+		cfg.mem_limit = xorshift(&seed) % 3 ? (8 + xorshift(&seed) % 9000) * MiB : 0;
+		cfg.nr_cpus = 1 + (unsigned)(xorshift(&seed) % 8);
+		if (machine_setup(m, &cfg, err, sizeof(err))) {
+			cr_expect(strstr(err, "the smallest mem= it boots with is ") ||
+				      strstr(err, "it needs at least "),
+				  "%s", err);
+			continue;
+		}
+		uint64_t managed = 0, present = 0;
+		pfn_t prev_end = m->zones[ZONE_DMA].start_pfn;
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			const struct zone_span *zs = &m->zones[z];
+			cr_expect_leq(zs->managed, zs->present);
+			cr_expect_leq(zs->present, zs->spanned);
+			cr_expect_eq(zs->spanned, zs->end_pfn - zs->start_pfn);
+			if (zs->spanned) {
+				cr_expect_eq(zs->start_pfn, prev_end, "zones not contiguous");
+				prev_end = zs->end_pfn;
+			}
+			managed += zs->managed;
+			present += zs->present;
+		}
+		cr_expect_eq(managed, m->totalram_pages);
+		cr_expect_eq(present, m->physpages);
+		cr_expect_eq(prev_end, m->max_pfn);
+		cr_expect_leq(m->max_low_pfn, m->max_pfn);
+		cr_expect_leq(m->boot.nr_free_at_mem_init, m->totalram_pages);
+		if (cfg.arch != ARCH_X86_64)
+			cr_expect_eq((uint64_t)m->max_low_pfn, m->max_pfn < m->boot.maxmem >> 12
+								   ? m->max_pfn
+								   : m->boot.maxmem >> 12);
+		if (cfg.mem_limit)
+			cr_expect_leq((uint64_t)m->e820[m->nr_e820 - 1].end, cfg.mem_limit);
+		for (int i = 0; i < m->nr_reserved; i++) {
+			cr_expect_lt(m->reserved[i].start, m->reserved[i].end);
+			if (i)
+				cr_expect_leq(m->reserved[i - 1].end, m->reserved[i].start);
+			/* boot allocations live in the direct map */
+			cr_expect_leq(m->reserved[i].end, (uint64_t)m->max_low_pfn << 12);
+		}
+		if (m->max_pfn <= (1u << 19)) { /* up to 2 GiB: count pfn by pfn */
+			uint64_t free = 0;
+			for (pfn_t pfn = 0; pfn < m->max_pfn; pfn++)
+				free += machine_pfn_free_at_boot(m, pfn);
+			cr_expect_eq(free, m->totalram_pages);
+		}
+	}
+	free(m);
+}

@@ -207,7 +207,7 @@ static void model_free(struct model *md, size_t i, unsigned cpu)
 
 static const gfp_t gfps[] = {GFP_KERNEL, GFP_HIGHUSER_MOVABLE, GFP_KERNEL | __GFP_RECLAIMABLE,
 			     GFP_DMA,    GFP_NOWAIT,           GFP_USER | __GFP_MOVABLE,
-			     GFP_DMA32 | GFP_KERNEL};
+			     GFP_DMA32 | GFP_KERNEL, GFP_ATOMIC};
 
 static unsigned random_order(void)
 {
@@ -232,11 +232,18 @@ static void random_run(bool pcp, uint64_t seed, int steps)
 			model_free(&md, rnd() % md.nlive, (unsigned)(rnd() % 2));
 		} else {
 			gfp_t gfp = gfps[rnd() % (sizeof(gfps) / sizeof(gfps[0]))];
-			model_alloc(&md, gfp, random_order(), (unsigned)(rnd() % 2));
+			unsigned order = random_order();
+			/* no high-order GFP_ATOMIC here: its highatomic reserve would keep pageblocks
+			 * from merging back (tested in test_page_alloc_rules.c) */
+			if (gfp == GFP_ATOMIC)
+				order = 0;
+			model_alloc(&md, gfp, order, (unsigned)(rnd() % 2));
 		}
 		check_invariants(&md);
 	}
 	cr_assert_gt(md.vmstat[EXTFRAG_FALLBACK], 0, "the run never exercised fallback");
+	cr_assert_gt(md.vmstat[ALLOC_FAIL], 0, "the run never reached exhaustion");
+	cr_assert_gt(md.vmstat[ALLOC_FAIL_FRAGMENTED], 0, "nor a fragmented failure");
 	while (md.nlive)
 		model_free(&md, md.nlive - 1, 0);
 	drain_all_pages(&md.pg);
