@@ -12,9 +12,9 @@ enum { PTR_FREED, PTR_LIVE, PTR_FAILED };
 /* One trace pointer. Entries are never removed: a freed pointer stays as PTR_FREED so a
  * second free is recognised as a double free; reallocation reuses the entry. */
 struct slub_ptr {
-	uint64_t ptr;       /* 0 = empty slot */
+	uint64_t ptr; /* 0 = empty slot */
 	struct slab_obj obj;
-	uint16_t site;      /* call-site slot, UINT16_MAX = sites_other */
+	uint16_t site; /* call-site slot, UINT16_MAX = sites_other */
 	uint8_t cpu;
 	uint8_t state;
 };
@@ -42,10 +42,7 @@ int kmalloc_index(uint64_t size)
 	return i;
 }
 
-unsigned kmalloc_index_size(int index)
-{
-	return index == 1 ? 96 : index == 2 ? 192 : 1u << index;
-}
+unsigned kmalloc_index_size(int index) { return index == 1 ? 96 : index == 2 ? 192 : 1u << index; }
 
 /* include/linux/slab.h:kmalloc_type [6.1]: DMA wins, then reclaimable, then accounted. */
 enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
@@ -63,10 +60,10 @@ enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 static void kmalloc_cache_name(char *buf, size_t len, enum kmalloc_cache_type t, int index)
 {
 	static const char *const prefix[NR_KMALLOC_TYPES] = {
-		[KMALLOC_NORMAL] = "kmalloc-",
-		[KMALLOC_CGROUP] = "kmalloc-cg-",
-		[KMALLOC_RECLAIM] = "kmalloc-rcl-",
-		[KMALLOC_DMA] = "dma-kmalloc-",
+	    [KMALLOC_NORMAL] = "kmalloc-",
+	    [KMALLOC_CGROUP] = "kmalloc-cg-",
+	    [KMALLOC_RECLAIM] = "kmalloc-rcl-",
+	    [KMALLOC_DMA] = "dma-kmalloc-",
 	};
 	unsigned size = kmalloc_index_size(index);
 	if (size >= 1024)
@@ -80,10 +77,10 @@ static void kmalloc_cache_name(char *buf, size_t len, enum kmalloc_cache_type t,
 static int create_kmalloc_caches(struct slub *s)
 {
 	static const uint32_t type_flags[NR_KMALLOC_TYPES] = {
-		[KMALLOC_NORMAL] = 0,
-		[KMALLOC_CGROUP] = SLAB_ACCOUNT,
-		[KMALLOC_RECLAIM] = SLAB_RECLAIM_ACCOUNT,
-		[KMALLOC_DMA] = SLAB_CACHE_DMA,
+	    [KMALLOC_NORMAL] = 0,
+	    [KMALLOC_CGROUP] = SLAB_ACCOUNT,
+	    [KMALLOC_RECLAIM] = SLAB_RECLAIM_ACCOUNT,
+	    [KMALLOC_DMA] = SLAB_CACHE_DMA,
 	};
 	char name[32];
 
@@ -196,9 +193,14 @@ uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o)
 	return s->caches[o->cache].size;
 }
 
+/* A mixer (the murmur3 finalizer's first steps): kernel pointers are arithmetic sequences
+ * (object strides), which a bare multiplicative hash maps into long probe runs. */
 static inline uint32_t hash64(uint64_t x)
 {
-	return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 32);
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 29;
+	return (uint32_t)x;
 }
 
 static bool ptr_grow(struct slub *s)
@@ -292,8 +294,9 @@ static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
 		count_vm_event(s->vmstat, SLAB_MISSED_FREE);
 		free_entry(s, e, NULL);
 	}
-	bool ok = cache < 0 ? slub_kmalloc(s, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj)
-			    : slub_cache_alloc(s, cache, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj);
+	bool ok = cache < 0
+		      ? slub_kmalloc(s, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj)
+		      : slub_cache_alloc(s, cache, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj);
 	if (!ok) {
 		e->state = PTR_FAILED;
 		return;
@@ -329,8 +332,8 @@ static void traced_free(struct slub *s, const struct mm_event *ev)
 	}
 	if (e->state == PTR_FREED) {
 		if (s->double_free < SLUB_DOUBLE_FREE_LOG)
-			s->double_frees[s->double_free] = (struct slub_double_free){
-				ev->ts, ptr, ev->u.kmem.call_site, ev->pid};
+			s->double_frees[s->double_free] =
+			    (struct slub_double_free){ev->ts, ptr, ev->u.kmem.call_site, ev->pid};
 		s->double_free++;
 		count_vm_event(s->vmstat, SLAB_DOUBLE_FREE);
 		return;
@@ -338,20 +341,11 @@ static void traced_free(struct slub *s, const struct mm_event *ev)
 	free_entry(s, e, ev);
 }
 
-void slub_kmalloc_event(struct slub *s, const struct mm_event *ev)
-{
-	traced_alloc(s, ev, -1);
-}
+void slub_kmalloc_event(struct slub *s, const struct mm_event *ev) { traced_alloc(s, ev, -1); }
 
-void slub_kfree_event(struct slub *s, const struct mm_event *ev)
-{
-	traced_free(s, ev);
-}
+void slub_kfree_event(struct slub *s, const struct mm_event *ev) { traced_free(s, ev); }
 
-void slub_cache_free_event(struct slub *s, const struct mm_event *ev)
-{
-	traced_free(s, ev);
-}
+void slub_cache_free_event(struct slub *s, const struct mm_event *ev) { traced_free(s, ev); }
 
 static bool name_grow(struct slub *s)
 {
@@ -456,16 +450,20 @@ void slub_fragmentation(const struct slub *s, int cache, struct slub_frag *f)
  * kernel's slab_caches list (list_add at the head) is walked. */
 void slub_render_slabinfo(const struct slub *s, struct strbuf *sb)
 {
-	strbuf_printf(sb, "%s", "slabinfo - version: 2.1\n"
-			"# name            <active_objs> <num_objs> <objsize> <objperslab> "
-			"<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
-			"<active_slabs> <num_slabs> <sharedavail>\n");
+	strbuf_printf(sb, "%s",
+		      "slabinfo - version: 2.1\n"
+		      "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		      "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+		      "<active_slabs> <num_slabs> <sharedavail>\n");
 	for (uint32_t k = s->nr_caches; k-- > 0;) {
 		const struct kmem_cache *c = &s->caches[k];
-		strbuf_printf(sb, "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
-			      c->name, (unsigned long)c->inuse_objects, (unsigned long)c->total_objects,
-			      c->size, c->oo_objects, 1 << c->oo_order, 0u, 0u, 0u,
-			      (unsigned long)c->nr_slabs, (unsigned long)c->nr_slabs, 0ul);
+		strbuf_printf(sb,
+			      "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu "
+			      "%6lu %6lu\n",
+			      c->name, (unsigned long)c->inuse_objects,
+			      (unsigned long)c->total_objects, c->size, c->oo_objects,
+			      1 << c->oo_order, 0u, 0u, 0u, (unsigned long)c->nr_slabs,
+			      (unsigned long)c->nr_slabs, 0ul);
 	}
 }
 
@@ -511,8 +509,10 @@ void slub_render_callers(const struct slub *s, struct strbuf *sb, unsigned max_r
 		if (s->sites[j].hits)
 			v[n++] = &s->sites[j];
 	qsort(v, n, sizeof(*v), site_cmp);
-	strbuf_printf(sb, "%s\n %-34s | Total_alloc/Per | Total_req/Per   | Hit      | Ping-pong | Frag\n%s\n",
-		      dots, "Callsite", dots);
+	strbuf_printf(
+	    sb,
+	    "%s\n %-34s | Total_alloc/Per | Total_req/Per   | Hit      | Ping-pong | Frag\n%s\n",
+	    dots, "Callsite", dots);
 	for (unsigned k = 0; k < n && k < max_rows; k++) {
 		snprintf(name, sizeof(name), "%#llx", (unsigned long long)v[k]->call_site);
 		render_site(sb, name, v[k]);
@@ -535,9 +535,10 @@ void slub_render_callers(const struct slub *s, struct strbuf *sb, unsigned max_r
 		      (unsigned long long)s->cum_bytes_freed,
 		      (unsigned long long)(s->cum_bytes_alloc - s->cum_bytes_freed),
 		      (unsigned long long)(s->cum_bytes_alloc - s->cum_bytes_req),
-		      frag_pct(s->cum_bytes_req, s->cum_bytes_alloc), (unsigned long long)f.internal,
-		      frag_pct(f.bytes_req, f.bytes_alloc), (unsigned long long)s->unknown_free,
-		      (unsigned long long)s->double_free, (unsigned long long)s->missed_free);
+		      frag_pct(s->cum_bytes_req, s->cum_bytes_alloc),
+		      (unsigned long long)f.internal, frag_pct(f.bytes_req, f.bytes_alloc),
+		      (unsigned long long)s->unknown_free, (unsigned long long)s->double_free,
+		      (unsigned long long)s->missed_free);
 	for (uint64_t k = 0; k < s->double_free && k < SLUB_DOUBLE_FREE_LOG; k++)
 		strbuf_printf(sb, "double free: ts=%llu pid=%u ptr=%#llx call_site=%#llx\n",
 			      (unsigned long long)s->double_frees[k].ts, s->double_frees[k].pid,

@@ -9,15 +9,9 @@
 #include "slub_internal.h"
 #include "vmstat.h"
 
-static unsigned fls_u(unsigned x)
-{
-	return x ? 32u - (unsigned)__builtin_clz(x) : 0;
-}
+static unsigned fls_u(unsigned x) { return x ? 32u - (unsigned)__builtin_clz(x) : 0; }
 
-static unsigned ilog2_u(unsigned x)
-{
-	return fls_u(x) - 1;
-}
+static unsigned ilog2_u(unsigned x) { return fls_u(x) - 1; }
 
 /* include/asm-generic/getorder.h:get_order */
 static unsigned get_order_u64(uint64_t size)
@@ -180,8 +174,8 @@ static void remove_partial(struct kmem_cache *c, uint32_t i)
 static void account_slab_pages(struct slub *s, const struct kmem_cache *c, int64_t pages)
 {
 	uint64_t bytes = (uint64_t)(pages < 0 ? -pages : pages) * PAGE_SIZE;
-	uint64_t *ctr = (c->flags & SLAB_RECLAIM_ACCOUNT) ? &s->reclaimable_bytes
-							   : &s->unreclaimable_bytes;
+	uint64_t *ctr =
+	    (c->flags & SLAB_RECLAIM_ACCOUNT) ? &s->reclaimable_bytes : &s->unreclaimable_bytes;
 	*ctr = pages < 0 ? *ctr - bytes : *ctr + bytes;
 }
 
@@ -249,7 +243,8 @@ static void discard_slab(struct slub *s, struct kmem_cache *c, uint32_t i)
 	c->free_desc = i;
 }
 
-bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp, struct slab_obj *out)
+bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
+		      struct slab_obj *out)
 {
 	struct kmem_cache *c = &s->caches[cache];
 	uint32_t i = c->partial_head;
@@ -373,7 +368,8 @@ const char *slub_check_caches(const struct slub *s)
 		else
 			unrecl += c->nr_pages * PAGE_SIZE;
 	}
-	if (recl != s->reclaimable_bytes || unrecl + s->large_pages * PAGE_SIZE != s->unreclaimable_bytes)
+	if (recl != s->reclaimable_bytes ||
+	    unrecl + s->large_pages * PAGE_SIZE != s->unreclaimable_bytes)
 		return "SReclaimable/SUnreclaim disagree with the slabs";
 	return NULL;
 }
@@ -384,15 +380,15 @@ const char *slub_check_caches(const struct slub *s)
  * i386 / i386-PAE: ESTIMATES scaled from the 64-bit structures (pointers and longs halve);
  * no i386 slabinfo was available. pgd_cache: PAE only, PTRS_PER_PGD(4) * 8 bytes. */
 static const uint16_t builtin_sizes[NR_ARCHS][NR_SLUB_BUILTIN] = {
-	[ARCH_I386] = { 3584, 640, 104, 56, 32, 320, 640, 1344, 64, 128, 64, 0, 40 },
-	[ARCH_I386_PAE] = { 3584, 640, 104, 56, 32, 320, 640, 1344, 64, 128, 64, 32, 40 },
-	[ARCH_X86_64] = { 5888, 1600, 192, 104, 64, 704, 1152, 2112, 64, 192, 192, 0, 72 },
+    [ARCH_I386] = {3584, 640, 104, 56, 32, 320, 640, 1344, 64, 128, 64, 0, 40},
+    [ARCH_I386_PAE] = {3584, 640, 104, 56, 32, 320, 640, 1344, 64, 128, 64, 32, 40},
+    [ARCH_X86_64] = {5888, 1600, 192, 104, 64, 704, 1152, 2112, 64, 192, 192, 0, 72},
 };
 
 static const char *const builtin_names[NR_SLUB_BUILTIN] = {
-	"task_struct", "mm_struct", "vm_area_struct", "anon_vma", "anon_vma_chain",
-	"files_cache", "signal_cache", "sighand_cache", "fs_cache", "cred_jar", "pid",
-	"pgd_cache", "vmap_area",
+    "task_struct", "mm_struct",	   "vm_area_struct", "anon_vma", "anon_vma_chain",
+    "files_cache", "signal_cache", "sighand_cache",  "fs_cache", "cred_jar",
+    "pid",	   "pgd_cache",	   "vmap_area",
 };
 
 uint16_t slub_builtin_size(enum arch arch, enum slub_builtin b)

@@ -29,7 +29,13 @@
 #define KMALLOC_NR_INDEX (KMALLOC_SHIFT_HIGH + 1)
 
 /* include/linux/slab.h enum kmalloc_cache_type */
-enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_CGROUP, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
+enum kmalloc_cache_type {
+	KMALLOC_NORMAL,
+	KMALLOC_CGROUP,
+	KMALLOC_RECLAIM,
+	KMALLOC_DMA,
+	NR_KMALLOC_TYPES
+};
 
 /* Cache flags (include/linux/slab.h SLAB_* names; the bits are the engine's). */
 #define SLAB_CACHE_DMA 0x1u
@@ -50,7 +56,8 @@ enum slub_builtin {
 	SLUB_FS_CACHE,
 	SLUB_CRED_JAR,
 	SLUB_PID,
-	SLUB_PGD_CACHE, /* i386-PAE only: 32-byte pgds (arch/x86/mm/pgtable.c); else pgd is a page */
+	SLUB_PGD_CACHE, /* i386-PAE only: 32-byte pgds (arch/x86/mm/pgtable.c); else pgd is a page
+			 */
 	SLUB_VMAP_AREA,
 	NR_SLUB_BUILTIN
 };
@@ -61,20 +68,20 @@ enum slub_builtin {
 /* One slab: 2^order pages from the buddy allocator; its free objects form a LIFO list of
  * indices (the kernel threads the freelist through the objects themselves). */
 struct slab {
-	pfn_t pfn;             /* first page; PFN_NONE when the descriptor is unused */
-	uint32_t next, prev;   /* partial list links (slab indices) or descriptor free list */
+	pfn_t pfn;	     /* first page; PFN_NONE when the descriptor is unused */
+	uint32_t next, prev; /* partial list links (slab indices) or descriptor free list */
 	uint16_t inuse, objects;
-	uint16_t freelist;     /* first free object, UINT16_MAX when full */
+	uint16_t freelist; /* first free object, UINT16_MAX when full */
 	uint8_t order;
 	uint8_t on_partial;
 };
 
 struct kmem_cache {
 	char name[32];
-	uint32_t size;          /* s->size; the model keeps no per-object metadata */
-	uint32_t flags;         /* SLAB_* above */
-	uint32_t min_partial;   /* mm/slub.c:set_min_partial */
-	uint8_t oo_order, min_order;   /* preferred order and the get_order(size) fallback */
+	uint32_t size;		     /* s->size; the model keeps no per-object metadata */
+	uint32_t flags;		     /* SLAB_* above */
+	uint32_t min_partial;	     /* mm/slub.c:set_min_partial */
+	uint8_t oo_order, min_order; /* preferred order and the get_order(size) fallback */
 	uint16_t oo_objects, min_objects;
 	/* Slab descriptors: slabs[i] with its free-index array at freeidx[i * oo_objects]. */
 	struct slab *slabs;
@@ -82,16 +89,16 @@ struct kmem_cache {
 	uint32_t nr_desc, cap_desc, free_desc;
 	uint32_t partial_head, partial_tail, nr_partial;
 	uint64_t nr_slabs, nr_pages, total_objects, inuse_objects;
-	uint64_t bytes_req_live;  /* Σ requested bytes of live objects */
+	uint64_t bytes_req_live; /* Σ requested bytes of live objects */
 	uint64_t allocs, frees, alloc_fail;
-	uint32_t trace_name;      /* the trace's string id, UINT32_MAX if none */
+	uint32_t trace_name; /* the trace's string id, UINT32_MAX if none */
 };
 
 /* A simulated object, as the engine holds it (no trace pointer). */
 struct slab_obj {
-	uint32_t slab;     /* slab index in its cache, or the first pfn of a kmalloc_large */
-	uint16_t cache;    /* cache index, or SLUB_CACHE_LARGE */
-	uint16_t obj;      /* object index in the slab, or the kmalloc_large order */
+	uint32_t slab;	/* slab index in its cache, or the first pfn of a kmalloc_large */
+	uint16_t cache; /* cache index, or SLUB_CACHE_LARGE */
+	uint16_t obj;	/* object index in the slab, or the kmalloc_large order */
 	uint32_t bytes_req;
 };
 
@@ -117,15 +124,15 @@ struct slub {
 	uint64_t *vmstat;
 	enum arch arch;
 	unsigned nr_cpus;
-	unsigned min_objects;   /* calculate_order's 4 * (fls(nr_cpus) + 1) */
+	unsigned min_objects; /* calculate_order's 4 * (fls(nr_cpus) + 1) */
 	struct kmem_cache *caches;
 	uint32_t nr_caches, cap_caches;
 	uint16_t kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_NR_INDEX];
-	uint16_t builtin[NR_SLUB_BUILTIN];    /* UINT16_MAX when the arch has no such cache */
-	uint16_t *name_map;   /* trace string id → cache + 1 (0 = unknown), open addressing */
+	uint16_t builtin[NR_SLUB_BUILTIN]; /* UINT16_MAX when the arch has no such cache */
+	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
 	uint32_t *name_keys;
 	uint32_t name_mask, name_count;
-	struct slub_ptr *ptrs;  /* trace pointer → object, linear probing */
+	struct slub_ptr *ptrs; /* trace pointer → object, linear probing */
 	uint32_t ptr_mask, ptr_count;
 	struct slub_site *sites;
 	uint32_t site_mask, nr_sites;
@@ -153,7 +160,7 @@ static inline unsigned slub_order_objects(unsigned order, unsigned size)
 }
 /* __kmalloc_index: 0 for size 0, 1 (96), 2 (192), 3..13; -1 when size > KMALLOC_MAX_CACHE_SIZE. */
 int kmalloc_index(uint64_t size);
-unsigned kmalloc_index_size(int index);  /* 8, 16, ..., 96, 192 */
+unsigned kmalloc_index_size(int index); /* 8, 16, ..., 96, 192 */
 enum kmalloc_cache_type kmalloc_type(gfp_t gfp);
 
 /* Find a cache by name, or create it with object size `size` (> 0). -1 if it cannot. */
@@ -162,7 +169,8 @@ uint16_t slub_builtin_size(enum arch arch, enum slub_builtin b); /* 0 = not a sl
 
 /* Engine-side allocation (no trace pointer). false on failure (counted). */
 bool slub_cache_alloc_builtin(struct slub *s, enum slub_builtin b, gfp_t gfp, struct slab_obj *out);
-bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp, struct slab_obj *out);
+bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
+		      struct slab_obj *out);
 bool slub_kmalloc(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out);
 void slub_free(struct slub *s, const struct slab_obj *o);
 /* Bytes the object occupies (cache size, or PAGE_SIZE << order for kmalloc_large). */
@@ -186,10 +194,10 @@ static inline uint64_t slub_sunreclaim_bytes(const struct slub *s)
 }
 
 struct slub_frag {
-	uint64_t bytes_req, bytes_alloc;   /* live objects */
-	uint64_t internal;                 /* bytes_alloc - bytes_req */
-	uint64_t partial_free_bytes;       /* free objects sitting in partial slabs */
-	uint64_t slab_leftover_bytes;      /* per slab: slab size - objects * size */
+	uint64_t bytes_req, bytes_alloc; /* live objects */
+	uint64_t internal;		 /* bytes_alloc - bytes_req */
+	uint64_t partial_free_bytes;	 /* free objects sitting in partial slabs */
+	uint64_t slab_leftover_bytes;	 /* per slab: slab size - objects * size */
 };
 /* cache = -1: all caches plus kmalloc_large. */
 void slub_fragmentation(const struct slub *s, int cache, struct slub_frag *f);

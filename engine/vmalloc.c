@@ -7,16 +7,13 @@
 
 struct vmalloc_key {
 	uint64_t key;
-	uint32_t area1;   /* area index + 1; 0 = empty slot */
+	uint32_t area1; /* area index + 1; 0 = empty slot */
 	uint32_t traced;
 };
 
 #define AREA_NONE UINT32_MAX
 
-static unsigned fls_u(unsigned x)
-{
-	return x ? 32u - (unsigned)__builtin_clz(x) : 0;
-}
+static unsigned fls_u(unsigned x) { return x ? 32u - (unsigned)__builtin_clz(x) : 0; }
 
 uint64_t lazy_max_pages(unsigned nr_cpus)
 {
@@ -72,10 +69,7 @@ void vmalloc_destroy(struct vmalloc *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static inline uint32_t hash64(uint64_t x)
-{
-	return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 32);
-}
+static inline uint32_t hash64(uint64_t x) { return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 32); }
 
 static uint32_t key_find(const struct vmalloc *v, uint64_t key, bool traced)
 {
@@ -506,7 +500,7 @@ void vfree_event(struct vmalloc *v, const struct mm_event *ev)
 
 struct range_ref {
 	uint64_t start, end;
-	uint32_t idx;   /* area index, AREA_NONE for a free range */
+	uint32_t idx; /* area index, AREA_NONE for a free range */
 };
 
 static int range_cmp(const void *a, const void *b)
@@ -544,7 +538,8 @@ void vmalloc_render_vmallocinfo(const struct vmalloc *v, struct strbuf *sb)
 	for (uint32_t k = 0; k < n; k++) {
 		const struct vmap_area *va = &v->areas[r[k].idx];
 		strbuf_printf(sb, "0x%0*llx-0x%0*llx %7lld", w, (unsigned long long)va->va_start, w,
-			      (unsigned long long)va->va_end, (long long)(va->va_end - va->va_start));
+			      (unsigned long long)va->va_end,
+			      (long long)(va->va_end - va->va_start));
 		if (va->caller)
 			strbuf_printf(sb, " %#llx", (unsigned long long)va->caller);
 		if (va->nr_pages)
@@ -608,7 +603,8 @@ const char *vmalloc_check(const struct vmalloc *v)
 	}
 	struct walk_ctx c = {r + n, 0, (uint32_t)(cap - n)};
 	vt_walk(&v->free, collect_free, &c);
-	const char *why = c.n != v->free.count ? "free tree count disagrees" : check_tiling(v, r, n + c.n);
+	const char *why =
+	    c.n != v->free.count ? "free tree count disagrees" : check_tiling(v, r, n + c.n);
 	free(r);
 	if (why)
 		return why;

@@ -28,18 +28,18 @@
 enum vmap_state { VA_UNUSED, VA_BUSY, VA_LAZY };
 
 struct vmap_area {
-	uint64_t va_start, va_end;   /* va_end includes the guard page */
-	uint64_t key;                /* what vfree names it by: the trace's address or va_start */
+	uint64_t va_start, va_end; /* va_end includes the guard page */
+	uint64_t key;		   /* what vfree names it by: the trace's address or va_start */
 	uint64_t caller;
 	uint32_t nr_pages;
-	pfn_t first_page;            /* data pages chained through struct page.next */
-	uint32_t next;               /* lazy list / unused descriptor list */
-	uint32_t pages_area;         /* the vmalloc'ed page array's area, or UINT32_MAX */
-	uint32_t flags;              /* VM_* */
+	pfn_t first_page;    /* data pages chained through struct page.next */
+	uint32_t next;	     /* lazy list / unused descriptor list */
+	uint32_t pages_area; /* the vmalloc'ed page array's area, or UINT32_MAX */
+	uint32_t flags;	     /* VM_* */
 	uint8_t state, traced;
-	struct slab_obj va_obj;      /* struct vmap_area from the vmap_area cache */
-	struct slab_obj vm_obj;      /* struct vm_struct from kmalloc */
-	struct slab_obj pages_obj;   /* the kmalloc'ed page array (when !VM_VPAGES) */
+	struct slab_obj va_obj;	   /* struct vmap_area from the vmap_area cache */
+	struct slab_obj vm_obj;	   /* struct vm_struct from kmalloc */
+	struct slab_obj pages_obj; /* the kmalloc'ed page array (when !VM_VPAGES) */
 	bool has_va_obj, has_pages_obj;
 };
 
@@ -51,24 +51,24 @@ struct vmalloc {
 	uint64_t *vmstat;
 	enum arch arch;
 	unsigned nr_cpus;
-	uint64_t vstart, vend;          /* the window [VMALLOC_START, VMALLOC_END) */
+	uint64_t vstart, vend; /* the window [VMALLOC_START, VMALLOC_END) */
 	uint64_t lazy_max_pages;
 	struct vmap_tree free;
 	struct vmap_area *areas;
 	uint32_t nr_areas, cap_areas, unused_areas;
-	struct vmalloc_key *keys;       /* key → area, linear probing, backward-shift delete */
+	struct vmalloc_key *keys; /* key → area, linear probing, backward-shift delete */
 	uint32_t key_mask, key_count;
-	uint32_t lazy_head;             /* lazily freed areas */
-	uint64_t vmap_lazy_nr;          /* pages (incl. guard) waiting for a purge */
-	uint64_t *ptl;                  /* kernel page-table pages already allocated (set) */
+	uint32_t lazy_head;    /* lazily freed areas */
+	uint64_t vmap_lazy_nr; /* pages (incl. guard) waiting for a purge */
+	uint64_t *ptl;	       /* kernel page-table pages already allocated (set) */
 	uint32_t ptl_mask, ptl_count;
 	/* statistics */
-	uint64_t nr_vmalloc_pages;      /* VmallocUsed */
+	uint64_t nr_vmalloc_pages; /* VmallocUsed */
 	uint64_t nr_busy, nr_allocs, nr_frees, purges, purged_areas, purged_pages;
 	uint64_t tlb_full_flushes, tlb_range_flushes;
 	uint64_t fail_range, fail_pages, unknown_free, missed_free;
 	uint64_t placed_at_recorded, placed_by_policy;
-	uint64_t pgtable_pages;         /* kernel page-table pages for the window (never freed) */
+	uint64_t pgtable_pages; /* kernel page-table pages for the window (never freed) */
 };
 
 /* The window from m: i386 layout.vmalloc_start/end, x86_64 the fixed 32 TiB. */

@@ -221,7 +221,8 @@ int vt_free(struct vmap_tree *t, uint64_t addr, uint64_t size)
 	return 0;
 }
 
-static bool walk(const struct vmap_tree *t, uint32_t u, bool (*fn)(void *, uint64_t, uint64_t), void *ctx)
+static bool walk(const struct vmap_tree *t, uint32_t u, bool (*fn)(void *, uint64_t, uint64_t),
+		 void *ctx)
 {
 	if (u == VT_NONE)
 		return true;
@@ -229,7 +230,8 @@ static bool walk(const struct vmap_tree *t, uint32_t u, bool (*fn)(void *, uint6
 	       walk(t, t->n[u].r, fn, ctx);
 }
 
-void vt_walk(const struct vmap_tree *t, bool (*fn)(void *ctx, uint64_t start, uint64_t size), void *ctx)
+void vt_walk(const struct vmap_tree *t, bool (*fn)(void *ctx, uint64_t start, uint64_t size),
+	     void *ctx)
 {
 	walk(t, t->root, fn, ctx);
 }

@@ -12,7 +12,7 @@
 
 struct vt_node {
 	uint64_t start, size;
-	uint64_t max;       /* largest size in this subtree */
+	uint64_t max; /* largest size in this subtree */
 	uint32_t l, r;
 	uint32_t prio;
 };
@@ -20,7 +20,7 @@ struct vt_node {
 struct vmap_tree {
 	struct vt_node *n;
 	uint32_t root, free_list, used, cap;
-	uint32_t count;     /* free ranges */
+	uint32_t count; /* free ranges */
 	uint32_t seed;
 };
 
@@ -37,6 +37,7 @@ static inline uint64_t vt_largest(const struct vmap_tree *t)
 	return t->root == VT_NONE ? 0 : t->n[t->root].max;
 }
 /* Calls fn for every free range in address order; stops early when fn returns false. */
-void vt_walk(const struct vmap_tree *t, bool (*fn)(void *ctx, uint64_t start, uint64_t size), void *ctx);
+void vt_walk(const struct vmap_tree *t, bool (*fn)(void *ctx, uint64_t start, uint64_t size),
+	     void *ctx);
 
 #endif

@@ -124,7 +124,8 @@ Test(slub, kmalloc_types_and_zones)
 	cr_assert(slub_kmalloc(&r->s, 20, GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "kmalloc-cg-32");
 	pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
-	cr_assert_neq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM, "slab pages are lowmem");
+	cr_assert_neq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM,
+		      "slab pages are lowmem");
 	slub_free(&r->s, &o);
 	cr_assert_null(slub_check(&r->s));
 	rig_free(r);
@@ -138,9 +139,10 @@ static void check_orders(unsigned cpus, const struct order_row *rows, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		unsigned order = slub_calculate_order(rows[k].size, cpus);
-		cr_assert_eq(order, rows[k].order, "%u CPUs, size %u: order %u", cpus, rows[k].size, order);
-		cr_assert_eq(slub_order_objects(order, rows[k].size), rows[k].objects, "%u CPUs, size %u",
-			     cpus, rows[k].size);
+		cr_assert_eq(order, rows[k].order, "%u CPUs, size %u: order %u", cpus, rows[k].size,
+			     order);
+		cr_assert_eq(slub_order_objects(order, rows[k].size), rows[k].objects,
+			     "%u CPUs, size %u", cpus, rows[k].size);
 	}
 }
 
@@ -148,23 +150,24 @@ static void check_orders(unsigned cpus, const struct order_row *rows, size_t n)
 Test(slub, calculate_order_table)
 {
 	static const struct order_row one[] = {
-		{8, 0, 512}, {16, 0, 256}, {32, 0, 128}, {64, 0, 64}, {96, 0, 42}, {128, 0, 32},
-		{192, 0, 21}, {256, 0, 16}, {512, 0, 8}, {1024, 1, 8}, {2048, 2, 8}, {4096, 3, 8},
-		{8192, 3, 4},
+	    {8, 0, 512},  {16, 0, 256}, {32, 0, 128}, {64, 0, 64}, {96, 0, 42},
+	    {128, 0, 32}, {192, 0, 21}, {256, 0, 16}, {512, 0, 8}, {1024, 1, 8},
+	    {2048, 2, 8}, {4096, 3, 8}, {8192, 3, 4},
 	};
 	static const struct order_row two[] = {
-		{8, 0, 512}, {16, 0, 256}, {32, 0, 128}, {64, 0, 64}, {96, 0, 42}, {128, 0, 32},
-		{192, 0, 21}, {256, 0, 16}, {512, 1, 16}, {1024, 2, 16}, {2048, 3, 16}, {4096, 3, 8},
-		{8192, 3, 4},
+	    {8, 0, 512},   {16, 0, 256}, {32, 0, 128}, {64, 0, 64},  {96, 0, 42},
+	    {128, 0, 32},  {192, 0, 21}, {256, 0, 16}, {512, 1, 16}, {1024, 2, 16},
+	    {2048, 3, 16}, {4096, 3, 8}, {8192, 3, 4},
 	};
 	static const struct order_row eight[] = {
-		{256, 1, 32}, {512, 2, 32}, {1024, 3, 32}, {2048, 3, 16}, {4096, 3, 8}, {8192, 3, 4},
+	    {256, 1, 32}, {512, 2, 32}, {1024, 3, 32}, {2048, 3, 16}, {4096, 3, 8}, {8192, 3, 4},
 	};
 	check_orders(1, one, sizeof(one) / sizeof(one[0]));
 	check_orders(2, two, sizeof(two) / sizeof(two[0]));
 	check_orders(4, two, sizeof(two) / sizeof(two[0]));
 	check_orders(8, eight, sizeof(eight) / sizeof(eight[0]));
-	/* live 6.18 x86_64 slabinfo, 2 CPUs: task_struct 5888 → 5 per order-3 slab, mm_struct 1600 → 20 */
+	/* live 6.18 x86_64 slabinfo, 2 CPUs: task_struct 5888 → 5 per order-3 slab, mm_struct 1600
+	 * → 20 */
 	cr_assert_eq(slub_calculate_order(5888, 2), 3);
 	cr_assert_eq(slub_calculate_order(1600, 2), 3);
 	cr_assert_eq(slub_calculate_order(704, 2), 2, "files_cache: 23 objects, 4 pages");
@@ -188,8 +191,12 @@ struct ref_obj {
 
 static void random_run(unsigned cpus, uint64_t seed, int steps)
 {
-	static const gfp_t gfps[] = {GFP_KERNEL, GFP_KERNEL, GFP_ATOMIC, GFP_KERNEL_ACCOUNT,
-				     GFP_KERNEL | __GFP_RECLAIMABLE, GFP_KERNEL | __GFP_DMA};
+	static const gfp_t gfps[] = {GFP_KERNEL,
+				     GFP_KERNEL,
+				     GFP_ATOMIC,
+				     GFP_KERNEL_ACCOUNT,
+				     GFP_KERNEL | __GFP_RECLAIMABLE,
+				     GFP_KERNEL | __GFP_DMA};
 	struct rig *r = rig_boot(cpus);
 	struct ref_obj *live = calloc((size_t)steps, sizeof(*live));
 	size_t nlive = 0, nlarge = 0;
@@ -205,13 +212,15 @@ static void random_run(unsigned cpus, uint64_t seed, int steps)
 			live[k] = live[--nlive];
 		} else {
 			uint64_t x = rnd();
-			uint32_t size = x % 50 == 0 ? 8193 + (uint32_t)(x % 30000)
-						    : 1 + (uint32_t)((x >> 8) % (x % 4 ? 512 : 8192));
+			uint32_t size = x % 50 == 0
+					    ? 8193 + (uint32_t)(x % 30000)
+					    : 1 + (uint32_t)((x >> 8) % (x % 4 ? 512 : 8192));
 			struct mm_event ev = kev(EV_KMALLOC, next_ptr, size, gfps[(x >> 40) % 6],
 						 0x1000 + (x >> 50) % 16);
 			ev.cpu = (uint16_t)(x % cpus);
 			slub_kmalloc_event(&r->s, &ev);
-			live[nlive++] = (struct ref_obj){next_ptr, size, size > KMALLOC_MAX_CACHE_SIZE};
+			live[nlive++] =
+			    (struct ref_obj){next_ptr, size, size > KMALLOC_MAX_CACHE_SIZE};
 			nlarge += size > KMALLOC_MAX_CACHE_SIZE;
 			next_ptr += 64;
 		}
@@ -240,22 +249,17 @@ static void random_run(unsigned cpus, uint64_t seed, int steps)
 	}
 	cr_assert_gt(slab_pages, 0, "some empty partial slabs are kept");
 	cr_assert_eq(r->s.large_pages, 0);
-	cr_assert_eq(slub_sreclaimable_bytes(&r->s) + slub_sunreclaim_bytes(&r->s), slab_pages * PAGE_SIZE);
+	cr_assert_eq(slub_sreclaimable_bytes(&r->s) + slub_sunreclaim_bytes(&r->s),
+		     slab_pages * PAGE_SIZE);
 	drain_all_pages(&r->pg);
 	cr_assert_eq(global_free_pages(&r->pg) + slab_pages, r->boot_free);
 	free(live);
 	rig_free(r);
 }
 
-Test(slub, random_run_1cpu)
-{
-	random_run(1, 42, 3000);
-}
+Test(slub, random_run_1cpu) { random_run(1, 42, 3000); }
 
-Test(slub, random_run_2cpu)
-{
-	random_run(2, 7, 3000);
-}
+Test(slub, random_run_2cpu) { random_run(2, 7, 3000); }
 
 Test(slub, min_partial_policy)
 {
@@ -315,13 +319,16 @@ Test(slub, unknown_double_and_missed_frees)
 Test(slub, internal_fragmentation_scripted)
 {
 	struct rig *r = rig_boot(2);
-	static const uint32_t req[] = {1, 7, 8, 9, 33, 65, 97, 100, 129, 200, 257, 1000, 3000, 5000, 8193, 20000};
+	static const uint32_t req[] = {1,   7,	 8,   9,    33,	  65,	97,   100,
+				       129, 200, 257, 1000, 3000, 5000, 8193, 20000};
 	uint64_t sum_req = 0, sum_alloc = 0;
 	for (unsigned k = 0; k < sizeof(req) / sizeof(req[0]); k++) {
-		struct mm_event ev = kev(EV_KMALLOC, 0xc4000000u + 0x10000u * k, req[k], GFP_KERNEL, 0x20 + k % 2);
+		struct mm_event ev =
+		    kev(EV_KMALLOC, 0xc4000000u + 0x10000u * k, req[k], GFP_KERNEL, 0x20 + k % 2);
 		slub_kmalloc_event(&r->s, &ev);
 		sum_req += req[k];
-		uint64_t alloc = req[k] > 8192 ? (req[k] > 16384 ? 32768 : 16384) : expected_class(req[k]);
+		uint64_t alloc =
+		    req[k] > 8192 ? (req[k] > 16384 ? 32768 : 16384) : expected_class(req[k]);
 		sum_alloc += alloc;
 	}
 	struct slub_frag f;
@@ -336,7 +343,8 @@ Test(slub, internal_fragmentation_scripted)
 	strbuf_init(&sb);
 	slub_render_callers(&r->s, &sb, 10);
 	cr_assert(strstr(sb.buf, want), "%s not in\n%s", want, sb.buf);
-	cr_assert(strstr(sb.buf, " Callsite                           | Total_alloc/Per | Total_req/Per   |"));
+	cr_assert(strstr(
+	    sb.buf, " Callsite                           | Total_alloc/Per | Total_req/Per   |"));
 	strbuf_free(&sb);
 	/* per cache: kmalloc-128 holds 97 and 100 */
 	slub_fragmentation(&r->s, r->s.kmalloc_caches[KMALLOC_NORMAL][7], &f);
@@ -350,7 +358,8 @@ Test(slub, named_caches_and_slabinfo_format)
 {
 	struct rig *r = rig_boot(2);
 	for (uint64_t k = 0; k < 36; k++) {
-		struct mm_event ev = kev(EV_KMALLOC, 0xc5000000u + 0x2000u * k, 8192, GFP_KERNEL, 0x30);
+		struct mm_event ev =
+		    kev(EV_KMALLOC, 0xc5000000u + 0x2000u * k, 8192, GFP_KERNEL, 0x30);
 		slub_kmalloc_event(&r->s, &ev);
 	}
 	struct mm_event c = kev(EV_CACHE_ALLOC, 0xc6000000u, 180, GFP_KERNEL, 0x40);
@@ -375,14 +384,17 @@ Test(slub, named_caches_and_slabinfo_format)
 	struct strbuf sb;
 	strbuf_init(&sb);
 	slub_render_slabinfo(&r->s, &sb);
-	cr_assert(!strncmp(sb.buf, "slabinfo - version: 2.1\n# name            <active_objs> <num_objs> "
-				   "<objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> "
-				   "<sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n",
+	cr_assert(!strncmp(sb.buf,
+			   "slabinfo - version: 2.1\n# name            <active_objs> <num_objs> "
+			   "<objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> "
+			   "<sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n",
 			   180));
 	/* the live kernel's line for the same state (LINUX-MM-FACTS §6) */
-	cr_assert(strstr(sb.buf, "\nkmalloc-8k            36     36   8192    4    8 : tunables    0    0    0 "
-				 ": slabdata      9      9      0\n"),
-		  "%s", sb.buf);
+	cr_assert(
+	    strstr(sb.buf,
+		   "\nkmalloc-8k            36     36   8192    4    8 : tunables    0    0    0 "
+		   ": slabdata      9      9      0\n"),
+	    "%s", sb.buf);
 	cr_assert(strstr(sb.buf, "\ndentry                 1     21    192   21    1 : tunables"));
 	/* newest first, as the kernel's slab_caches list */
 	cr_assert_lt(strstr(sb.buf, ":0000192"), strstr(sb.buf, "\ndentry"));

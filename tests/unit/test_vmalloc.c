@@ -168,15 +168,9 @@ static void purge_script(unsigned cpus, uint64_t purges)
 	vrig_free(r);
 }
 
-Test(vmalloc, purge_count_1cpu)
-{
-	purge_script(1, 3);
-}
+Test(vmalloc, purge_count_1cpu) { purge_script(1, 3); }
 
-Test(vmalloc, purge_count_2cpu)
-{
-	purge_script(2, 1);
-}
+Test(vmalloc, purge_count_2cpu) { purge_script(2, 1); }
 
 static struct mm_event vev(uint8_t type, uint64_t addr, uint64_t size)
 {
@@ -268,7 +262,8 @@ static void random_run(struct vrig *r, uint64_t seed, int steps)
 			live[k] = live[--n];
 		} else {
 			uint64_t x = rnd();
-			uint64_t size = x % 20 == 0 ? (x >> 8) % (6 * MiB) + 1 : (x >> 8) % (64 * 1024) + 1;
+			uint64_t size =
+			    x % 20 == 0 ? (x >> 8) % (6 * MiB) + 1 : (x >> 8) % (64 * 1024) + 1;
 			uint64_t a = vmalloc_alloc(&r->v, size, 0, 0);
 			if (a)
 				live[n++] = a;
@@ -324,8 +319,8 @@ Test(vmalloc, window_from_machine_setup)
 		cr_assert_eq(vmalloc_init(&r->v, &r->pg, &r->s, &r->m, r->vmstat), 0);
 		/* mem=256M: whatever machine_setup lays out, far more than mem=1G's 120 MiB */
 		uint64_t want = cases[k].total_kb
-					? cases[k].total_kb
-					: (r->m.layout.vmalloc_end - r->m.layout.vmalloc_start) >> 10;
+				    ? cases[k].total_kb
+				    : (r->m.layout.vmalloc_end - r->m.layout.vmalloc_start) >> 10;
 		cr_assert_gt(want, cases[k].total_kb ? 0 : 700000);
 		cr_assert_eq(vmalloc_total_kb(&r->v), want, "mem=%lluM: %llu kB",
 			     (unsigned long long)(cases[k].mem / MiB),
