@@ -69,7 +69,14 @@ void vmalloc_destroy(struct vmalloc *v)
 	memset(v, 0, sizeof(*v));
 }
 
-static inline uint32_t hash64(uint64_t x) { return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> 32); }
+/* A mixer: area addresses are page-aligned arithmetic sequences. */
+static inline uint32_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 29;
+	return (uint32_t)x;
+}
 
 static uint32_t key_find(const struct vmalloc *v, uint64_t key, bool traced)
 {
