@@ -306,6 +306,23 @@ Test(slub, unknown_double_and_missed_frees)
 	cr_assert_eq(r->vmstat[SLAB_UNKNOWN_FREE], 1);
 	cr_assert_eq(r->vmstat[SLAB_ALLOC], 2);
 	cr_assert_eq(r->vmstat[SLAB_FREE], 2);
+	/* larger than KMALLOC_MAX_SIZE: fails here as in the kernel; its free is not unknown */
+	struct mm_event big = kev(EV_KMALLOC, 0xc7000000u, 5u << 20, GFP_KERNEL, 0x10);
+	slub_kmalloc_event(&r->s, &big);
+	cr_assert_eq(r->vmstat[SLAB_ALLOC_FAIL], 1);
+	struct mm_event bigf = kev(EV_KFREE, 0xc7000000u, 0, 0, 0x10);
+	slub_kfree_event(&r->s, &bigf);
+	cr_assert_eq(r->vmstat[SLAB_UNKNOWN_FREE], 1);
+	cr_assert_eq(r->vmstat[SLAB_DOUBLE_FREE], 1);
+	/* the recording kernel's bytes_alloc disagreeing with ours is counted */
+	struct mm_event m = kev(EV_KMALLOC, 0xc8000000u, 100, GFP_KERNEL, 0x10);
+	m.u.kmem.bytes_alloc = 128;
+	slub_kmalloc_event(&r->s, &m);
+	cr_assert_eq(r->s.size_mismatch, 0);
+	m.u.kmem.ptr += 128;
+	m.u.kmem.bytes_alloc = 100;
+	slub_kmalloc_event(&r->s, &m);
+	cr_assert_eq(r->s.size_mismatch, 1);
 	struct strbuf sb;
 	strbuf_init(&sb);
 	slub_render_callers(&r->s, &sb, 10);

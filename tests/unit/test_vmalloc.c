@@ -328,3 +328,25 @@ Test(vmalloc, window_from_machine_setup)
 		vrig_free(r);
 	}
 }
+
+/* More than the RAM of mem=256M fits in its window: the pages run out, the partial area is
+ * vfreed (lazy) and everything it took goes back. */
+Test(vmalloc, out_of_pages)
+{
+	struct vrig *r = vrig_i386(256, 1);
+	uint64_t free0 = global_free_pages(&r->pg);
+	cr_assert_eq(vmalloc_alloc(&r->v, 300 * MiB, 0, 0), 0);
+	cr_assert_eq(r->v.fail_pages, 1);
+	cr_assert_eq(r->v.fail_range, 0);
+	cr_assert_eq(r->vmstat[VMALLOC_FAIL], 1);
+	cr_assert_eq(r->v.nr_busy, 0);
+	cr_assert_eq(r->v.nr_vmalloc_pages, 0);
+	cr_assert_gt(r->v.vmap_lazy_nr, 0, "the failed area is freed lazily, as vfree does");
+	check(r);
+	/* the machine is usable again */
+	cr_assert_neq(vmalloc_alloc(&r->v, 64 * MiB, 0, 0), 0);
+	drain_all_pages(&r->pg);
+	cr_assert_gt(global_free_pages(&r->pg), free0 - 17000);
+	check(r);
+	vrig_free(r);
+}
