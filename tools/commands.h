@@ -3,5 +3,7 @@
 #define MM_COMMANDS_H
 
 int cmd_version(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 #endif

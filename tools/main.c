@@ -7,6 +7,8 @@
 
 static const struct cli_command commands[] = {
 	{"version", "print the version", cmd_version},
+	{"import", "convert a trace-cmd trace.dat to an mmreplay trace", cmd_import},
+	{"record", "record a real trace of a command with trace-cmd (root)", cmd_record},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

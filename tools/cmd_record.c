@@ -1,0 +1,333 @@
+/* mmreplay record: run a command under trace-cmd with the tracepoints the importer reads.
+ *
+ * trace-cmd does the recording (it knows the ring buffer, the file format and the
+ * compression); this command knows the event list and the quirks seen on Debian 12's
+ * trace-cmd 3.1.6 + kernel 6.18: the function tracer's files are locked (-d), trace-cmd's
+ * self-filtering by pid kills the traced child (--no-filter, and a per-event filter on comm
+ * instead), and trace-cmd exits 1 even after writing a complete file (so the file is checked,
+ * not the exit status). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "import.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEFAULT_BUFFER_KB 20000
+
+static const char *const self_filter = "comm != \"trace-cmd\"";
+
+static void record_help(FILE *f)
+{
+	fputs("usage: mmreplay record [-o FILE.dat] [--duration S] [-b KB] [-- COMMAND ...]\n\n"
+	      "Records the memory-management tracepoints mmreplay imports (fork/exec/exit,\n"
+	      "page faults, mmap/munmap/mprotect/mremap/brk syscalls, kmalloc/kmem_cache,\n"
+	      "page allocator, vmalloc, OOM, TLB flushes) system-wide with trace-cmd while\n"
+	      "COMMAND runs (or for S seconds). Needs root and tracefs (mounted when missing).\n"
+	      "Tracepoints this kernel lacks are left out with a warning.\n\n"
+	      "  -o FILE          output trace.dat (default trace.dat)\n"
+	      "  --duration S     stop after S seconds (stops COMMAND too); without COMMAND, required\n"
+	      "  -b KB            ring buffer per CPU in KiB (default 20000)\n"
+	      "  --trace-cmd PATH the trace-cmd binary (default: trace-cmd from PATH)\n"
+	      "  --dry-run        print the trace-cmd command line and exit\n"
+	      "Then: mmreplay import FILE.dat -o FILE.mmt\n",
+	      f);
+}
+
+/* tracefs at /sys/kernel/tracing, mounted when it is not (the brief window where a fresh
+ * container has no tracefs). Returns 0 or -1 with a message printed. */
+static int ensure_tracefs(void)
+{
+	struct stat st;
+	if (stat(TRACEFS "/events", &st) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
+		cli_fail("record", "tracefs is not mounted at %s and mounting it failed: %s",
+			 TRACEFS, strerror(errno));
+		return -1;
+	}
+	if (stat(TRACEFS "/events", &st) != 0) {
+		cli_fail("record", "%s/events missing after mounting tracefs: tracing unavailable",
+			 TRACEFS);
+		return -1;
+	}
+	fprintf(stderr, "mmreplay record: mounted tracefs at %s\n", TRACEFS);
+	return 0;
+}
+
+static bool event_available(const char *sysev)
+{
+	char path[512];
+	const char *colon = strchr(sysev, ':');
+	if (!colon)
+		return false;
+	snprintf(path, sizeof(path), TRACEFS "/events/%.*s/%s/format", (int)(colon - sysev), sysev,
+		 colon + 1);
+	return access(path, R_OK) == 0;
+}
+
+static bool find_in_path(const char *name, char *out, size_t outlen)
+{
+	if (strchr(name, '/')) {
+		snprintf(out, outlen, "%s", name);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	while (*path) {
+		const char *end = strchr(path, ':');
+		size_t n = end ? (size_t)(end - path) : strlen(path);
+		snprintf(out, outlen, "%.*s/%s", (int)n, n ? path : ".", name);
+		if (access(out, X_OK) == 0)
+			return true;
+		path += n + (end ? 1 : 0);
+	}
+	return false;
+}
+
+struct record_args {
+	const char *out, *trace_cmd;
+	double duration;
+	long buffer_kb;
+	bool dry_run;
+	char **cmd;
+	int ncmd;
+};
+
+static int parse_args(int argc, char **argv, struct record_args *a)
+{
+	bool missing;
+	const char *v;
+	a->out = "trace.dat";
+	a->trace_cmd = "trace-cmd";
+	a->buffer_kb = DEFAULT_BUFFER_KB;
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		if (strcmp(argv[i], "--") == 0) {
+			a->cmd = argv + i + 1;
+			a->ncmd = argc - i - 1;
+			return 0;
+		}
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			a->dry_run = true;
+		} else if ((v = cli_opt(argc, argv, &i, "-o", &missing)) || missing) {
+			if (missing)
+				return cli_usage_error("record", "-o needs a file name");
+			a->out = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--duration", &missing)) || missing) {
+			if (missing)
+				return cli_usage_error("record", "--duration needs seconds");
+			a->duration = strtod(v, &end);
+			if (*end || !(a->duration > 0 && a->duration < 86400))
+				return cli_usage_error("record", "--duration=%s: expected seconds in (0, 86400)", v);
+		} else if ((v = cli_opt(argc, argv, &i, "-b", &missing)) || missing) {
+			if (missing)
+				return cli_usage_error("record", "-b needs KiB per CPU");
+			a->buffer_kb = strtol(v, &end, 10);
+			if (*end || a->buffer_kb < 64 || a->buffer_kb > 4 * 1024 * 1024)
+				return cli_usage_error("record", "-b %s: expected KiB per CPU from 64 to 4194304", v);
+		} else if ((v = cli_opt(argc, argv, &i, "--trace-cmd", &missing)) || missing) {
+			if (missing)
+				return cli_usage_error("record", "--trace-cmd needs a path");
+			a->trace_cmd = v;
+		} else {
+			return cli_usage_error("record", "unknown option '%s' (the command goes after --)",
+					       argv[i]);
+		}
+	}
+	return 0;
+}
+
+/* trace-cmd record -d --no-filter -C mono -b KB -o TMP {-e EV -f FILTER}... [-- CMD...]
+ * The mono clock keeps timestamps comparable across CPUs (the default "local" clock is
+ * per-CPU), which the importer relies on to pair syscall entries and exits. */
+static char **build_argv(const struct record_args *a, const char *tc, const char *tmp, char *bufkb)
+{
+	int n = 0, cap = 16 + 4 * 64 + a->ncmd;
+	char **v = calloc((size_t)cap, sizeof(*v));
+	if (!v)
+		return NULL;
+	v[n++] = (char *)tc;
+	v[n++] = "record";
+	v[n++] = "-d";
+	v[n++] = "--no-filter";
+	v[n++] = "-C";
+	v[n++] = "mono";
+	v[n++] = "-b";
+	v[n++] = bufkb;
+	v[n++] = "-o";
+	v[n++] = (char *)tmp;
+	for (int k = 0; import_record_events[k] && n < cap - 8 - a->ncmd; k++) {
+		if (!event_available(import_record_events[k])) {
+			fprintf(stderr, "mmreplay record: warning: this kernel has no %s; left out\n",
+				import_record_events[k]);
+			continue;
+		}
+		v[n++] = "-e";
+		v[n++] = (char *)import_record_events[k];
+		v[n++] = "-f";
+		v[n++] = (char *)self_filter;
+	}
+	if (a->ncmd) {
+		v[n++] = "--";
+		for (int k = 0; k < a->ncmd; k++)
+			v[n++] = a->cmd[k];
+	}
+	v[n] = NULL;
+	return v;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* Runs trace-cmd; after duration seconds (if any) or on our own SIGINT/SIGTERM it gets
+ * SIGINT, on which trace-cmd stops the command, flushes the buffers and writes the file. */
+static int run_trace_cmd(char **argv, double duration)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execv(argv[0], argv);
+		fprintf(stderr, "mmreplay record: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	bool stopped = false;
+	int status = 0;
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!stopped && (got_signal || (duration > 0 && el >= duration))) {
+			kill(pid, SIGINT);
+			stopped = true;
+		}
+		struct timespec nap = {0, 20 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* trace-cmd's exit status is not trusted (1 after a complete recording): the file is read
+ * back through the importer with a counting sink instead. */
+static uint32_t count_intern(void *ctx, const char *s)
+{
+	(void)ctx;
+	(void)s;
+	return 1;
+}
+
+static int count_put(void *ctx, const struct mm_event *ev, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)ev;
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+
+static int check_output(const char *tmp, const char *out)
+{
+	struct import_sink sink = {NULL, count_intern, count_put};
+	struct import_opts opts = {.quiet = true};
+	struct trace_origin origin = {0};
+	struct import_stats st;
+	char err[512];
+	if (trace_import(tmp, &opts, &sink, &origin, &st, err, sizeof(err)) != 0) {
+		cli_fail("record", "trace-cmd did not leave a readable trace: %s", err);
+		return -1;
+	}
+	if (rename(tmp, out) != 0) {
+		cli_fail("record", "cannot rename %s to %s: %s", tmp, out, strerror(errno));
+		return -1;
+	}
+	uint64_t ev = 0;
+	for (int t = 1; t < EV_NR_TYPES; t++)
+		ev += st.emitted[t];
+	fprintf(stderr, "mmreplay record: %s: %llu records over %.3f s, %llu mm events", out,
+		(unsigned long long)st.records, (double)(st.last_ts - st.first_ts) / 1e9,
+		(unsigned long long)ev);
+	if (st.lost || st.lost_unknown || st.overruns)
+		fprintf(stderr, "; LOST EVENTS: %llu dropped (+%llu drops of unknown size), "
+				"%llu ring-buffer overruns — record again with a larger -b\n",
+			(unsigned long long)st.lost, (unsigned long long)st.lost_unknown,
+			(unsigned long long)st.overruns);
+	else
+		fprintf(stderr, "; no events lost\n");
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	if (argc > 1 && cli_is_help(argv[1])) {
+		record_help(stdout);
+		return EXIT_OK;
+	}
+	struct record_args a = {0};
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc;
+	if (a.ncmd == 0 && a.duration <= 0)
+		return cli_usage_error("record", "give a COMMAND after -- or --duration S");
+	char tc[4096];
+	if (!find_in_path(a.trace_cmd, tc, sizeof(tc)))
+		return cli_fail("record", "%s not found (install the trace-cmd package)", a.trace_cmd);
+	char tmp[4096], bufkb[32];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", a.out);
+	snprintf(bufkb, sizeof(bufkb), "%ld", a.buffer_kb);
+	if (!a.dry_run) {
+		if (geteuid() != 0)
+			return cli_fail("record", "recording kernel tracepoints needs root (tracefs)");
+		if (ensure_tracefs())
+			return EXIT_FAIL;
+	}
+	char **targv = build_argv(&a, tc, tmp, bufkb);
+	if (!targv)
+		return cli_fail("record", "out of memory");
+	if (a.dry_run) {
+		for (int k = 0; targv[k]; k++)
+			printf(k ? (strchr(targv[k], ' ') ? " '%s'" : " %s") : "%s", targv[k]);
+		putchar('\n');
+		free(targv);
+		return EXIT_OK;
+	}
+	unlink(tmp);
+	int st = run_trace_cmd(targv, a.duration);
+	free(targv);
+	if (st < 0)
+		return cli_fail("record", "cannot run %s: %s", tc, strerror(errno));
+	if (access(tmp, F_OK) != 0)
+		return cli_fail("record", "%s exited with status %d and wrote no %s", tc, st, tmp);
+	if (check_output(tmp, a.out)) {
+		unlink(tmp);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
