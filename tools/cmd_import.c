@@ -131,10 +131,10 @@ static void summary(const char *in, const char *out, const struct import_stats *
 	fprintf(stderr, "   unknown=%" PRIu64 " pid0=%" PRIu64 " free(NULL)=%" PRIu64
 			" alloc_failed=%" PRIu64 " syscall_failed=%" PRIu64 " syscall_unpaired=%" PRIu64
 			" kernel_addr_faults=%" PRIu64 " fork_flags_unknown=%" PRIu64
-			" gfp_bits_dropped=%" PRIu64 " oom_victims=%" PRIu64 "\n",
+			" gfp_bits_dropped=%" PRIu64 " oom_victims=%" PRIu64 " page_free_batched_dup=%" PRIu64 "\n",
 		st->unknown, st->pid0, st->kfree_null, st->alloc_failed, st->syscall_failed,
 		st->syscall_unpaired, st->fault_kernel_addr, st->fork_flags_unknown,
-		st->gfp_bits_dropped, st->oom_victims);
+		st->gfp_bits_dropped, st->oom_victims, st->page_free_batched_dup);
 	if (st->lost || st->lost_unknown || st->overruns)
 		fprintf(stderr, "mmreplay import: %s: LOST EVENTS: %" PRIu64 " dropped by the ring buffer "
 				"(+%" PRIu64 " drops of unknown size), %" PRIu64 " overruns: the replay "

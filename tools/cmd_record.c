@@ -38,6 +38,8 @@ static void record_help(FILE *f)
 	      "  -o FILE          output trace.dat (default trace.dat)\n"
 	      "  --duration S     stop after S seconds (stops COMMAND too); without COMMAND, required\n"
 	      "  -b KB            ring buffer per CPU in KiB (default 20000)\n"
+	      "  --follow         only COMMAND and its descendants (trace-cmd -F -c): leaves out\n"
+	      "                   other tasks and interrupt context (RCU and softirq frees)\n"
 	      "  --trace-cmd PATH the trace-cmd binary (default: trace-cmd from PATH)\n"
 	      "  --dry-run        print the trace-cmd command line and exit\n"
 	      "Then: mmreplay import FILE.dat -o FILE.mmt\n",
@@ -100,7 +102,7 @@ struct record_args {
 	const char *out, *trace_cmd;
 	double duration;
 	long buffer_kb;
-	bool dry_run;
+	bool dry_run, follow;
 	char **cmd;
 	int ncmd;
 };
@@ -121,6 +123,8 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 		}
 		if (strcmp(argv[i], "--dry-run") == 0) {
 			a->dry_run = true;
+		} else if (strcmp(argv[i], "--follow") == 0) {
+			a->follow = true;
 		} else if ((v = cli_opt(argc, argv, &i, "-o", &missing)) || missing) {
 			if (missing)
 				return cli_usage_error("record", "-o needs a file name");
@@ -164,6 +168,10 @@ static char **build_argv(const struct record_args *a, const char *tc, const char
 	v[n++] = "--no-filter";
 	v[n++] = "-C";
 	v[n++] = "mono";
+	if (a->follow && a->ncmd) {
+		v[n++] = "-F"; /* only COMMAND ... */
+		v[n++] = "-c"; /* ... and its descendants */
+	}
 	v[n++] = "-b";
 	v[n++] = bufkb;
 	v[n++] = "-o";

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <trace-cmd.h>
 #include <unistd.h>
@@ -154,6 +155,7 @@ struct importer {
 	uint64_t last_ts;
 	int long_size, page_shift;
 	uint64_t user_limit; /* page_fault_kernel above this is a kernel address */
+	bool have_page_free; /* mm_page_free recorded */
 	bool sc_enter[SC_NR], sc_exit[SC_NR]; /* which halves of each syscall are recorded */
 	char *err;
 	size_t errlen;
@@ -606,6 +608,13 @@ static int on_page(struct importer *im, struct tp *tp, const struct tep_record *
 		im->st->alloc_failed++;
 		return 0;
 	}
+	/* free_unref_folios [6.18] runs free_pages_prepare (which emits mm_page_free) before
+	 * trace_mm_page_free_batched: a batched free is the second record of one free. Only a
+	 * recording without mm_page_free makes it the record of the free. */
+	if (tp->def->kind == TP_PAGE_FREE_BATCHED && im->have_page_free) {
+		im->st->page_free_batched_dup++;
+		return 0;
+	}
 	ev_init(im, &e, rec, pid, tp->def->kind == TP_PAGE_ALLOC ? EV_PAGE_ALLOC : EV_PAGE_FREE);
 	e.u.page.pfn = pfn;
 	if (tp->def->kind != TP_PAGE_FREE_BATCHED) /* batched frees are order-0 pages */
@@ -735,7 +744,7 @@ bool tracecmd_is_version_supported(unsigned int version);
 
 /* The checks libtracecmd would fail on with a vaguer message: existence, emptiness, the
  * magic "\027\010\104tracing" and a version it reads. */
-static int check_file(const char *path, char *err, size_t errlen)
+static int check_file(const char *path, unsigned *file_version, char *err, size_t errlen)
 {
 	static const unsigned char magic[10] = {0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
 	unsigned char head[32];
@@ -774,7 +783,38 @@ static int check_file(const char *path, char *err, size_t errlen)
 			 version);
 		return -1;
 	}
+	*file_version = (unsigned)version;
 	return 0;
+}
+
+/* libtracecmd 1.3 crashes in tracecmd_open's error path on a version 6 file whose CPU data
+ * is cut short (tracecmd_close of the half-initialised handle): open it in a child first. */
+static int probe_in_child(const char *path, char *err, size_t errlen)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "%s: cannot fork to check it: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		tracecmd_set_loglevel(TEP_LOG_NONE);
+		tep_set_loglevel(TEP_LOG_NONE);
+		_exit(tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS) ? 0 : 3);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFSIGNALED(st))
+		snprintf(err, errlen, "%s: libtracecmd crashes reading it (signal %d): truncated or corrupt "
+				      "trace.dat", path, WTERMSIG(st));
+	else
+		snprintf(err, errlen, "%s: libtracecmd cannot read it (truncated, corrupt, or a compression "
+				      "it does not support)", path);
+	return -1;
 }
 
 static void warn(const struct importer *im, const char *fmt, const char *a, const char *b)
@@ -833,6 +873,8 @@ static int bind_events(struct importer *im)
 		if (!tp->usable || tp->ev->id < 0 || tp->ev->id > im->max_id)
 			continue;
 		im->by_id[tp->ev->id] = (uint8_t)(i + 1);
+		if (tp->def->kind == TP_PAGE_FREE)
+			im->have_page_free = true;
 		if (tp->def->kind == TP_SYS_ENTER)
 			im->sc_enter[tp->def->sc] = true;
 		if (tp->def->kind == TP_SYS_EXIT)
@@ -998,7 +1040,8 @@ int trace_import(const char *path, const struct import_opts *opts, const struct 
 			      .st = stats, .err = err, .errlen = errlen};
 	memset(stats, 0, sizeof(*stats));
 	err[0] = 0;
-	if (check_file(path, err, errlen))
+	unsigned version = 0;
+	if (check_file(path, &version, err, errlen) || (version < 7 && probe_in_child(path, err, errlen)))
 		return -1;
 	/* libtracecmd and libtraceevent print their own diagnostics; ours name the file. */
 	tracecmd_set_loglevel(TEP_LOG_NONE);

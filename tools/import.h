@@ -44,6 +44,7 @@ struct import_stats {
 	uint64_t fault_kernel_addr;       /* page faults on kernel addresses (not emitted) */
 	uint64_t fork_flags_unknown;      /* forks without a task_newtask: assumed to be processes */
 	uint64_t gfp_bits_dropped;        /* allocations with a gfp bit the engine has no name for */
+	uint64_t page_free_batched_dup;   /* mm_page_free_batched after the page's mm_page_free */
 	uint64_t vmap_purges;             /* purge_vmap_area_lazy: counted, the engine purges itself */
 	uint64_t oom_victims;             /* oom:mark_victim */
 	uint64_t tlb_flush[IMPORT_TLB_REASONS]; /* tlb:tlb_flush by reason (last slot: other) */
