@@ -111,7 +111,7 @@ static const struct tp_def tp_defs[] = {
 	{"kmem", "mm_page_free_batched", TP_PAGE_FREE_BATCHED, 0, 0, {"pfn"},
 	 "batched page frees (pcp list drains) missing from page-level replay"},
 	{"vmalloc", "alloc_vmap_area", TP_VMAP_ALLOC, 0, 0, {"addr", "size", "failed"},
-	 "no vmalloc load (kernels before 6.2 have no vmalloc tracepoints)"},
+	 "no vmalloc load (older kernels, e.g. 6.1, have no vmalloc tracepoints)"},
 	{"vmalloc", "free_vmap_area_noflush", TP_VMAP_FREE, 0, 0, {"va_start"}, "vmap areas are never freed"},
 	{"vmalloc", "purge_vmap_area_lazy", TP_VMAP_PURGE, 0, 0, {"start"}, NULL},
 	{"oom", "mark_victim", TP_OOM_VICTIM, 0, 0, {"pid"}, "the recording's OOM kills are not marked"},
@@ -589,7 +589,7 @@ static int on_kmem(struct importer *im, struct tp *tp, const struct tep_record *
 	if (tp->def->kind == TP_CACHE_ALLOC || tp->def->kind == TP_CACHE_FREE) {
 		if (tp->f[name_field])
 			fstr(tp, name_field, rec, name, sizeof(name));
-		else if (alloc) /* kernels before 6.3 do not name the cache */
+		else if (alloc) /* older kernels (6.1) do not name the cache */
 			snprintf(name, sizeof(name), "cache-%u", e.u.kmem.bytes_alloc);
 		else
 			name[0] = 0; /* unknown: the engine finds the cache by ptr */
@@ -843,7 +843,7 @@ static void bind_fields(struct importer *im, struct tp *tp)
 	    gfp_xlate_build(&tp->gfp, tp->ev, "gfp_flags"))
 		warn(im, "%s prints no gfp flag table: its gfp flags are imported as 0%s", tp->def->name, "");
 	if (tp->usable && k == TP_CACHE_ALLOC && !tp->f[5])
-		warn(im, "%s has no cache name (kernels before 6.3): caches are named cache-<bytes_alloc>%s",
+		warn(im, "%s has no cache name (older kernels, e.g. 6.1): caches are named cache-<bytes_alloc>%s",
 		     tp->def->name, "");
 }
 
