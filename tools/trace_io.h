@@ -53,4 +53,18 @@ ssize_t trace_reader_next(struct trace_reader *r, struct mm_event *buf, size_t c
 enum trace_format trace_reader_format(const struct trace_reader *r);
 void trace_reader_close(struct trace_reader *r);
 
+/* Additions (tools/mmt owner): */
+/* A reader over a memory buffer (fuzzing, tests); name is used in messages. buf must stay
+ * valid until close. */
+struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name,
+					   char *err, size_t errlen);
+/* Events read so far (the index of the next event). */
+uint64_t trace_reader_count(const struct trace_reader *r);
+/* The string field of ev's type (exec.filename, map.file, kmem.cache of cache_alloc/free,
+ * comm.name, mark.name), or NULL when the type has none. */
+uint32_t *trace_event_string(struct mm_event *ev);
+/* put() for an event whose string ids belong to strings (e.g. a reader's): interns them. */
+int trace_writer_put_from(struct trace_writer *w, const struct mm_event *ev,
+			  const struct strtab *strings, char *err, size_t errlen);
+
 #endif

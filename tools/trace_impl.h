@@ -1,0 +1,206 @@
+/* Internals shared by the trace codecs (tools/mmt.c, tools/text.c) and the public entry
+ * points (tools/trace_io.c). Not an API: only the trace code includes it. */
+#ifndef MM_TRACE_IMPL_H
+#define MM_TRACE_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <zlib.h>
+
+#include "trace_io.h"
+
+/* ---- .mmt constants (traces/FORMAT.md) ---- */
+#define MMT_VERSION 1
+#define MMT_MAGIC "MMTRACE\x1a"
+#define MMT_MAGIC_LEN 8
+#define MMT_BLOCK_MAX 65536u      /* uncompressed payload of one member */
+#define MMT_MEMBER_MAX (MMT_BLOCK_MAX + 1024u)
+#define MMT_GZ_HDR 20u            /* gzip header with the 8-byte FEXTRA */
+#define MMT_GZ_TRL 8u             /* CRC32 + ISIZE */
+#define MMT_TAIL_LEN 64u          /* payload of the tail member */
+#define MMT_TAIL_MEMBER (MMT_GZ_HDR + 5u + MMT_TAIL_LEN + MMT_GZ_TRL)
+#define MMT_SLACK 256u            /* zeroed bytes after a payload: unchecked varint reads */
+#define MMT_REC_STRING 0x1f       /* record code of an inline string definition */
+#define MMT_TEXT_VERSION 1
+
+enum { MMT_F_SAME_CPU = 0x20, MMT_F_SAME_PID = 0x40, MMT_F_SAME_TS = 0x80, MMT_TYPE_MASK = 0x1f };
+
+/* The delta bases: reset at the start of every event block, so each block decodes alone. */
+struct mmt_regs {
+	uint64_t ts, uaddr, kptr, site, vaddr, pfn;
+	uint32_t pid;
+	uint16_t cpu;
+};
+
+/* ---- varints: LEB128, zigzag for signed ---- */
+static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint64_t mmt_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t mmt_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
+ * on an over-long or overflowing varint. */
+static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *bad)
+{
+	uint64_t b = *p++;
+	if (b < 0x80) {
+		*out = b;
+		return p;
+	}
+	uint64_t v = b & 0x7f;
+	for (unsigned s = 7; s <= 63; s += 7) {
+		b = *p++;
+		v |= (b & 0x7f) << s;
+		if (b < 0x80) {
+			if (s == 63 && b > 1)
+				*bad = true;
+			*out = v;
+			return p;
+		}
+	}
+	*bad = true;
+	*out = 0;
+	return p;
+}
+
+/* Worst-case encoded size of one event record (without a string definition). */
+#define MMT_EVENT_MAX 80u
+uint8_t *mmt_encode_event(uint8_t *p, struct mmt_regs *r, const struct mm_event *ev);
+
+/* ---- writer ---- */
+struct mmt_index_entry {
+	uint64_t file_off, uoff, first_event, first_ts;
+};
+
+struct trace_writer {
+	enum trace_format fmt;
+	FILE *f;
+	gzFile gz;
+	char *path, *tmp;
+	struct strtab strings; /* ids handed to the producer */
+	uint64_t count, last_ts;
+	/* .mmt */
+	uint32_t *file_id;     /* producer id -> id in the file (0 = not yet defined) */
+	uint32_t file_id_cap, nr_file_strings;
+	uint32_t *file_order;  /* file id -> producer id */
+	uint8_t *block;        /* payload being filled */
+	uint32_t block_len, block_events;
+	struct mmt_regs regs;
+	uint8_t *zbuf;
+	z_stream zs;
+	bool zs_ready;
+	uint64_t file_off, uoff;
+	struct mmt_index_entry *index;
+	size_t nr_index, index_cap;
+	/* text */
+	char *line;
+	size_t line_cap;
+};
+
+int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
+		     size_t errlen);
+int mmt_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
+int mmt_writer_finish(struct trace_writer *w, char *err, size_t errlen);
+void mmt_writer_free(struct trace_writer *w);
+
+int text_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
+		      size_t errlen);
+int text_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
+
+/* ---- reader ---- */
+struct mmt_slot {
+	uint8_t *data;          /* MMT_BLOCK_MAX + MMT_SLACK */
+	uint32_t len;
+	uint64_t file_off, uoff;
+	int state;              /* 0 block, 1 clean end of file, 2 error (msg) */
+	char msg[256];
+};
+
+#define MMT_NR_SLOTS 8
+
+struct mmt_pipe {
+	pthread_t thread;
+	bool started, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	struct mmt_slot slot[MMT_NR_SLOTS];
+	unsigned head, tail; /* consumer takes head, producer fills tail; counts, not indices */
+	uint8_t *member;     /* compressed member being read by the producer */
+	struct libdeflate_decompressor *dd;
+};
+
+struct trace_reader {
+	enum trace_format fmt;
+	char name[256];
+	FILE *f;
+	bool own_f;
+	struct trace_origin origin;
+	struct strtab strings;
+	uint64_t count, last_ts;
+	bool done, failed;
+	char fail_msg[1024];
+	/* .mmt: the block being parsed */
+	struct mmt_pipe *pipe;
+	struct mmt_slot *cur;   /* NULL when none is held */
+	const uint8_t *pos, *end;
+	uint32_t block_left;    /* events still to read in cur */
+	struct mmt_regs regs;
+	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
+	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
+	/* text */
+	z_stream zs;
+	bool gz, zs_ready, zs_eof;
+	uint8_t *inbuf;
+	size_t in_len, in_pos;
+	char *line;
+	size_t line_cap;
+	uint64_t lineno;
+	bool saw_event;
+	/* the byte source: a FILE or a memory buffer, after the sniffed prefix */
+	const uint8_t *mem;
+	size_t mem_len, mem_pos;
+	uint8_t peek[32];
+	size_t peek_len, peek_pos;
+	uint64_t src_off;       /* bytes delivered by trace_src_read so far */
+};
+
+/* Reads up to n bytes of the underlying file; returns fewer only at its end (or error). */
+size_t trace_src_read(struct trace_reader *r, void *buf, size_t n);
+
+int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen);
+ssize_t mmt_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
+			size_t errlen);
+void mmt_reader_free(struct trace_reader *r);
+
+int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen);
+ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
+			 size_t errlen);
+void text_reader_free(struct trace_reader *r);
+
+/* Shared semantic checks: 0 when ev is acceptable, else -1 with what is wrong in why and
+ * the offending field's text name in *field (for the text reader's column). */
+int trace_check_event(const struct mm_event *ev, uint32_t nr_strings, char *why, size_t whylen,
+		      const char **field);
+
+/* Text spellings shared by the text codec and stat. */
+size_t text_format_event(char *out, size_t cap, const struct mm_event *ev,
+			 const struct strtab *strings);
+
+#endif
