@@ -580,3 +580,85 @@ Test(import, bad_input_is_refused_with_exit_2, .timeout = 60)
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	run(path, NULL, 0);
 }
+
+/* ---- the written .mmt reads back as the same events ------------------------ */
+
+static const char *event_string(const struct strtab *t, const struct mm_event *e)
+{
+	switch (e->type) {
+	case EV_EXEC:
+		return strtab_get(t, e->u.exec.filename);
+	case EV_MMAP:
+		return strtab_get(t, e->u.map.file);
+	case EV_CACHE_ALLOC:
+	case EV_CACHE_FREE:
+		return strtab_get(t, e->u.kmem.cache);
+	case EV_COMM:
+		return strtab_get(t, e->u.comm.name);
+	case EV_MARK:
+		return strtab_get(t, e->u.mark.name);
+	default:
+		return "";
+	}
+}
+
+static void strip_string(struct mm_event *e)
+{
+	switch (e->type) {
+	case EV_EXEC:
+		e->u.exec.filename = 0;
+		break;
+	case EV_MMAP:
+		e->u.map.file = 0;
+		break;
+	case EV_CACHE_ALLOC:
+	case EV_CACHE_FREE:
+		e->u.kmem.cache = 0;
+		break;
+	case EV_COMM:
+		e->u.comm.name = 0;
+		break;
+	case EV_MARK:
+		e->u.mark.name = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+Test(import, mmt_reads_back_as_the_imported_events, .timeout = 60)
+{
+	const char *name = "oom-cgroup";
+	struct imported *im = import_sample(name);
+	char mmt[] = "/tmp/mmr-import-rt-XXXXXX.mmt", cmd[512], err[512];
+	int fd = mkstemps(mmt, 4);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat -o %s --quiet", mmreplay(), name, mmt);
+	cr_assert_eq(run(cmd, NULL, 0), 0);
+	struct trace_reader *r = trace_reader_open(mmt, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	const struct trace_origin *o = trace_reader_origin(r);
+	cr_assert_str_eq(trace_origin_get(o, "source"), "oom-cgroup.dat");
+	cr_assert_str_eq(trace_origin_get(o, "kernel"), "6.18.44-fc-v669");
+	cr_assert_not_null(trace_origin_get(o, "tlb_flush.reason0"));
+	static struct mm_event buf[4096];
+	size_t k = 0;
+	ssize_t n;
+	while ((n = trace_reader_next(r, buf, 4096, err, sizeof(err))) > 0) {
+		const struct strtab *rs = trace_reader_strings(r);
+		for (ssize_t i = 0; i < n; i++, k++) {
+			cr_assert_lt(k, im->m.n);
+			struct mm_event a = im->m.ev[k], b = buf[i];
+			cr_assert_str_eq(event_string(&im->m.strs, &a), event_string(rs, &b), "event %zu", k);
+			strip_string(&a);
+			strip_string(&b);
+			cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0, "event %zu (type %d) differs", k, a.type);
+		}
+	}
+	cr_assert_eq(n, 0, "%s", err);
+	cr_assert_eq(k, im->m.n);
+	trace_reader_close(r);
+	unlink(mmt);
+	imported_free(im);
+}
