@@ -38,8 +38,9 @@ static void record_help(FILE *f)
 	      "  -o FILE          output trace.dat (default trace.dat)\n"
 	      "  --duration S     stop after S seconds (stops COMMAND too); without COMMAND, required\n"
 	      "  -b KB            ring buffer per CPU in KiB (default 20000)\n"
-	      "  --follow         only COMMAND and its descendants (trace-cmd -F -c): leaves out\n"
-	      "                   other tasks and interrupt context (RCU and softirq frees)\n"
+	      "  --follow         only COMMAND and its descendants (the kernel's set_event_pid with\n"
+	      "                   event-fork): leaves out other tasks and the idle task's interrupt\n"
+	      "                   context (RCU and softirq frees on idle CPUs)\n"
 	      "  --trace-cmd PATH the trace-cmd binary (default: trace-cmd from PATH)\n"
 	      "  --dry-run        print the trace-cmd command line and exit\n"
 	      "Then: mmreplay import FILE.dat -o FILE.mmt\n",
@@ -99,7 +100,7 @@ static bool find_in_path(const char *name, char *out, size_t outlen)
 }
 
 struct record_args {
-	const char *out, *trace_cmd;
+	const char *out, *trace_cmd, *duration_str;
 	double duration;
 	long buffer_kb;
 	bool dry_run, follow;
@@ -133,6 +134,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			if (missing)
 				return cli_usage_error("record", "--duration needs seconds");
 			a->duration = strtod(v, &end);
+			a->duration_str = v;
 			if (*end || !(a->duration > 0 && a->duration < 86400))
 				return cli_usage_error("record", "--duration=%s: expected seconds in (0, 86400)", v);
 		} else if ((v = cli_opt(argc, argv, &i, "-b", &missing)) || missing) {
@@ -158,7 +160,7 @@ static int parse_args(int argc, char **argv, struct record_args *a)
  * per-CPU), which the importer relies on to pair syscall entries and exits. */
 static char **build_argv(const struct record_args *a, const char *tc, const char *tmp, char *bufkb)
 {
-	int n = 0, cap = 16 + 4 * 64 + a->ncmd;
+	int n = 0, cap = 20 + 4 * 64 + a->ncmd;
 	char **v = calloc((size_t)cap, sizeof(*v));
 	if (!v)
 		return NULL;
@@ -168,10 +170,7 @@ static char **build_argv(const struct record_args *a, const char *tc, const char
 	v[n++] = "--no-filter";
 	v[n++] = "-C";
 	v[n++] = "mono";
-	if (a->follow && a->ncmd) {
-		v[n++] = "-F"; /* only COMMAND ... */
-		v[n++] = "-c"; /* ... and its descendants */
-	}
+
 	v[n++] = "-b";
 	v[n++] = bufkb;
 	v[n++] = "-o";
@@ -187,8 +186,14 @@ static char **build_argv(const struct record_args *a, const char *tc, const char
 		v[n++] = "-f";
 		v[n++] = (char *)self_filter;
 	}
-	if (a->ncmd) {
+	if (a->ncmd && !a->follow) {
 		v[n++] = "--";
+		if (a->duration > 0) { /* trace-cmd stops when its command does */
+			v[n++] = "timeout";
+			v[n++] = "-s";
+			v[n++] = "TERM";
+			v[n++] = (char *)a->duration_str;
+		}
 		for (int k = 0; k < a->ncmd; k++)
 			v[n++] = a->cmd[k];
 	}
@@ -202,40 +207,178 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
-/* Runs trace-cmd; after duration seconds (if any) or on our own SIGINT/SIGTERM it gets
- * SIGINT, on which trace-cmd stops the command, flushes the buffers and writes the file. */
-static int run_trace_cmd(char **argv, double duration)
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static int write_tracefs(const char *file, const char *value)
+{
+	char path[256];
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+/* --follow: COMMAND is forked here and held before exec until trace-cmd records, then the
+ * kernel's pid filter (set_event_pid, with options/event-fork so children inherit it) keeps
+ * only COMMAND and its descendants. trace-cmd's own -F cannot be used: with --no-filter (which
+ * this machine needs) it sets no pid filter at all. */
+struct follow {
+	pid_t child;
+	int go;      /* write end: closing it lets the child exec */
+};
+
+static pid_t spawn_held(char **cmd, int *go)
+{
+	int p[2];
+	/* close-on-exec: trace-cmd, forked next, must not hold the write end open */
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char c;
+		close(p[1]);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(p[0]);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "mmreplay record: cannot run %s: %s\n", cmd[0], strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	*go = p[1];
+	return pid;
+}
+
+static bool file_says_1(const char *path)
+{
+	char c = 0;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && c == '1';
+}
+
+/* trace-cmd is recording once its per-CPU recorders have created OUT.tmp.cpuN and the events
+ * and the ring buffer are on (its stdout, a pipe here, is block-buffered, so its "Hit Ctrl^C"
+ * line cannot serve). Events written meanwhile wait in the ring buffer. */
+static int wait_ready(const char *tmp, pid_t tc)
+{
+	char cpu0[4200];
+	snprintf(cpu0, sizeof(cpu0), "%s.cpu0", tmp);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (elapsed(&t0) < 30) {
+		if (waitpid(tc, NULL, WNOHANG) == tc)
+			return -1;
+		if (access(cpu0, F_OK) == 0 && file_says_1(TRACEFS "/tracing_on") &&
+		    file_says_1(TRACEFS "/events/sched/sched_process_exec/enable")) {
+			struct timespec settle = {0, 50 * 1000 * 1000};
+			nanosleep(&settle, NULL);
+			return 0;
+		}
+		struct timespec nap = {0, 5 * 1000 * 1000};
+		nanosleep(&nap, NULL);
+	}
+	return -1;
+}
+
+static pid_t spawn_trace_cmd(char **argv)
 {
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		dup2(2, 1); /* keep our stdout for our own output */
 		execv(argv[0], argv);
 		fprintf(stderr, "mmreplay record: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	return pid;
+}
+
+/* Waits for trace-cmd (and, following, the command); after duration seconds or on our own
+ * SIGINT/SIGTERM, trace-cmd gets SIGINT, on which it stops, flushes and writes the file. */
+static int run_trace_cmd(char **argv, const struct record_args *a, const char *tmp)
+{
+	struct follow f = {-1, -1};
+	if (a->follow && a->ncmd) {
+		/* The pid filter is in force before trace-cmd starts, so nothing of other tasks
+		 * gets in while it sets up (trace-cmd with --no-filter leaves set_event_pid alone). */
+		char pid[32];
+		if ((f.child = spawn_held(a->cmd, &f.go)) < 0)
+			return -1;
+		snprintf(pid, sizeof(pid), "%d", (int)f.child);
+		if (write_tracefs("options/event-fork", "1") || write_tracefs("set_event_pid", pid)) {
+			fprintf(stderr, "mmreplay record: cannot set %s/set_event_pid for --follow: %s\n",
+				TRACEFS, strerror(errno));
+			kill(f.child, SIGKILL);
+			waitpid(f.child, NULL, 0);
+			write_tracefs("set_event_pid", "");
+			return -1;
+		}
+	}
+	/* Without a command trace-cmd records until SIGINT: the clock starts once it is ready. */
+	bool watch = f.child > 0 || a->ncmd == 0;
+	pid_t tc = spawn_trace_cmd(argv);
+	if (tc < 0)
+		return -1;
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct timespec t0, now;
+	if (watch && wait_ready(tmp, tc)) {
+		fprintf(stderr, "mmreplay record: trace-cmd did not start recording\n");
+		if (f.child > 0)
+			kill(f.child, SIGKILL);
+		got_signal = SIGTERM;
+	}
+	if (f.child > 0)
+		close(f.go); /* the command runs */
+	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	bool stopped = false;
+	double stop_at = 0;
 	int status = 0;
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+		if (f.child > 0 && waitpid(f.child, NULL, WNOHANG) == f.child)
+			f.child = 0; /* the command is done: stop recording */
+		pid_t r = waitpid(tc, &status, WNOHANG);
+		if (r == tc)
 			break;
 		if (r < 0 && errno != EINTR)
 			return -1;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double el = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (!stopped && (got_signal || (duration > 0 && el >= duration))) {
-			kill(pid, SIGINT);
+		double el = elapsed(&t0);
+		bool timeout = a->duration > 0 && el >= a->duration && (watch || f.child > 0);
+		if (!stopped && (got_signal || timeout || f.child == 0)) {
+			if (f.child > 0)
+				kill(f.child, SIGTERM);
+			kill(tc, SIGINT);
 			stopped = true;
+			stop_at = el;
+		} else if (stopped && el - stop_at > 2) { /* asked while it was still setting up */
+			kill(tc, SIGINT);
+			stop_at = el;
 		}
 		struct timespec nap = {0, 20 * 1000 * 1000};
 		nanosleep(&nap, NULL);
 	}
+	if (f.child >= 0) {
+		write_tracefs("set_event_pid", "");
+		write_tracefs("options/event-fork", "0");
+	}
+	if (f.child > 0)
+		waitpid(f.child, NULL, 0);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (WIFEXITED(status))
@@ -323,11 +466,17 @@ int cmd_record(int argc, char **argv)
 		for (int k = 0; targv[k]; k++)
 			printf(k ? (strchr(targv[k], ' ') ? " '%s'" : " %s") : "%s", targv[k]);
 		putchar('\n');
+		if (a.follow && a.ncmd) {
+			printf("# then runs, following it and its children through set_event_pid:");
+			for (int k = 0; k < a.ncmd; k++)
+				printf(" %s", a.cmd[k]);
+			putchar('\n');
+		}
 		free(targv);
 		return EXIT_OK;
 	}
 	unlink(tmp);
-	int st = run_trace_cmd(targv, a.duration);
+	int st = run_trace_cmd(targv, &a, tmp);
 	free(targv);
 	if (st < 0)
 		return cli_fail("record", "cannot run %s: %s", tc, strerror(errno));

@@ -511,6 +511,9 @@ void import_progress(struct importer *im, bool last)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double el = (double)(now.tv_sec - im->t0.tv_sec) + (double)(now.tv_nsec - im->t0.tv_nsec) / 1e9;
+	if (!last && el < im->progress_next)
+		return;
+	im->progress_next = el + 0.5; /* twice a second */
 	fprintf(stderr, "\rmmreplay import: %s: %.1f M records, trace time %.3f s, %.1f s elapsed%s",
 		im->path, (double)im->st->records / 1e6, (double)im->last_ts / 1e9, el,
 		last ? "\n" : "");
@@ -529,7 +532,7 @@ int import_on_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, 
 		st->lost += (uint64_t)rec->missed_events;
 	else if (rec->missed_events < 0)
 		st->lost_unknown++;
-	if (im->opts->progress && (st->records & ((1u << 20) - 1)) == 0)
+	if (im->opts->progress && (st->records & ((1u << 16) - 1)) == 0)
 		import_progress(im, false);
 	int id = tep_data_type(im->tep, rec);
 	int k = id >= 0 && id <= im->max_id ? im->by_id[id] : 0;

@@ -79,6 +79,7 @@ struct importer {
 	char *err;
 	size_t errlen;
 	struct timespec t0;
+	double progress_next; /* seconds after t0 of the next progress line */
 };
 
 /* tracecmd_iterate_events callback: converts one record (data is the struct importer). */
