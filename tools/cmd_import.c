@@ -67,8 +67,8 @@ static uint32_t *string_field(struct mm_event *e)
 static int write_out(struct held *h, const char *out, const struct trace_origin *origin)
 {
 	char err[512];
-	struct trace_writer *w = trace_writer_open(out, trace_format_for_path(out), origin, err,
-						   sizeof(err));
+	struct trace_writer *w =
+	    trace_writer_open(out, trace_format_for_path(out), origin, err, sizeof(err));
 	if (!w)
 		return cli_fail("import", "%s", err);
 	uint32_t *remap = calloc(h->strs.count ? h->strs.count : 1, sizeof(*remap));
@@ -81,7 +81,8 @@ static int write_out(struct held *h, const char *out, const struct trace_origin 
 		if (remap[id] == UINT32_MAX) {
 			free(remap);
 			trace_writer_abort(w);
-			return cli_fail("import", "%s: cannot store string \"%.40s\"", out, h->strs.str[id]);
+			return cli_fail("import", "%s: cannot store string \"%.40s\"", out,
+					h->strs.str[id]);
 		}
 	}
 	for (size_t i = 0; i < h->n; i++) {
@@ -120,25 +121,30 @@ static void summary(const char *in, const char *out, const struct import_stats *
 	uint64_t total = 0;
 	for (int t = 1; t < EV_NR_TYPES; t++)
 		total += st->emitted[t];
-	fprintf(stderr, "mmreplay import: %s: %" PRIu64 " records, %.3f s → %" PRIu64 " events%s%s\n",
-		in, st->records, (double)(st->last_ts - st->first_ts) / 1e9, total, out ? " in " : "",
+	fprintf(stderr,
+		"mmreplay import: %s: %" PRIu64 " records, %.3f s → %" PRIu64 " events%s%s\n", in,
+		st->records, (double)(st->last_ts - st->first_ts) / 1e9, total, out ? " in " : "",
 		out ? out : "");
 	fprintf(stderr, "  ");
 	for (int t = 1; t < EV_NR_TYPES; t++)
 		if (st->emitted[t])
 			fprintf(stderr, " %s=%" PRIu64, mm_event_names[t], st->emitted[t]);
 	fputc('\n', stderr);
-	fprintf(stderr, "   unknown=%" PRIu64 " pid0=%" PRIu64 " free(NULL)=%" PRIu64
-			" alloc_failed=%" PRIu64 " syscall_failed=%" PRIu64 " syscall_unpaired=%" PRIu64
-			" kernel_addr_faults=%" PRIu64 " fork_flags_unknown=%" PRIu64
-			" gfp_bits_dropped=%" PRIu64 " oom_victims=%" PRIu64 " page_free_batched_dup=%" PRIu64 "\n",
+	fprintf(stderr,
+		"   unknown=%" PRIu64 " pid0=%" PRIu64 " free(NULL)=%" PRIu64
+		" alloc_failed=%" PRIu64 " syscall_failed=%" PRIu64 " syscall_unpaired=%" PRIu64
+		" kernel_addr_faults=%" PRIu64 " fork_flags_unknown=%" PRIu64
+		" gfp_bits_dropped=%" PRIu64 " oom_victims=%" PRIu64
+		" page_free_batched_dup=%" PRIu64 "\n",
 		st->unknown, st->pid0, st->kfree_null, st->alloc_failed, st->syscall_failed,
 		st->syscall_unpaired, st->fault_kernel_addr, st->fork_flags_unknown,
 		st->gfp_bits_dropped, st->oom_victims, st->page_free_batched_dup);
 	if (st->lost || st->lost_unknown || st->overruns)
-		fprintf(stderr, "mmreplay import: %s: LOST EVENTS: %" PRIu64 " dropped by the ring buffer "
-				"(+%" PRIu64 " drops of unknown size), %" PRIu64 " overruns: the replay "
-				"misses them\n", in, st->lost, st->lost_unknown, st->overruns);
+		fprintf(stderr,
+			"mmreplay import: %s: LOST EVENTS: %" PRIu64 " dropped by the ring buffer "
+			"(+%" PRIu64 " drops of unknown size), %" PRIu64 " overruns: the replay "
+			"misses them\n",
+			in, st->lost, st->lost_unknown, st->overruns);
 }
 
 int cmd_import(int argc, char **argv)
@@ -166,7 +172,8 @@ int cmd_import(int argc, char **argv)
 		} else if (!in) {
 			in = argv[i];
 		} else {
-			return cli_usage_error("import", "one trace.dat at a time ('%s' is extra)", argv[i]);
+			return cli_usage_error("import", "one trace.dat at a time ('%s' is extra)",
+					       argv[i]);
 		}
 	}
 	if (!in)

@@ -29,22 +29,24 @@ static const char *const self_filter = "comm != \"trace-cmd\"";
 
 static void record_help(FILE *f)
 {
-	fputs("usage: mmreplay record [-o FILE.dat] [--duration S] [-b KB] [-- COMMAND ...]\n\n"
-	      "Records the memory-management tracepoints mmreplay imports (fork/exec/exit,\n"
-	      "page faults, mmap/munmap/mprotect/mremap/brk syscalls, kmalloc/kmem_cache,\n"
-	      "page allocator, vmalloc, OOM, TLB flushes) system-wide with trace-cmd while\n"
-	      "COMMAND runs (or for S seconds). Needs root and tracefs (mounted when missing).\n"
-	      "Tracepoints this kernel lacks are left out with a warning.\n\n"
-	      "  -o FILE          output trace.dat (default trace.dat)\n"
-	      "  --duration S     stop after S seconds (stops COMMAND too); without COMMAND, required\n"
-	      "  -b KB            ring buffer per CPU in KiB (default 20000)\n"
-	      "  --follow         only COMMAND and its descendants (the kernel's set_event_pid with\n"
-	      "                   event-fork): leaves out other tasks and the idle task's interrupt\n"
-	      "                   context (RCU and softirq frees on idle CPUs)\n"
-	      "  --trace-cmd PATH the trace-cmd binary (default: trace-cmd from PATH)\n"
-	      "  --dry-run        print the trace-cmd command line and exit\n"
-	      "Then: mmreplay import FILE.dat -o FILE.mmt\n",
-	      f);
+	fputs(
+	    "usage: mmreplay record [-o FILE.dat] [--duration S] [-b KB] [-- COMMAND ...]\n\n"
+	    "Records the memory-management tracepoints mmreplay imports (fork/exec/exit,\n"
+	    "page faults, mmap/munmap/mprotect/mremap/brk syscalls, kmalloc/kmem_cache,\n"
+	    "page allocator, vmalloc, OOM, TLB flushes) system-wide with trace-cmd while\n"
+	    "COMMAND runs (or for S seconds). Needs root and tracefs (mounted when missing).\n"
+	    "Tracepoints this kernel lacks are left out with a warning.\n\n"
+	    "  -o FILE          output trace.dat (default trace.dat)\n"
+	    "  --duration S     stop after S seconds (stops COMMAND too); without COMMAND, "
+	    "required\n"
+	    "  -b KB            ring buffer per CPU in KiB (default 20000)\n"
+	    "  --follow         only COMMAND and its descendants (the kernel's set_event_pid with\n"
+	    "                   event-fork): leaves out other tasks and the idle task's interrupt\n"
+	    "                   context (RCU and softirq frees on idle CPUs)\n"
+	    "  --trace-cmd PATH the trace-cmd binary (default: trace-cmd from PATH)\n"
+	    "  --dry-run        print the trace-cmd command line and exit\n"
+	    "Then: mmreplay import FILE.dat -o FILE.mmt\n",
+	    f);
 }
 
 /* tracefs at /sys/kernel/tracing, mounted when it is not (the brief window where a fresh
@@ -136,20 +138,22 @@ static int parse_args(int argc, char **argv, struct record_args *a)
 			a->duration = strtod(v, &end);
 			a->duration_str = v;
 			if (*end || !(a->duration > 0 && a->duration < 86400))
-				return cli_usage_error("record", "--duration=%s: expected seconds in (0, 86400)", v);
+				return cli_usage_error(
+				    "record", "--duration=%s: expected seconds in (0, 86400)", v);
 		} else if ((v = cli_opt(argc, argv, &i, "-b", &missing)) || missing) {
 			if (missing)
 				return cli_usage_error("record", "-b needs KiB per CPU");
 			a->buffer_kb = strtol(v, &end, 10);
 			if (*end || a->buffer_kb < 64 || a->buffer_kb > 4 * 1024 * 1024)
-				return cli_usage_error("record", "-b %s: expected KiB per CPU from 64 to 4194304", v);
+				return cli_usage_error(
+				    "record", "-b %s: expected KiB per CPU from 64 to 4194304", v);
 		} else if ((v = cli_opt(argc, argv, &i, "--trace-cmd", &missing)) || missing) {
 			if (missing)
 				return cli_usage_error("record", "--trace-cmd needs a path");
 			a->trace_cmd = v;
 		} else {
-			return cli_usage_error("record", "unknown option '%s' (the command goes after --)",
-					       argv[i]);
+			return cli_usage_error(
+			    "record", "unknown option '%s' (the command goes after --)", argv[i]);
 		}
 	}
 	return 0;
@@ -177,7 +181,8 @@ static char **build_argv(const struct record_args *a, const char *tc, const char
 	v[n++] = (char *)tmp;
 	for (int k = 0; import_record_events[k] && n < cap - 8 - a->ncmd; k++) {
 		if (!event_available(import_record_events[k])) {
-			fprintf(stderr, "mmreplay record: warning: this kernel has no %s; left out\n",
+			fprintf(stderr,
+				"mmreplay record: warning: this kernel has no %s; left out\n",
 				import_record_events[k]);
 			continue;
 		}
@@ -202,10 +207,7 @@ static char **build_argv(const struct record_args *a, const char *tc, const char
 }
 
 static volatile sig_atomic_t got_signal;
-static void on_signal(int sig)
-{
-	got_signal = sig;
-}
+static void on_signal(int sig) { got_signal = sig; }
 
 static double elapsed(const struct timespec *t0)
 {
@@ -232,7 +234,7 @@ static int write_tracefs(const char *file, const char *value)
  * this machine needs) it sets no pid filter at all. */
 struct follow {
 	pid_t child;
-	int go;      /* write end: closing it lets the child exec */
+	int go; /* write end: closing it lets the child exec */
 };
 
 static pid_t spawn_held(char **cmd, int *go)
@@ -315,13 +317,16 @@ static int run_trace_cmd(char **argv, const struct record_args *a, const char *t
 	struct follow f = {-1, -1};
 	if (a->follow && a->ncmd) {
 		/* The pid filter is in force before trace-cmd starts, so nothing of other tasks
-		 * gets in while it sets up (trace-cmd with --no-filter leaves set_event_pid alone). */
+		 * gets in while it sets up (trace-cmd with --no-filter leaves set_event_pid alone).
+		 */
 		char pid[32];
 		if ((f.child = spawn_held(a->cmd, &f.go)) < 0)
 			return -1;
 		snprintf(pid, sizeof(pid), "%d", (int)f.child);
-		if (write_tracefs("options/event-fork", "1") || write_tracefs("set_event_pid", pid)) {
-			fprintf(stderr, "mmreplay record: cannot set %s/set_event_pid for --follow: %s\n",
+		if (write_tracefs("options/event-fork", "1") ||
+		    write_tracefs("set_event_pid", pid)) {
+			fprintf(stderr,
+				"mmreplay record: cannot set %s/set_event_pid for --follow: %s\n",
 				TRACEFS, strerror(errno));
 			kill(f.child, SIGKILL);
 			waitpid(f.child, NULL, 0);
@@ -426,8 +431,9 @@ static int check_output(const char *tmp, const char *out)
 		(unsigned long long)st.records, (double)(st.last_ts - st.first_ts) / 1e9,
 		(unsigned long long)ev);
 	if (st.lost || st.lost_unknown || st.overruns)
-		fprintf(stderr, "; LOST EVENTS: %llu dropped (+%llu drops of unknown size), "
-				"%llu ring-buffer overruns — record again with a larger -b\n",
+		fprintf(stderr,
+			"; LOST EVENTS: %llu dropped (+%llu drops of unknown size), "
+			"%llu ring-buffer overruns — record again with a larger -b\n",
 			(unsigned long long)st.lost, (unsigned long long)st.lost_unknown,
 			(unsigned long long)st.overruns);
 	else
@@ -449,13 +455,15 @@ int cmd_record(int argc, char **argv)
 		return cli_usage_error("record", "give a COMMAND after -- or --duration S");
 	char tc[4096];
 	if (!find_in_path(a.trace_cmd, tc, sizeof(tc)))
-		return cli_fail("record", "%s not found (install the trace-cmd package)", a.trace_cmd);
+		return cli_fail("record", "%s not found (install the trace-cmd package)",
+				a.trace_cmd);
 	char tmp[4096], bufkb[32];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", a.out);
 	snprintf(bufkb, sizeof(bufkb), "%ld", a.buffer_kb);
 	if (!a.dry_run) {
 		if (geteuid() != 0)
-			return cli_fail("record", "recording kernel tracepoints needs root (tracefs)");
+			return cli_fail("record",
+					"recording kernel tracepoints needs root (tracefs)");
 		if (ensure_tracefs())
 			return EXIT_FAIL;
 	}

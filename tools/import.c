@@ -28,6 +28,7 @@ int tracecmd_long_size(struct tracecmd_input *handle);
 int tracecmd_cpus(struct tracecmd_input *handle);
 unsigned long tracecmd_get_in_file_version(struct tracecmd_input *handle);
 
+/* clang-format off */
 const char *const import_record_events[] = {
 	"sched:sched_process_fork", "sched:sched_process_exec", "sched:sched_process_exit",
 	"task:task_newtask", "task:task_rename",
@@ -92,6 +93,7 @@ const struct tp_def import_tp_defs[IMPORT_NR_DEFS] = {
 	{"oom", "mark_victim", TP_OOM_VICTIM, 0, 0, {"pid"}, "the recording's OOM kills are not marked"},
 	{"tlb", "tlb_flush", TP_TLB_FLUSH, 0, 0, {"reason", "pages"}, "no recorded TLB flushes to compare"},
 };
+/* clang-format on */
 
 /* ---- setup --------------------------------------------------------------- */
 
@@ -101,7 +103,8 @@ bool tracecmd_is_version_supported(unsigned int version);
  * magic "\027\010\104tracing" and a version it reads. */
 static int check_file(const char *path, unsigned *file_version, char *err, size_t errlen)
 {
-	static const unsigned char magic[10] = {0x17, 0x08, 0x44, 't', 'r', 'a', 'c', 'i', 'n', 'g'};
+	static const unsigned char magic[10] = {0x17, 0x08, 0x44, 't', 'r',
+						'a',  'c',  'i',  'n', 'g'};
 	unsigned char head[32];
 	struct stat sb;
 	int fd = open(path, O_RDONLY);
@@ -120,8 +123,10 @@ static int check_file(const char *path, unsigned *file_version, char *err, size_
 		return -1;
 	}
 	if (n < (ssize_t)sizeof(magic) || memcmp(head, magic, sizeof(magic)) != 0) {
-		snprintf(err, errlen, "%s: not a trace.dat (no trace-cmd magic \"\\027\\010Dtracing\" at byte 0)",
-			 path);
+		snprintf(
+		    err, errlen,
+		    "%s: not a trace.dat (no trace-cmd magic \"\\027\\010Dtracing\" at byte 0)",
+		    path);
 		return -1;
 	}
 	unsigned long version = 0;
@@ -129,12 +134,15 @@ static int check_file(const char *path, unsigned *file_version, char *err, size_
 	for (; i < n && head[i] >= '0' && head[i] <= '9' && version < 1000; i++)
 		version = version * 10 + (head[i] - '0');
 	if (i >= n || head[i] != 0 || i == (ssize_t)sizeof(magic)) {
-		snprintf(err, errlen, "%s: truncated or corrupt trace.dat header (byte %zd: expected the file "
-				      "version as a NUL-terminated number)", path, i);
+		snprintf(err, errlen,
+			 "%s: truncated or corrupt trace.dat header (byte %zd: expected the file "
+			 "version as a NUL-terminated number)",
+			 path, i);
 		return -1;
 	}
 	if (!tracecmd_is_version_supported((unsigned)version)) {
-		snprintf(err, errlen, "%s: trace.dat version %lu is not supported by this libtracecmd", path,
+		snprintf(err, errlen,
+			 "%s: trace.dat version %lu is not supported by this libtracecmd", path,
 			 version);
 		return -1;
 	}
@@ -164,11 +172,15 @@ static int probe_in_child(const char *path, char *err, size_t errlen)
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	if (WIFSIGNALED(st))
-		snprintf(err, errlen, "%s: libtracecmd crashes reading it (signal %d): truncated or corrupt "
-				      "trace.dat", path, WTERMSIG(st));
+		snprintf(err, errlen,
+			 "%s: libtracecmd crashes reading it (signal %d): truncated or corrupt "
+			 "trace.dat",
+			 path, WTERMSIG(st));
 	else
-		snprintf(err, errlen, "%s: libtracecmd cannot read it (truncated, corrupt, or a compression "
-				      "it does not support)", path);
+		snprintf(err, errlen,
+			 "%s: libtracecmd cannot read it (truncated, corrupt, or a compression "
+			 "it does not support)",
+			 path);
 	return -1;
 }
 
@@ -190,15 +202,19 @@ static void bind_fields(struct importer *im, struct tp *tp)
 		tp->f[i] = tep_find_field(tp->ev, name + optional);
 		if (!tp->f[i] && !optional) {
 			tp->usable = false;
-			warn(im, "%s has no field '%s': its records are skipped", tp->def->name, name);
+			warn(im, "%s has no field '%s': its records are skipped", tp->def->name,
+			     name);
 		}
 	}
 	enum tp_kind k = tp->def->kind;
 	if (tp->usable && (k == TP_KMALLOC || k == TP_CACHE_ALLOC || k == TP_PAGE_ALLOC) &&
 	    gfp_xlate_build(&tp->gfp, tp->ev, "gfp_flags"))
-		warn(im, "%s prints no gfp flag table: its gfp flags are imported as 0%s", tp->def->name, "");
+		warn(im, "%s prints no gfp flag table: its gfp flags are imported as 0%s",
+		     tp->def->name, "");
 	if (tp->usable && k == TP_CACHE_ALLOC && !tp->f[5])
-		warn(im, "%s has no cache name (older kernels, e.g. 6.1): caches are named cache-<bytes_alloc>%s",
+		warn(im,
+		     "%s has no cache name (older kernels, e.g. 6.1): caches are named "
+		     "cache-<bytes_alloc>%s",
 		     tp->def->name, "");
 }
 
@@ -237,12 +253,16 @@ static int bind_events(struct importer *im)
 	}
 	for (int s = 1; s < SC_NR; s++) {
 		if (im->sc_enter[s] && !im->sc_exit[s])
-			warn(im, "no sys_exit_%s: %s results unknown (every call taken as successful; "
-				 "mmap addresses marked unknown)", import_sc_names[s], import_sc_names[s]);
+			warn(im,
+			     "no sys_exit_%s: %s results unknown (every call taken as successful; "
+			     "mmap addresses marked unknown)",
+			     import_sc_names[s], import_sc_names[s]);
 		else if (!im->sc_enter[s] && im->sc_exit[s])
-			warn(im, "no sys_enter_%s: %s calls cannot be imported", import_sc_names[s], import_sc_names[s]);
+			warn(im, "no sys_enter_%s: %s calls cannot be imported", import_sc_names[s],
+			     import_sc_names[s]);
 		else if (!im->sc_enter[s])
-			warn(im, "no %s syscalls recorded: %s absent from the replay", import_sc_names[s], import_sc_names[s]);
+			warn(im, "no %s syscalls recorded: %s absent from the replay",
+			     import_sc_names[s], import_sc_names[s]);
 	}
 	return 0;
 }
@@ -296,12 +316,14 @@ static void fill_origin(struct importer *im, struct tracecmd_input *h, struct tr
 		const char *e = strchr(import_record_events[i], ':') + 1;
 		bool have = false;
 		for (int k = 0; k < IMPORT_NR_DEFS; k++)
-			if (im->tps[k].ev && im->tps[k].usable && strcmp(im->tps[k].def->name, e) == 0)
+			if (im->tps[k].ev && im->tps[k].usable &&
+			    strcmp(im->tps[k].def->name, e) == 0)
 				have = true;
 		if (have) {
 			present++;
 		} else if (len + strlen(e) + 5 < sizeof(buf)) {
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? "," : "", e);
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+						len ? "," : "", e);
 		} else if (len + 4 < sizeof(buf)) {
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len, ",...");
 		}
@@ -351,7 +373,8 @@ static void count_add(struct import_stats *st, const struct tep_event *ev, uint6
 	if (i == IMPORT_MAX_COUNTED - 1 && st->counted[i].n)
 		snprintf(st->counted[i].name, sizeof(st->counted[i].name), "other");
 	else
-		snprintf(st->counted[i].name, sizeof(st->counted[i].name), "%s:%s", ev->system, ev->name);
+		snprintf(st->counted[i].name, sizeof(st->counted[i].name), "%s:%s", ev->system,
+			 ev->name);
 	st->counted[i].n += n;
 }
 
@@ -383,8 +406,10 @@ static void report_unknown(const struct importer *im)
 		if (!im->unknown_by_id[id])
 			continue;
 		struct tep_event *ev = tep_find_event(im->tep, id);
-		fprintf(stderr, "mmreplay import: %s: skipped %" PRIu64 " records of %s:%s (not used)\n",
-			im->path, im->unknown_by_id[id], ev ? ev->system : "?", ev ? ev->name : "?");
+		fprintf(stderr,
+			"mmreplay import: %s: skipped %" PRIu64 " records of %s:%s (not used)\n",
+			im->path, im->unknown_by_id[id], ev ? ev->system : "?",
+			ev ? ev->name : "?");
 	}
 }
 
@@ -392,20 +417,27 @@ int trace_import(const char *path, const struct import_opts *opts, const struct 
 		 struct trace_origin *origin, struct import_stats *stats, char *err, size_t errlen)
 {
 	static const struct import_opts defaults;
-	struct importer im = {.path = path, .opts = opts ? opts : &defaults, .sink = sink,
-			      .st = stats, .err = err, .errlen = errlen};
+	struct importer im = {.path = path,
+			      .opts = opts ? opts : &defaults,
+			      .sink = sink,
+			      .st = stats,
+			      .err = err,
+			      .errlen = errlen};
 	memset(stats, 0, sizeof(*stats));
 	err[0] = 0;
 	unsigned version = 0;
-	if (check_file(path, &version, err, errlen) || (version < 7 && probe_in_child(path, err, errlen)))
+	if (check_file(path, &version, err, errlen) ||
+	    (version < 7 && probe_in_child(path, err, errlen)))
 		return -1;
 	/* libtracecmd and libtraceevent print their own diagnostics; ours name the file. */
 	tracecmd_set_loglevel(TEP_LOG_NONE);
 	tep_set_loglevel(TEP_LOG_NONE);
 	struct tracecmd_input *h = tracecmd_open(path, TRACECMD_FL_LOAD_NO_PLUGINS);
 	if (!h) {
-		snprintf(err, errlen, "%s: libtracecmd cannot read it (truncated, corrupt, or a compression "
-				      "it does not support)", path);
+		snprintf(err, errlen,
+			 "%s: libtracecmd cannot read it (truncated, corrupt, or a compression "
+			 "it does not support)",
+			 path);
 		return -1;
 	}
 	int rc = -1;
@@ -420,12 +452,15 @@ int trace_import(const char *path, const struct import_opts *opts, const struct 
 		goto out;
 	}
 	if (tracecmd_buffer_instances(h) > 0)
-		warn(&im, "has %s extra buffer instance(s); only the top buffer is imported%s", "", "");
+		warn(&im, "has %s extra buffer instance(s); only the top buffer is imported%s", "",
+		     "");
 	clock_gettime(CLOCK_MONOTONIC, &im.t0);
 	if (tracecmd_iterate_events(h, NULL, 0, import_on_record, &im) < 0) {
 		if (!err[0])
-			snprintf(err, errlen, "%s: libtracecmd failed reading the event data after %" PRIu64
-					      " records (truncated or corrupt)", path, stats->records);
+			snprintf(err, errlen,
+				 "%s: libtracecmd failed reading the event data after %" PRIu64
+				 " records (truncated or corrupt)",
+				 path, stats->records);
 		goto out;
 	}
 	if (opts && opts->progress)

@@ -30,26 +30,26 @@ struct import_sink {
 enum { IMPORT_TLB_REASONS = 8, IMPORT_MAX_COUNTED = 64 };
 
 struct import_stats {
-	uint64_t records;                 /* every record read from the file */
-	uint64_t unknown;                 /* records of tracepoints the importer does not use */
-	uint64_t emitted[EV_NR_TYPES];    /* events handed to the sink, by type */
-	uint64_t lost;                    /* events the ring buffer dropped (sum of missed_events) */
-	uint64_t lost_unknown;            /* drops the kernel reported without a count */
-	uint64_t overruns;                /* sum of "overrun:" in the file's CPU statistics */
-	uint64_t pid0;                    /* events attributed to IMPORT_KERNEL_PID */
-	uint64_t kfree_null;              /* kfree / kmem_cache_free of NULL or ZERO_SIZE_PTR */
-	uint64_t alloc_failed;            /* kmalloc/cache/page/vmap allocations that failed */
-	uint64_t syscall_failed;          /* mmap/munmap/... that returned an error (mmap: emitted) */
-	uint64_t syscall_unpaired;        /* sys_exit without a sys_enter of the same task */
-	uint64_t fault_kernel_addr;       /* page faults on kernel addresses (not emitted) */
-	uint64_t fork_flags_unknown;      /* forks without a task_newtask: assumed to be processes */
-	uint64_t gfp_bits_dropped;        /* allocations with a gfp bit the engine has no name for */
-	uint64_t page_free_batched_dup;   /* mm_page_free_batched after the page's mm_page_free */
-	uint64_t vmap_purges;             /* purge_vmap_area_lazy: counted, the engine purges itself */
-	uint64_t oom_victims;             /* oom:mark_victim */
+	uint64_t records;		/* every record read from the file */
+	uint64_t unknown;		/* records of tracepoints the importer does not use */
+	uint64_t emitted[EV_NR_TYPES];	/* events handed to the sink, by type */
+	uint64_t lost;			/* events the ring buffer dropped (sum of missed_events) */
+	uint64_t lost_unknown;		/* drops the kernel reported without a count */
+	uint64_t overruns;		/* sum of "overrun:" in the file's CPU statistics */
+	uint64_t pid0;			/* events attributed to IMPORT_KERNEL_PID */
+	uint64_t kfree_null;		/* kfree / kmem_cache_free of NULL or ZERO_SIZE_PTR */
+	uint64_t alloc_failed;		/* kmalloc/cache/page/vmap allocations that failed */
+	uint64_t syscall_failed;	/* mmap/munmap/... that returned an error (mmap: emitted) */
+	uint64_t syscall_unpaired;	/* sys_exit without a sys_enter of the same task */
+	uint64_t fault_kernel_addr;	/* page faults on kernel addresses (not emitted) */
+	uint64_t fork_flags_unknown;	/* forks without a task_newtask: assumed to be processes */
+	uint64_t gfp_bits_dropped;	/* allocations with a gfp bit the engine has no name for */
+	uint64_t page_free_batched_dup; /* mm_page_free_batched after the page's mm_page_free */
+	uint64_t vmap_purges; /* purge_vmap_area_lazy: counted, the engine purges itself */
+	uint64_t oom_victims; /* oom:mark_victim */
 	uint64_t tlb_flush[IMPORT_TLB_REASONS]; /* tlb:tlb_flush by reason (last slot: other) */
-	uint64_t tlb_flush_pages;         /* sum of the pages field (TLB_FLUSH_ALL counted as 0) */
-	uint64_t first_ts, last_ts;       /* raw trace clock of the first and last record */
+	uint64_t tlb_flush_pages;   /* sum of the pages field (TLB_FLUSH_ALL counted as 0) */
+	uint64_t first_ts, last_ts; /* raw trace clock of the first and last record */
 	/* Records per tracepoint ("system:event"), every tracepoint in the file with at least
 	 * one record, sorted by name; beyond IMPORT_MAX_COUNTED the rest add up in "other". */
 	int nr_counted;
@@ -60,8 +60,8 @@ struct import_stats {
 };
 
 struct import_opts {
-	bool progress;  /* progress line on stderr */
-	bool quiet;     /* no warnings about absent events (tests) */
+	bool progress; /* progress line on stderr */
+	bool quiet;    /* no warnings about absent events (tests) */
 };
 
 /* Reads path, hands every converted event to sink, fills origin (source, kernel, page_size,

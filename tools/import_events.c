@@ -179,10 +179,7 @@ static uint16_t map_flags(uint64_t f)
 	return o;
 }
 
-static bool is_err(int64_t ret)
-{
-	return ret < 0 && ret >= -LX_MAX_ERRNO;
-}
+static bool is_err(int64_t ret) { return ret < 0 && ret >= -LX_MAX_ERRNO; }
 
 static int emit_mmap(struct importer *im, const struct tep_record *rec, uint32_t pid,
 		     const struct task *t, int64_t ret, bool have_ret)
@@ -421,8 +418,10 @@ static int on_kmem(struct importer *im, struct tp *tp, const struct tep_record *
 			im->st->kfree_null++;
 		return 0;
 	}
-	static const uint8_t type[] = {[TP_KMALLOC] = EV_KMALLOC, [TP_KFREE] = EV_KFREE,
-				       [TP_CACHE_ALLOC] = EV_CACHE_ALLOC, [TP_CACHE_FREE] = EV_CACHE_FREE};
+	static const uint8_t type[] = {[TP_KMALLOC] = EV_KMALLOC,
+				       [TP_KFREE] = EV_KFREE,
+				       [TP_CACHE_ALLOC] = EV_CACHE_ALLOC,
+				       [TP_CACHE_FREE] = EV_CACHE_FREE};
 	ev_init(im, &e, rec, pid, type[tp->def->kind]);
 	e.u.kmem.call_site = fu64(tp, 0, rec);
 	e.u.kmem.ptr = ptr;
@@ -495,8 +494,9 @@ static int on_vmap(struct importer *im, struct tp *tp, const struct tep_record *
 	case TP_TLB_FLUSH: {
 		int64_t reason = fs64(tp, 0, rec);
 		uint64_t pages = fu64(tp, 1, rec);
-		im->st->tlb_flush[reason >= 0 && reason < IMPORT_TLB_REASONS - 1 ? reason
-										 : IMPORT_TLB_REASONS - 1]++;
+		im->st->tlb_flush[reason >= 0 && reason < IMPORT_TLB_REASONS - 1
+				      ? reason
+				      : IMPORT_TLB_REASONS - 1]++;
 		if ((int64_t)pages > 0) /* TLB_FLUSH_ALL is -1 */
 			im->st->tlb_flush_pages += pages;
 		return 0;
@@ -510,11 +510,13 @@ void import_progress(struct importer *im, bool last)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	double el = (double)(now.tv_sec - im->t0.tv_sec) + (double)(now.tv_nsec - im->t0.tv_nsec) / 1e9;
+	double el =
+	    (double)(now.tv_sec - im->t0.tv_sec) + (double)(now.tv_nsec - im->t0.tv_nsec) / 1e9;
 	if (!last && el < im->progress_next)
 		return;
 	im->progress_next = el + 0.5; /* twice a second */
-	fprintf(stderr, "\rmmreplay import: %s: %.1f M records, trace time %.3f s, %.1f s elapsed%s",
+	fprintf(stderr,
+		"\rmmreplay import: %s: %.1f M records, trace time %.3f s, %.1f s elapsed%s",
 		im->path, (double)im->st->records / 1e6, (double)im->last_ts / 1e9, el,
 		last ? "\n" : "");
 }

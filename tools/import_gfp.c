@@ -10,28 +10,28 @@ static const struct {
 	const char *name;
 	gfp_t bit;
 } engine_gfp_names[] = {
-	{"__GFP_DMA", __GFP_DMA},
-	{"__GFP_HIGHMEM", __GFP_HIGHMEM},
-	{"__GFP_DMA32", __GFP_DMA32},
-	{"__GFP_MOVABLE", __GFP_MOVABLE},
-	{"__GFP_RECLAIMABLE", __GFP_RECLAIMABLE},
-	{"__GFP_HIGH", __GFP_HIGH},
-	{"__GFP_IO", __GFP_IO},
-	{"__GFP_FS", __GFP_FS},
-	{"__GFP_ZERO", __GFP_ZERO},
-	{"__GFP_DIRECT_RECLAIM", __GFP_DIRECT_RECLAIM},
-	{"__GFP_KSWAPD_RECLAIM", __GFP_KSWAPD_RECLAIM},
-	{"__GFP_WRITE", __GFP_WRITE},
-	{"__GFP_NOWARN", __GFP_NOWARN},
-	{"__GFP_RETRY_MAYFAIL", __GFP_RETRY_MAYFAIL},
-	{"__GFP_NOFAIL", __GFP_NOFAIL},
-	{"__GFP_NORETRY", __GFP_NORETRY},
-	{"__GFP_MEMALLOC", __GFP_MEMALLOC},
-	{"__GFP_COMP", __GFP_COMP},
-	{"__GFP_NOMEMALLOC", __GFP_NOMEMALLOC},
-	{"__GFP_HARDWALL", __GFP_HARDWALL},
-	{"__GFP_THISNODE", __GFP_THISNODE},
-	{"__GFP_ACCOUNT", __GFP_ACCOUNT},
+    {"__GFP_DMA", __GFP_DMA},
+    {"__GFP_HIGHMEM", __GFP_HIGHMEM},
+    {"__GFP_DMA32", __GFP_DMA32},
+    {"__GFP_MOVABLE", __GFP_MOVABLE},
+    {"__GFP_RECLAIMABLE", __GFP_RECLAIMABLE},
+    {"__GFP_HIGH", __GFP_HIGH},
+    {"__GFP_IO", __GFP_IO},
+    {"__GFP_FS", __GFP_FS},
+    {"__GFP_ZERO", __GFP_ZERO},
+    {"__GFP_DIRECT_RECLAIM", __GFP_DIRECT_RECLAIM},
+    {"__GFP_KSWAPD_RECLAIM", __GFP_KSWAPD_RECLAIM},
+    {"__GFP_WRITE", __GFP_WRITE},
+    {"__GFP_NOWARN", __GFP_NOWARN},
+    {"__GFP_RETRY_MAYFAIL", __GFP_RETRY_MAYFAIL},
+    {"__GFP_NOFAIL", __GFP_NOFAIL},
+    {"__GFP_NORETRY", __GFP_NORETRY},
+    {"__GFP_MEMALLOC", __GFP_MEMALLOC},
+    {"__GFP_COMP", __GFP_COMP},
+    {"__GFP_NOMEMALLOC", __GFP_NOMEMALLOC},
+    {"__GFP_HARDWALL", __GFP_HARDWALL},
+    {"__GFP_THISNODE", __GFP_THISNODE},
+    {"__GFP_ACCOUNT", __GFP_ACCOUNT},
 };
 
 gfp_t gfp_engine_bit(const char *name)
@@ -60,7 +60,8 @@ static bool arg_is_field(const struct tep_print_arg *a, const char *field)
 {
 	while (a && a->type == TEP_PRINT_TYPE)
 		a = a->typecast.item;
-	return a && a->type == TEP_PRINT_FIELD && a->field.name && strcmp(a->field.name, field) == 0;
+	return a && a->type == TEP_PRINT_FIELD && a->field.name &&
+	       strcmp(a->field.name, field) == 0;
 }
 
 /* The print args are a tree: the gfp table usually sits under "gfp ? __print_flags() :

@@ -12,9 +12,9 @@
 struct tep_event;
 
 struct gfp_xlate {
-	bool found;              /* the event prints its gfp field through a flag table */
-	gfp_t to_engine[64];     /* kernel bit i → engine bits (0: no engine equivalent) */
-	uint64_t unnamed;        /* kernel bits the table names but the engine does not have */
+	bool found;	     /* the event prints its gfp field through a flag table */
+	gfp_t to_engine[64]; /* kernel bit i → engine bits (0: no engine equivalent) */
+	uint64_t unnamed;    /* kernel bits the table names but the engine does not have */
 };
 
 /* The engine bit for a kernel symbol name ("__GFP_IO"), 0 when the engine has none. */

@@ -12,11 +12,27 @@
 #include "import_gfp.h"
 
 enum tp_kind {
-	TP_FORK, TP_EXEC, TP_EXIT, TP_NEWTASK, TP_RENAME, TP_PF_USER, TP_PF_KERNEL,
-	TP_SYS_ENTER, TP_SYS_EXIT,
-	TP_KMALLOC, TP_KFREE, TP_CACHE_ALLOC, TP_CACHE_FREE,
-	TP_PAGE_ALLOC, TP_PAGE_FREE, TP_PAGE_FREE_BATCHED,
-	TP_VMAP_ALLOC, TP_VMAP_FREE, TP_VMAP_PURGE, TP_OOM_VICTIM, TP_TLB_FLUSH,
+	TP_FORK,
+	TP_EXEC,
+	TP_EXIT,
+	TP_NEWTASK,
+	TP_RENAME,
+	TP_PF_USER,
+	TP_PF_KERNEL,
+	TP_SYS_ENTER,
+	TP_SYS_EXIT,
+	TP_KMALLOC,
+	TP_KFREE,
+	TP_CACHE_ALLOC,
+	TP_CACHE_FREE,
+	TP_PAGE_ALLOC,
+	TP_PAGE_FREE,
+	TP_PAGE_FREE_BATCHED,
+	TP_VMAP_ALLOC,
+	TP_VMAP_FREE,
+	TP_VMAP_PURGE,
+	TP_OOM_VICTIM,
+	TP_TLB_FLUSH,
 };
 
 enum sc { SC_NONE, SC_MMAP, SC_MUNMAP, SC_MPROTECT, SC_MREMAP, SC_BRK, SC_NR };
@@ -50,13 +66,13 @@ struct tp {
 
 /* Per task: open addressing on pid, never deleted (pids in one trace are few). */
 struct task {
-	uint32_t pid;        /* 0: empty slot */
-	uint32_t mm;         /* the task whose address space this one uses (itself unless a thread) */
+	uint32_t pid; /* 0: empty slot */
+	uint32_t mm;  /* the task whose address space this one uses (itself unless a thread) */
 	uint64_t clone_flags;
-	bool has_clone;      /* task_newtask seen for this child, fork not yet */
-	uint8_t sc;          /* pending syscall (enum sc) */
+	bool has_clone; /* task_newtask seen for this child, fork not yet */
+	uint8_t sc;	/* pending syscall (enum sc) */
 	uint64_t arg[NFIELDS];
-	uint64_t brk;        /* last known program break, kept on the mm owner */
+	uint64_t brk; /* last known program break, kept on the mm owner */
 };
 
 struct importer {
@@ -66,15 +82,15 @@ struct importer {
 	struct import_stats *st;
 	struct tep_handle *tep;
 	struct tp tps[IMPORT_NR_DEFS];
-	uint8_t *by_id;      /* event id → 1 + index into tps, 0 unknown */
+	uint8_t *by_id; /* event id → 1 + index into tps, 0 unknown */
 	uint64_t *unknown_by_id;
 	int max_id;
 	struct task *tasks;
 	uint32_t ntasks, task_slots;
 	uint64_t last_ts;
 	int long_size, page_shift;
-	uint64_t user_limit; /* page_fault_kernel above this is a kernel address */
-	bool have_page_free; /* mm_page_free recorded */
+	uint64_t user_limit;		      /* page_fault_kernel above this is a kernel address */
+	bool have_page_free;		      /* mm_page_free recorded */
 	bool sc_enter[SC_NR], sc_exit[SC_NR]; /* which halves of each syscall are recorded */
 	char *err;
 	size_t errlen;

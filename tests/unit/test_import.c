@@ -15,7 +15,7 @@
 #include "strtab.h"
 
 static const char *const samples[] = {"shell-loop", "make-j2", "cow-fork", "oom-cgroup",
-				       "vmalloc-bpf"};
+				      "vmalloc-bpf"};
 #define NR_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 
 struct mem_sink {
@@ -183,13 +183,15 @@ static void counts_from_golden(const char *name, struct countlist *l)
 static void counts_from_cli(const char *name, struct countlist *l)
 {
 	char cmd[512], out[8192];
-	snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat --counts --quiet", mmreplay(), name);
+	snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat --counts --quiet", mmreplay(),
+		 name);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s failed", cmd);
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
 		char ev[64];
 		unsigned long long c;
 		const char *colon = strchr(line, ':');
-		cr_assert(colon && sscanf(colon + 1, "%63s %llu", ev, &c) == 2, "bad line %s", line);
+		cr_assert(colon && sscanf(colon + 1, "%63s %llu", ev, &c) == 2, "bad line %s",
+			  line);
 		count_add(l, ev, c);
 	}
 }
@@ -199,8 +201,8 @@ static void assert_same_counts(const char *what, const struct countlist *a,
 {
 	cr_assert_eq(a->n, b->n, "%s: %d tracepoints vs %d", what, a->n, b->n);
 	for (int i = 0; i < a->n; i++)
-		cr_assert_eq(a->c[i], count_get(b, a->name[i]), "%s: %s %" PRIu64 " vs %" PRIu64, what,
-			     a->name[i], a->c[i], count_get(b, a->name[i]));
+		cr_assert_eq(a->c[i], count_get(b, a->name[i]), "%s: %s %" PRIu64 " vs %" PRIu64,
+			     what, a->name[i], a->c[i], count_get(b, a->name[i]));
 }
 
 Test(import, counts_equal_golden_trace_cmd_report_counts)
@@ -241,7 +243,8 @@ Test(import, events_account_for_every_record)
 		struct imported *im = import_sample(samples[s]);
 		const struct import_stats *st = &im->st;
 		cr_assert_eq(st->unknown, 0);
-		cr_assert_eq(st->lost + st->lost_unknown + st->overruns, 0, "%s lost events", samples[s]);
+		cr_assert_eq(st->lost + st->lost_unknown + st->overruns, 0, "%s lost events",
+			     samples[s]);
 		cr_assert_eq(nr_type(im, EV_FORK), counted(st, "sched:sched_process_fork"));
 		cr_assert_eq(nr_type(im, EV_EXEC), counted(st, "sched:sched_process_exec"));
 		cr_assert_eq(nr_type(im, EV_EXIT), counted(st, "sched:sched_process_exit"));
@@ -249,17 +252,18 @@ Test(import, events_account_for_every_record)
 		/* every mmap of these recordings has its exit, failed ones included */
 		cr_assert_eq(nr_type(im, EV_MMAP), counted(st, "syscalls:sys_exit_mmap"));
 		cr_assert_eq(st->syscall_unpaired, 0, "%s", samples[s]);
-		cr_assert_eq(nr_type(im, EV_KMALLOC) + nr_type(im, EV_CACHE_ALLOC) + nr_type(im, EV_PAGE_ALLOC) +
-				     nr_type(im, EV_VMALLOC) + st->alloc_failed,
-			     counted(st, "kmem:kmalloc") + counted(st, "kmem:kmem_cache_alloc") +
-				     counted(st, "kmem:mm_page_alloc") + counted(st, "vmalloc:alloc_vmap_area"));
+		cr_assert_eq(
+		    nr_type(im, EV_KMALLOC) + nr_type(im, EV_CACHE_ALLOC) +
+			nr_type(im, EV_PAGE_ALLOC) + nr_type(im, EV_VMALLOC) + st->alloc_failed,
+		    counted(st, "kmem:kmalloc") + counted(st, "kmem:kmem_cache_alloc") +
+			counted(st, "kmem:mm_page_alloc") + counted(st, "vmalloc:alloc_vmap_area"));
 		cr_assert_eq(nr_type(im, EV_KFREE) + nr_type(im, EV_CACHE_FREE) + st->kfree_null,
 			     counted(st, "kmem:kfree") + counted(st, "kmem:kmem_cache_free"));
 		cr_assert_eq(nr_type(im, EV_PAGE_FREE), counted(st, "kmem:mm_page_free"));
 		cr_assert_eq(st->page_free_batched_dup, counted(st, "kmem:mm_page_free_batched"));
 		cr_assert_eq(nr_type(im, EV_FAULT) + st->fault_kernel_addr,
 			     counted(st, "exceptions:page_fault_user") +
-				     counted(st, "exceptions:page_fault_kernel"));
+				 counted(st, "exceptions:page_fault_kernel"));
 		uint64_t tlb = 0;
 		for (int r = 0; r < IMPORT_TLB_REASONS; r++)
 			tlb += st->tlb_flush[r];
@@ -299,9 +303,11 @@ Test(import, cow_fork_is_four_processes_writing_their_quarter)
 		const struct mm_event *e = &im->m.ev[i];
 		if (e->type == EV_FORK) {
 			forks++;
-			cr_assert_eq(e->u.fork.flags, 0, "fork() children are processes (task_newtask)");
+			cr_assert_eq(e->u.fork.flags, 0,
+				     "fork() children are processes (task_newtask)");
 		}
-		if (e->type == EV_FAULT && (e->u.fault.access & FAULT_WRITE) && !(e->u.fault.access & FAULT_KERNEL))
+		if (e->type == EV_FAULT && (e->u.fault.access & FAULT_WRITE) &&
+		    !(e->u.fault.access & FAULT_KERNEL))
 			writes++;
 	}
 	cr_assert_eq(forks, 4);
@@ -318,7 +324,8 @@ Test(import, oom_victim_is_marked_with_its_pid)
 	int marks = 0;
 	for (size_t i = 0; i < im->m.n; i++) {
 		const struct mm_event *e = &im->m.ev[i];
-		if (e->type == EV_EXEC && strstr(strtab_get(&im->m.strs, e->u.exec.filename), "oomhog"))
+		if (e->type == EV_EXEC &&
+		    strstr(strtab_get(&im->m.strs, e->u.exec.filename), "oomhog"))
 			hog = e->pid;
 		if (e->type == EV_MARK) {
 			char want[32];
@@ -407,22 +414,25 @@ static gfp_t kernel_gfp(const char *name)
 		const char *n;
 		gfp_t v;
 	} comp[] = {
-		{"GFP_TRANSHUGE_LIGHT", (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) &
-						~__GFP_RECLAIM},
-		{"GFP_TRANSHUGE", ((GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) &
-				   ~__GFP_RECLAIM) | __GFP_DIRECT_RECLAIM},
-		{"GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE},
-		{"GFP_HIGHUSER", GFP_HIGHUSER},
-		{"GFP_USER", GFP_USER},
-		{"GFP_KERNEL_ACCOUNT", GFP_KERNEL_ACCOUNT},
-		{"GFP_KERNEL", GFP_KERNEL},
-		{"GFP_NOFS", GFP_NOFS},
-		{"GFP_ATOMIC", GFP_ATOMIC},
-		{"GFP_NOIO", GFP_NOIO},
-		{"GFP_NOWAIT", __GFP_KSWAPD_RECLAIM | __GFP_NOWARN},
-		{"GFP_DMA", __GFP_DMA},
-		{"GFP_DMA32", __GFP_DMA32},
-		{"__GFP_RECLAIM", __GFP_RECLAIM},
+	    {"GFP_TRANSHUGE_LIGHT",
+	     (GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) &
+		 ~__GFP_RECLAIM},
+	    {"GFP_TRANSHUGE",
+	     ((GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | __GFP_NOWARN) &
+	      ~__GFP_RECLAIM) |
+		 __GFP_DIRECT_RECLAIM},
+	    {"GFP_HIGHUSER_MOVABLE", GFP_HIGHUSER_MOVABLE},
+	    {"GFP_HIGHUSER", GFP_HIGHUSER},
+	    {"GFP_USER", GFP_USER},
+	    {"GFP_KERNEL_ACCOUNT", GFP_KERNEL_ACCOUNT},
+	    {"GFP_KERNEL", GFP_KERNEL},
+	    {"GFP_NOFS", GFP_NOFS},
+	    {"GFP_ATOMIC", GFP_ATOMIC},
+	    {"GFP_NOIO", GFP_NOIO},
+	    {"GFP_NOWAIT", __GFP_KSWAPD_RECLAIM | __GFP_NOWARN},
+	    {"GFP_DMA", __GFP_DMA},
+	    {"GFP_DMA32", __GFP_DMA32},
+	    {"__GFP_RECLAIM", __GFP_RECLAIM},
 	};
 	for (size_t i = 0; i < sizeof(comp) / sizeof(comp[0]); i++)
 		if (strcmp(comp[i].n, name) == 0)
@@ -459,13 +469,14 @@ Test(import_gfp, every_allocation_matches_the_printed_flags, .timeout = 60)
 	while (fgets(line, sizeof(line), p)) {
 		if (!report_event(line, ev, sizeof(ev)))
 			continue;
-		if (strcmp(ev, "kmalloc") && strcmp(ev, "kmem_cache_alloc") && strcmp(ev, "mm_page_alloc"))
+		if (strcmp(ev, "kmalloc") && strcmp(ev, "kmem_cache_alloc") &&
+		    strcmp(ev, "mm_page_alloc"))
 			continue;
 		const char *g = strstr(line, "gfp_flags=");
 		cr_assert_not_null(g);
 		/* the n-th allocation event of the import (failed ones are not emitted) */
-		while (k < im->m.n && im->m.ev[k].type != EV_KMALLOC && im->m.ev[k].type != EV_CACHE_ALLOC &&
-		       im->m.ev[k].type != EV_PAGE_ALLOC)
+		while (k < im->m.n && im->m.ev[k].type != EV_KMALLOC &&
+		       im->m.ev[k].type != EV_CACHE_ALLOC && im->m.ev[k].type != EV_PAGE_ALLOC)
 			k++;
 		cr_assert_lt(k, im->m.n);
 		const struct mm_event *e = &im->m.ev[k++];
@@ -496,8 +507,9 @@ Test(import, importing_twice_gives_identical_bytes)
 		char cmd[1024], a[256], b[256];
 		snprintf(a, sizeof(a), "%s/%s-a.mmt", dir, samples[s]);
 		snprintf(b, sizeof(b), "%s/%s-b.mmt", dir, samples[s]);
-		snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat -o %s --quiet && %s import "
-					   "traces/real/%s.dat -o %s --quiet",
+		snprintf(cmd, sizeof(cmd),
+			 "%s import traces/real/%s.dat -o %s --quiet && %s import "
+			 "traces/real/%s.dat -o %s --quiet",
 			 mmreplay(), samples[s], a, mmreplay(), samples[s], b);
 		cr_assert_eq(run(cmd, NULL, 0), 0, "%s", cmd);
 		cr_assert(same_file(a, b), "%s: two imports differ", samples[s]);
@@ -634,7 +646,8 @@ Test(import, mmt_reads_back_as_the_imported_events, .timeout = 60)
 	int fd = mkstemps(mmt, 4);
 	cr_assert_geq(fd, 0);
 	close(fd);
-	snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat -o %s --quiet", mmreplay(), name, mmt);
+	snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat -o %s --quiet", mmreplay(), name,
+		 mmt);
 	cr_assert_eq(run(cmd, NULL, 0), 0);
 	struct trace_reader *r = trace_reader_open(mmt, err, sizeof(err));
 	cr_assert_not_null(r, "%s", err);
@@ -650,10 +663,12 @@ Test(import, mmt_reads_back_as_the_imported_events, .timeout = 60)
 		for (ssize_t i = 0; i < n; i++, k++) {
 			cr_assert_lt(k, im->m.n);
 			struct mm_event a = im->m.ev[k], b = buf[i];
-			cr_assert_str_eq(event_string(&im->m.strs, &a), event_string(rs, &b), "event %zu", k);
+			cr_assert_str_eq(event_string(&im->m.strs, &a), event_string(rs, &b),
+					 "event %zu", k);
 			strip_string(&a);
 			strip_string(&b);
-			cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0, "event %zu (type %d) differs", k, a.type);
+			cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0, "event %zu (type %d) differs", k,
+				     a.type);
 		}
 	}
 	cr_assert_eq(n, 0, "%s", err);

@@ -37,28 +37,35 @@ static int sh(const char *cmd, char *out, size_t outlen)
 Test(record, dry_run_builds_the_trace_cmd_command_line)
 {
 	char cmd[512], out[16384];
-	snprintf(cmd, sizeof(cmd), "%s record --dry-run --trace-cmd /bin/true -b 4096 -o x.dat -- ls -l / 2>/dev/null",
-		 mm());
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "%s record --dry-run --trace-cmd /bin/true -b 4096 -o x.dat -- ls -l / 2>/dev/null",
+	    mm());
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 0);
-	cr_assert(strstr(out, "/bin/true record -d --no-filter -C mono -b 4096 -o x.dat.tmp "), "%s", out);
+	cr_assert(strstr(out, "/bin/true record -d --no-filter -C mono -b 4096 -o x.dat.tmp "),
+		  "%s", out);
 	cr_assert(strstr(out, " -- ls -l /\n"), "%s", out);
 	/* every tracepoint this kernel has is enabled, each followed by the self filter */
 	for (int i = 0; import_record_events[i]; i++) {
 		char path[256], want[128];
 		const char *colon = strchr(import_record_events[i], ':');
 		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%.*s/%s/format",
-			 (int)(colon - import_record_events[i]), import_record_events[i], colon + 1);
-		snprintf(want, sizeof(want), "-e %s -f 'comm != \"trace-cmd\"'", import_record_events[i]);
+			 (int)(colon - import_record_events[i]), import_record_events[i],
+			 colon + 1);
+		snprintf(want, sizeof(want), "-e %s -f 'comm != \"trace-cmd\"'",
+			 import_record_events[i]);
 		if (access(path, R_OK) == 0)
 			cr_assert(strstr(out, want), "missing %s", want);
 		else
 			cr_assert_null(strstr(out, want));
 	}
-	snprintf(cmd, sizeof(cmd), "%s record --dry-run --follow --trace-cmd /bin/true -- true 2>/dev/null", mm());
+	snprintf(cmd, sizeof(cmd),
+		 "%s record --dry-run --follow --trace-cmd /bin/true -- true 2>/dev/null", mm());
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 0);
 	cr_assert(strstr(out, "set_event_pid: true\n"), "%s", out);
 	cr_assert_null(strstr(out, " -- true"), "%s", out);
-	snprintf(cmd, sizeof(cmd), "%s record --dry-run --duration 2.5 --trace-cmd /bin/true -- sleep 9 2>/dev/null",
+	snprintf(cmd, sizeof(cmd),
+		 "%s record --dry-run --duration 2.5 --trace-cmd /bin/true -- sleep 9 2>/dev/null",
 		 mm());
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 0);
 	cr_assert(strstr(out, " -- timeout -s TERM 2.5 sleep 9\n"), "%s", out);
@@ -66,8 +73,9 @@ Test(record, dry_run_builds_the_trace_cmd_command_line)
 
 Test(record, usage_errors_exit_2)
 {
-	static const char *const bad[] = {"", "-b 10 -- true", "--duration abc -- true", "--duration 0 -- true",
-					  "-o", "--bogus -- true"};
+	static const char *const bad[] = {
+	    "",	  "-b 10 -- true",  "--duration abc -- true", "--duration 0 -- true",
+	    "-o", "--bogus -- true"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char cmd[512], out[1024];
 		snprintf(cmd, sizeof(cmd), "%s record %s 2>&1", mm(), bad[i]);
@@ -82,7 +90,8 @@ Test(record, refuses_without_root)
 		cr_skip_test("needs root and setpriv to drop to nobody");
 	char cmd[512], out[1024];
 	snprintf(cmd, sizeof(cmd),
-		 "setpriv --reuid=65534 --regid=65534 --clear-groups %s record -o /tmp/mmr-never.dat -- true 2>&1",
+		 "setpriv --reuid=65534 --regid=65534 --clear-groups %s record -o "
+		 "/tmp/mmr-never.dat -- true 2>&1",
 		 mm());
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, "needs root"), "%s", out);
@@ -105,7 +114,8 @@ Test(record, live_recordings_import, .timeout = 60)
 	char dir[] = "/tmp/mmr-record-test-XXXXXX", cmd[1024], out[8192];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(cmd, sizeof(cmd),
-		 "%s record --follow -o %s/a.dat -- sh -c 'ls / >/dev/null; true' >/dev/null 2>%s/err && "
+		 "%s record --follow -o %s/a.dat -- sh -c 'ls / >/dev/null; true' >/dev/null "
+		 "2>%s/err && "
 		 "%s import %s/a.dat --counts --quiet",
 		 mm(), dir, dir, mm(), dir);
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 0, "%s", out);
@@ -114,21 +124,26 @@ Test(record, live_recordings_import, .timeout = 60)
 	char path[512];
 	snprintf(path, sizeof(path), "%s/a.dat.tmp", dir);
 	cr_assert_neq(access(path, F_OK), 0, "temp file left");
-	/* --follow: (nearly) only sh and ls; the pid filter takes hold per CPU at its next switch */
+	/* --follow: (nearly) only sh and ls; the pid filter takes hold per CPU at its next switch
+	 */
 	snprintf(cmd, sizeof(cmd),
-		 "trace-cmd report %s/a.dat 2>/dev/null | awk 'NR > 1 { n++; c = $1; sub(/-[0-9]+$/, \"\", c);"
-		 " if (c != \"sh\" && c != \"ls\" && c != \"mmreplay\") o++ } END { print n + 0, o + 0 }'",
+		 "trace-cmd report %s/a.dat 2>/dev/null | awk 'NR > 1 { n++; c = $1; "
+		 "sub(/-[0-9]+$/, \"\", c);"
+		 " if (c != \"sh\" && c != \"ls\" && c != \"mmreplay\") o++ } END { print n + 0, o "
+		 "+ 0 }'",
 		 dir);
 	cr_assert_eq(sh(cmd, out, sizeof(out)), 0);
 	unsigned long all = 0, other = 0;
 	cr_assert_eq(sscanf(out, "%lu %lu", &all, &other), 2, "%s", out);
 	cr_assert_gt(all, 100);
 	cr_assert_lt(other * 20, all, "%lu of %lu records from other tasks", other, all);
-	cr_assert(sh("grep -q . /sys/kernel/tracing/set_event_pid", NULL, 0) != 0, "set_event_pid not cleared");
+	cr_assert(sh("grep -q . /sys/kernel/tracing/set_event_pid", NULL, 0) != 0,
+		  "set_event_pid not cleared");
 
 	double t0 = now_s();
-	snprintf(cmd, sizeof(cmd), "%s record --follow --duration 0.3 -o %s/b.dat -- sleep 30 >/dev/null 2>&1",
-		 mm(), dir);
+	snprintf(cmd, sizeof(cmd),
+		 "%s record --follow --duration 0.3 -o %s/b.dat -- sleep 30 >/dev/null 2>&1", mm(),
+		 dir);
 	cr_assert_eq(sh(cmd, NULL, 0), 0);
 	cr_assert_lt(now_s() - t0, 15.0, "--duration did not stop the recording");
 	snprintf(path, sizeof(path), "%s/b.dat", dir);
