@@ -33,12 +33,13 @@ ENGINE_SRC := $(sort $(wildcard engine/*.c))
 TOOLS_SRC  := $(sort $(filter-out tools/main.c,$(wildcard tools/*.c)))
 TEST_SRC   := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/*.c))
+BENCH_CXX  := $(sort $(wildcard bench/*.cc))
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ  := $(TOOLS_SRC:%.c=$(B)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(B)/%.o)
-BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(B)/bench/cbench.o
+BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
@@ -67,7 +68,7 @@ $(B)/%.o: %.c | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/bench/cbench.o: bench/cbench.cc bench/cbench.h | build/.deps-ok
+$(B)/bench/%.o: bench/%.cc | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -MMD -MP -c $< -o $@
 
@@ -137,9 +138,18 @@ check: all
 	@$(MAKE) --no-print-directory test-asan
 
 # ---- benchmarks ---------------------------------------------------------------
+# Console: one line per benchmark (the median of the repetitions); results/bench/micro.json:
+# mean, median, stddev and cv of every benchmark. BENCH_ARGS adds or overrides flags, e.g.
+#   make bench BENCH_ARGS='--benchmark_filter=page_alloc --benchmark_repetitions=10'
+# (docs/BENCHMARKING.md).
+BENCH_REPS ?= 5
 bench: $(BIN)/mmbench $(BIN)/mmreplay
 	@mkdir -p results/bench
-	$(BIN)/mmbench --benchmark_out=results/bench/micro.json --benchmark_out_format=json $(BENCH_ARGS)
+	$(BIN)/mmbench --benchmark_repetitions=$(BENCH_REPS) --benchmark_report_aggregates_only=true \
+	  --cbench_display=median --benchmark_out=results/bench/micro.json.tmp \
+	  --benchmark_out_format=json $(BENCH_ARGS)
+	@mv results/bench/micro.json.tmp results/bench/micro.json
+	@echo "make bench: results/bench/micro.json"
 
 # ---- housekeeping -------------------------------------------------------------
 format:

@@ -42,6 +42,13 @@ struct kernel_build {
 	uint64_t page_offset;       /* CONFIG_PAGE_OFFSET (i386) */
 	/* Image sections, bytes, as the "Memory:" line reports them. */
 	uint64_t text, rwdata, rodata, init, bss;
+	/* Boot-time reservations the sections above do not cover (docs/MACHINE.md):
+	 * image_extra: _text.._end minus the five sections (alignment, notes, exception
+	 * tables, .data_nosave, used brk); percpu_unit: first-chunk bytes per CPU ("percpu:
+	 * Embedded N pages/cpu"); early_other: the small memblock allocations not modeled
+	 * one by one (early page tables, NODE_DATA, usemaps, percpu metadata, ...). */
+	uint64_t image_extra, percpu_unit, early_other;
+	bool swiotlb;               /* 64 MiB bounce buffer when RAM reaches above 4 GiB */
 };
 
 struct machine_config {
@@ -83,7 +90,8 @@ struct machine {
 	struct machine_config cfg;
 	struct phys_range e820[MACHINE_MAX_RANGES];  /* RAM ranges after mem= and MAX_ARCH_PFN */
 	int nr_e820;
-	struct phys_range reserved[MACHINE_MAX_RANGES]; /* memblock.reserved, merged view */
+	/* memblock.reserved at memblock_free_all(): one entry per reservation, sorted */
+	struct phys_range reserved[MACHINE_MAX_RANGES];
 	int nr_reserved;
 	pfn_t max_pfn, max_low_pfn;
 	struct zone_span zones[MAX_NR_ZONES];
@@ -93,6 +101,21 @@ struct machine {
 	unsigned pageblock_order;     /* 9 on PAE/x86_64, 10 on i386 non-PAE */
 	char warnings[4][128];        /* the kernel's boot warnings ("Warning only 883MB will be used.") */
 	int nr_warnings;
+	struct boot_info {            /* figures only the boot log shows (mmreplay boot) */
+		uint64_t e820_last_pfn;   /* e820__end_of_ram_pfn() before find_low_pfn_range */
+		uint64_t max_arch_pfn;
+		uint64_t low_last_pfn;    /* x86_64 above 4 GiB: e820__end_of_low_ram_pfn() */
+		uint64_t max_pfn_mapped;  /* i386: end of the direct map built by init_mem_mapping */
+		uint64_t maxmem;          /* i386 MAXMEM, bytes */
+		uint64_t ram_dropped;     /* RAM bytes the kernel cannot use (MAX_ARCH_PFN, no HIGHMEM) */
+		uint64_t dma_reserve;     /* x86_64 memblock_find_dma_reserve() */
+		uint64_t nr_kernel_pages, nr_all_pages;
+		uint64_t vm_total_pages;  /* "Built 1 zonelists ... Total pages:" */
+		bool mobility_grouping;
+		unsigned dhash_order, ihash_order;  /* log2 entries of the early hash tables, 0 = none */
+		uint64_t dhash_bytes, ihash_bytes;
+		uint64_t swiotlb_base, swiotlb_bytes;
+	} boot;
 };
 
 extern const char *const arch_names[NR_ARCHS];

@@ -84,11 +84,19 @@ int machine_opts_finish(struct machine_opts *o, const char *cmd)
 	if (o->mem) {
 		if (parse_size(o->mem, &c->mem_limit, err, sizeof(err)))
 			return cli_usage_error(cmd, "--mem=%s: %s", o->mem, err), -1;
-		if (!o->ram)
+		/* x86 parse_memopt ignores mem=0 (it would remove all memory) */
+		if (c->mem_limit == 0)
+			return cli_usage_error(cmd, "--mem=%s: mem= must be above zero", o->mem), -1;
+		/* installed RAM stays the default 6 GiB unless mem= asks for more */
+		if (!o->ram && c->mem_limit > c->ram)
 			c->ram = c->mem_limit;
+	} else if (o->ram) {
+		c->mem_limit = 0; /* --ram alone: no mem= on the kernel command line */
 	}
 	if (o->ram && parse_size(o->ram, &c->ram, err, sizeof(err)))
 		return cli_usage_error(cmd, "--ram=%s: %s", o->ram, err), -1;
+	if (o->ram && c->ram == 0)
+		return cli_usage_error(cmd, "--ram=%s: installed RAM must be above zero", o->ram), -1;
 	if (o->swap && strcmp(o->swap, "0") != 0 && parse_size(o->swap, &c->swap_bytes, err, sizeof(err)))
 		return cli_usage_error(cmd, "--swap=%s: %s", o->swap, err), -1;
 	unsigned long long v;
@@ -122,8 +130,10 @@ void machine_opts_help(FILE *f)
 {
 	fputs("Machine options:\n"
 	      "  --arch=ARCH      i386 (default), i386-pae or x86_64\n"
-	      "  --mem=SIZE       the kernel's mem=: highest physical address used (K/M/G/T)\n"
-	      "  --ram=SIZE       installed RAM (default: what mem= asks for)\n"
+	      "  --mem=SIZE       the kernel's mem=: highest physical address used (K/M/G/T;\n"
+	      "                   default 1G; x86 mem= caps the address, it is not an amount)\n"
+	      "  --ram=SIZE       installed RAM, qemu -m (default 6G, or mem= if larger;\n"
+	      "                   --ram without --mem boots with no mem= at all)\n"
 	      "  --swap=SIZE      swap area size (default 0: no swap)\n"
 	      "  --cpus=N         online CPUs (default 1)\n"
 	      "  --seed=N         seed for randomized policies (default 0)\n"

@@ -9,30 +9,63 @@
 #include <stdio.h>
 #include <zlib.h>
 
+struct libdeflate_compressor;
+
 #include "trace_io.h"
 
 /* ---- .mmt constants (traces/FORMAT.md) ---- */
 #define MMT_VERSION 1
 #define MMT_MAGIC "MMTRACE\x1a"
 #define MMT_MAGIC_LEN 8
-#define MMT_BLOCK_MAX 65536u      /* uncompressed payload of one member */
+#define MMT_BLOCK_MAX 65536u /* uncompressed payload of one member */
 #define MMT_MEMBER_MAX (MMT_BLOCK_MAX + 1024u)
-#define MMT_GZ_HDR 20u            /* gzip header with the 8-byte FEXTRA */
-#define MMT_GZ_TRL 8u             /* CRC32 + ISIZE */
-#define MMT_TAIL_LEN 64u          /* payload of the tail member */
+#define MMT_GZ_HDR 20u	 /* gzip header with the 8-byte FEXTRA */
+#define MMT_GZ_TRL 8u	 /* CRC32 + ISIZE */
+#define MMT_TAIL_LEN 64u /* payload of the tail member */
 #define MMT_TAIL_MEMBER (MMT_GZ_HDR + 5u + MMT_TAIL_LEN + MMT_GZ_TRL)
-#define MMT_SLACK 256u            /* zeroed bytes after a payload: unchecked varint reads */
-#define MMT_REC_STRING 0x1f       /* record code of an inline string definition */
+#define MMT_SLACK 256u	    /* zeroed bytes after a payload: unchecked varint reads */
+#define MMT_REC_STRING 0x1f /* record code of an inline string definition */
 #define MMT_TEXT_VERSION 1
 
 enum { MMT_F_SAME_CPU = 0x20, MMT_F_SAME_PID = 0x40, MMT_F_SAME_TS = 0x80, MMT_TYPE_MASK = 0x1f };
 
-/* The delta bases: reset at the start of every event block, so each block decodes alone. */
+/* The delta bases and dictionaries: reset at the start of every event block, so each block
+ * decodes alone (traces/FORMAT.md, "Event blocks"). */
+#define MMT_PID_SLOTS 64  /* per-task user-address bases, slot = pid % 64 */
+#define MMT_DICT_MAX 4096 /* entries per block of the call-site and gfp dictionaries */
 struct mmt_regs {
 	uint64_t ts, uaddr, kptr, site, vaddr, pfn;
 	uint32_t pid;
 	uint16_t cpu;
+	uint32_t nr_site, nr_gfp;
+	struct mmt_uslot {
+		uint64_t addr;
+		uint32_t pid;
+	} uslot[MMT_PID_SLOTS];
 };
+
+/* The encoder's side of a dictionary: value -> index, emptied per block by a new gen. */
+struct mmt_edict {
+	struct {
+		uint64_t key;
+		uint32_t idx, gen;
+	} slot[2 * MMT_DICT_MAX];
+	uint32_t gen;
+};
+
+struct mmt_enc {
+	struct mmt_regs regs;
+	struct mmt_edict site, gfp;
+};
+
+struct mmt_dec {
+	struct mmt_regs regs;
+	uint64_t site[MMT_DICT_MAX];
+	uint32_t gfp[MMT_DICT_MAX];
+};
+
+void mmt_block_reset(struct mmt_regs *r, uint64_t base_ts);
+void mmt_enc_reset(struct mmt_enc *e, uint64_t base_ts);
 
 /* ---- varints: LEB128, zigzag for signed ---- */
 static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
@@ -45,15 +78,9 @@ static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
 	return p;
 }
 
-static inline uint64_t mmt_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
+static inline uint64_t mmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
-static inline int64_t mmt_unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
+static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
  * on an over-long or overflowing varint. */
@@ -81,8 +108,9 @@ static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *b
 }
 
 /* Worst-case encoded size of one event record (without a string definition). */
-#define MMT_EVENT_MAX 80u
-uint8_t *mmt_encode_event(uint8_t *p, struct mmt_regs *r, const struct mm_event *ev);
+#define MMT_EVENT_MAX 96u
+uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *ev);
+/* mmt_decode_event(): tools/mmt_decode.h */
 
 /* ---- writer ---- */
 struct mmt_index_entry {
@@ -97,15 +125,16 @@ struct trace_writer {
 	struct strtab strings; /* ids handed to the producer */
 	uint64_t count, last_ts;
 	/* .mmt */
-	uint32_t *file_id;     /* producer id -> id in the file (0 = not yet defined) */
+	uint32_t *file_id; /* producer id -> id in the file (0 = not yet defined) */
 	uint32_t file_id_cap, nr_file_strings;
-	uint32_t *file_order;  /* file id -> producer id */
-	uint8_t *block;        /* payload being filled */
+	uint32_t *file_order; /* file id -> producer id */
+	uint8_t *block;	      /* event block being filled (a buffer of the pool) */
+	uint8_t *sync;	      /* header, index and string-table payloads */
+	struct mmt_wpool *pool;
 	uint32_t block_len, block_events;
-	struct mmt_regs regs;
+	struct mmt_enc *enc;
 	uint8_t *zbuf;
-	z_stream zs;
-	bool zs_ready;
+	struct libdeflate_compressor *zc;
 	uint64_t file_off, uoff;
 	struct mmt_index_entry *index;
 	size_t nr_index, index_cap;
@@ -113,6 +142,18 @@ struct trace_writer {
 	char *line;
 	size_t line_cap;
 };
+
+/* tools/mmt_wpool.c: event blocks compressed on worker threads, written in order. */
+struct mmt_wpool *mmt_wpool_new(int level);
+void mmt_wpool_free(struct mmt_wpool *p);
+uint8_t *mmt_wpool_buffer(struct trace_writer *w, char *err, size_t errlen);
+void mmt_wpool_submit(struct trace_writer *w, uint32_t len, size_t index_i);
+int mmt_wpool_drain(struct trace_writer *w, char *err, size_t errlen);
+int mmt_wpool_set_level(struct mmt_wpool *p, int level);
+int mmt_write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen);
+/* A whole .mmt member for payload into out (MMT_MEMBER_MAX bytes); its size, 0 on failure. */
+size_t mmt_build_member(struct libdeflate_compressor *c, const uint8_t *payload, uint32_t len,
+			uint8_t *out);
 
 int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
 		     size_t errlen);
@@ -126,10 +167,10 @@ int text_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err
 
 /* ---- reader ---- */
 struct mmt_slot {
-	uint8_t *data;          /* MMT_BLOCK_MAX + MMT_SLACK */
+	uint8_t *data; /* MMT_BLOCK_MAX + MMT_SLACK */
 	uint32_t len;
 	uint64_t file_off, uoff;
-	int state;              /* 0 block, 1 clean end of file, 2 error (msg) */
+	int state; /* 0 block, 1 clean end of file, 2 error (msg) */
 	char msg[256];
 };
 
@@ -137,7 +178,8 @@ struct mmt_slot {
 
 struct mmt_pipe {
 	pthread_t thread;
-	bool started, stop;
+	bool started, stop, sync_ready;
+	uint64_t start_off, start_uoff;
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
 	struct mmt_slot slot[MMT_NR_SLOTS];
@@ -158,12 +200,13 @@ struct trace_reader {
 	char fail_msg[1024];
 	/* .mmt: the block being parsed */
 	struct mmt_pipe *pipe;
-	struct mmt_slot *cur;   /* NULL when none is held */
+	struct mmt_slot *cur; /* NULL when none is held */
 	const uint8_t *pos, *end;
-	uint32_t block_left;    /* events still to read in cur */
-	struct mmt_regs regs;
+	uint32_t block_left; /* events still to read in cur */
+	struct mmt_dec *dec;
 	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
-	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
+	int phase;   /* 0 events, 1 index, 2 strings, 3 after tail */
+	bool seeked; /* positioned by trace_reader_skip_to (tools/mmt_seek.c) */
 	/* text */
 	z_stream zs;
 	bool gz, zs_ready, zs_eof;
@@ -172,13 +215,14 @@ struct trace_reader {
 	char *line;
 	size_t line_cap;
 	uint64_t lineno;
-	bool saw_event;
+	bool saw_event, pending;
+	size_t pending_pos;
 	/* the byte source: a FILE or a memory buffer, after the sniffed prefix */
 	const uint8_t *mem;
 	size_t mem_len, mem_pos;
 	uint8_t peek[32];
 	size_t peek_len, peek_pos;
-	uint64_t src_off;       /* bytes delivered by trace_src_read so far */
+	uint64_t src_off; /* bytes delivered by trace_src_read so far */
 };
 
 /* Reads up to n bytes of the underlying file; returns fewer only at its end (or error). */
@@ -188,6 +232,13 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen);
 ssize_t mmt_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			size_t errlen);
 void mmt_reader_free(struct trace_reader *r);
+void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff);
+void mmt_pipe_stop(struct trace_reader *r);
+int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff);
+/* Repositions the source (clears the sniffed prefix); -1 when it cannot seek. */
+int trace_src_seek(struct trace_reader *r, uint64_t off);
+/* The source's size when it is a regular file or memory; -1 otherwise. */
+int trace_src_size(struct trace_reader *r, uint64_t *size);
 
 int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen);
 ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,

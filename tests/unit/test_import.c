@@ -677,3 +677,23 @@ Test(import, mmt_reads_back_as_the_imported_events, .timeout = 60)
 	unlink(mmt);
 	imported_free(im);
 }
+
+/* The committed .mmt files are what the importer and writer make of the committed trace.dat
+ * files today (after a format change: for f in traces/real/*.dat; do bin/mmreplay import $f
+ * -o ${f%.dat}.mmt; done). */
+Test(import, committed_mmt_files_are_current)
+{
+	char dir[] = "/tmp/mmr-import-cur-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	for (size_t s = 0; s < NR_SAMPLES; s++) {
+		char cmd[1024], out[256], committed[256];
+		snprintf(out, sizeof(out), "%s/%s.mmt", dir, samples[s]);
+		snprintf(committed, sizeof(committed), "traces/real/%s.mmt", samples[s]);
+		snprintf(cmd, sizeof(cmd), "%s import traces/real/%s.dat -o %s --quiet", mmreplay(),
+			 samples[s], out);
+		cr_assert_eq(run(cmd, NULL, 0), 0, "%s", cmd);
+		cr_assert(same_file(out, committed), "%s is stale: re-import it", committed);
+		unlink(out);
+	}
+	rmdir(dir);
+}

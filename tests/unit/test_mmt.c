@@ -1,0 +1,491 @@
+/* The .mmt codec: random events round-trip exactly (across blocks, batch sizes, long
+ * strings, 1M events), and every kind of bad input gets its one exact message. */
+#include <criterion/criterion.h>
+#include <libdeflate.h>
+
+#include "trace_impl.h"
+#include "trace_testlib.h"
+
+/* Writes n random events (seed) to path; returns them (and their writer-side strings). */
+static struct mm_event *write_random(const char *path, uint64_t seed, size_t n,
+				     struct strtab *strings, struct trace_origin *o)
+{
+	char err[512];
+	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, o, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	uint32_t ids[40];
+	char buf[32];
+	uint64_t s = seed, ts = 0;
+	strtab_init(strings);
+	for (int i = 0; i < 40; i++) {
+		tl_string(&s, buf, sizeof(buf));
+		ids[i] = trace_writer_intern(w, buf);
+		cr_assert_eq(strtab_intern(strings, buf, strlen(buf)), ids[i]);
+	}
+	struct mm_event *ev = malloc(n * sizeof(*ev));
+	for (size_t i = 0; i < n; i++) {
+		tl_event(&s, &ev[i], &ts, ids, 40);
+		cr_assert_eq(trace_writer_put(w, &ev[i], err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(trace_writer_count(w), n);
+	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
+	return ev;
+}
+
+/* Reads path back in batches of varying size and checks it equals ev[0..n). */
+static void check_read(const char *path, const struct mm_event *ev, size_t n,
+		       const struct strtab *strings, uint64_t seed)
+{
+	char err[512];
+	struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	cr_assert_eq(trace_reader_format(r), TRACE_MMT);
+	struct mm_event *buf = malloc(70000 * sizeof(*buf));
+	size_t got = 0;
+	uint64_t s = seed;
+	for (;;) {
+		size_t cap = 1 + tl_next(&s) % (tl_next(&s) % 2 ? 7 : 70000);
+		ssize_t k = trace_reader_next(r, buf, cap, err, sizeof(err));
+		cr_assert_geq(k, 0, "%s", err);
+		if (k == 0)
+			break;
+		cr_assert_leq((size_t)k, cap);
+		for (ssize_t i = 0; i < k; i++, got++) {
+			cr_assert_lt(got, n);
+			cr_assert(tl_same(&ev[got], strings, &buf[i], trace_reader_strings(r)),
+				  "event %zu (type %s) differs", got, mm_event_names[ev[got].type]);
+		}
+	}
+	cr_assert_eq(got, n);
+	cr_assert_eq(trace_reader_count(r), n);
+	cr_assert_eq(trace_reader_next(r, buf, 10, err, sizeof(err)), 0);
+	free(buf);
+	trace_reader_close(r);
+}
+
+Test(mmt, random_events_round_trip)
+{
+	char path[128];
+	tl_path(path, sizeof(path), "rand.mmt");
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct strtab st;
+		struct trace_origin o = {0};
+		trace_origin_set(&o, "generator", "test");
+		trace_origin_set(&o, "seed", "x y \"z\"");
+		struct mm_event *ev = write_random(path, seed, 30000, &st, &o);
+		check_read(path, ev, 30000, &st, seed);
+		char err[256];
+		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+		cr_assert_not_null(r);
+		cr_assert_str_eq(trace_origin_get(trace_reader_origin(r), "seed"), "x y \"z\"");
+		cr_assert_eq(trace_reader_origin(r)->n, 2);
+		trace_reader_close(r);
+		free(ev);
+		strtab_free(&st);
+	}
+	unlink(path);
+}
+
+Test(mmt, million_events_across_many_blocks)
+{
+	char path[128];
+	tl_path(path, sizeof(path), "big.mmt");
+	struct strtab st;
+	struct mm_event *ev = write_random(path, 99, 1000000, &st, NULL);
+	struct stat sb;
+	stat(path, &sb);
+	/* 64 KiB blocks: a million random events need well over a hundred of them */
+	cr_assert_gt(sb.st_size, 100 * 30000);
+	check_read(path, ev, 1000000, &st, 7);
+	free(ev);
+	strtab_free(&st);
+	unlink(path);
+}
+
+Test(mmt, empty_trace)
+{
+	char path[128], err[256];
+	tl_path(path, sizeof(path), "empty.mmt");
+	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, NULL, err, sizeof(err));
+	cr_assert_not_null(w);
+	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
+	struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+	cr_assert_not_null(r, "%s", err);
+	struct mm_event ev;
+	cr_assert_eq(trace_reader_next(r, &ev, 1, err, sizeof(err)), 0, "%s", err);
+	trace_reader_close(r);
+	unlink(path);
+}
+
+/* Strings of the maximum length fill blocks on their own: definitions must still come in
+ * the block of the first event that uses them. */
+Test(mmt, long_strings_split_blocks)
+{
+	char path[128], err[256];
+	tl_path(path, sizeof(path), "long.mmt");
+	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, NULL, err, sizeof(err));
+	char *s = malloc(STRTAB_MAX_LEN + 1);
+	struct mm_event ev = {.pid = 5, .type = EV_MARK};
+	for (int i = 0; i < 100; i++) {
+		memset(s, 'a' + i % 26, STRTAB_MAX_LEN);
+		s[STRTAB_MAX_LEN] = 0;
+		char num[16];
+		snprintf(num, sizeof(num), "%07u-", (unsigned)i);
+		memcpy(s, num, 8);
+		ev.ts = (uint64_t)i;
+		ev.u.mark.name = trace_writer_intern(w, s);
+		cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
+	struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+	struct mm_event buf[200];
+	size_t n = 0;
+	ssize_t k;
+	while ((k = trace_reader_next(r, buf + n, 200 - n, err, sizeof(err))) > 0)
+		n += (size_t)k;
+	cr_assert_eq(k, 0, "%s", err);
+	cr_assert_eq(n, 100);
+	for (int i = 0; i < 100; i++) {
+		const char *got = strtab_get(trace_reader_strings(r), buf[i].u.mark.name);
+		cr_assert_eq(strlen(got), STRTAB_MAX_LEN);
+		cr_assert_eq(atoi(got), i);
+	}
+	trace_reader_close(r);
+	free(s);
+	unlink(path);
+}
+
+Test(mmt, writer_refuses_bad_events)
+{
+	char path[128], err[256];
+	tl_path(path, sizeof(path), "refuse.mmt");
+	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, NULL, err, sizeof(err));
+	struct mm_event ev = {.ts = 10, .pid = 0, .type = EV_EXIT};
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "event 0: pid 0: the acting task needs a real pid"), "%s", err);
+	ev.pid = 3;
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), 0);
+	ev.ts = 9;
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "event 1: timestamp goes backwards (9 ns after 10 ns)"), "%s", err);
+	ev = (struct mm_event){.ts = 10, .pid = 3, .type = EV_EXEC, .u.exec.filename = 7};
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "string id 7 was never defined"), "%s", err);
+	ev = (struct mm_event){.ts = 10, .pid = 3, .type = EV_MUNMAP, .u.range.addr = 4096};
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "munmap len 0: a positive size is required"), "%s", err);
+	trace_writer_abort(w);
+	cr_assert_neq(access(path, F_OK), 0, "abort leaves no file");
+	char tmp[160];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	cr_assert_neq(access(tmp, F_OK), 0, "abort removes the temp file");
+}
+
+/* ---- hand-made files for the bad-input messages ---- */
+
+struct blob {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static void blob_put(struct blob *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* One .mmt member around payload; returns its file offset. */
+static size_t member(struct blob *b, const uint8_t *payload, size_t len)
+{
+	size_t at = b->len;
+	uint8_t hdr[20] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 8, 0, 'M', 'T', 4, 0};
+	uint8_t z[70000];
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(1);
+	size_t clen = libdeflate_deflate_compress(c, payload, len, z, sizeof(z));
+	libdeflate_free_compressor(c);
+	le32(hdr + 16, (uint32_t)(20 + clen + 8));
+	blob_put(b, hdr, 20);
+	blob_put(b, z, clen);
+	uint8_t trl[8];
+	le32(trl, libdeflate_crc32(0, payload, len));
+	le32(trl + 4, (uint32_t)len);
+	blob_put(b, trl, 8);
+	return at;
+}
+
+/* A header block with the given version; returns its payload length. */
+static size_t header(struct blob *b, unsigned version)
+{
+	uint8_t p[32], *q = p;
+	memcpy(q, MMT_MAGIC, MMT_MAGIC_LEN);
+	q = mmt_put_uv(q + MMT_MAGIC_LEN, version);
+	q = mmt_put_uv(q, 0);
+	member(b, p, (size_t)(q - p));
+	return (size_t)(q - p);
+}
+
+/* An event block of nev events starting at event first, records as given. */
+static size_t event_block(struct blob *b, uint32_t nev, uint64_t first, uint64_t base_ts,
+			  const uint8_t *rec, size_t reclen, size_t *rec_uoff)
+{
+	uint8_t p[512], *q = p;
+	*q = 'E';
+	le32(q + 1, nev);
+	q = mmt_put_uv(q + 5, first);
+	q = mmt_put_uv(q, base_ts);
+	*rec_uoff = (size_t)(q - p);
+	memcpy(q, rec, reclen);
+	q += reclen;
+	return member(b, p, (size_t)(q - p));
+}
+
+static void expect_error(const struct blob *b, const char *want)
+{
+	char err[1024];
+	struct trace_reader *r = trace_reader_open_mem(b->p, b->len, "bad.mmt", err, sizeof(err));
+	ssize_t k = 0;
+	if (r) {
+		struct mm_event buf[64];
+		while ((k = trace_reader_next(r, buf, 64, err, sizeof(err))) > 0)
+			;
+		trace_reader_close(r);
+	}
+	cr_assert(!r || k < 0, "expected an error");
+	cr_assert_str_eq(err, want);
+}
+
+/* A fault record with explicit ts delta, cpu 0 and pid. */
+static size_t fault_rec(uint8_t *p, uint32_t pid)
+{
+	uint8_t *q = p;
+	*q++ = EV_FAULT;
+	*q++ = 0;		/* ts delta */
+	*q++ = 0;		/* cpu */
+	q = mmt_put_uv(q, pid); /* pid */
+	*q++ = 3;		/* addr: one page up */
+	*q++ = 1;		/* access */
+	return (size_t)(q - p);
+}
+
+Test(mmt_bad, wrong_magic)
+{
+	struct blob b = {0};
+	member(&b, (const uint8_t *)"NOTATRACE", 9);
+	expect_error(&b, "bad.mmt: uncompressed offset 0 (block at byte 0): wrong magic: "
+			 "expected \"MMTRACE\\x1a\"");
+	free(b.p);
+	b = (struct blob){0};
+	blob_put(&b, MMT_MAGIC "\x01\x00", 10);
+	expect_error(&b, "bad.mmt: byte 0: wrong magic: this is an uncompressed .mmt stream "
+			 "(zcat output?); expected gzip members (1f 8b)");
+	free(b.p);
+}
+
+Test(mmt_bad, newer_version)
+{
+	struct blob b = {0};
+	header(&b, 2);
+	expect_error(&b, "bad.mmt: format version 2 is newer than this mmreplay reads (1); "
+			 "upgrade mmreplay");
+	free(b.p);
+}
+
+Test(mmt_bad, truncated)
+{
+	char path[128], err[512];
+	tl_path(path, sizeof(path), "trunc.mmt");
+	struct strtab st;
+	free(write_random(path, 3, 20000, &st, NULL));
+	strtab_free(&st);
+	size_t len = 0;
+	char *data = tl_slurp(path, &len);
+	unlink(path);
+	/* without the tail member: ends cleanly at a member boundary */
+	struct blob b = {(uint8_t *)data, len - MMT_TAIL_MEMBER, len};
+	snprintf(err, sizeof(err),
+		 "bad.mmt: byte %zu: truncated: the trace ends without its trailer (20000 events "
+		 "read)",
+		 len - MMT_TAIL_MEMBER);
+	expect_error(&b, err);
+	/* cut inside the tail member */
+	b.len = len - 10;
+	snprintf(err, sizeof(err),
+		 "bad.mmt: byte %zu: truncated: the block needs %u bytes, %u remain",
+		 len - MMT_TAIL_MEMBER, MMT_TAIL_MEMBER, MMT_TAIL_MEMBER - 10);
+	expect_error(&b, err);
+	/* cut inside a member's header */
+	b.len = len - MMT_TAIL_MEMBER + 5;
+	snprintf(err, sizeof(err),
+		 "bad.mmt: byte %zu: truncated: a block header needs 20 bytes, 5 remain",
+		 len - MMT_TAIL_MEMBER);
+	expect_error(&b, err);
+	free(data);
+}
+
+Test(mmt_bad, trailer_count_mismatch)
+{
+	char path[128], err[512];
+	tl_path(path, sizeof(path), "count.mmt");
+	struct strtab st;
+	free(write_random(path, 4, 5000, &st, NULL));
+	strtab_free(&st);
+	size_t len = 0;
+	uint8_t *data = (uint8_t *)tl_slurp(path, &len);
+	unlink(path);
+	/* the tail payload is stored: patch its event count and its CRC */
+	uint8_t *t = data + len - MMT_TAIL_MEMBER + MMT_GZ_HDR + 5;
+	t[8] += 1;
+	le32(t + MMT_TAIL_LEN, libdeflate_crc32(0, t, MMT_TAIL_LEN));
+	struct blob b = {data, len, len};
+	/* the tail's uncompressed offset: everything before it */
+	uint64_t uoff = 0;
+	for (size_t off = 0; off < len - MMT_TAIL_MEMBER;) {
+		uint32_t total =
+		    data[off + 16] | data[off + 17] << 8 | (uint32_t)data[off + 18] << 16;
+		uoff += data[off + total - 4] | data[off + total - 3] << 8 |
+			(uint32_t)data[off + total - 2] << 16;
+		off += total;
+	}
+	snprintf(err, sizeof(err),
+		 "bad.mmt: uncompressed offset %llu (block at byte %zu): trailer count mismatch: "
+		 "the trailer says 5001 events, the blocks hold 5000",
+		 (unsigned long long)uoff, len - MMT_TAIL_MEMBER);
+	expect_error(&b, err);
+	free(data);
+}
+
+/* Each record-level error, in a block after a valid header. */
+static void record_case(const uint8_t *rec, size_t reclen, uint32_t nev, const char *what)
+{
+	struct blob b = {0};
+	size_t hlen = header(&b, 1), ruoff;
+	size_t at = event_block(&b, nev, 0, 1000, rec, reclen, &ruoff);
+	char want[512];
+	snprintf(want, sizeof(want), "bad.mmt: uncompressed offset %zu (block at byte %zu): %s",
+		 hlen + ruoff, at, what);
+	expect_error(&b, want);
+	free(b.p);
+}
+
+Test(mmt_bad, record_errors)
+{
+	uint8_t rec[64];
+	size_t n = fault_rec(rec, 100);
+	rec[1] = 0xff; /* ts delta: 11 continuation bytes */
+	memmove(rec + 11, rec + 1, n - 1);
+	memset(rec + 1, 0xff, 11);
+	record_case(rec, n + 10, 1, "corrupt varint in a fault record");
+
+	rec[0] = 25;
+	record_case(rec, 1, 1, "unknown event type 25");
+
+	n = fault_rec(rec, 0);
+	record_case(rec, n, 1, "pid 0: the acting task needs a real pid");
+
+	uint8_t exec[] = {EV_EXEC, 0, 0, 7, 5};
+	record_case(exec, sizeof(exec), 1, "string id 5 was never defined (1 defined so far)");
+
+	/* mmap len 0: the length's varint 1 is "0 pages" */
+	uint8_t mm[] = {EV_MMAP, 0, 0, 7, 1, 1, 0, 3, 6, 0};
+	record_case(mm, sizeof(mm), 1, "mmap len 0: a positive size is required");
+
+	n = fault_rec(rec, 100);
+	record_case(rec, n - 1, 1, "fault record runs past the end of its block");
+}
+
+Test(mmt_bad, timestamps_backwards)
+{
+	struct blob b = {0};
+	size_t hlen = header(&b, 1), ruoff;
+	uint8_t rec[32];
+	size_t n = fault_rec(rec, 9);
+	size_t first = event_block(&b, 1, 0, 5000, rec, n, &ruoff);
+	size_t second = event_block(&b, 1, 1, 4000, rec, n, &ruoff);
+	char want[512];
+	size_t first_len = 1 + 4 + 1 + 2 + n;
+	(void)first;
+	snprintf(want, sizeof(want),
+		 "bad.mmt: uncompressed offset %zu (block at byte %zu): timestamp goes backwards: "
+		 "block starts at 4000 ns after an event at 5000 ns",
+		 hlen + first_len, second);
+	expect_error(&b, want);
+	free(b.p);
+}
+
+Test(mmt_bad, not_gzip_member_later)
+{
+	struct blob b = {0};
+	header(&b, 1);
+	size_t at = b.len;
+	blob_put(&b, "\x1f\x8b\x08\x00garbage garbage garbage", 28);
+	char want[256];
+	snprintf(want, sizeof(want),
+		 "bad.mmt: byte %zu: gzip member without the .mmt extra field (MT)", at);
+	expect_error(&b, want);
+	free(b.p);
+}
+
+/* Starting in the middle through the trailer's index gives exactly the events a full read
+ * gives from that point (random traces have runs of equal timestamps across blocks). */
+Test(mmt, skip_to_matches_sequential_read)
+{
+	char path[128], err[512];
+	tl_path(path, sizeof(path), "seek.mmt");
+	struct strtab st;
+	const size_t n = 200000;
+	struct mm_event *ev = write_random(path, 21, n, &st, NULL);
+	struct mm_event *buf = malloc(4096 * sizeof(*buf));
+	uint64_t s = 5;
+	for (int round = 0; round < 40; round++) {
+		uint64_t from_ev = 0, from_ts = 0;
+		size_t target = (size_t)(tl_next(&s) % (n + 10));
+		if (round % 2)
+			from_ev = target;
+		else
+			from_ts = target < n ? ev[target].ts : ev[n - 1].ts + 1;
+		/* the first event at or after the point */
+		size_t want = 0;
+		while (want < n && (want < from_ev || ev[want].ts < from_ts))
+			want++;
+		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
+		cr_assert_eq(trace_reader_skip_to(r, from_ev, from_ts, err, sizeof(err)), 0, "%s",
+			     err);
+		uint64_t start = trace_reader_count(r);
+		cr_assert_leq(start, want, "started after the point");
+		cr_assert_lt(want - start, 20000, "started far before the point (no seek?)");
+		size_t i = start;
+		ssize_t k;
+		while ((k = trace_reader_next(r, buf, 4096, err, sizeof(err))) > 0)
+			for (ssize_t j = 0; j < k; j++, i++)
+				cr_assert(tl_same(&ev[i], &st, &buf[j], trace_reader_strings(r)),
+					  "event %zu differs after skip_to(%llu, %llu)", i,
+					  (unsigned long long)from_ev, (unsigned long long)from_ts);
+		cr_assert_eq(k, 0, "%s", err);
+		cr_assert_eq(i, n);
+		trace_reader_close(r);
+	}
+	/* a damaged trailer: one clear message */
+	size_t len = 0;
+	uint8_t *data = (uint8_t *)tl_slurp(path, &len);
+	data[len - 30] ^= 0xff;
+	struct trace_reader *r = trace_reader_open_mem(data, len, "bad.mmt", err, sizeof(err));
+	cr_assert_eq(trace_reader_skip_to(r, 1000, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "bad.mmt: cannot seek: the trailer (index and string table) is "
+			      "missing or corrupt");
+	trace_reader_close(r);
+	free(data);
+	free(buf);
+	free(ev);
+	strtab_free(&st);
+	unlink(path);
+}
