@@ -679,8 +679,7 @@ Test(import, mmt_reads_back_as_the_imported_events, .timeout = 60)
 }
 
 /* The committed .mmt files are what the importer and writer make of the committed trace.dat
- * files today (after a format change: for f in traces/real/*.dat; do bin/mmreplay import $f
- * -o ${f%.dat}.mmt; done). */
+ * files today; after a change of the .mmt format, re-import them (traces/real/README.md). */
 Test(import, committed_mmt_files_are_current)
 {
 	char dir[] = "/tmp/mmr-import-cur-XXXXXX";
