@@ -148,6 +148,28 @@ Test(record, live_recordings_import, .timeout = 60)
 	cr_assert_lt(now_s() - t0, 15.0, "--duration did not stop the recording");
 	snprintf(path, sizeof(path), "%s/b.dat", dir);
 	cr_assert_eq(access(path, R_OK), 0);
+
+	/* A version 6 file (uncompressed, the pre-3.0 default) imports; cut short it is refused
+	 * with exit 2 rather than crashing in libtracecmd (see probe_in_child in import.c). */
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "trace-cmd record -d --no-filter --file-version 6 -o %s/v6.dat -e "
+	    "sched:sched_process_exec "
+	    "-e kmem:kmalloc -- true >/dev/null 2>&1; %s import %s/v6.dat --counts --quiet 2>&1",
+	    dir, mm(), dir);
+	cr_assert_eq(sh(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "sched:sched_process_exec 1\n"), "%s", out);
+	static const char *const cut[] = {"$((n / 2))", "$((n - 3000))", "$((n - 10))"};
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "n=$(stat -c %%s %s/v6.dat); head -c %s %s/v6.dat >%s/v6cut.dat; "
+			 "%s import %s/v6cut.dat -o %s/v6cut.mmt 2>&1",
+			 dir, cut[i], dir, dir, mm(), dir, dir);
+		cr_assert_eq(sh(cmd, out, sizeof(out)), 2, "cut %s: %s", cut[i], out);
+		cr_assert(strstr(out, "v6cut.dat: ") && strstr(out, "truncated"), "%s", out);
+		snprintf(path, sizeof(path), "%s/v6cut.mmt", dir);
+		cr_assert_neq(access(path, F_OK), 0);
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	sh(cmd, NULL, 0);
 }
