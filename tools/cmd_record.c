@@ -382,8 +382,10 @@ static int run_trace_cmd(char **argv, const struct record_args *a, const char *t
 		write_tracefs("set_event_pid", "");
 		write_tracefs("options/event-fork", "0");
 	}
-	if (f.child > 0)
+	if (f.child > 0 && waitpid(f.child, NULL, WNOHANG) == 0) {
+		kill(f.child, SIGKILL); /* it outlived its SIGTERM and the recording */
 		waitpid(f.child, NULL, 0);
+	}
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (WIFEXITED(status))
