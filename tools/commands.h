@@ -4,6 +4,8 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
