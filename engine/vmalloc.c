@@ -37,6 +37,7 @@ int vmalloc_init(struct vmalloc *v, struct pglist_data *pgdat, struct slub *slub
 	v->vmstat = vmstat;
 	v->arch = m->cfg.arch;
 	v->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
+	v->tlb = &v->own_tlb;
 	if (v->arch == ARCH_X86_64) {
 		/* VMALLOC_END is inclusive on x86_64 (start + size - 1): VmallocTotal shows
 		 * 34359738367 kB, one short of 32 TiB [live] */
@@ -171,23 +172,14 @@ static void put_area(struct vmalloc *v, uint32_t i)
 	v->unused_areas = i;
 }
 
-/* arch/x86/mm/tlb.c:flush_tlb_kernel_range [6.1]. More than tlb_single_page_flush_ceiling
- * pages: on_each_cpu(do_flush_tlb_all), and do_flush_tlb_all counts
- * NR_TLB_REMOTE_FLUSH_RECEIVED on every CPU, the initiator included (nr_tlb_remote_flush is
- * counted only by flush_tlb_all and native_flush_tlb_multi, not here). Otherwise
- * on_each_cpu(do_kernel_range_flush): flush_tlb_one_kernel per page on every CPU, each
- * counting NR_TLB_LOCAL_FLUSH_ONE. LINUX-MM-FACTS §9.3. Kept alone so a tlb module can
- * take it over. */
-static void flush_tlb_kernel_range(struct vmalloc *v, uint64_t start, uint64_t end)
+/* The purge's one kernel-range flush (engine/tlb.c counts it by the kernel's rules). */
+static void purge_flush(struct vmalloc *v, uint64_t start, uint64_t end)
 {
-	uint64_t pages = (end - start) >> PAGE_SHIFT;
-	if (end - start > (uint64_t)TLB_SINGLE_PAGE_FLUSH_CEILING << PAGE_SHIFT) {
-		count_vm_events(v->vmstat, NR_TLB_REMOTE_FLUSH_RECEIVED, v->nr_cpus);
+	if (end - start > (uint64_t)TLB_SINGLE_PAGE_FLUSH_CEILING << PAGE_SHIFT)
 		v->tlb_full_flushes++;
-	} else {
-		count_vm_events(v->vmstat, NR_TLB_LOCAL_FLUSH_ONE, pages * v->nr_cpus);
+	else
 		v->tlb_range_flushes++;
-	}
+	flush_tlb_kernel_range(v->tlb, v->vmstat, v->nr_cpus, start, end, TLB_VMALLOC_PURGE);
 }
 
 /* mm/vmalloc.c:__purge_vmap_area_lazy: one flush over [min va_start, max va_end) of every
@@ -204,7 +196,7 @@ bool purge_vmap_area_lazy(struct vmalloc *v)
 		if (v->areas[i].va_end > end)
 			end = v->areas[i].va_end;
 	}
-	flush_tlb_kernel_range(v, start, end);
+	purge_flush(v, start, end);
 	for (uint32_t i = v->lazy_head, next; i != AREA_NONE; i = next) {
 		struct vmap_area *va = &v->areas[i];
 		next = va->next;

@@ -11,6 +11,7 @@
 #include "event.h"
 #include "machine.h"
 #include "page_alloc.h"
+#include "tlb.h"
 #include "slub.h"
 #include "strbuf.h"
 #include "vmap_tree.h"
@@ -18,8 +19,6 @@
 /* arch/x86/include/asm/pgtable_64_types.h (4-level): VMALLOC_START, VMALLOC_SIZE_TB 32 */
 #define X86_64_VMALLOC_START 0xffffc90000000000ull
 #define X86_64_VMALLOC_SIZE (32ull << 40)
-/* arch/x86/mm/tlb.c: tlb_single_page_flush_ceiling */
-#define TLB_SINGLE_PAGE_FLUSH_CEILING 33u
 
 /* include/linux/vmalloc.h VM_* (the bits are the engine's) */
 #define VM_ALLOC 0x2u
@@ -66,6 +65,8 @@ struct vmalloc {
 	uint64_t nr_vmalloc_pages; /* VmallocUsed */
 	uint64_t nr_busy, nr_allocs, nr_frees, purges, purged_areas, purged_pages;
 	uint64_t tlb_full_flushes, tlb_range_flushes;
+	struct tlb_stats *tlb;     /* where purge flushes are counted by cause (own_tlb unless set) */
+	struct tlb_stats own_tlb;
 	uint64_t fail_range, fail_pages, unknown_free, missed_free;
 	uint64_t placed_at_recorded, placed_by_policy;
 	uint64_t pgtable_pages; /* kernel page-table pages for the window (never freed) */
