@@ -51,8 +51,8 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench deps clean format format-check \
-        regress regress-ci baseline golden
+.PHONY: all run check test test-asan fuzz fuzz-smoke bench bench-smoke deps clean format format-check golden \
+        regress regress-ci baseline
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -144,8 +144,8 @@ fuzz: $(FUZZ_BIN)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 fuzz-smoke: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; \
-	  $$f -runs=20000 -max_len=4096 tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+	@for f in $(FUZZ_BIN); do n=$${f#build/fuzz/}; rm -rf build/fuzz/smoke-$$n; mkdir -p build/fuzz/smoke-$$n; \
+	  $$f -runs=20000 -max_len=4096 build/fuzz/smoke-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
 	  && echo "fuzz-smoke $$n: ok" || { tail -40 build/fuzz/$$n.log; exit 1; }; done
 
 # Everything; the last line printed is Criterion's summary of the sanitized run.
@@ -178,6 +178,16 @@ regress: regress-ci
 	@MMREPLAY=$(BIN)/mmreplay tools/regress.sh report
 baseline: $(BIN)/mmreplay
 	@MMREPLAY=$(BIN)/mmreplay tools/regress.sh baseline
+
+# Every benchmark once, briefly: fails if one reports an error (SkipWithError) or none ran.
+bench-smoke: $(BIN)/mmbench
+	@mkdir -p build
+	@$(BIN)/mmbench --benchmark_min_time=0.01 --benchmark_format=json $(BENCH_ARGS) \
+	  >build/bench-smoke.json 2>build/bench-smoke.log || { cat build/bench-smoke.log; exit 1; }
+	@if grep -q '"error_occurred": true' build/bench-smoke.json; then \
+	  grep -B3 -A1 '"error_occurred": true' build/bench-smoke.json; exit 1; fi
+	@n=$$(grep -c '"run_type": "iteration"' build/bench-smoke.json); [ "$$n" -gt 0 ] || exit 1; \
+	  echo "bench-smoke: $$n benchmarks ran, no errors"
 
 # ---- housekeeping -------------------------------------------------------------
 format:

@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 /* The state of one run of a benchmark function. Fields are public only so that the loop
- * test can be inlined; read them through the functions below, except `data`. */
+ * test can be inlined; use the functions below, except for `data` and `udata`. */
 struct cbench_state {
 	/* Iterations granted by Google Benchmark and not yet consumed by
 	 * cbench_keep_running(): the fast path is one compare and one decrement, as in
@@ -159,7 +159,11 @@ static inline __attribute__((always_inline)) void cbench_do_not_optimize_ptr(con
 }
 static inline __attribute__((always_inline)) void cbench_do_not_optimize_double(double v)
 {
-	__asm__ volatile("" : : "x,m"(v) : "memory");
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ volatile("" : : "x,m"(v) : "memory"); /* stays in an SSE register */
+#else
+	__asm__ volatile("" : : "r,m"(v) : "memory");
+#endif
 }
 /* Any integer, floating or void-pointer expression (other pointers: use the _ptr form). */
 #define cbench_do_not_optimize(x)                                                                  \

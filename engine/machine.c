@@ -258,6 +258,30 @@ static uint64_t present_sections(const struct setup *s)
 	return n;
 }
 
+/* Direct-map page-table pages that come from memblock (alloc_low_pages once the brk
+ * pgt_buf is used up), on top of the calibrated early_other:
+ * - x86_64 maps RAM with 2 MiB pages (qemu64 has no 1 GiB pages): one PMD page per GiB
+ *   holding RAM; the first is part of early_other (amd64 logs: +3 pages at 5G, RAM in
+ *   GiB 0, 1, 2 and 4);
+ * - i386 PAE maps a lowmem end that is not 2 MiB aligned with 4K pages: one PTE page
+ *   (686-pae logs: 1 page at 256M/512M, 2 at 1G/5G); without PAE the brk buffer holds it. */
+static uint64_t direct_map_pt_pages(const struct setup *s)
+{
+	const struct machine *m = s->m;
+	if (s->x86_64) {
+		uint64_t n = 0, gib = 1ull << 18;
+		for (uint64_t g = 0; g * gib < m->max_pfn; g++)
+			n += memblock_present_pages(&s->mb, g * gib, (g + 1) * gib) != 0;
+		return n ? n - 1 : 0;
+	}
+	return s->pae && (m->max_low_pfn & 511) ? 1 : 0;
+}
+
+static uint64_t early_bytes(const struct setup *s)
+{
+	return ALIGN_UP(s->m->cfg.kernel.early_other, PAGE_SZ) + direct_map_pt_pages(s) * PAGE_SZ;
+}
+
 /* The memblock allocations from paging_init to mem_init, in kernel order; all top-down
  * below memblock.current_limit (the end of the direct map). */
 static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
@@ -270,7 +294,7 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	/* x86_64: initmem_init allocates NODE_DATA first, at the top of RAM, then the
 	 * vmemmap page tables and usemaps; on i386 the small allocations come after mem_map */
 	if (s->x86_64) {
-		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+		f = alloc(s, rl, early_bytes(s), PAGE_SZ, 0, top,
 			  "NODE_DATA and other early allocations (page tables, usemaps)", NULL);
 		if (f)
 			return f;
@@ -313,7 +337,7 @@ static enum setup_fail boot_allocations(struct setup *s, struct resv_list *rl)
 	if (f)
 		return f;
 	if (!s->x86_64) {
-		f = alloc(s, rl, ALIGN_UP(k->early_other, PAGE_SZ), PAGE_SZ, 0, top,
+		f = alloc(s, rl, early_bytes(s), PAGE_SZ, 0, top,
 			  "other early allocations (usemaps, percpu metadata, page tables)", NULL);
 		if (f)
 			return f;
@@ -492,6 +516,11 @@ static enum setup_fail setup_core(struct setup *s)
 	if (m->totalram_pages == 0)
 		return fail(s, SETUP_TOO_SMALL, "no page is left for the page allocator", 0, 0);
 	m->boot.nr_free_at_mem_init = free_at_mem_init(s);
+	/* mm/huge_memory.c hugepage_init: THP stays off (and khugepaged never raises
+	 * min_free_kbytes) when totalram is below 512 MiB; the 256M/512M reference boots show
+	 * the plain min_free_kbytes */
+	if (m->totalram_pages < (512ull << 20) / PAGE_SZ)
+		m->cfg.kernel.thp = false;
 	publish(s, &rl);
 	return SETUP_OK;
 }
@@ -513,7 +542,7 @@ static enum setup_fail try_setup(struct machine *m, const struct machine_config 
 static uint64_t min_bootable_mem(const struct machine_config *cfg, struct machine *scratch)
 {
 	struct machine_config c = *cfg;
-	bool ram_follows = cfg->ram == cfg->mem_limit || cfg->mem_limit == 0;
+	bool ram_follows = cfg->mem_limit == 0 || cfg->mem_limit >= cfg->ram;
 	uint64_t lo = 1, hi = SIM_MAX_PHYS >> 20;
 	char err[8];
 	c.mem_limit = hi << 20;
@@ -571,6 +600,11 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		snprintf(err, errlen, "the configuration has no CPU or no struct page size");
 		return -1;
 	}
+	if (cfg->nr_cpus > cfg->kernel.nr_cpus_config) {
+		snprintf(err, errlen, "%u CPUs are more than %s supports (NR_CPUS %u)",
+			 cfg->nr_cpus, cfg->kernel.name, cfg->kernel.nr_cpus_config);
+		return -1;
+	}
 	char why[160];
 	enum setup_fail f = try_setup(m, cfg, why, sizeof(why));
 	if (f == SETUP_OK)
@@ -580,15 +614,19 @@ int machine_setup(struct machine *m, const struct machine_config *cfg, char *err
 		return -1;
 	}
 	uint64_t min = min_bootable_mem(cfg, m);
-	const char *what = cfg->mem_limit && cfg->mem_limit < cfg->ram ? "mem=" : "RAM of ";
-	uint64_t asked = cfg->mem_limit && cfg->mem_limit < cfg->ram ? cfg->mem_limit : cfg->ram;
-	if (min)
-		snprintf(err, errlen,
-			 "%s%s is too small for %s: %s; the smallest mem= it boots with is %" PRIu64
-			 "M",
-			 what, size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
-	else
+	bool by_mem = cfg->mem_limit && cfg->mem_limit < cfg->ram;
+	uint64_t asked = by_mem ? cfg->mem_limit : cfg->ram;
+	if (!min)
 		snprintf(err, errlen, "%s cannot boot: %s", cfg->kernel.name, why);
+	else if (by_mem)
+		snprintf(err, errlen,
+			 "mem=%s is too small for %s: %s; the smallest mem= it boots with is "
+			 "%" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
+	else
+		snprintf(err, errlen,
+			 "%s of RAM is too small for %s: %s; it needs at least %" PRIu64 "M",
+			 size_str(a, sizeof(a), asked), cfg->kernel.name, why, min);
 	memset(m, 0, sizeof(*m));
 	return -1;
 }

@@ -35,7 +35,8 @@ struct vm_sysctl {
 struct kernel_build {
 	char name[48];              /* e.g. "debian12-6.1-686-pae" */
 	bool highmem;               /* CONFIG_HIGHMEM (i386) */
-	bool thp;                   /* CONFIG_TRANSPARENT_HUGEPAGE enabled */
+	bool thp;                   /* CONFIG_TRANSPARENT_HUGEPAGE enabled (machine_setup turns
+				       it off below 512 MiB of totalram, as hugepage_init does) */
 	unsigned nr_cpus_config;    /* CONFIG_NR_CPUS (moves fixmap/cpu_entry_area on i386) */
 	unsigned struct_page_size;  /* bytes: 32, 40 or 64 */
 	uint64_t vmalloc_reserve;   /* __VMALLOC_RESERVE (i386), bytes */

@@ -499,10 +499,7 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 		return;
 	uint32_t access = ev->u.touch.access & ~FAULT_KERNEL;
 	uint64_t a = ev->u.touch.addr & ~(uint64_t)(PAGE_SIZE - 1);
-	/* Rounded up: a range ending mid-page still touches that page (and pte_range counts
-	 * whole pages, so an unaligned end would give n = 0 and never advance). */
-	uint64_t end = (ev->u.touch.addr + ev->u.touch.len + PAGE_SIZE - 1) &
-		       ~(uint64_t)(PAGE_SIZE - 1);
+	uint64_t end = (ev->u.touch.addr + ev->u.touch.len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	if (end < a || end > s->mm.pt.geo.task_size)
 		end = s->mm.pt.geo.task_size;
 	while (a < end) {

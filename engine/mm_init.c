@@ -49,8 +49,7 @@ static void free_pages_memory(struct pglist_data *pgdat, struct zone *z, pfn_t s
 /* memblock_free_all (lowmem) and set_highmem_pages_init (highmem) over one zone: runs of
  * pfns free at boot. The kernel frees highmem page by page; the buddy merges them into the
  * same blocks, only the list order can differ. */
-static void zone_free_boot_pages(struct pglist_data *pgdat, const struct machine *m,
-				 struct zone *z)
+static void zone_free_boot_pages(struct pglist_data *pgdat, const struct machine *m, struct zone *z)
 {
 	pfn_t end = zone_end_pfn(z);
 	pfn_t pfn = z->zone_start_pfn;
@@ -100,9 +99,9 @@ static int init_memmap(struct pglist_data *pgdat)
 {
 	uint64_t n = pgdat->node_spanned_pages;
 	pgdat->pageblock_base = pgdat->node_start_pfn & ~(pfn_t)(pageblock_nr_pages(pgdat) - 1);
-	uint64_t nblocks = (pgdat->node_start_pfn + n - pgdat->pageblock_base +
-			    pageblock_nr_pages(pgdat) - 1) >>
-			   pgdat->pageblock_order;
+	uint64_t nblocks =
+	    (pgdat->node_start_pfn + n - pgdat->pageblock_base + pageblock_nr_pages(pgdat) - 1) >>
+	    pgdat->pageblock_order;
 	pgdat->mem_map = calloc(n, sizeof(struct page));
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
@@ -147,6 +146,7 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 	pgdat->has_dma32 = m->cfg.arch == ARCH_X86_64;
 	pgdat->has_highmem = m->cfg.arch != ARCH_X86_64 && m->cfg.kernel.highmem;
 	pgdat->pcp_enabled = true;
+	pgdat->pcp_thp = m->cfg.kernel.thp;
 	pgdat->vm = m->cfg.vm;
 	if (setup_zones(pgdat, m) < 0 || init_memmap(pgdat) < 0 || alloc_pcp(pgdat) < 0) {
 		page_alloc_destroy(pgdat);
@@ -160,8 +160,17 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 	uint64_t total = 0;
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
 		total += pgdat->node_zones[zi].managed_pages;
-	pgdat->page_group_by_mobility_disabled =
-		total < pageblock_nr_pages(pgdat) * MIGRATE_TYPES;
+	pgdat->page_group_by_mobility_disabled = total < pageblock_nr_pages(pgdat) * MIGRATE_TYPES;
+	/* alloc_flags_nofragment (6.1): with ZONE_DMA32 configured, an allocation whose
+	 * preferred zone (the first populated one of its zonelist) is Normal first avoids
+	 * fragmenting fallbacks below pageblock order */
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		int preferred = zi;
+		while (preferred > 0 && !pgdat->node_zones[preferred].populated)
+			preferred--;
+		pgdat->nofragment[zi] =
+		    pgdat->has_dma32 && preferred == ZONE_NORMAL ? ALLOC_NOFRAGMENT : 0;
+	}
 	init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);
 	return 0;
 }

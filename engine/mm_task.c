@@ -236,8 +236,15 @@ void mm_fork(struct sim *s, const struct mm_event *ev)
 {
 	unsigned cpu = sim_cpu(s, ev);
 	struct task_struct *parent = task_for_event(s, ev);
-	if (!parent)
+	if (!parent) {
+		/* a killed parent forks nothing: its would-be child's events are dropped too */
+		struct task_struct *child = find_task(s, ev->u.fork.child);
+		if (!child)
+			child = task_insert(s, ev->u.fork.child);
+		if (child && !child->mm)
+			child->killed = 1;
 		return;
+	}
 	uint32_t comm = parent->comm;
 	int32_t adj = parent->oom_score_adj;
 	struct mm_struct *pmm = task_mm(s, parent, cpu);

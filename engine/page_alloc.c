@@ -1,109 +1,16 @@
-/* The buddy allocator's free lists, splitting, merging, migratetype fallback, per-CPU lists
- * and the allocation paths (mm/page_alloc.c, Linux 6.1). docs/BUDDY.md lists what the model
- * leaves out (compaction, CMA, isolation, NUMA). */
+/* The buddy allocator's splitting and merging, per-CPU lists, watermark checks and the
+ * allocation paths (mm/page_alloc.c, Linux 6.1); fallback stealing is in
+ * page_alloc_fallback.c. docs/BUDDY.md lists what the model leaves out (compaction, CMA,
+ * isolation, NUMA). */
 #include "page_alloc.h"
 
 #include "page_alloc_internal.h"
 #include "vmstat.h"
 
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-
 /* mm/internal.h MAX_RECLAIM_RETRIES */
 #define MAX_RECLAIM_RETRIES 16
 
-/* ---- circular pfn lists ------------------------------------------------------------ */
-
-static inline void list_insert(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn, bool tail)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	pfn_t h = *head;
-	if (h == PFN_NONE) {
-		p->next = p->prev = pfn;
-		*head = pfn;
-		return;
-	}
-	struct page *hp = pfn_to_page(pgdat, h);
-	pfn_t t = hp->prev;
-	p->next = h;
-	p->prev = t;
-	pfn_to_page(pgdat, t)->next = pfn;
-	hp->prev = pfn;
-	if (!tail)
-		*head = pfn;
-}
-
-static inline void list_remove(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
-		pfn_to_page(pgdat, p->prev)->next = p->next;
-		pfn_to_page(pgdat, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
-	p->next = p->prev = PFN_NONE;
-}
-
-/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------ */
-
-static inline void add_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned order, unsigned mt, bool tail)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	struct free_area *area = &z->free_area[order];
-	p->flags |= PG_buddy;
-	p->private = order;
-	p->index = mt;
-	list_insert(pgdat, &area->free_list[mt], pfn, tail);
-	area->nr_free_mt[mt]++;
-	area->nr_free++;
-}
-
-static inline void del_from_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				      unsigned order)
-{
-	struct page *p = pfn_to_page(pgdat, pfn);
-	struct free_area *area = &z->free_area[order];
-	unsigned mt = p->index;
-	list_remove(pgdat, &area->free_list[mt], pfn);
-	p->flags &= ~PG_buddy;
-	area->nr_free_mt[mt]--;
-	area->nr_free--;
-}
-
-static void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-			      unsigned order, unsigned mt)
-{
-	del_from_free_list(pgdat, z, pfn, order);
-	add_to_free_list(pgdat, z, pfn, order, mt, false);
-}
-
-static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pfn, unsigned mt)
-{
-	pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order] = (uint8_t)mt;
-}
-
-/* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
- * inside mem_map). */
-static inline bool page_is_buddy(struct pglist_data *pgdat, const struct zone *z, pfn_t buddy,
-				 unsigned order)
-{
-	if ((uint64_t)(buddy - z->zone_start_pfn) >= z->spanned_pages)
-		return false;
-	const struct page *b = pfn_to_page(pgdat, buddy);
-	return (b->flags & PG_buddy) && b->private == order;
-}
-
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
-
-/* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */
-static inline bool mt_mergeable(unsigned mt)
-{
-	return mt < MIGRATE_PCPTYPES;
-}
 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
@@ -158,166 +65,7 @@ static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, 
 	return PFN_NONE;
 }
 
-/* ---- migratetype fallback (6.1 __rmqueue_fallback and helpers) ------------------------ */
-
-/* mm/page_alloc.c fallbacks[] */
-static const uint8_t fallbacks[MIGRATE_PCPTYPES][2] = {
-	[MIGRATE_UNMOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE},
-	[MIGRATE_MOVABLE] = {MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE},
-	[MIGRATE_RECLAIMABLE] = {MIGRATE_UNMOVABLE, MIGRATE_MOVABLE},
-};
-
-/* can_steal_fallback (6.1) */
-static bool can_steal_fallback(const struct pglist_data *pgdat, unsigned order, unsigned start_mt)
-{
-	if (order >= pgdat->pageblock_order)
-		return true;
-	return order >= pgdat->pageblock_order / 2 || start_mt == MIGRATE_RECLAIMABLE ||
-	       start_mt == MIGRATE_UNMOVABLE || pgdat->page_group_by_mobility_disabled;
-}
-
-/* find_suitable_fallback (6.1, only_stealable = false) */
-static int find_suitable_fallback(const struct pglist_data *pgdat, const struct free_area *area,
-				  unsigned order, unsigned mt, bool *can_steal)
-{
-	*can_steal = false;
-	if (!area->nr_free)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		unsigned fmt = fallbacks[mt][i];
-		if (area->free_list[fmt] == PFN_NONE)
-			continue;
-		*can_steal = can_steal_fallback(pgdat, order, mt);
-		return (int)fmt;
-	}
-	return -1;
-}
-
-/* move_freepages_block (6.1): move the free blocks of pfn's pageblock to mt's lists.
- * Returns pages moved; *movable counts in-use pages that look movable (PageLRU). */
-static uint64_t move_freepages_block(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				     unsigned mt, uint64_t *movable)
-{
-	pfn_t start = pfn & ~(pfn_t)(pageblock_nr_pages(pgdat) - 1);
-	pfn_t end = start + (pfn_t)pageblock_nr_pages(pgdat) - 1;
-	if (start < z->zone_start_pfn)
-		start = pfn;
-	if (end >= zone_end_pfn(z))
-		return 0;
-	uint64_t moved = 0;
-	if (movable)
-		*movable = 0;
-	for (pfn_t p = start; p <= end;) {
-		struct page *pg = pfn_to_page(pgdat, p);
-		if (!(pg->flags & PG_buddy)) {
-			if (movable && (pg->flags & PG_lru))
-				(*movable)++;
-			p++;
-			continue;
-		}
-		unsigned o = pg->private;
-		move_to_free_list(pgdat, z, p, o, mt);
-		p += 1u << o;
-		moved += 1ull << o;
-	}
-	return moved;
-}
-
-/* boost_watermark (6.1) */
-static bool boost_watermark(struct pglist_data *pgdat, struct zone *z)
-{
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	uint64_t factor = (uint64_t)pgdat->vm.watermark_boost_factor;
-	if (!factor || pb * 4 > z->managed_pages)
-		return false;
-	uint64_t high = z->watermark[WMARK_HIGH];
-	/* mult_frac(high, factor, 10000) */
-	uint64_t max_boost = (high / 10000) * factor + (high % 10000) * factor / 10000;
-	if (!max_boost)
-		return false;
-	if (max_boost < pb)
-		max_boost = pb;
-	z->watermark_boost = z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
-	return true;
-}
-
-/* steal_suitable_fallback (6.1) */
-static void steal_suitable_fallback(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned alloc_flags, unsigned start_mt, bool whole_block)
-{
-	unsigned order = pfn_to_page(pgdat, pfn)->private;
-	unsigned old_mt = get_pageblock_migratetype(pgdat, pfn);
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	if (old_mt == MIGRATE_HIGHATOMIC)
-		goto single_page;
-	if (order >= pgdat->pageblock_order) {
-		/* change_pageblock_range */
-		for (uint64_t i = 0; i < (1ull << order); i += pb)
-			set_pageblock_migratetype(pgdat, pfn + (pfn_t)i, start_mt);
-		goto single_page;
-	}
-	if (boost_watermark(pgdat, z) && (alloc_flags & ALLOC_KSWAPD))
-		z->boost_pending = true;
-	if (!whole_block)
-		goto single_page;
-	uint64_t movable;
-	uint64_t free = move_freepages_block(pgdat, z, pfn, start_mt, &movable);
-	uint64_t alike;
-	if (start_mt == MIGRATE_MOVABLE)
-		alike = movable;
-	else if (old_mt == MIGRATE_MOVABLE)
-		alike = pb - (free + movable);
-	else
-		alike = 0;
-	if (!free)
-		goto single_page;
-	/* the half-pageblock rule */
-	if (free + alike >= (pb >> 1) || pgdat->page_group_by_mobility_disabled)
-		set_pageblock_migratetype(pgdat, pfn, start_mt);
-	return;
-single_page:
-	move_to_free_list(pgdat, z, pfn, order, start_mt);
-}
-
-/* __rmqueue_fallback (6.1): largest block first; a movable request that may not steal the
- * whole pageblock takes the smallest suitable block instead. */
-static bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order,
-			     unsigned start_mt, unsigned alloc_flags)
-{
-	unsigned min_order = order;
-	bool can_steal = false;
-	int fmt = -1;
-	int o;
-	if (alloc_flags & ALLOC_NOFRAGMENT)
-		min_order = pgdat->pageblock_order;
-	for (o = MAX_PAGE_ORDER; o >= (int)min_order; o--) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt < 0)
-			continue;
-		if (!can_steal && start_mt == MIGRATE_MOVABLE && (unsigned)o > order)
-			goto find_smallest;
-		goto do_steal;
-	}
-	return false;
-find_smallest:
-	for (o = (int)order; o < NR_PAGE_ORDERS; o++) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt >= 0)
-			break;
-	}
-do_steal:;
-	pfn_t pfn = z->free_area[o].free_list[fmt];
-	steal_suitable_fallback(pgdat, z, pfn, alloc_flags, start_mt, can_steal);
-	/* kmem:mm_page_alloc_extfrag; "fragmenting" = fallback_order < pageblock_order */
-	count_vm_event(pgdat->vmstat, EXTFRAG_FALLBACK);
-	if ((unsigned)o < pgdat->pageblock_order)
-		count_vm_event(pgdat->vmstat, EXTFRAG_FRAGMENTING);
-	return true;
-}
-
-/* __rmqueue (6.1, no CMA) */
+/* __rmqueue (6.1, no CMA): own type first, then fallback and retry */
 static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned mt,
 			 unsigned alloc_flags)
 {
@@ -330,53 +78,20 @@ static pfn_t rmqueue_one(struct pglist_data *pgdat, struct zone *z, unsigned ord
 	}
 }
 
-/* ---- highatomic reserve (6.1 reserve_highatomic_pageblock / unreserve_...) ------------ */
-
-static void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn_t pfn)
-{
-	uint64_t max_managed = z->managed_pages / 100 + pageblock_nr_pages(pgdat);
-	if (z->nr_reserved_highatomic >= max_managed)
-		return;
-	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
-	if (!mt_mergeable(mt))
-		return;
-	z->nr_reserved_highatomic += pageblock_nr_pages(pgdat);
-	set_pageblock_migratetype(pgdat, pfn, MIGRATE_HIGHATOMIC);
-	move_freepages_block(pgdat, z, pfn, MIGRATE_HIGHATOMIC, NULL);
-}
-
-static bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsigned mt,
-					   bool force)
-{
-	uint64_t pb = pageblock_nr_pages(pgdat);
-	for (int zi = highest; zi >= 0; zi--) {
-		struct zone *z = &pgdat->node_zones[zi];
-		if (!z->populated || (!force && z->nr_reserved_highatomic <= pb))
-			continue;
-		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-			pfn_t pfn = z->free_area[o].free_list[MIGRATE_HIGHATOMIC];
-			if (pfn == PFN_NONE)
-				continue;
-			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC)
-				z->nr_reserved_highatomic -=
-					pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
-			set_pageblock_migratetype(pgdat, pfn, mt);
-			if (move_freepages_block(pgdat, z, pfn, mt, NULL))
-				return true;
-		}
-	}
-	return false;
-}
-
 /* ---- per-CPU lists (6.1 rmqueue_pcplist, free_unref_page_commit, free_pcppages_bulk) -- */
 
-static inline bool pcp_allowed_order(unsigned order)
+/* pcp_allowed_order (6.1) */
+static inline bool pcp_allowed_order(const struct pglist_data *pgdat, unsigned order)
 {
-	return order <= PAGE_ALLOC_COSTLY_ORDER;
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       (pgdat->pcp_thp && order == pgdat->pageblock_order);
 }
 
+/* order_to_pindex (6.1): the THP list is shared by all migratetypes */
 static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 {
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS;
 	return order * MIGRATE_PCPTYPES + mt;
 }
 
@@ -391,7 +106,7 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			if (++pindex >= NR_PCP_LISTS)
 				pindex = 0;
 		} while (pcp->lists[pindex] == PFN_NONE);
-		unsigned order = pindex / MIGRATE_PCPTYPES;
+		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
 			pfn_t head = pcp->lists[pindex];
 			pfn_t pfn = pfn_to_page(pgdat, head)->prev; /* the tail: oldest page */
@@ -561,8 +276,8 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned order, uin
 	int64_t free = (int64_t)z->nr_free_pages;
 	if (likely(!order)) {
 		int64_t reserved = (alloc_flags & (ALLOC_HARDER | ALLOC_OOM))
-					   ? 0
-					   : (int64_t)z->nr_reserved_highatomic;
+				       ? 0
+				       : (int64_t)z->nr_reserved_highatomic;
 		int64_t usable = free - (reserved < free ? reserved : free);
 		if (usable > (int64_t)mark + z->lowmem_reserve[highest])
 			return true;
@@ -582,23 +297,18 @@ static inline bool zone_watermark_fast(const struct zone *z, unsigned order, uin
 static void prep_new_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 			  gfp_t gfp)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
-	p->flags = (uint32_t)z->type << PAGE_ZONE_SHIFT;
+	uint32_t flags = (uint32_t)z->type << PAGE_ZONE_SHIFT;
 	if (order && (gfp & __GFP_COMP))
-		p->flags |= PG_head | (order << PAGE_ORDER_SHIFT);
-	p->next = p->prev = PFN_NONE;
-	p->private = 0;
-	p->refcount = 1;
-	p->mapcount = 0;
-	p->mapping = 0;
-	p->index = 0;
+		flags |= PG_head | (order << PAGE_ORDER_SHIFT);
+	*pfn_to_page(pgdat, pfn) =
+	    (struct page){.flags = flags, .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
 }
 
 static pfn_t rmqueue(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned mt,
 		     unsigned alloc_flags, unsigned cpu)
 {
 	pfn_t pfn = PFN_NONE;
-	if (likely(pgdat->pcp_enabled && pcp_allowed_order(order)))
+	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
 		pfn = rmqueue_pcplist(pgdat, z, order, mt, alloc_flags, cpu);
 	if (pfn == PFN_NONE) {
 		/* rmqueue_buddy */
@@ -686,12 +396,7 @@ enum migratetype gfp_migratetype(gfp_t gfp)
 static unsigned alloc_flags_nofragment(const struct pglist_data *pgdat, int highest, gfp_t gfp)
 {
 	unsigned flags = (gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0;
-	int preferred = highest;
-	while (preferred > 0 && !pgdat->node_zones[preferred].populated)
-		preferred--;
-	if (pgdat->has_dma32 && preferred == ZONE_NORMAL)
-		flags |= ALLOC_NOFRAGMENT;
-	return flags;
+	return flags | pgdat->nofragment[highest];
 }
 
 /* gfp_to_alloc_flags (6.1) */
@@ -717,16 +422,16 @@ static void wake_all_kswapds(struct pglist_data *pgdat, unsigned order, gfp_t gf
 		pgdat->hooks.wakeup_kswapd(pgdat->hooks.ctx, ac->highest_zoneidx, order, gfp);
 }
 
-static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order,
-			     unsigned alloc_flags, const struct alloc_context *ac)
+static bool alloc_fragmented(const struct pglist_data *pgdat, unsigned order, unsigned alloc_flags,
+			     const struct alloc_context *ac)
 {
 	if (!order)
 		return false;
 	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
 		const struct zone *z = &pgdat->node_zones[zi];
-		if (z->populated && wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN) ,
-					     ac->highest_zoneidx, alloc_flags,
-					     (int64_t)z->nr_free_pages - ((1 << order) - 1)))
+		if (z->populated &&
+		    wmark_ok(z, 0, (int64_t)wmark_pages(z, WMARK_MIN), ac->highest_zoneidx,
+			     alloc_flags, (int64_t)z->nr_free_pages - ((1 << order) - 1)))
 			return true;
 	}
 	return false;
@@ -802,8 +507,8 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 				unreserve_highatomic_pageblock(pgdat, ac->highest_zoneidx,
 							       ac->migratetype, false);
 				drain_all_pages(pgdat);
-				pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac,
-							     cpu);
+				pfn =
+				    get_page_from_freelist(pgdat, gfp, order, alloc_flags, ac, cpu);
 			}
 			if (pfn != PFN_NONE)
 				return pfn;
@@ -837,6 +542,36 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 	return alloc_failed(pgdat, gfp, order, alloc_flags, ac);
 }
 
+/* The common case of get_page_from_freelist, spelled out: the first populated zone of the
+ * zonelist passes the order-0 fast watermark test and its pcp list has a page. Anything
+ * else (refill, next zone, slow path) returns PFN_NONE and the general path decides, with
+ * the same result it would have had. */
+static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
+				   const struct alloc_context *ac, unsigned cpu)
+{
+	int zi = ac->highest_zoneidx;
+	while (!pgdat->node_zones[zi].populated)
+		if (--zi < 0)
+			return PFN_NONE;
+	struct zone *z = &pgdat->node_zones[zi];
+	int64_t free = (int64_t)z->nr_free_pages;
+	int64_t usable = free - (int64_t)z->nr_reserved_highatomic;
+	if (order || z->boost_pending ||
+	    usable <= (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
+		return PFN_NONE;
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+	pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
+	pfn_t pfn = *list;
+	if (unlikely(pfn == PFN_NONE))
+		return PFN_NONE;
+	pcp->free_factor >>= 1;
+	list_remove(pgdat, list, pfn);
+	pcp->count--;
+	prep_new_page(pgdat, z, pfn, 0, gfp);
+	pgdat->vmstat[PGALLOC_DMA + z->type]++;
+	return pfn;
+}
+
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER)) {
@@ -844,13 +579,21 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 		return PFN_NONE;
 	}
 	struct alloc_context ac = {
-		.highest_zoneidx = (int)gfp_zone(pgdat, gfp),
-		.migratetype = pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE
-								      : gfp_migratetype(gfp),
+	    .highest_zoneidx = (int)gfp_zone(pgdat, gfp),
+	    .migratetype =
+		pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(gfp),
 	};
-	cpu %= pgdat->nr_cpus;
-	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
-	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	pfn_t pfn;
+	if (likely(pgdat->pcp_enabled)) {
+		pfn = alloc_pcp_fast(pgdat, gfp, order, &ac, cpu);
+		if (likely(pfn != PFN_NONE))
+			return pfn;
+	}
+	unsigned alloc_flags =
+	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+	pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
 	return alloc_pages_slowpath(pgdat, gfp, order, &ac, cpu);
@@ -858,9 +601,9 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
 {
-	if (unlikely(order > MAX_PAGE_ORDER || pfn < pgdat->node_start_pfn ||
+	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
-			     pgdat->node_spanned_pages)) {
+			 pgdat->node_spanned_pages)) {
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 		return;
 	}
@@ -877,8 +620,10 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 	struct zone *z = &pgdat->node_zones[page_zonenum(p)];
 	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
 	pgdat->vmstat[PGFREE] += 1ull << order;
-	if (likely(pgdat->pcp_enabled && pcp_allowed_order(order)))
-		free_unref_page_commit(pgdat, z, &z->pcp[cpu % pgdat->nr_cpus], pfn, order, mt);
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
+		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
 }

@@ -24,41 +24,45 @@
  * is stored here, so head->prev is the tail. While PG_buddy: page->private = order,
  * page->index = the migratetype of the list the block is on. */
 struct free_area {
-	pfn_t free_list[MIGRATE_TYPES];     /* heads; PFN_NONE when empty */
-	uint64_t nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
-	uint64_t nr_free;                   /* blocks of this order, all types */
+	pfn_t free_list[MIGRATE_TYPES]; /* heads; PFN_NONE when empty */
+	uint64_t
+	    nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
+	uint64_t nr_free;	       /* blocks of this order, all types */
 };
 
-/* include/linux/mmzone.h NR_PCP_LISTS without the THP list (docs/BUDDY.md). */
-#define NR_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+/* include/linux/mmzone.h (6.1): a list per (order <= PAGE_ALLOC_COSTLY_ORDER, pcp type),
+ * plus one list for pageblock_order with CONFIG_TRANSPARENT_HUGEPAGE (NR_PCP_THP). */
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + 1)
 
 struct per_cpu_pages {
 	int count, high, batch;
-	int free_factor;              /* 6.1: doubles the bulk-free size while only freeing */
-	pfn_t lists[NR_PCP_LISTS];    /* circular lists, index order * MIGRATE_PCPTYPES + mt */
+	int free_factor;	   /* 6.1: doubles the bulk-free size while only freeing */
+	pfn_t lists[NR_PCP_LISTS]; /* circular; order * MIGRATE_PCPTYPES + mt, then the THP list */
 };
 
 struct zone {
 	enum zone_type type;
 	bool populated;
-	bool boost_pending;                 /* ZONE_BOOSTED_WATERMARK: wake kswapd on next rmqueue */
+	bool boost_pending; /* ZONE_BOOSTED_WATERMARK: wake kswapd on next rmqueue */
 	pfn_t zone_start_pfn;
 	uint64_t spanned_pages, present_pages, managed_pages;
 	uint64_t watermark[NR_WMARK];
 	uint64_t watermark_boost;
 	int64_t lowmem_reserve[MAX_NR_ZONES];
-	uint64_t nr_free_pages;             /* NR_FREE_PAGES: buddy only, pcp excluded */
+	uint64_t nr_free_pages; /* NR_FREE_PAGES: buddy only, pcp excluded */
 	uint64_t nr_reserved_highatomic;
-	int stat_threshold;                 /* vmstat.c calculate_normal_threshold, for zoneinfo */
+	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
-	struct per_cpu_pages *pcp;          /* [nr_cpus] (high/batch always set; lists used
-					       only when pgdat->pcp_enabled) */
+	struct per_cpu_pages *pcp; /* [nr_cpus] (high/batch always set; lists used
+				      only when pgdat->pcp_enabled) */
 };
 
 /* Called by the allocator's slow path; set by the simulator to vmscan/oom_kill. */
 struct alloc_hooks {
 	void *ctx;
-	/* Wake kswapd for the zone; the hook may reclaim synchronously (the model has no threads). */
+	/* Wake kswapd for the zone; the hook may reclaim synchronously (the model has no threads).
+	 */
 	void (*wakeup_kswapd)(void *ctx, int zone_idx, unsigned order, gfp_t gfp);
 	/* Direct reclaim; returns pages reclaimed. */
 	uint64_t (*direct_reclaim)(void *ctx, unsigned order, gfp_t gfp);
@@ -80,25 +84,27 @@ struct alloc_hooks {
 
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
-	int nr_zones;                      /* highest populated zone index + 1 */
+	int nr_zones; /* highest populated zone index + 1 */
 	pfn_t node_start_pfn;
 	uint64_t node_spanned_pages;
-	struct page *mem_map;              /* [node_spanned_pages], indexed by pfn - node_start_pfn */
-	uint8_t *pageblock_mt;             /* migratetype of each pageblock (from node_start_pfn
-					      rounded down to a pageblock) */
-	pfn_t pageblock_base;              /* node_start_pfn rounded down to pageblock_order */
+	struct page *mem_map;  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
+	uint8_t *pageblock_mt; /* migratetype of each pageblock (from node_start_pfn
+				  rounded down to a pageblock) */
+	pfn_t pageblock_base;  /* node_start_pfn rounded down to pageblock_order */
 	unsigned pageblock_order;
 	bool page_group_by_mobility_disabled;
-	bool pcp_enabled;                  /* per-CPU lists on (default) */
-	bool has_dma32, has_highmem;       /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
+	bool pcp_enabled;	     /* per-CPU lists on (default) */
+	bool pcp_thp;		     /* CONFIG_TRANSPARENT_HUGEPAGE: pcp list for pageblock_order */
+	bool has_dma32, has_highmem; /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
+	uint16_t nofragment[MAX_NR_ZONES]; /* ALLOC_NOFRAGMENT by gfp_zone, set at boot */
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
-	struct vm_sysctl vm;               /* the sysctls in force (watermark factors, ratios) */
-	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];            /* failed allocations by order */
+	struct vm_sysctl vm; /* the sysctls in force (watermark factors, ratios) */
+	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];		   /* failed allocations by order */
 	uint64_t nr_alloc_fail_fragmented[NR_PAGE_ORDERS]; /* ...with enough free pages */
-	unsigned kswapd_failures;          /* maintained by reclaim; zoneinfo node_unreclaimable */
+	unsigned kswapd_failures; /* maintained by reclaim; zoneinfo node_unreclaimable */
 	struct alloc_hooks hooks;
-	uint64_t *vmstat;                  /* the simulator's counters, enum vm_stat_item (vmstat.h) */
+	uint64_t *vmstat; /* the simulator's counters, enum vm_stat_item (vmstat.h) */
 };
 
 static inline struct page *pfn_to_page(struct pglist_data *pgdat, pfn_t pfn)
@@ -111,6 +117,12 @@ static inline pfn_t page_to_pfn(const struct pglist_data *pgdat, const struct pa
 	return (pfn_t)(p - pgdat->mem_map) + pgdat->node_start_pfn;
 }
 
+/* pindex_to_order (6.1) */
+static inline unsigned pcp_list_order(const struct pglist_data *pgdat, unsigned pindex)
+{
+	return pindex < NR_LOWORDER_PCP_LISTS ? pindex / MIGRATE_PCPTYPES : pgdat->pageblock_order;
+}
+
 static inline pfn_t zone_end_pfn(const struct zone *z)
 {
 	return z->zone_start_pfn + (pfn_t)z->spanned_pages;
@@ -121,11 +133,10 @@ static inline uint64_t pageblock_nr_pages(const struct pglist_data *pgdat)
 	return 1ull << pgdat->pageblock_order;
 }
 
-static inline enum migratetype get_pageblock_migratetype(const struct pglist_data *pgdat,
-							 pfn_t pfn)
+static inline enum migratetype get_pageblock_migratetype(const struct pglist_data *pgdat, pfn_t pfn)
 {
 	return (enum migratetype)
-		pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order];
+	    pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order];
 }
 
 /* Boot: build zones from the machine, hand every free pfn to the buddy allocator

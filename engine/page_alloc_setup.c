@@ -7,10 +7,7 @@
 /* include/linux/swap.h SWAP_CLUSTER_MAX */
 #define SWAP_CLUSTER_MAX 32u
 
-static bool is_highmem_idx(int zi)
-{
-	return zi == ZONE_HIGHMEM;
-}
+static bool is_highmem_idx(int zi) { return zi == ZONE_HIGHMEM; }
 
 /* lib/math/int_sqrt.c: floor of the square root */
 static uint64_t int_sqrt(uint64_t x)
@@ -108,8 +105,8 @@ static void setup_wmarks(struct pglist_data *pgdat)
 		} else {
 			z->watermark[WMARK_MIN] = tmp;
 		}
-		uint64_t scale = mult_frac(z->managed_pages, (uint64_t)pgdat->vm.watermark_scale_factor,
-					   10000);
+		uint64_t scale =
+		    mult_frac(z->managed_pages, (uint64_t)pgdat->vm.watermark_scale_factor, 10000);
 		uint64_t delta = tmp >> 2 > scale ? tmp >> 2 : scale;
 		z->watermark_boost = 0;
 		z->watermark[WMARK_LOW] = z->watermark[WMARK_MIN] + delta;
@@ -139,8 +136,8 @@ static int zone_batchsize(const struct zone *z)
 static int zone_highsize(const struct pglist_data *pgdat, const struct zone *z, int batch)
 {
 	uint64_t total = pgdat->vm.percpu_pagelist_high_fraction
-				 ? z->managed_pages / (uint64_t)pgdat->vm.percpu_pagelist_high_fraction
-				 : wmark_pages(z, WMARK_LOW);
+			     ? z->managed_pages / (uint64_t)pgdat->vm.percpu_pagelist_high_fraction
+			     : wmark_pages(z, WMARK_LOW);
 	uint64_t high = total / pgdat->nr_cpus;
 	if (high < (uint64_t)batch << 2)
 		high = (uint64_t)batch << 2;

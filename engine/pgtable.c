@@ -207,7 +207,7 @@ pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t
 	uint64_t next = (addr | (span - 1)) + 1;
 	if (next > end || next == 0)
 		next = end;
-	*n = (next - addr) >> PAGE_SHIFT;
+	*n = (next - addr + PAGE_SIZE - 1) >> PAGE_SHIFT; /* a partial last page counts */
 	if (level + 1 < g->levels)
 		return NULL;
 	return &table(c, idx)[index_at(g, level, addr)];

@@ -159,14 +159,11 @@ static void zoneinfo_protection(struct strbuf *sb, const struct zone *z, const s
 
 /* min watermark of the empty zones: Movable gets the highmem clamp (SWAP_CLUSTER_MAX),
  * Device the lowmem share of zero pages (__setup_per_zone_wmarks) */
-static uint64_t virtual_zone_min(int kind)
-{
-	return kind == RZ_MOVABLE ? 32 : 0;
-}
+static uint64_t virtual_zone_min(int kind) { return kind == RZ_MOVABLE ? 32 : 0; }
 
-static void zoneinfo_zone(struct strbuf *sb, const struct pglist_data *pgdat, const struct rzone *rz,
-			  const struct rzone *all, int n, bool first_populated,
-			  const struct zoneinfo_source *src)
+static void zoneinfo_zone(struct strbuf *sb, const struct pglist_data *pgdat,
+			  const struct rzone *rz, const struct rzone *all, int n,
+			  bool first_populated, const struct zoneinfo_source *src)
 {
 	const struct zone *z = rz->z;
 	strbuf_printf(sb, "Node %d, zone %8s", 0, rz->name);

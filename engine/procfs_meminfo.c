@@ -139,6 +139,7 @@ size_t meminfo_render(char *buf, size_t len, const struct meminfo *mi)
 	kb(&o, "SUnreclaim:", K(p->slab_unreclaimable));
 	kb(&o, "KernelStack:", p->kernel_stack_kb);
 	kb(&o, "PageTables:", K(p->page_tables));
+	kb(&o, "SecPageTables:", 0); /* 6.1.y backport: secondary (KVM/IOMMU) page tables */
 	kb(&o, "NFS_Unstable:", 0);
 	kb(&o, "Bounce:", 0);
 	kb(&o, "WritebackTmp:", 0);
@@ -148,8 +149,7 @@ size_t meminfo_render(char *buf, size_t len, const struct meminfo *mi)
 	kb(&o, "VmallocUsed:", K(p->vmalloc_used));
 	kb(&o, "VmallocChunk:", 0);
 	kb(&o, "Percpu:", mi->percpu);
-	if (mi->x86_64) /* CONFIG_MEMORY_FAILURE: x86_64 only */
-		kb(&o, "HardwareCorrupted:", 0);
+	kb(&o, "HardwareCorrupted:", 0); /* CONFIG_MEMORY_FAILURE, in all three builds */
 	kb(&o, "AnonHugePages:", K(p->anon_thp));
 	kb(&o, "ShmemHugePages:", 0);
 	kb(&o, "ShmemPmdMapped:", 0);

@@ -24,6 +24,12 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		snprintf(err, errlen, "out of memory building the memory map");
 		goto fail;
 	}
+	if (slub_init(&s->slub, &s->pgdat, &s->machine, s->vmstat) ||
+	    vmalloc_init(&s->vmalloc, &s->pgdat, &s->slub, &s->machine, s->vmstat)) {
+		snprintf(err, errlen, "out of memory setting up the kernel allocators");
+		goto fail;
+	}
+	s->kernel_allocators = true;
 	lruvec_init(&s->lru);
 	if (swap_init(&s->swap, cfg->swap_bytes)) {
 		snprintf(err, errlen, "out of memory for the swap map");
@@ -38,6 +44,7 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		snprintf(err, errlen, "out of memory setting up address spaces");
 		goto fail;
 	}
+	s->vmalloc.tlb = &s->mm.tlb; /* purges count with every other flush, by cause */
 	if (level == REPLAY_PAGE) {
 		if (u64map_init(&s->page_level, 1 << 16)) {
 			snprintf(err, errlen, "out of memory");
@@ -56,6 +63,10 @@ void sim_destroy(struct sim *s)
 		return;
 	u64map_free(&s->page_level);
 	mm_world_destroy(s);
+	if (s->kernel_allocators) {
+		vmalloc_destroy(&s->vmalloc);
+		slub_destroy(&s->slub);
+	}
 	swap_destroy(&s->swap);
 	page_alloc_destroy(&s->pgdat);
 	free(s);
@@ -127,6 +138,14 @@ static void apply_model_level(struct sim *s, const struct mm_event *ev)
 	case EV_TOUCH: mm_touch(s, ev); break;
 	case EV_SET_OOM_SCORE_ADJ: mm_set_oom_score_adj(s, ev); break;
 	case EV_COMM: mm_comm(s, ev); break;
+	case EV_KMALLOC: slub_kmalloc_event(&s->slub, ev); break;
+	case EV_KFREE: slub_kfree_event(&s->slub, ev); break;
+	case EV_CACHE_ALLOC:
+		slub_cache_alloc_event(&s->slub, ev, strtab_get(s->strings, ev->u.kmem.cache));
+		break;
+	case EV_CACHE_FREE: slub_cache_free_event(&s->slub, ev); break;
+	case EV_VMALLOC: vmalloc_event(&s->vmalloc, ev); break;
+	case EV_VFREE: vfree_event(&s->vmalloc, ev); break;
 	case EV_MARK:
 		break; /* marks are for the replay driver (snapshots) */
 	case EV_PAGE_ALLOC:

@@ -12,9 +12,11 @@
 #include "machine.h"
 #include "mm.h"
 #include "page_alloc.h"
+#include "slub.h"
 #include "strtab.h"
 #include "swap.h"
 #include "u64map.h"
+#include "vmalloc.h"
 #include "vmscan.h"
 #include "vmstat.h"
 
@@ -30,8 +32,11 @@ struct sim {
 	uint64_t last_ts;
 	struct u64map page_level;        /* page level: recorded pfn -> simulated pfn | order << 32 */
 	struct swap_info swap;
+	struct slub slub;
+	struct vmalloc vmalloc;
 	struct lruvec lru;
 	struct oom_state oom;
+	bool kernel_allocators;         /* slub and vmalloc were set up (teardown) */
 	unsigned cur_cpu;                /* CPU of the event being applied (for allocator hooks) */
 	struct mm_world mm;              /* tasks, address spaces, page tables, page cache */
 	struct commit_state commit;      /* overcommit accounting */

@@ -71,7 +71,4 @@ void strbuf_putc(struct strbuf *sb, char c)
 	sb->buf[sb->len] = 0;
 }
 
-const char *strbuf_str(const struct strbuf *sb)
-{
-	return sb->buf ? sb->buf : "";
-}
+const char *strbuf_str(const struct strbuf *sb) { return sb->buf ? sb->buf : ""; }

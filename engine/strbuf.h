@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 struct strbuf {
-	char *buf;  /* NUL-terminated when len > 0 or after any append */
+	char *buf; /* NUL-terminated when len > 0 or after any append */
 	size_t len, cap;
-	bool oom;   /* an append ran out of host memory; the text is truncated */
+	bool oom; /* an append ran out of host memory; the text is truncated */
 };
 
 void strbuf_init(struct strbuf *sb);

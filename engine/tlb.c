@@ -54,10 +54,10 @@ void flush_tlb_kernel_range(struct tlb_stats *t, uint64_t *vmstat, unsigned nr_c
 	t->pages[cause] += pages;
 	t->ipis[cause] += nr_cpus - 1;
 	if (pages > TLB_SINGLE_PAGE_FLUSH_CEILING) {
-		/* on_each_cpu(do_flush_tlb_all): flush_tlb_all counts one remote flush, and
-		 * do_flush_tlb_all counts a received flush on every CPU, the initiator too */
+		/* on_each_cpu(do_flush_tlb_all): do_flush_tlb_all counts a received flush on
+		 * every CPU, the initiator too; nr_tlb_remote_flush is counted only by
+		 * flush_tlb_all and native_flush_tlb_multi, which this path does not call */
 		t->full[cause]++;
-		vmstat[NR_TLB_REMOTE_FLUSH]++;
 		vmstat[NR_TLB_REMOTE_FLUSH_RECEIVED] += nr_cpus;
 	} else {
 		/* on_each_cpu(do_kernel_range_flush): flush_tlb_one_kernel per page per CPU */

@@ -78,3 +78,8 @@ X(DROPPED_KILLED, "mmreplay_dropped_killed")
 X(SIGSEGV, "mmreplay_sigsegv")
 X(FAULT_OOM, "mmreplay_fault_oom")
 X(UNKNOWN_PAGE_FREE, "mmreplay_unknown_page_free")
+/* slab and vmalloc (appended by the slub/vmalloc module) */
+X(SLAB_ALLOC_FAIL, "mmreplay_slab_alloc_fail")
+X(SLAB_MISSED_FREE, "mmreplay_slab_missed_free")
+X(VMALLOC_UNKNOWN_FREE, "mmreplay_vmalloc_unknown_free")
+X(VMALLOC_LAZY_PAGES, "mmreplay_vmalloc_lazy_pages")

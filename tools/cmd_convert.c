@@ -8,11 +8,13 @@
 
 static void convert_help(FILE *f)
 {
-	fputs("usage: mmreplay convert IN OUT\n\n"
+	fputs("usage: mmreplay convert [--level N] IN OUT\n\n"
 	      "Reads a trace in any format (.mmt, text, gzip'd text; sniffed from its bytes) and\n"
 	      "writes it in the format OUT's name asks for: *.mmt binary, *.gz gzip'd text,\n"
 	      "anything else text. '-' is standard input / output. The origin header is copied;\n"
-	      "OUT is written to OUT.tmp and renamed when complete.\n",
+	      "OUT is written to OUT.tmp and renamed when complete.\n"
+	      "  --level N  deflate level of .mmt blocks, 1 (fastest) to 12 (smallest);\n"
+	      "             default 6\n",
 	      f);
 }
 
@@ -27,8 +29,8 @@ int trace_copy_range(const char *cmd, struct trace_reader *r, struct trace_write
 		trace_writer_abort(w);
 		return cli_fail(cmd, "out of memory");
 	}
-	uint64_t index = 0;
 	for (;;) {
+		uint64_t index = trace_reader_count(r);
 		ssize_t n = trace_reader_next(r, buf, BATCH, err, sizeof(err));
 		if (n < 0) {
 			free(buf);
@@ -57,21 +59,36 @@ int trace_copy_range(const char *cmd, struct trace_reader *r, struct trace_write
 
 int cmd_convert(int argc, char **argv)
 {
-	const char *pos[2];
+	const char *pos[2], *level = NULL;
 	int npos = 0;
 	for (int i = 1; i < argc; i++) {
+		bool missing;
 		if (cli_is_help(argv[i])) {
 			convert_help(stdout);
 			return EXIT_OK;
 		}
+		const char *v = cli_opt(argc, argv, &i, "--level", &missing);
+		if (missing)
+			return cli_usage_error("convert", "--level needs a value");
+		if (v) {
+			level = v;
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage_error("convert", "unknown option '%s' (see --help)", argv[i]);
+			return cli_usage_error("convert", "unknown option '%s' (see --help)",
+					       argv[i]);
 		if (npos == 2)
-			return cli_usage_error("convert", "expected IN OUT, got an extra '%s'", argv[i]);
+			return cli_usage_error("convert", "expected IN OUT, got an extra '%s'",
+					       argv[i]);
 		pos[npos++] = argv[i];
 	}
 	if (npos != 2)
 		return cli_usage_error("convert", "expected IN OUT (see --help)");
+	char *end = NULL;
+	long lv = level ? strtol(level, &end, 10) : 6;
+	if (level && (*end || lv < 1 || lv > 12))
+		return cli_usage_error("convert",
+				       "--level %s: expected a whole number from 1 to 12", level);
 	char err[1024];
 	struct trace_reader *r = trace_reader_open(pos[0], err, sizeof(err));
 	if (!r)
@@ -81,6 +98,11 @@ int cmd_convert(int argc, char **argv)
 	if (!w) {
 		trace_reader_close(r);
 		return cli_fail("convert", "%s", err);
+	}
+	if (trace_writer_set_level(w, (int)lv)) {
+		trace_writer_abort(w);
+		trace_reader_close(r);
+		return cli_fail("convert", "out of memory");
 	}
 	int rc = trace_copy_range("convert", r, w, 0, UINT64_MAX, 0, UINT64_MAX);
 	trace_reader_close(r);

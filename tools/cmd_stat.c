@@ -11,8 +11,8 @@
 #define COMM_LEN 16
 
 enum { C_EVENTS, C_FAULTS, C_TOUCHES, C_MMAPS, C_MUNMAPS, C_KALLOCS, C_KFREES, C_FORKS, NR_C };
-static const char *const col_names[NR_C] = {"events", "faults", "touches", "mmaps",
-					    "munmaps", "kallocs", "kfrees", "forks"};
+static const char *const col_names[NR_C] = {"events",  "faults",  "touches", "mmaps",
+					    "munmaps", "kallocs", "kfrees",  "forks"};
 
 struct proc {
 	uint32_t pid;
@@ -22,6 +22,9 @@ struct proc {
 
 struct stat_state {
 	uint64_t types[EV_NR_TYPES];
+	/* byte totals, as perf kmem stat gives them for the slab allocators */
+	uint64_t bytes_req, bytes_alloc, vmalloc_bytes, pages_alloc, pages_free;
+	uint64_t mmap_bytes, munmap_bytes, touch_bytes;
 	uint64_t count, first_ts, last_ts;
 	struct proc *procs;
 	uint32_t nr, cap;
@@ -112,17 +115,31 @@ static int account(struct stat_state *s, const struct mm_event *ev, const struct
 		break;
 	case EV_TOUCH:
 		p->c[C_TOUCHES]++;
+		s->touch_bytes += ev->u.touch.len;
 		break;
 	case EV_MMAP:
 		p->c[C_MMAPS]++;
+		s->mmap_bytes += ev->u.map.len;
 		break;
 	case EV_MUNMAP:
 		p->c[C_MUNMAPS]++;
+		s->munmap_bytes += ev->u.range.len;
 		break;
 	case EV_KMALLOC:
 	case EV_CACHE_ALLOC:
+		p->c[C_KALLOCS]++;
+		s->bytes_req += ev->u.kmem.bytes_req;
+		s->bytes_alloc += ev->u.kmem.bytes_alloc;
+		break;
 	case EV_VMALLOC:
 		p->c[C_KALLOCS]++;
+		s->vmalloc_bytes += ev->u.vmalloc.size;
+		break;
+	case EV_PAGE_ALLOC:
+		s->pages_alloc += ev->u.page.order < 64 ? 1ull << ev->u.page.order : 0;
+		break;
+	case EV_PAGE_FREE:
+		s->pages_free += ev->u.page.order < 64 ? 1ull << ev->u.page.order : 0;
 		break;
 	case EV_KFREE:
 	case EV_CACHE_FREE:
@@ -165,6 +182,14 @@ static void print_ts(FILE *f, uint64_t ts)
 		(unsigned long long)(ts % 1000000000u));
 }
 
+/* perf kmem stat's "internal fragmentation": the share of allocated bytes not requested */
+static double internal_frag(const struct stat_state *s)
+{
+	return s->bytes_alloc
+		   ? 100.0 * (double)(s->bytes_alloc - s->bytes_req) / (double)s->bytes_alloc
+		   : 0.0;
+}
+
 static void print_text(FILE *f, const char *path, const struct trace_reader *r,
 		       const struct stat_state *s)
 {
@@ -185,8 +210,19 @@ static void print_text(FILE *f, const char *path, const struct trace_reader *r,
 	for (int t = 1; t < EV_NR_TYPES; t++)
 		if (s->types[t])
 			fprintf(f, "%-14s %12llu %6.2f%%\n", mm_event_names[t],
-				(unsigned long long)s->types[t], 100.0 * (double)s->types[t] /
-									 (double)s->count);
+				(unsigned long long)s->types[t],
+				100.0 * (double)s->types[t] / (double)s->count);
+	fprintf(f,
+		"\nslab bytes requested   %llu\nslab bytes allocated   %llu\n"
+		"internal fragmentation %.2f%%\nvmalloc bytes          %llu\n"
+		"pages allocated        %llu\npages freed            %llu\n"
+		"mmap bytes             %llu\nmunmap bytes           %llu\n"
+		"touched bytes          %llu\n",
+		(unsigned long long)s->bytes_req, (unsigned long long)s->bytes_alloc,
+		internal_frag(s), (unsigned long long)s->vmalloc_bytes,
+		(unsigned long long)s->pages_alloc, (unsigned long long)s->pages_free,
+		(unsigned long long)s->mmap_bytes, (unsigned long long)s->munmap_bytes,
+		(unsigned long long)s->touch_bytes);
 	fprintf(f, "\n%-8s %-16s", "pid", "comm");
 	for (int c = 0; c < NR_C; c++)
 		fprintf(f, " %10s", col_names[c]);
@@ -213,8 +249,9 @@ static void print_json(FILE *f, const char *path, const struct trace_reader *r,
 		fputc(':', f);
 		json_str(f, o->value[i]);
 	}
-	fprintf(f, "},\"events\":%llu,\"first_ts_ns\":%llu,\"last_ts_ns\":%llu,"
-		   "\"duration_ns\":%llu,\"strings\":%u,\"types\":{",
+	fprintf(f,
+		"},\"events\":%llu,\"first_ts_ns\":%llu,\"last_ts_ns\":%llu,"
+		"\"duration_ns\":%llu,\"strings\":%u,\"types\":{",
 		(unsigned long long)s->count, (unsigned long long)(s->count ? s->first_ts : 0),
 		(unsigned long long)s->last_ts,
 		(unsigned long long)(s->count ? s->last_ts - s->first_ts : 0),
@@ -222,7 +259,17 @@ static void print_json(FILE *f, const char *path, const struct trace_reader *r,
 	for (int t = 1; t < EV_NR_TYPES; t++)
 		fprintf(f, "%s\"%s\":%llu", t > 1 ? "," : "", mm_event_names[t],
 			(unsigned long long)s->types[t]);
-	fputs("},\"processes\":[", f);
+	fprintf(f,
+		"},\"slab_bytes_requested\":%llu,\"slab_bytes_allocated\":%llu,"
+		"\"internal_fragmentation_pct\":%.2f,\"vmalloc_bytes\":%llu,"
+		"\"pages_allocated\":%llu,\"pages_freed\":%llu,\"mmap_bytes\":%llu,"
+		"\"munmap_bytes\":%llu,\"touched_bytes\":%llu",
+		(unsigned long long)s->bytes_req, (unsigned long long)s->bytes_alloc,
+		internal_frag(s), (unsigned long long)s->vmalloc_bytes,
+		(unsigned long long)s->pages_alloc, (unsigned long long)s->pages_free,
+		(unsigned long long)s->mmap_bytes, (unsigned long long)s->munmap_bytes,
+		(unsigned long long)s->touch_bytes);
+	fputs(",\"processes\":[", f);
 	for (uint32_t i = 0; i < s->nr; i++) {
 		const struct proc *p = &s->procs[i];
 		fprintf(f, "%s{\"pid\":%u,\"comm\":", i ? "," : "", p->pid);
@@ -238,7 +285,9 @@ static void stat_help(FILE *f)
 {
 	fputs("usage: mmreplay stat [--json] TRACE\n\n"
 	      "Counts TRACE's events per type and per process (pid, with the comm learned from\n"
-	      "exec file names and comm events, inherited across fork), and its duration.\n"
+	      "exec file names and comm events, inherited across fork), its duration, and byte\n"
+	      "totals: slab bytes requested/allocated and internal fragmentation (as perf kmem\n"
+	      "stat), vmalloc bytes, pages allocated/freed, mmap/munmap/touched bytes.\n"
 	      "  --json   one JSON object instead of tables\n",
 	      f);
 }
@@ -257,7 +306,8 @@ int cmd_stat(int argc, char **argv)
 		else if (argv[i][0] == '-' && argv[i][1])
 			return cli_usage_error("stat", "unknown option '%s' (see --help)", argv[i]);
 		else if (path)
-			return cli_usage_error("stat", "one TRACE expected, got also '%s'", argv[i]);
+			return cli_usage_error("stat", "one TRACE expected, got also '%s'",
+					       argv[i]);
 		else
 			path = argv[i];
 	}

@@ -1,28 +1,13 @@
-/* The binary .mmt codec (traces/FORMAT.md): BGZF-style gzip members of at most 64 KiB of
- * payload each; events delta + varint coded, each block decodable on its own. The writer
- * streams block by block; the reader inflates on a second thread ahead of the consumer,
- * which parses straight into the caller's array. */
+/* The .mmt reader (traces/FORMAT.md): members are inflated on a second thread ahead of
+ * the consumer, which parses each block straight into the caller's array and checks the
+ * index, string table and tail at the end. The writer is tools/mmt_write.c. */
 #include <errno.h>
 #include <libdeflate.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "trace_impl.h"
-
-/* ======================= writer ======================= */
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+#include "mmt_decode.h"
 
 static uint64_t get_le64(const uint8_t *p)
 {
@@ -32,283 +17,10 @@ static uint64_t get_le64(const uint8_t *p)
 	return v;
 }
 
-/* gzip member header: FLG.FEXTRA with one subfield 'M','T' holding the member's total size,
- * so a reader can step from member to member without inflating (BGZF's idea). */
-static void member_header(uint8_t *h, uint32_t total)
-{
-	static const uint8_t fixed[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff,
-					  8,    0,    'M', 'T', 4, 0};
-	memcpy(h, fixed, 16);
-	put_le32(h + 16, total);
-}
-
-static int write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen)
-{
-	if (fwrite(p, 1, n, w->f) != n) {
-		snprintf(err, errlen, "%s: write failed: %s", w->path, strerror(errno));
-		return -1;
-	}
-	w->file_off += n;
-	return 0;
-}
-
-static int write_member(struct trace_writer *w, const uint8_t *payload, uint32_t len, char *err,
-			size_t errlen)
-{
-	uint8_t *out = w->zbuf + MMT_GZ_HDR;
-	size_t cap = MMT_MEMBER_MAX - MMT_GZ_HDR - MMT_GZ_TRL;
-	size_t clen = libdeflate_deflate_compress(w->zc, payload, len, out, cap);
-	if (!clen) {
-		snprintf(err, errlen, "%s: deflate failed", w->path);
-		return -1;
-	}
-	uint32_t total = (uint32_t)(MMT_GZ_HDR + clen + MMT_GZ_TRL);
-	member_header(w->zbuf, total);
-	put_le32(out + clen, libdeflate_crc32(0, payload, len));
-	put_le32(out + clen + 4, len);
-	if (write_bytes(w, w->zbuf, total, err, errlen))
-		return -1;
-	w->uoff += len;
-	return 0;
-}
-
-static int flush_block(struct trace_writer *w, char *err, size_t errlen)
-{
-	if (!w->block_len)
-		return 0;
-	put_le32(w->block + 1, w->block_events);
-	int rc = write_member(w, w->block, w->block_len, err, errlen);
-	w->block_len = 0;
-	w->block_events = 0;
-	return rc;
-}
-
-int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
-		     size_t errlen)
-{
-	w->block = calloc(1, MMT_BLOCK_MAX + MMT_SLACK);
-	w->zbuf = malloc(MMT_MEMBER_MAX);
-	w->enc = calloc(1, sizeof(*w->enc));
-	if (!w->block || !w->zbuf || !w->enc) {
-		snprintf(err, errlen, "%s: out of memory", w->path);
-		return -1;
-	}
-	/* Level 6, zlib's default balance. libdeflate rather than zlib: a block is compressed
-	 * whole (no streaming needed), faster and a little smaller at the same level. */
-	w->zc = libdeflate_alloc_compressor(w->level ? w->level : 6);
-	if (!w->zc) {
-		snprintf(err, errlen, "%s: cannot set up the compressor", w->path);
-		return -1;
-	}
-	uint8_t *p = w->block;
-	memcpy(p, MMT_MAGIC, MMT_MAGIC_LEN);
-	p += MMT_MAGIC_LEN;
-	p = mmt_put_uv(p, MMT_VERSION);
-	int n = o ? o->n : 0;
-	p = mmt_put_uv(p, (uint64_t)n);
-	for (int i = 0; i < n; i++) {
-		size_t kl = strnlen(o->key[i], sizeof(o->key[i]) - 1);
-		size_t vl = strnlen(o->value[i], sizeof(o->value[i]) - 1);
-		p = mmt_put_uv(p, kl);
-		memcpy(p, o->key[i], kl);
-		p += kl;
-		p = mmt_put_uv(p, vl);
-		memcpy(p, o->value[i], vl);
-		p += vl;
-	}
-	return write_member(w, w->block, (uint32_t)(p - w->block), err, errlen);
-}
-
-/* The file numbers strings in order of first use by an event, whatever order the producer
- * interned them in: so text -> .mmt reproduces the same bytes. */
-static uint32_t map_string(struct trace_writer *w, uint32_t id, bool *fresh)
-{
-	*fresh = false;
-	if (id == 0)
-		return 0;
-	if (id >= w->file_id_cap) {
-		uint32_t cap = w->file_id_cap ? w->file_id_cap : 64;
-		while (cap <= id)
-			cap *= 2;
-		uint32_t *m = realloc(w->file_id, cap * sizeof(*m));
-		uint32_t *o = realloc(w->file_order, (cap + 1) * sizeof(*o));
-		if (m)
-			w->file_id = m;
-		if (o)
-			w->file_order = o;
-		if (!m || !o)
-			return UINT32_MAX;
-		memset(m + w->file_id_cap, 0, (cap - w->file_id_cap) * sizeof(*m));
-		w->file_id_cap = cap;
-	}
-	if (!w->file_id[id]) {
-		w->file_id[id] = ++w->nr_file_strings;
-		w->file_order[w->nr_file_strings] = id;
-		*fresh = true;
-	}
-	return w->file_id[id];
-}
-
-int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err, size_t errlen)
-{
-	struct mm_event ev = *in;
-	uint32_t *sf = trace_event_string(&ev);
-	bool fresh = false;
-	uint32_t producer_id = 0;
-	size_t need = MMT_EVENT_MAX;
-	if (sf) {
-		producer_id = *sf;
-		*sf = map_string(w, producer_id, &fresh);
-		if (*sf == UINT32_MAX) {
-			snprintf(err, errlen, "%s: out of memory", w->path);
-			return -1;
-		}
-		if (fresh)
-			need += 3 + w->strings.len[producer_id];
-	}
-	if (w->block_len && w->block_len + need > MMT_BLOCK_MAX && flush_block(w, err, errlen))
-		return -1;
-	if (!w->block_len) {
-		if (w->nr_index == w->index_cap) {
-			size_t cap = w->index_cap ? w->index_cap * 2 : 256;
-			struct mmt_index_entry *x = realloc(w->index, cap * sizeof(*x));
-			if (!x) {
-				snprintf(err, errlen, "%s: out of memory", w->path);
-				return -1;
-			}
-			w->index = x;
-			w->index_cap = cap;
-		}
-		w->index[w->nr_index++] = (struct mmt_index_entry){w->file_off, w->uoff, w->count,
-								   ev.ts};
-		uint8_t *p = w->block;
-		*p = 'E';
-		p = mmt_put_uv(p + 5, w->count);
-		p = mmt_put_uv(p, ev.ts);
-		w->block_len = (uint32_t)(p - w->block);
-		mmt_enc_reset(w->enc, ev.ts);
-	}
-	uint8_t *p = w->block + w->block_len;
-	if (fresh) {
-		uint32_t len = w->strings.len[producer_id];
-		*p++ = MMT_REC_STRING;
-		p = mmt_put_uv(p, len);
-		memcpy(p, w->strings.str[producer_id], len);
-		p += len;
-	}
-	p = mmt_encode_event(p, w->enc, &ev);
-	w->block_len = (uint32_t)(p - w->block);
-	w->block_events++;
-	return 0;
-}
-
-/* Index blocks ('X'), then the string table ('S'), then the fixed-size tail ('Z'). */
-static int write_index(struct trace_writer *w, char *err, size_t errlen)
-{
-	size_t i = 0;
-	while (i < w->nr_index) {
-		uint8_t *p = w->block + 1 + 5; /* tag, entry count as a 5-byte varint slot */
-		struct mmt_index_entry prev = {0, 0, 0, 0};
-		uint32_t n = 0;
-		for (; i < w->nr_index && (size_t)(p - w->block) + 40 <= MMT_BLOCK_MAX; i++, n++) {
-			const struct mmt_index_entry *e = &w->index[i];
-			p = mmt_put_uv(p, e->file_off - prev.file_off);
-			p = mmt_put_uv(p, e->uoff - prev.uoff);
-			p = mmt_put_uv(p, e->first_event - prev.first_event);
-			p = mmt_put_uv(p, e->first_ts - prev.first_ts);
-			prev = *e;
-		}
-		w->block[0] = 'X';
-		put_le32(w->block + 1, n);
-		w->block[5] = 0; /* reserved */
-		if (write_member(w, w->block, (uint32_t)(p - w->block), err, errlen))
-			return -1;
-	}
-	return 0;
-}
-
-static int write_strings(struct trace_writer *w, char *err, size_t errlen)
-{
-	uint32_t id = 1;
-	while (id <= w->nr_file_strings) {
-		uint8_t *p = w->block + 5;
-		uint32_t first = id;
-		for (; id <= w->nr_file_strings; id++) {
-			uint32_t pid = w->file_order[id];
-			uint32_t len = w->strings.len[pid];
-			if ((size_t)(p - w->block) + 3 + len > MMT_BLOCK_MAX)
-				break;
-			p = mmt_put_uv(p, len);
-			memcpy(p, w->strings.str[pid], len);
-			p += len;
-		}
-		w->block[0] = 'S';
-		put_le32(w->block + 1, id - first);
-		/* the first id is implied: blocks follow each other from id 1 */
-		if (write_member(w, w->block, (uint32_t)(p - w->block), err, errlen))
-			return -1;
-	}
-	return 0;
-}
-
-/* The tail is a stored (uncompressed) deflate block so its member has a fixed size and a
- * seeking reader finds it MMT_TAIL_MEMBER bytes before the end of the file. */
-static int write_tail(struct trace_writer *w, uint64_t index_off, uint64_t strings_off,
-		      char *err, size_t errlen)
-{
-	uint8_t m[MMT_TAIL_MEMBER];
-	uint8_t *t = m + MMT_GZ_HDR + 5;
-	member_header(m, MMT_TAIL_MEMBER);
-	m[MMT_GZ_HDR] = 1; /* BFINAL, BTYPE 00 */
-	m[MMT_GZ_HDR + 1] = MMT_TAIL_LEN;
-	m[MMT_GZ_HDR + 2] = 0;
-	m[MMT_GZ_HDR + 3] = (uint8_t)~MMT_TAIL_LEN;
-	m[MMT_GZ_HDR + 4] = 0xff;
-	memcpy(t, "ZMMTTAIL", 8);
-	put_le64(t + 8, w->count);
-	put_le64(t + 16, w->nr_index);
-	put_le64(t + 24, (uint64_t)w->nr_file_strings + 1);
-	put_le64(t + 32, index_off);
-	put_le64(t + 40, strings_off);
-	put_le64(t + 48, w->last_ts);
-	put_le64(t + 56, w->uoff);
-	put_le32(t + MMT_TAIL_LEN, libdeflate_crc32(0, t, MMT_TAIL_LEN));
-	put_le32(t + MMT_TAIL_LEN + 4, MMT_TAIL_LEN);
-	if (write_bytes(w, m, sizeof(m), err, errlen))
-		return -1;
-	w->uoff += MMT_TAIL_LEN;
-	return 0;
-}
-
-int mmt_writer_finish(struct trace_writer *w, char *err, size_t errlen)
-{
-	if (flush_block(w, err, errlen))
-		return -1;
-	uint64_t index_off = w->file_off;
-	if (write_index(w, err, errlen))
-		return -1;
-	uint64_t strings_off = w->file_off;
-	if (write_strings(w, err, errlen))
-		return -1;
-	return write_tail(w, index_off, strings_off, err, errlen);
-}
-
-void mmt_writer_free(struct trace_writer *w)
-{
-	if (w->zc)
-		libdeflate_free_compressor(w->zc);
-	w->zc = NULL;
-	free(w->block);
-	free(w->zbuf);
-	free(w->enc);
-	free(w->index);
-	free(w->file_id);
-	free(w->file_order);
-}
-
 /* ======================= reader: the inflate thread ======================= */
 
-static void slot_fail(struct mmt_slot *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slot_fail(struct mmt_slot *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void slot_fail(struct mmt_slot *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -324,7 +36,7 @@ static uint32_t get_le32(const uint8_t *p)
 }
 
 /* Reads and inflates the member at *off into s. */
-static void fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff)
+void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff)
 {
 	struct mmt_pipe *pp = r->pipe;
 	uint8_t *m = pp->member;
@@ -337,7 +49,8 @@ static void fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off,
 		return;
 	}
 	if (got < MMT_GZ_HDR)
-		return slot_fail(s, "byte %llu: truncated: a block header needs %u bytes, %zu remain",
+		return slot_fail(s,
+				 "byte %llu: truncated: a block header needs %u bytes, %zu remain",
 				 (unsigned long long)*off, MMT_GZ_HDR, got);
 	if (m[0] != 0x1f || m[1] != 0x8b || m[2] != 8)
 		return slot_fail(s, "byte %llu: expected a gzip member (1f 8b 08)",
@@ -357,7 +70,7 @@ static void fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off,
 				 (unsigned long long)*off, total, got + MMT_GZ_HDR);
 	size_t in_used = 0, out_len = 0;
 	enum libdeflate_result rc = libdeflate_gzip_decompress_ex(
-		pp->dd, m, total, s->data, MMT_BLOCK_MAX, &in_used, &out_len);
+	    pp->dd, m, total, s->data, MMT_BLOCK_MAX, &in_used, &out_len);
 	if (rc == LIBDEFLATE_INSUFFICIENT_SPACE)
 		return slot_fail(s, "byte %llu: block inflates to more than %u bytes",
 				 (unsigned long long)*off, MMT_BLOCK_MAX);
@@ -374,7 +87,7 @@ static void *pipe_main(void *arg)
 {
 	struct trace_reader *r = arg;
 	struct mmt_pipe *pp = r->pipe;
-	uint64_t off = 0, uoff = 0;
+	uint64_t off = pp->start_off, uoff = pp->start_uoff;
 	for (;;) {
 		pthread_mutex_lock(&pp->lock);
 		while (!pp->stop && pp->tail - pp->head == MMT_NR_SLOTS)
@@ -384,7 +97,7 @@ static void *pipe_main(void *arg)
 		if (stop)
 			return NULL;
 		struct mmt_slot *s = &pp->slot[pp->tail % MMT_NR_SLOTS];
-		fill_slot(r, s, &off, &uoff);
+		mmt_fill_slot(r, s, &off, &uoff);
 		pthread_mutex_lock(&pp->lock);
 		pp->tail++;
 		pthread_cond_signal(&pp->more);
@@ -412,17 +125,42 @@ static void release_block(struct mmt_pipe *pp)
 	pthread_mutex_unlock(&pp->lock);
 }
 
+void mmt_pipe_stop(struct trace_reader *r)
+{
+	struct mmt_pipe *pp = r->pipe;
+	if (!pp || !pp->started)
+		return;
+	pthread_mutex_lock(&pp->lock);
+	pp->stop = true;
+	pthread_cond_signal(&pp->room);
+	pthread_mutex_unlock(&pp->lock);
+	pthread_join(pp->thread, NULL);
+	pp->started = false;
+	r->cur = NULL;
+}
+
+/* Starts the inflate thread reading members from the source's current position, which is
+ * file offset off and uncompressed offset uoff. */
+int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff)
+{
+	struct mmt_pipe *pp = r->pipe;
+	pp->head = pp->tail = 0;
+	pp->stop = false;
+	pp->start_off = off;
+	pp->start_uoff = uoff;
+	if (pthread_create(&pp->thread, NULL, pipe_main, r) != 0)
+		return -1;
+	pp->started = true;
+	return 0;
+}
+
 void mmt_reader_free(struct trace_reader *r)
 {
 	struct mmt_pipe *pp = r->pipe;
 	if (!pp)
 		return;
-	if (pp->started) {
-		pthread_mutex_lock(&pp->lock);
-		pp->stop = true;
-		pthread_cond_signal(&pp->room);
-		pthread_mutex_unlock(&pp->lock);
-		pthread_join(pp->thread, NULL);
+	mmt_pipe_stop(r);
+	if (pp->sync_ready) {
 		pthread_mutex_destroy(&pp->lock);
 		pthread_cond_destroy(&pp->more);
 		pthread_cond_destroy(&pp->room);
@@ -441,7 +179,7 @@ void mmt_reader_free(struct trace_reader *r)
 /* ======================= reader: parsing ======================= */
 
 static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fmt, ...)
 {
 	char msg[400];
@@ -459,7 +197,7 @@ static int fail(struct trace_reader *r, char *err, size_t errlen, const char *fm
 #define AT_FMT "uncompressed offset %llu (block at byte %llu)"
 #define AT_ARGS(r, p)                                                                              \
 	(unsigned long long)((r)->cur->uoff + (uint64_t)((p) - (r)->cur->data)),                   \
-		(unsigned long long)(r)->cur->file_off
+	    (unsigned long long)(r)->cur->file_off
 
 static int next_slot(struct trace_reader *r, char *err, size_t errlen)
 {
@@ -501,7 +239,8 @@ static int parse_header(struct trace_reader *r, char *err, size_t errlen)
 	const uint8_t *at = p;
 	p = mmt_get_uv(p, &n, &bad);
 	if (bad || p > r->end)
-		return fail(r, err, errlen, AT_FMT ": corrupt varint in the header", AT_ARGS(r, at));
+		return fail(r, err, errlen, AT_FMT ": corrupt varint in the header",
+			    AT_ARGS(r, at));
 	if (n > TRACE_ORIGIN_MAX)
 		return fail(r, err, errlen, AT_FMT ": %llu origin entries, at most %d expected",
 			    AT_ARGS(r, at), (unsigned long long)n, TRACE_ORIGIN_MAX);
@@ -511,7 +250,8 @@ static int parse_header(struct trace_reader *r, char *err, size_t errlen)
 			uint64_t len;
 			at = p;
 			p = mmt_get_uv(p, &len, &bad);
-			size_t max = k ? sizeof(r->origin.value[0]) - 1 : sizeof(r->origin.key[0]) - 1;
+			size_t max =
+			    k ? sizeof(r->origin.value[0]) - 1 : sizeof(r->origin.key[0]) - 1;
 			if (bad || p > r->end || len > max || len > (uint64_t)(r->end - p))
 				return fail(r, err, errlen,
 					    AT_FMT ": origin %s length invalid (at most %zu bytes "
@@ -547,13 +287,9 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen)
 	pthread_mutex_init(&pp->lock, NULL);
 	pthread_cond_init(&pp->more, NULL);
 	pthread_cond_init(&pp->room, NULL);
-	if (pthread_create(&pp->thread, NULL, pipe_main, r) != 0) {
-		pthread_mutex_destroy(&pp->lock);
-		pthread_cond_destroy(&pp->more);
-		pthread_cond_destroy(&pp->room);
+	pp->sync_ready = true;
+	if (mmt_pipe_start(r, 0, 0))
 		return fail(r, err, errlen, "cannot start the decoding thread");
-	}
-	pp->started = true;
 	return parse_header(r, err, errlen);
 }
 
@@ -615,6 +351,16 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 			    AT_FMT ": string definition length invalid (at most %d bytes inside "
 				   "the block expected)",
 			    AT_ARGS(r, at), STRTAB_MAX_LEN);
+	if (r->seeked) {
+		/* the string table was read from the trailer: the definition must be in it */
+		if (strtab_find(&r->strings, (const char *)p, len) == UINT32_MAX)
+			return fail(r, err, errlen,
+				    AT_FMT ": string defined here is missing from the trailer's "
+					   "string table",
+				    AT_ARGS(r, at));
+		r->pos = p + len;
+		return 0;
+	}
 	uint32_t before = r->strings.count;
 	uint32_t id = strtab_intern(&r->strings, (const char *)p, len);
 	if (id == UINT32_MAX)
@@ -625,6 +371,12 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 	r->pos = p + len;
 	return 0;
 }
+
+/* Types with a string, a required size or a bounded value (trace_check_event). */
+#define MMT_CHECKED_TYPES                                                                          \
+	(1u << EV_FORK | 1u << EV_EXEC | 1u << EV_MMAP | 1u << EV_MUNMAP | 1u << EV_MPROTECT |     \
+	 1u << EV_MREMAP | 1u << EV_TOUCH | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |           \
+	 1u << EV_VMALLOC | 1u << EV_SET_OOM_SCORE_ADJ | 1u << EV_COMM | 1u << EV_MARK)
 
 /* Decodes events of the current block into buf until it is full or the block ends. */
 static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
@@ -651,20 +403,23 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		bool bad = false;
 		p = mmt_decode_event(p, d, ev, &bad);
 		if (ev->type == 0 || ev->type >= EV_NR_TYPES)
-			return fail(r, err, errlen, AT_FMT ": unknown event type %u", AT_ARGS(r, at),
-				    *at & MMT_TYPE_MASK);
+			return fail(r, err, errlen, AT_FMT ": unknown event type %u",
+				    AT_ARGS(r, at), *at & MMT_TYPE_MASK);
 		if (bad)
 			return fail(r, err, errlen, AT_FMT ": corrupt varint in a %s record",
 				    AT_ARGS(r, at), mm_event_names[ev->type]);
 		if (p > end)
-			return fail(r, err, errlen, AT_FMT ": %s record runs past the end of its block",
+			return fail(r, err, errlen,
+				    AT_FMT ": %s record runs past the end of its block",
 				    AT_ARGS(r, at), mm_event_names[ev->type]);
 		if (ev->ts < prev_ts)
 			return fail(r, err, errlen, AT_FMT ": timestamp overflows (goes backwards)",
 				    AT_ARGS(r, at));
 		const char *field;
 		char why[160];
-		if (trace_check_event(ev, r->strings.count, why, sizeof(why), &field))
+		/* the full check only for types that have more to check than the pid */
+		if (((1u << ev->type) & MMT_CHECKED_TYPES || !ev->pid) &&
+		    trace_check_event(ev, r->strings.count, why, sizeof(why), &field))
 			return fail(r, err, errlen, AT_FMT ": %s", AT_ARGS(r, at), why);
 		r->block_left--;
 		n++;
@@ -675,7 +430,8 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		r->last_ts = buf[n - 1].ts;
 	}
 	if (!r->block_left && p != end)
-		return fail(r, err, errlen, AT_FMT ": %zu unexpected bytes after the block's last event",
+		return fail(r, err, errlen,
+			    AT_FMT ": %zu unexpected bytes after the block's last event",
 			    AT_ARGS(r, p), (size_t)(end - p));
 	return (ssize_t)n;
 }
@@ -750,7 +506,8 @@ static int read_tail(struct trace_reader *r, char *err, size_t errlen)
 			    AT_FMT ": trailer count mismatch: the trailer says %llu events, the "
 				   "blocks hold %llu",
 			    AT_ARGS(r, t), (unsigned long long)count, (unsigned long long)r->count);
-	if (blocks != r->nr_blocks || blocks != r->nr_index_seen || r->index_hash != r->seen_hash)
+	if (!r->seeked &&
+	    (blocks != r->nr_blocks || blocks != r->nr_index_seen || r->index_hash != r->seen_hash))
 		return fail(r, err, errlen,
 			    AT_FMT ": block index does not match the blocks (%llu in the trailer, "
 				   "%llu indexed, %llu read)",

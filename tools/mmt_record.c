@@ -4,7 +4,7 @@
  * call sites and gfp masks as indexes into per-block dictionaries. */
 #include <string.h>
 
-#include "trace_impl.h"
+#include "mmt_decode.h"
 
 void mmt_block_reset(struct mmt_regs *r, uint64_t base_ts)
 {
@@ -26,22 +26,11 @@ void mmt_enc_reset(struct mmt_enc *e, uint64_t base_ts)
 	}
 }
 
-/* The base of a task's user addresses: its slot, taken over (seeded with the block's last
- * user address) when another task held it. */
-static inline uint64_t *uslot(struct mmt_regs *r, uint32_t pid)
-{
-	struct mmt_uslot *s = &r->uslot[pid % MMT_PID_SLOTS];
-	if (s->pid != pid) {
-		s->pid = pid;
-		s->addr = r->uaddr;
-	}
-	return &s->addr;
-}
-
 /* ---- encoding ---- */
 
-/* A signed delta d. With shift 0: zigzag(d). Otherwise odd = multiple of 2^shift, zigzag(d >> shift) << 1 | 1; even non-zero
- * = zigzag(d) << 1; 0 = escape, zigzag(d) follows in full (only for |d| >= 2^62). */
+/* A signed delta d. With shift 0: zigzag(d). Otherwise odd = multiple of 2^shift, zigzag(d >>
+ * shift) << 1 | 1; even non-zero = zigzag(d) << 1; 0 = escape, zigzag(d) follows in full (only for
+ * |d| >= 2^62). */
 static inline uint8_t *put_delta(uint8_t *p, uint64_t d, unsigned shift)
 {
 	if (shift == 0)
@@ -70,7 +59,7 @@ static inline uint8_t *put_len(uint8_t *p, uint64_t len)
 
 static inline uint8_t *put_uaddr(uint8_t *p, struct mmt_regs *r, uint32_t pid, uint64_t v)
 {
-	uint64_t *base = uslot(r, pid);
+	uint64_t *base = mmt_uslot(r, pid);
 	p = put_delta(p, v - *base, 12);
 	*base = v;
 	r->uaddr = v;
@@ -86,8 +75,7 @@ static inline uint8_t *put_reg(uint8_t *p, uint64_t *reg, uint64_t v, unsigned s
 
 /* index + 1 when v is in the block's dictionary; else 0, then v (as a delta against the
  * previous new value when last is given), and v joins the dictionary while it has room. */
-static uint8_t *put_dict(uint8_t *p, struct mmt_edict *d, uint32_t *nr, uint64_t v,
-			 uint64_t *last)
+static uint8_t *put_dict(uint8_t *p, struct mmt_edict *d, uint32_t *nr, uint64_t v, uint64_t *last)
 {
 	uint32_t mask = 2 * MMT_DICT_MAX - 1;
 	uint32_t i = (uint32_t)((v * 0x9e3779b97f4a7c15ull) >> 40) & mask;
@@ -164,8 +152,8 @@ static uint8_t *encode_fields(uint8_t *p, struct mmt_enc *e, const struct mm_eve
 	case EV_CACHE_ALLOC:
 		p = put_reg(p, &r->kptr, ev->u.kmem.ptr, 3);
 		p = mmt_put_uv(p, ev->u.kmem.bytes_req);
-		p = mmt_put_uv(p, mmt_zigzag((int64_t)ev->u.kmem.bytes_alloc -
-					     (int64_t)ev->u.kmem.bytes_req));
+		p = mmt_put_uv(
+		    p, mmt_zigzag((int64_t)ev->u.kmem.bytes_alloc - (int64_t)ev->u.kmem.bytes_req));
 		p = put_gfp(p, e, ev->u.kmem.gfp);
 		if (ev->type == EV_CACHE_ALLOC)
 			p = mmt_put_uv(p, ev->u.kmem.cache);
@@ -221,247 +209,4 @@ uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *
 	r->cpu = ev->cpu;
 	r->pid = ev->pid;
 	return encode_fields(p, e, ev);
-}
-
-/* ---- decoding ---- */
-
-static inline const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, bool *bad)
-{
-	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
-	if (shift == 0)
-		*d = (uint64_t)mmt_unzigzag(v);
-	else if (v & 1)
-		*d = (uint64_t)mmt_unzigzag(v >> 1) << shift;
-	else if (v)
-		*d = (uint64_t)mmt_unzigzag(v >> 1);
-	else {
-		p = mmt_get_uv(p, &v, bad);
-		*d = (uint64_t)mmt_unzigzag(v);
-	}
-	return p;
-}
-
-static inline const uint8_t *get_len(const uint8_t *p, uint64_t *len, bool *bad)
-{
-	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
-	if (v & 1) {
-		if (v >> 53)
-			*bad = true;
-		*len = (v >> 1) << 12;
-	} else if (v) {
-		*len = v >> 1;
-	} else {
-		p = mmt_get_uv(p, len, bad);
-	}
-	return p;
-}
-
-static inline const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uint64_t *out,
-				       bool *bad)
-{
-	uint64_t *base = uslot(r, r->pid), d;
-	p = get_delta(p, &d, 12, bad);
-	*base += d;
-	r->uaddr = *base;
-	*out = *base;
-	return p;
-}
-
-static inline const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out,
-				     unsigned shift, bool *bad)
-{
-	uint64_t d;
-	p = get_delta(p, &d, shift, bad);
-	*reg += d;
-	*out = *reg;
-	return p;
-}
-
-static inline const uint8_t *get_u32(const uint8_t *p, uint32_t *out, bool *bad)
-{
-	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
-	if (v > UINT32_MAX)
-		*bad = true;
-	*out = (uint32_t)v;
-	return p;
-}
-
-static inline const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
-{
-	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
-	if (v > UINT16_MAX)
-		*bad = true;
-	*out = (uint16_t)v;
-	return p;
-}
-
-/* base + a zigzag delta, which must land in 0..UINT32_MAX */
-static inline const uint8_t *get_rel32(const uint8_t *p, int64_t base, uint32_t *out, bool *bad)
-{
-	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
-	int64_t x = mmt_unzigzag(v);
-	if (x < -(int64_t)UINT32_MAX || x > (int64_t)UINT32_MAX)
-		*bad = true;
-	x += base;
-	if (x < 0 || x > (int64_t)UINT32_MAX)
-		*bad = true;
-	*out = (uint32_t)x;
-	return p;
-}
-
-static const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *out, bool *bad)
-{
-	uint64_t v;
-	struct mmt_regs *r = &d->regs;
-	p = mmt_get_uv(p, &v, bad);
-	if (v) {
-		if (v > r->nr_site)
-			*bad = true;
-		else
-			*out = d->site[v - 1];
-		return p;
-	}
-	p = mmt_get_uv(p, &v, bad);
-	r->site += (uint64_t)mmt_unzigzag(v);
-	*out = r->site;
-	if (r->nr_site < MMT_DICT_MAX)
-		d->site[r->nr_site++] = r->site;
-	return p;
-}
-
-static const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *out, bool *bad)
-{
-	uint64_t v;
-	struct mmt_regs *r = &d->regs;
-	p = mmt_get_uv(p, &v, bad);
-	if (v) {
-		if (v > r->nr_gfp)
-			*bad = true;
-		else
-			*out = d->gfp[v - 1];
-		return p;
-	}
-	p = get_u32(p, out, bad);
-	if (r->nr_gfp < MMT_DICT_MAX)
-		d->gfp[r->nr_gfp++] = *out;
-	return p;
-}
-
-static const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-				    bool *bad)
-{
-	struct mmt_regs *r = &d->regs;
-	uint64_t v;
-	switch (ev->type) {
-	case EV_FORK:
-		p = get_rel32(p, ev->pid, &ev->u.fork.child, bad);
-		return get_u32(p, &ev->u.fork.flags, bad);
-	case EV_EXEC:
-		return get_u32(p, &ev->u.exec.filename, bad);
-	case EV_EXIT:
-		return p;
-	case EV_MMAP:
-		p = get_uaddr(p, r, &ev->u.map.addr, bad);
-		p = get_len(p, &ev->u.map.len, bad);
-		p = mmt_get_uv(p, &ev->u.map.pgoff, bad);
-		p = get_u16(p, &ev->u.map.prot, bad);
-		p = get_u16(p, &ev->u.map.flags, bad);
-		return get_u32(p, &ev->u.map.file, bad);
-	case EV_MUNMAP:
-		p = get_uaddr(p, r, &ev->u.range.addr, bad);
-		return get_len(p, &ev->u.range.len, bad);
-	case EV_MPROTECT:
-		p = get_uaddr(p, r, &ev->u.range.addr, bad);
-		p = get_len(p, &ev->u.range.len, bad);
-		return get_u32(p, &ev->u.range.prot, bad);
-	case EV_MREMAP:
-		p = get_uaddr(p, r, &ev->u.remap.old_addr, bad);
-		p = get_len(p, &ev->u.remap.old_len, bad);
-		p = get_uaddr(p, r, &ev->u.remap.new_addr, bad);
-		return get_len(p, &ev->u.remap.new_len, bad);
-	case EV_BRK:
-		p = get_uaddr(p, r, &ev->u.brk.addr, bad);
-		p = get_delta(p, &v, 12, bad);
-		ev->u.brk.old = ev->u.brk.addr + v;
-		return p;
-	case EV_FAULT:
-		p = get_uaddr(p, r, &ev->u.fault.addr, bad);
-		return get_u32(p, &ev->u.fault.access, bad);
-	case EV_TOUCH:
-		p = get_uaddr(p, r, &ev->u.touch.addr, bad);
-		p = get_len(p, &ev->u.touch.len, bad);
-		return get_u32(p, &ev->u.touch.access, bad);
-	case EV_KMALLOC:
-	case EV_CACHE_ALLOC:
-		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
-		p = get_u32(p, &ev->u.kmem.bytes_req, bad);
-		p = get_rel32(p, ev->u.kmem.bytes_req, &ev->u.kmem.bytes_alloc, bad);
-		p = get_gfp(p, d, &ev->u.kmem.gfp, bad);
-		if (ev->type == EV_CACHE_ALLOC)
-			p = get_u32(p, &ev->u.kmem.cache, bad);
-		return get_site(p, d, &ev->u.kmem.call_site, bad);
-	case EV_KFREE:
-	case EV_CACHE_FREE:
-		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
-		if (ev->type == EV_CACHE_FREE)
-			p = get_u32(p, &ev->u.kmem.cache, bad);
-		return get_site(p, d, &ev->u.kmem.call_site, bad);
-	case EV_VMALLOC:
-		p = get_reg(p, &r->vaddr, &ev->u.vmalloc.addr, 12, bad);
-		p = get_len(p, &ev->u.vmalloc.size, bad);
-		return get_site(p, d, &ev->u.vmalloc.caller, bad);
-	case EV_VFREE:
-		return get_reg(p, &r->vaddr, &ev->u.vmalloc.addr, 12, bad);
-	case EV_PAGE_ALLOC:
-		p = get_reg(p, &r->pfn, &ev->u.page.pfn, 0, bad);
-		p = get_u32(p, &ev->u.page.order, bad);
-		p = get_gfp(p, d, &ev->u.page.gfp, bad);
-		return get_u32(p, &ev->u.page.migratetype, bad);
-	case EV_PAGE_FREE:
-		p = get_reg(p, &r->pfn, &ev->u.page.pfn, 0, bad);
-		return get_u32(p, &ev->u.page.order, bad);
-	case EV_SET_OOM_SCORE_ADJ: {
-		p = mmt_get_uv(p, &v, bad);
-		int64_t x = mmt_unzigzag(v);
-		if (x < INT32_MIN || x > INT32_MAX)
-			*bad = true;
-		ev->u.adj.value = (int32_t)x;
-		return p;
-	}
-	case EV_COMM:
-		return get_u32(p, &ev->u.comm.name, bad);
-	case EV_MARK:
-		return get_u32(p, &ev->u.mark.name, bad);
-	}
-	*bad = true;
-	return p;
-}
-
-const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-				bool *bad)
-{
-	struct mmt_regs *r = &d->regs;
-	uint8_t code = *p++;
-	uint64_t v;
-	memset(ev, 0, sizeof(*ev));
-	ev->type = code & MMT_TYPE_MASK;
-	if (ev->type == 0 || ev->type >= EV_NR_TYPES)
-		return p;
-	if (!(code & MMT_F_SAME_TS)) {
-		p = mmt_get_uv(p, &v, bad);
-		r->ts += v;
-	}
-	if (!(code & MMT_F_SAME_CPU))
-		p = get_u16(p, &r->cpu, bad);
-	if (!(code & MMT_F_SAME_PID))
-		p = get_u32(p, &r->pid, bad);
-	ev->ts = r->ts;
-	ev->cpu = r->cpu;
-	ev->pid = r->pid;
-	return decode_fields(p, d, ev, bad);
 }

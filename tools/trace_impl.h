@@ -17,22 +17,22 @@ struct libdeflate_compressor;
 #define MMT_VERSION 1
 #define MMT_MAGIC "MMTRACE\x1a"
 #define MMT_MAGIC_LEN 8
-#define MMT_BLOCK_MAX 65536u      /* uncompressed payload of one member */
+#define MMT_BLOCK_MAX 65536u /* uncompressed payload of one member */
 #define MMT_MEMBER_MAX (MMT_BLOCK_MAX + 1024u)
-#define MMT_GZ_HDR 20u            /* gzip header with the 8-byte FEXTRA */
-#define MMT_GZ_TRL 8u             /* CRC32 + ISIZE */
-#define MMT_TAIL_LEN 64u          /* payload of the tail member */
+#define MMT_GZ_HDR 20u	 /* gzip header with the 8-byte FEXTRA */
+#define MMT_GZ_TRL 8u	 /* CRC32 + ISIZE */
+#define MMT_TAIL_LEN 64u /* payload of the tail member */
 #define MMT_TAIL_MEMBER (MMT_GZ_HDR + 5u + MMT_TAIL_LEN + MMT_GZ_TRL)
-#define MMT_SLACK 256u            /* zeroed bytes after a payload: unchecked varint reads */
-#define MMT_REC_STRING 0x1f       /* record code of an inline string definition */
+#define MMT_SLACK 256u	    /* zeroed bytes after a payload: unchecked varint reads */
+#define MMT_REC_STRING 0x1f /* record code of an inline string definition */
 #define MMT_TEXT_VERSION 1
 
 enum { MMT_F_SAME_CPU = 0x20, MMT_F_SAME_PID = 0x40, MMT_F_SAME_TS = 0x80, MMT_TYPE_MASK = 0x1f };
 
 /* The delta bases and dictionaries: reset at the start of every event block, so each block
  * decodes alone (traces/FORMAT.md, "Event blocks"). */
-#define MMT_PID_SLOTS 64     /* per-task user-address bases, slot = pid % 64 */
-#define MMT_DICT_MAX 4096    /* entries per block of the call-site and gfp dictionaries */
+#define MMT_PID_SLOTS 64  /* per-task user-address bases, slot = pid % 64 */
+#define MMT_DICT_MAX 4096 /* entries per block of the call-site and gfp dictionaries */
 struct mmt_regs {
 	uint64_t ts, uaddr, kptr, site, vaddr, pfn;
 	uint32_t pid;
@@ -78,15 +78,9 @@ static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
 	return p;
 }
 
-static inline uint64_t mmt_zigzag(int64_t v)
-{
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
+static inline uint64_t mmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
-static inline int64_t mmt_unzigzag(uint64_t v)
-{
-	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
+static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
 /* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
  * on an over-long or overflowing varint. */
@@ -116,10 +110,7 @@ static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *b
 /* Worst-case encoded size of one event record (without a string definition). */
 #define MMT_EVENT_MAX 96u
 uint8_t *mmt_encode_event(uint8_t *p, struct mmt_enc *e, const struct mm_event *ev);
-/* Decodes the record at p (its first byte is an event code) into ev (zeroed first); sets
- * *bad on a corrupt varint, an out-of-range value or a dictionary reference not defined. */
-const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-				bool *bad);
+/* mmt_decode_event(): tools/mmt_decode.h */
 
 /* ---- writer ---- */
 struct mmt_index_entry {
@@ -134,15 +125,16 @@ struct trace_writer {
 	struct strtab strings; /* ids handed to the producer */
 	uint64_t count, last_ts;
 	/* .mmt */
-	uint32_t *file_id;     /* producer id -> id in the file (0 = not yet defined) */
+	uint32_t *file_id; /* producer id -> id in the file (0 = not yet defined) */
 	uint32_t file_id_cap, nr_file_strings;
-	uint32_t *file_order;  /* file id -> producer id */
-	uint8_t *block;        /* payload being filled */
+	uint32_t *file_order; /* file id -> producer id */
+	uint8_t *block;	      /* event block being filled (a buffer of the pool) */
+	uint8_t *sync;	      /* header, index and string-table payloads */
+	struct mmt_wpool *pool;
 	uint32_t block_len, block_events;
 	struct mmt_enc *enc;
 	uint8_t *zbuf;
 	struct libdeflate_compressor *zc;
-	int level;
 	uint64_t file_off, uoff;
 	struct mmt_index_entry *index;
 	size_t nr_index, index_cap;
@@ -150,6 +142,18 @@ struct trace_writer {
 	char *line;
 	size_t line_cap;
 };
+
+/* tools/mmt_wpool.c: event blocks compressed on worker threads, written in order. */
+struct mmt_wpool *mmt_wpool_new(int level);
+void mmt_wpool_free(struct mmt_wpool *p);
+uint8_t *mmt_wpool_buffer(struct trace_writer *w, char *err, size_t errlen);
+void mmt_wpool_submit(struct trace_writer *w, uint32_t len, size_t index_i);
+int mmt_wpool_drain(struct trace_writer *w, char *err, size_t errlen);
+int mmt_wpool_set_level(struct mmt_wpool *p, int level);
+int mmt_write_bytes(struct trace_writer *w, const void *p, size_t n, char *err, size_t errlen);
+/* A whole .mmt member for payload into out (MMT_MEMBER_MAX bytes); its size, 0 on failure. */
+size_t mmt_build_member(struct libdeflate_compressor *c, const uint8_t *payload, uint32_t len,
+			uint8_t *out);
 
 int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char *err,
 		     size_t errlen);
@@ -163,10 +167,10 @@ int text_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err
 
 /* ---- reader ---- */
 struct mmt_slot {
-	uint8_t *data;          /* MMT_BLOCK_MAX + MMT_SLACK */
+	uint8_t *data; /* MMT_BLOCK_MAX + MMT_SLACK */
 	uint32_t len;
 	uint64_t file_off, uoff;
-	int state;              /* 0 block, 1 clean end of file, 2 error (msg) */
+	int state; /* 0 block, 1 clean end of file, 2 error (msg) */
 	char msg[256];
 };
 
@@ -174,7 +178,8 @@ struct mmt_slot {
 
 struct mmt_pipe {
 	pthread_t thread;
-	bool started, stop;
+	bool started, stop, sync_ready;
+	uint64_t start_off, start_uoff;
 	pthread_mutex_t lock;
 	pthread_cond_t more, room;
 	struct mmt_slot slot[MMT_NR_SLOTS];
@@ -195,12 +200,13 @@ struct trace_reader {
 	char fail_msg[1024];
 	/* .mmt: the block being parsed */
 	struct mmt_pipe *pipe;
-	struct mmt_slot *cur;   /* NULL when none is held */
+	struct mmt_slot *cur; /* NULL when none is held */
 	const uint8_t *pos, *end;
-	uint32_t block_left;    /* events still to read in cur */
+	uint32_t block_left; /* events still to read in cur */
 	struct mmt_dec *dec;
 	uint64_t nr_blocks, nr_index_seen, index_hash, seen_hash, nr_table_strings;
-	int phase;              /* 0 events, 1 index, 2 strings, 3 after tail */
+	int phase;   /* 0 events, 1 index, 2 strings, 3 after tail */
+	bool seeked; /* positioned by trace_reader_skip_to (tools/mmt_seek.c) */
 	/* text */
 	z_stream zs;
 	bool gz, zs_ready, zs_eof;
@@ -216,7 +222,7 @@ struct trace_reader {
 	size_t mem_len, mem_pos;
 	uint8_t peek[32];
 	size_t peek_len, peek_pos;
-	uint64_t src_off;       /* bytes delivered by trace_src_read so far */
+	uint64_t src_off; /* bytes delivered by trace_src_read so far */
 };
 
 /* Reads up to n bytes of the underlying file; returns fewer only at its end (or error). */
@@ -226,6 +232,13 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen);
 ssize_t mmt_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			size_t errlen);
 void mmt_reader_free(struct trace_reader *r);
+void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff);
+void mmt_pipe_stop(struct trace_reader *r);
+int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff);
+/* Repositions the source (clears the sniffed prefix); -1 when it cannot seek. */
+int trace_src_seek(struct trace_reader *r, uint64_t off);
+/* The source's size when it is a regular file or memory; -1 otherwise. */
+int trace_src_size(struct trace_reader *r, uint64_t *size);
 
 int text_reader_start(struct trace_reader *r, bool gz, char *err, size_t errlen);
 ssize_t text_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,

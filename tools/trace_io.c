@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace_impl.h"
@@ -93,18 +94,21 @@ int trace_check_event(const struct mm_event *ev, uint32_t nr_strings, char *why,
 	switch (ev->type) {
 	case EV_FORK:
 		if (!ev->u.fork.child)
-			return bad(why, whylen, field, "child", "fork child pid 0: expected a real pid");
+			return bad(why, whylen, field, "child",
+				   "fork child pid 0: expected a real pid");
 		break;
 	case EV_MMAP:
 		if (!ev->u.map.len)
-			return bad(why, whylen, field, "len", "mmap len 0: a positive size is required");
+			return bad(why, whylen, field, "len",
+				   "mmap len 0: a positive size is required");
 		break;
 	case EV_MUNMAP:
 	case EV_MPROTECT:
 		if (!ev->u.range.len)
 			return bad(why, whylen, field, "len",
-				   ev->type == EV_MUNMAP ? "munmap len 0: a positive size is required"
-							 : "mprotect len 0: a positive size is required");
+				   ev->type == EV_MUNMAP
+				       ? "munmap len 0: a positive size is required"
+				       : "mprotect len 0: a positive size is required");
 		break;
 	case EV_MREMAP:
 		if (!ev->u.remap.new_len)
@@ -113,7 +117,8 @@ int trace_check_event(const struct mm_event *ev, uint32_t nr_strings, char *why,
 		break;
 	case EV_TOUCH:
 		if (!ev->u.touch.len)
-			return bad(why, whylen, field, "len", "touch len 0: a positive size is required");
+			return bad(why, whylen, field, "len",
+				   "touch len 0: a positive size is required");
 		break;
 	case EV_VMALLOC:
 		if (!ev->u.vmalloc.size)
@@ -190,7 +195,8 @@ int trace_writer_put(struct trace_writer *w, const struct mm_event *ev, char *er
 		return -1;
 	}
 	if (ev->ts < w->last_ts) {
-		snprintf(err, errlen, "%s: event %llu: timestamp goes backwards (%llu ns after %llu ns)",
+		snprintf(err, errlen,
+			 "%s: event %llu: timestamp goes backwards (%llu ns after %llu ns)",
 			 w->path, (unsigned long long)w->count, (unsigned long long)ev->ts,
 			 (unsigned long long)w->last_ts);
 		return -1;
@@ -225,10 +231,7 @@ int trace_writer_put_from(struct trace_writer *w, const struct mm_event *ev,
 	return trace_writer_put(w, &copy, err, errlen);
 }
 
-uint64_t trace_writer_count(const struct trace_writer *w)
-{
-	return w->count;
-}
+uint64_t trace_writer_count(const struct trace_writer *w) { return w->count; }
 
 static void writer_free(struct trace_writer *w)
 {
@@ -310,6 +313,31 @@ size_t trace_src_read(struct trace_reader *r, void *buf, size_t n)
 	return got;
 }
 
+int trace_src_size(struct trace_reader *r, uint64_t *size)
+{
+	if (r->mem) {
+		*size = r->mem_len;
+		return 0;
+	}
+	struct stat st;
+	if (!r->f || fstat(fileno(r->f), &st) || !S_ISREG(st.st_mode))
+		return -1;
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int trace_src_seek(struct trace_reader *r, uint64_t off)
+{
+	r->peek_pos = r->peek_len;
+	if (r->mem) {
+		if (off > r->mem_len)
+			return -1;
+		r->mem_pos = off;
+		return 0;
+	}
+	return r->f && fseeko(r->f, (off_t)off, SEEK_SET) == 0 ? 0 : -1;
+}
+
 /* Sniffs the first bytes: a gzip member with the MT extra field is .mmt, other gzip data is
  * gzip'd text, anything else is text. */
 static struct trace_reader *reader_start(struct trace_reader *r, char *err, size_t errlen)
@@ -322,7 +350,8 @@ static struct trace_reader *reader_start(struct trace_reader *r, char *err, size
 	if (r->peek_len >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
 		bool mmt = r->peek_len == 16 && (p[3] & 4) && p[12] == 'M' && p[13] == 'T';
 		r->fmt = mmt ? TRACE_MMT : TRACE_TEXT_GZ;
-		rc = mmt ? mmt_reader_start(r, err, errlen) : text_reader_start(r, true, err, errlen);
+		rc = mmt ? mmt_reader_start(r, err, errlen)
+			 : text_reader_start(r, true, err, errlen);
 	} else if (r->peek_len >= MMT_MAGIC_LEN && memcmp(p, MMT_MAGIC, MMT_MAGIC_LEN) == 0) {
 		snprintf(err, errlen,
 			 "%s: byte 0: wrong magic: this is an uncompressed .mmt stream (zcat "
@@ -362,8 +391,8 @@ struct trace_reader *trace_reader_open(const char *path, char *err, size_t errle
 	return reader_start(r, err, errlen);
 }
 
-struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name,
-					   char *err, size_t errlen)
+struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name, char *err,
+					   size_t errlen)
 {
 	struct trace_reader *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -376,25 +405,13 @@ struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const ch
 	return reader_start(r, err, errlen);
 }
 
-const struct trace_origin *trace_reader_origin(const struct trace_reader *r)
-{
-	return &r->origin;
-}
+const struct trace_origin *trace_reader_origin(const struct trace_reader *r) { return &r->origin; }
 
-const struct strtab *trace_reader_strings(const struct trace_reader *r)
-{
-	return &r->strings;
-}
+const struct strtab *trace_reader_strings(const struct trace_reader *r) { return &r->strings; }
 
-enum trace_format trace_reader_format(const struct trace_reader *r)
-{
-	return r->fmt;
-}
+enum trace_format trace_reader_format(const struct trace_reader *r) { return r->fmt; }
 
-uint64_t trace_reader_count(const struct trace_reader *r)
-{
-	return r->count;
-}
+uint64_t trace_reader_count(const struct trace_reader *r) { return r->count; }
 
 ssize_t trace_reader_next(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			  size_t errlen)

@@ -24,17 +24,21 @@ void trace_origin_set(struct trace_origin *o, const char *key, const char *value
 const char *trace_origin_get(const struct trace_origin *o, const char *key);
 
 enum trace_format { TRACE_MMT, TRACE_TEXT, TRACE_TEXT_GZ };
-/* From the file name: *.mmt → MMT, *.txt.gz / *.mmtxt.gz → TEXT_GZ, anything else → TEXT. */
+/* From the file name: *.mmt → MMT, *.gz (e.g. *.txt.gz) → TEXT_GZ, anything else → TEXT. */
 enum trace_format trace_format_for_path(const char *path);
 
 struct trace_writer;
 /* path "-" writes to stdout (no temp file). */
 struct trace_writer *trace_writer_open(const char *path, enum trace_format fmt,
 				       const struct trace_origin *origin, char *err, size_t errlen);
-/* Strings must be interned through the writer before an event names them. */
+/* Strings must be interned through the writer before an event names them. Ids are the
+ * writer's; the .mmt file renumbers strings in order of first use by an event. */
 uint32_t trace_writer_intern(struct trace_writer *w, const char *s);
+/* Checks the event (pid != 0, ts non-decreasing, required sizes, defined strings: the
+ * reader's checks, traces/FORMAT.md) and appends it; -1 with err when refused. */
 int trace_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
-/* Finish (trailer, index), fsync-free close, rename over path. 0 or -1 with err. */
+/* Finish (trailer, index), fsync-free close, rename over path. 0 or -1 with err (then the
+ * temp file is removed). Frees w either way. */
 int trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
 /* Drop everything written; removes the temp file. */
 void trace_writer_abort(struct trace_writer *w);
@@ -56,13 +60,24 @@ void trace_reader_close(struct trace_reader *r);
 /* Additions (tools/mmt owner): */
 /* A reader over a memory buffer (fuzzing, tests); name is used in messages. buf must stay
  * valid until close. */
-struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name,
-					   char *err, size_t errlen);
+struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const char *name, char *err,
+					   size_t errlen);
+/* Right after open: start reading near event index from_ev / time from_ts (whichever
+ * comes first), using the .mmt trailer's block index, so the next batch begins at a block
+ * boundary at or before that point (check trace_reader_count() for the index of the next
+ * event; the caller skips the few events before its target). Does nothing (0) for text,
+ * for unseekable sources (pipes) or when called later; -1 with err if the trailer is
+ * missing or corrupt. */
+int trace_reader_skip_to(struct trace_reader *r, uint64_t from_ev, uint64_t from_ts, char *err,
+			 size_t errlen);
 /* Events read so far (the index of the next event). */
 uint64_t trace_reader_count(const struct trace_reader *r);
 /* The string field of ev's type (exec.filename, map.file, kmem.cache of cache_alloc/free,
  * comm.name, mark.name), or NULL when the type has none. */
 uint32_t *trace_event_string(struct mm_event *ev);
+/* Deflate level (1..12, libdeflate's scale; default 6) for the blocks written from now on;
+ * .mmt only (no effect on text). -1 when out of range or out of memory. */
+int trace_writer_set_level(struct trace_writer *w, int level);
 /* put() for an event whose string ids belong to strings (e.g. a reader's): interns them. */
 int trace_writer_put_from(struct trace_writer *w, const struct mm_event *ev,
 			  const struct strtab *strings, char *err, size_t errlen);

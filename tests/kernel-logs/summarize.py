@@ -2,6 +2,10 @@
 """Summarise the boot logs in this directory as Markdown (used for README.md).
 
 Usage: python3 summarize.py [LOG...]   (default: every *.log here)
+       python3 summarize.py --tables [LOG...]   (one-line-per-boot tables)
+       python3 summarize.py --proc [LOG...]     (tables from the -proc logs' /proc dumps)
+       python3 summarize.py --memblock [LOG...] (reservation groups x memblock=debug boots)
+       python3 summarize.py --facts > facts.tsv  (boot TAB key TAB value, for tests)
 
 For each log it prints the memory-setup figures; for a memblock=debug log it
 also groups the memblock reservations that are still held when the buddy
@@ -45,6 +49,26 @@ GROUPS = [
 ]
 
 
+SHORT = {
+    'memmap (struct page array)': 'memmap',
+    'pageblock flags (usemap)': 'usemap',
+    'page tables (direct map, fixmap)': 'page_tables',
+    'percpu first chunk': 'percpu',
+    'dentry/inode hash tables': 'hash_tables',
+    'swiotlb bounce buffer': 'swiotlb',
+    'first 1 MiB / real-mode trampoline': 'first_1mib',
+    'node data': 'node_data',
+    'MP table': 'mp_table',
+    'brk: early page tables (reserve_brk)': 'brk',
+    'ACPI tables': 'acpi',
+    'other small early allocations': 'other',
+    'low 64 KiB (early_reserve_memory)': 'low_64k',
+    'BIOS/EBDA area below 1 MiB': 'bios_ebda',
+    'kernel image (_text.._end incl. brk)': 'kernel_image',
+    'early (before memblock=debug)': 'early_other',
+}
+
+
 def group_of(fn, start):
     for name, prefixes in GROUPS:
         if any(fn.startswith(p) for p in prefixes):
@@ -62,6 +86,7 @@ def early_group(start, end):
     if start < 0x100000:
         return 'BIOS/EBDA area below 1 MiB'
     if start >= 0x1000000 and start < 0x10000000:
+        # [_text, _end); the used brk inside it was reserved (and labelled) first.
         return 'kernel image (_text.._end incl. brk)'
     return 'early (before memblock=debug)'
 
@@ -83,7 +108,7 @@ def memblock_groups(lines):
     pending = None
     in_dump = None
     mem_end = None
-    for l in lines:
+    for idx, l in enumerate(lines):
         if l.startswith('Memory:'):
             break
         s = l.strip()
@@ -113,8 +138,13 @@ def memblock_groups(lines):
         elif l.startswith('memblock_reserve:') and m:
             a, b = int(m.group(1), 16), int(m.group(2), 16)
             fn = caller(l)
-            if fn == 'memblock_alloc_range_nid' and pending:
-                fn = pending
+            if fn == 'memblock_alloc_range_nid':
+                # The allocation call printed just before names the user;
+                # memblock_phys_alloc_try_nid (NODE_DATA) prints none.
+                fn = pending or '?'
+                if idx + 1 < len(lines) and lines[idx + 1].startswith('NODE_DATA('):
+                    fn = 'alloc_node_data'
+            pending = None
             held.append([a, b, group_of(fn, a)])
         elif l.startswith(('memblock_phys_free:', 'memblock_free:')) and m:
             a, b = int(m.group(1), 16), int(m.group(2), 16)
@@ -196,5 +226,264 @@ def main():
         print(summarize(p))
 
 
+
+
+# ---- Compact tables (python3 summarize.py --tables) ----
+
+ZONE_LINE = re.compile(r'^  (DMA|DMA32|Normal|HighMem)\s+(?:\[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]|empty)')
+NODE_LINE = re.compile(r'^  node\s+\d+: \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\]')
+
+
+def struct_page_size(flavour):
+    # Measured: memblock=debug memmap_alloc bytes / node pages (see README).
+    return 64 if flavour == 'amd64' else 40
+
+
+def zones(lines, flavour):
+    """Per-zone spanned/present/memmap pages as the kernel computes them."""
+    zl, nodes = [], []
+    for l in lines:
+        m = ZONE_LINE.match(l)
+        if m and m.group(2):
+            zl.append((m.group(1), int(m.group(2), 16) >> 12, (int(m.group(3), 16) + 1) >> 12))
+        m = NODE_LINE.match(l)
+        if m:
+            nodes.append((int(m.group(1), 16) >> 12, (int(m.group(2), 16) + 1) >> 12))
+    if not nodes:
+        return []
+    nstart, nend = nodes[0][0], nodes[-1][1]
+    out = []
+    for name, zs, ze in zl:
+        zs, ze = max(zs, nstart), min(ze, nend)
+        spanned = max(0, ze - zs)
+        present = sum(max(0, min(b, ze) - max(a, zs)) for a, b in nodes)
+        # mm/page_alloc.c calc_memmap_size(): spanned pages, or present pages
+        # when SPARSEMEM and the zone has big holes.
+        pages = spanned
+        if flavour == 'amd64' and spanned > present + (present >> 4):
+            pages = present
+        memmap = (pages * struct_page_size(flavour) + 4095) >> 12
+        out.append((name, spanned, present, memmap, zs, ze))
+    return out
+
+
+def first(lines, pat, group=0):
+    for l in lines:
+        m = re.search(pat, l)
+        if m:
+            return m.group(group)
+    return ''
+
+
+def tables(paths):
+    rows, zrows = [], []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if name.endswith(('-debug', '-proc')):
+            continue
+        L = parse(p)['lines']
+        flav = 'amd64' if name.startswith('amd64') else ('686-pae' if name.startswith('686-pae') else '686')
+        mem = re.search(r'Memory: (\d+)K/(\d+)K available \((\d+)K kernel code, (\d+)K rwdata, (\d+)K rodata, '
+                        r'(\d+)K init, (\d+)K bss, (\d+)K reserved, (\d+)K cma-reserved(?:, (\d+)K highmem)?',
+                        first(L, r'^Memory:.*'))
+        total = int(first(L, r'Total pages: (\d+)', 1))
+        z = zones(L, flav)
+        lowmem_zones = [t for t in z if t[0] != 'HighMem']
+        expect = (sum(t[2] - t[3] for t in lowmem_zones) +
+                  sum(t[2] for t in z if t[0] == 'HighMem'))
+        rows.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            name, mem.group(1), mem.group(2), mem.group(8), mem.group(10) or '-',
+            first(L, r'(\d+)MB LOWMEM', 1) or '-', first(L, r'(\d+)MB HIGHMEM', 1) or '-',
+            first(L, r'^  low ram: (.*)', 1) or '-', total))
+        for zn, sp, pr, mm, zs, ze in z:
+            zrows.append('| %s | %s | %#x-%#x | %d | %d | %d |' % (name, zn, zs, ze, sp, pr, mm))
+        zrows.append('| %s | Total pages: computed %d, printed %d (difference %d = x86_64 dma_reserve) | | | | |'
+                     % (name, expect, total, expect - total) if expect != total else
+                     '| %s | Total pages: computed %d = printed %d | | | | |' % (name, expect, total))
+    print('| boot | available K | present K | reserved K | highmem K | LOWMEM MB | HIGHMEM MB | low ram | Total pages |')
+    print('|---|---:|---:|---:|---:|---:|---:|---|---:|')
+    print('\n'.join(rows))
+    print()
+    print('| boot | zone | pfn range [start-end) | spanned | present | memmap pages (computed) |')
+    print('|---|---|---|---:|---:|---:|')
+    print('\n'.join(zrows))
+
+
+def proc_tables(paths):
+    """Figures from the /proc dumps of the -proc logs."""
+    g, z = [], []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if not name.endswith('-proc'):
+            continue
+        L = parse(p)['lines']
+        kv = {}
+        for l in L:
+            m = re.match(r'^(MemTotal|MemFree|HighTotal|LowTotal|VmallocTotal|CommitLimit|Percpu):\s+(\d+) kB', l)
+            if m:
+                kv[m.group(1)] = m.group(2)
+            m = re.match(r'^vm\.(\w+) = (.*)', l)
+            if m:
+                kv[m.group(1)] = m.group(2).replace('\t', ' ')
+        thp = first(L, r'^(always|madvise|never).*\[(\w+)\]', 2) if any(
+            'transparent_hugepage/enabled' in l for l in L) else ''
+        i = next((k for k, l in enumerate(L) if 'transparent_hugepage/enabled' in l), None)
+        if i is not None:
+            thp = re.search(r'\[(\w+)\]', L[i + 1]).group(1)
+        free = '; '.join(re.sub(r' memory', '', l.split('Freeing ', 1)[1]) for l in L if 'Freeing ' in l)
+        g.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s |' % (
+            name[:-5], kv.get('MemTotal', ''), kv.get('LowTotal', ''), kv.get('HighTotal', '-'),
+            kv.get('VmallocTotal', ''), kv.get('min_free_kbytes', ''), kv.get('lowmem_reserve_ratio', ''),
+            thp, free))
+        zone = None
+        rec = {}
+        for l in L:
+            m = re.match(r'^Node \d+, zone\s+(\w+)$', l)
+            if m:
+                if zone and rec.get('spanned', '0') != '0':
+                    z.append((name[:-5], zone, rec))
+                zone, rec = m.group(1), {}
+                continue
+            if zone is None:
+                continue
+            m = re.match(r'^\s+(min|low|high|spanned|present|managed)\s+(\d+)$', l)
+            if m:
+                rec[m.group(1)] = m.group(2)
+            m = re.match(r'^\s+protection: \((.*)\)', l)
+            if m:
+                rec['protection'] = m.group(1)
+            m = re.match(r'^\s+(high|batch):\s+(\d+)$', l)
+            if m and 'pcp_' + m.group(1) not in rec:
+                rec['pcp_' + m.group(1)] = m.group(2)
+            if l.startswith('=== /proc/buddyinfo'):
+                break
+        if zone and rec.get('spanned', '0') != '0':
+            z.append((name[:-5], zone, rec))
+    print('| boot | MemTotal kB | LowTotal kB | HighTotal kB | VmallocTotal kB | min_free_kbytes | lowmem_reserve_ratio | THP | Freeing lines |')
+    print('|---|---:|---:|---:|---:|---:|---|---|---|')
+    print('\n'.join(g))
+    print()
+    print('| boot | zone | spanned | present | managed | min | low | high | protection | pcp high | pcp batch |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|')
+    for b, zn, r in z:
+        print('| %s | %s | %s | %s | %s | %s | %s | %s | (%s) | %s | %s |' % (
+            b, zn, r.get('spanned'), r.get('present'), r.get('managed'), r.get('min'), r.get('low'),
+            r.get('high'), r.get('protection'), r.get('pcp_high'), r.get('pcp_batch')))
+
+
+def memblock_matrix(paths):
+    """One row per reservation group, one column per memblock=debug boot (KiB)."""
+    cols, data, checks = [], {}, []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if not name.endswith('-debug'):
+            continue
+        L = parse(p)['lines']
+        groups, npresent = memblock_groups(L)
+        b = name[:-6]
+        cols.append(b)
+        for g, n in groups.items():
+            data.setdefault(g, {})[b] = n * 4
+        m = re.search(r'/(\d+)K available.* (\d+)K reserved', first(L, r'^Memory:.*'))
+        tot = sum(groups.values()) * 4
+        checks.append((b, tot, int(m.group(2)), npresent * 4 == int(m.group(1))))
+    order = sorted(data, key=lambda g: -max(data[g].values()))
+    print('| reservation (KiB) | ' + ' | '.join(cols) + ' |')
+    print('|---|' + '---:|' * len(cols))
+    for g in order:
+        print('| %s | ' % g + ' | '.join(str(data[g].get(c, 0)) for c in cols) + ' |')
+    print('| **sum** | ' + ' | '.join('**%d**' % t for _, t, _, _ in checks) + ' |')
+    print('| Memory: line reserved | ' + ' | '.join('%d%s' % (r, '' if t == r and ok else ' (MISMATCH)')
+                                                 for _, t, r, ok in checks) + ' |')
+
+
+def facts(paths):
+    """boot<TAB>key<TAB>value lines: every figure of the tables, machine-readable."""
+    out = []
+    for p in paths:
+        name = os.path.basename(p)[:-4]
+        if name.endswith(('-debug', '-proc')):
+            continue
+        L = parse(p)['lines']
+        flav = 'amd64' if name.startswith('amd64') else ('686-pae' if name.startswith('686-pae') else '686')
+
+        def put(k, v):
+            out.append('%s\t%s\t%s' % (name, k, v))
+        put('flavour', flav)
+        put('cmdline', first(L, r'^Kernel command line: (.*)', 1))
+        for l in L:
+            m = re.match(r'^(BIOS-e820|user): \[mem (0x[0-9a-f]+)-(0x[0-9a-f]+)\] (\w+)', l)
+            if m:
+                put('e820' if m.group(1) == 'BIOS-e820' else 'e820_user',
+                    '%s %s %s' % (m.group(2), m.group(3), m.group(4)))
+            m = NODE_LINE.match(l)
+            if m:
+                put('node_range', '%s %s' % (m.group(1), m.group(2)))
+        put('last_pfn', first(L, r'last_pfn = (0x[0-9a-f]+)', 1))
+        put('max_arch_pfn', first(L, r'max_arch_pfn = (0x[0-9a-f]+)', 1))
+        for k, pat in (('lowmem_mb', r'(\d+)MB LOWMEM'), ('highmem_mb', r'(\d+)MB HIGHMEM'),
+                       ('low_ram_end', r'^  low ram: 0 - ([0-9a-f]+)'),
+                       ('total_pages', r'Total pages: (\d+)')):
+            v = first(L, pat, 1)
+            if v:
+                put(k, v)
+        mem = re.search(r'Memory: (\d+)K/(\d+)K available \((\d+)K kernel code, (\d+)K rwdata, (\d+)K rodata, '
+                        r'(\d+)K init, (\d+)K bss, (\d+)K reserved, (\d+)K cma-reserved(?:, (\d+)K highmem)?',
+                        first(L, r'^Memory:.*'))
+        for i, k in enumerate(('available_k', 'present_k', 'code_k', 'rwdata_k', 'rodata_k', 'init_k',
+                               'bss_k', 'reserved_k', 'cma_reserved_k', 'highmem_k'), 1):
+            if mem.group(i) is not None:
+                put(k, mem.group(i))
+        for zn, sp, pr, mm, zs, ze in zones(L, flav):
+            put('zone', '%s start_pfn=%d end_pfn=%d spanned=%d present=%d memmap=%d' % (zn, zs, ze, sp, pr, mm))
+        for p2 in (p[:-4] + '-debug.log',):
+            if os.path.exists(p2):
+                groups, _ = memblock_groups(parse(p2)['lines'])
+                for g, n in sorted(groups.items()):
+                    put('memblock_reserved_pages', '%s=%d' % (SHORT[g], n))
+        p3 = p[:-4] + '-proc.log'
+        if os.path.exists(p3):
+            L3 = parse(p3)['lines']
+            for l in L3:
+                m = re.match(r'^vm\.(min_free_kbytes|lowmem_reserve_ratio|watermark_scale_factor) = (.*)', l)
+                if m:
+                    put('proc_' + m.group(1), m.group(2).replace('\t', ' '))
+                m = re.match(r'^(MemTotal|LowTotal|HighTotal|VmallocTotal):\s+(\d+) kB', l)
+                if m:
+                    put('proc_' + m.group(1) + '_kb', m.group(2))
+            zone, rec = None, {}
+            for l in L3 + ['Node 0, zone END']:
+                m = re.match(r'^Node \d+, zone\s+(\w+)$', l)
+                if m:
+                    if zone and rec.get('spanned', '0') != '0':
+                        put('proc_zone', zone + ' ' + ' '.join('%s=%s' % kv for kv in rec.items()))
+                    zone, rec = m.group(1), {}
+                    continue
+                if zone is None:
+                    continue
+                m = re.match(r'^\s+(min|low|high|spanned|present|managed)\s+(\d+)$', l)
+                if m:
+                    rec[m.group(1)] = m.group(2)
+                m = re.match(r'^\s+protection: \((.*)\)', l)
+                if m:
+                    rec['protection'] = m.group(1).replace(' ', '')
+                if l.startswith('=== /proc/buddyinfo'):
+                    zone = None
+    print('\n'.join(out))
+
+
 if __name__ == '__main__':
-    main()
+    if sys.argv[1:2] == ['--tables']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        tables(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*.log'))))
+    elif sys.argv[1:2] == ['--facts']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        facts(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*.log'))))
+    elif sys.argv[1:2] == ['--memblock']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        memblock_matrix(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*-debug.log'))))
+    elif sys.argv[1:2] == ['--proc']:
+        here = os.path.dirname(os.path.abspath(__file__))
+        proc_tables(sys.argv[2:] or sorted(glob.glob(os.path.join(here, '*-proc.log'))))
+    else:
+        main()

@@ -78,19 +78,21 @@ Test(procfs, live_x86_64_watermarks_protection_and_zoneinfo)
 	strbuf_init(&sb);
 	procfs_zoneinfo(&sb, &pg, NULL);
 	const char *t = strbuf_str(&sb);
-	cr_assert(strstr(t, "Node 0, zone      DMA\n  per-node stats\n  pages free     ") == t, "%s",
-		  t);
+	cr_assert(strstr(t, "Node 0, zone      DMA\n  per-node stats\n  pages free     ") == t,
+		  "%s", t);
 	cr_assert_not_null(strstr(t, "        protection: (0, 3019, 5067, 5067, 5067)\n"));
 	cr_assert_not_null(strstr(t, "Node 0, zone    DMA32\n  pages free     "));
-	cr_assert_not_null(strstr(t, "\n        min      10037\n        low      12546\n"
-				     "        high     15055\n        spanned  1044480\n"
-				     "        present  1044480\n        managed  772915\n"
-				     "        cma      0\n        protection: (0, 0, 2048, 2048, 2048)\n"
-				     "      nr_free_pages 772915\n  pagesets\n    cpu: 0\n"
-				     "              count: 0\n              high:  6273\n"
-				     "              batch: 63\n  vm stats threshold: "));
-	cr_assert_not_null(strstr(t, "Node 0, zone  Movable\n  pages free     0\n        boost    0\n"
-				     "        min      32\n"));
+	cr_assert_not_null(
+	    strstr(t, "\n        min      10037\n        low      12546\n"
+		      "        high     15055\n        spanned  1044480\n"
+		      "        present  1044480\n        managed  772915\n"
+		      "        cma      0\n        protection: (0, 0, 2048, 2048, 2048)\n"
+		      "      nr_free_pages 772915\n  pagesets\n    cpu: 0\n"
+		      "              count: 0\n              high:  6273\n"
+		      "              batch: 63\n  vm stats threshold: "));
+	cr_assert_not_null(strstr(t,
+				  "Node 0, zone  Movable\n  pages free     0\n        boost    0\n"
+				  "        min      32\n"));
 	cr_assert_not_null(strstr(t, "Node 0, zone   Device\n"));
 	cr_assert_not_null(strstr(t, "  node_unreclaimable:  0\n  start_pfn:           4096\n"));
 	/* zone_highsize: Normal low 8510 per facts §4.3 [live] → high 4255 with 2 CPUs */
@@ -206,17 +208,20 @@ Test(procfs, buddyinfo_pagetypeinfo_extfrag_formats)
 	strbuf_reset(&sb);
 	procfs_pagetypeinfo(&sb, &pg);
 	const char *t = strbuf_str(&sb);
-	cr_assert(strstr(t, "Page block order: 9\nPages per block:  512\n\n"
-			    "Free pages count per migrate type at order       0      1      2      3"
-			    "      4      5      6      7      8      9     10 \n"
-			    "Node    0, zone      DMA, type    Unmovable      0      0") == t,
+	cr_assert(strstr(t,
+			 "Page block order: 9\nPages per block:  512\n\n"
+			 "Free pages count per migrate type at order       0      1      2      3"
+			 "      4      5      6      7      8      9     10 \n"
+			 "Node    0, zone      DMA, type    Unmovable      0      0") == t,
 		  "%s", t);
-	cr_assert_not_null(strstr(t, "Node    0, zone    DMA32, type      Movable      0      0      0"
-				     "      0      0      0      0      0      0      0     12 \n"));
-	cr_assert_not_null(strstr(t, "\n\nNumber of blocks type     Unmovable      Movable  Reclaimable"
-				     "   HighAtomic \nNode 0, zone      DMA            0            8"
-				     "            0            0 \nNode 0, zone    DMA32            0"
-				     "           24            0            0 \n"));
+	cr_assert_not_null(strstr(t,
+				  "Node    0, zone    DMA32, type      Movable      0      0      0"
+				  "      0      0      0      0      0      0      0     12 \n"));
+	cr_assert_not_null(
+	    strstr(t, "\n\nNumber of blocks type     Unmovable      Movable  Reclaimable"
+		      "   HighAtomic \nNode 0, zone      DMA            0            8"
+		      "            0            0 \nNode 0, zone    DMA32            0"
+		      "           24            0            0 \n"));
 	strbuf_free(&sb);
 	page_alloc_destroy(&pg);
 }

@@ -20,15 +20,15 @@ void test_machine(struct machine *m, enum arch arch, pfn_t start_pfn,
 		lo = zone_end[z];
 	}
 	m->max_pfn = m->max_low_pfn = lo;
-	m->e820[0] = (struct phys_range){(uint64_t)start_pfn << PAGE_SHIFT, (uint64_t)lo << PAGE_SHIFT,
-					 "usable"};
+	m->e820[0] = (struct phys_range){(uint64_t)start_pfn << PAGE_SHIFT,
+					 (uint64_t)lo << PAGE_SHIFT, "usable"};
 	m->nr_e820 = 1;
 }
 
 void test_machine_reserve(struct machine *m, pfn_t start_pfn, pfn_t end_pfn)
 {
 	m->reserved[m->nr_reserved++] = (struct phys_range){
-		(uint64_t)start_pfn << PAGE_SHIFT, (uint64_t)end_pfn << PAGE_SHIFT, "test"};
+	    (uint64_t)start_pfn << PAGE_SHIFT, (uint64_t)end_pfn << PAGE_SHIFT, "test"};
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone_span *s = &m->zones[z];
 		pfn_t a = start_pfn > s->start_pfn ? start_pfn : s->start_pfn;

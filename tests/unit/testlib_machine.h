@@ -6,8 +6,8 @@
 
 /* A machine whose RAM is [start_pfn, end_pfn) with the given zone boundaries
  * (zone_end[z] = end pfn of zone z, 0 for an absent zone; zones are consecutive). */
-void test_machine(struct machine *m, enum arch arch, pfn_t start_pfn, const pfn_t zone_end[MAX_NR_ZONES],
-		  unsigned pageblock_order);
+void test_machine(struct machine *m, enum arch arch, pfn_t start_pfn,
+		  const pfn_t zone_end[MAX_NR_ZONES], unsigned pageblock_order);
 /* Add a memblock reservation [start_pfn, end_pfn) (kept sorted, merged by the caller). */
 void test_machine_reserve(struct machine *m, pfn_t start_pfn, pfn_t end_pfn);
 

@@ -48,10 +48,7 @@ static inline uint32_t tl_u32(uint64_t *s)
 	return r % 3 == 0 ? (uint32_t)(r >> 60) : r % 3 == 1 ? UINT32_MAX : (uint32_t)(r >> 16);
 }
 
-static inline uint64_t tl_nz(uint64_t v)
-{
-	return v ? v : 1;
-}
+static inline uint64_t tl_nz(uint64_t v) { return v ? v : 1; }
 
 /* A random string: printable, or with spaces, quotes, escapes and high bytes (never NUL). */
 static inline int tl_string(uint64_t *s, char *buf, size_t cap)
@@ -75,7 +72,10 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 {
 	memset(ev, 0, sizeof(*ev));
 	uint64_t r = tl_next(s);
-	*ts += r % 4 == 0 ? 0 : r % 4 == 1 ? (r >> 8) % 1000 : r % 4 == 2 ? (r >> 16) % 10000000 : 1;
+	*ts += r % 4 == 0   ? 0
+	       : r % 4 == 1 ? (r >> 8) % 1000
+	       : r % 4 == 2 ? (r >> 16) % 10000000
+			    : 1;
 	ev->ts = *ts;
 	ev->type = (uint8_t)(1 + (r >> 40) % (EV_NR_TYPES - 1));
 	ev->pid = (uint32_t)tl_nz((r >> 20) % 3 ? 100 + (r >> 50) % 8 : tl_u32(s));
@@ -133,7 +133,8 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 		ev->u.kmem.bytes_req = tl_u32(s);
 		ev->u.kmem.bytes_alloc = tl_u32(s);
 		ev->u.kmem.gfp = tl_next(s) % 2 ? 0xcc0 : tl_u32(s);
-		ev->u.kmem.call_site = tl_next(s) % 2 ? 0xffffffff81000000ull + tl_next(s) % 8 : tl_u64(s);
+		ev->u.kmem.call_site =
+		    tl_next(s) % 2 ? 0xffffffff81000000ull + tl_next(s) % 8 : tl_u64(s);
 		if (ev->type == EV_CACHE_ALLOC)
 			ev->u.kmem.cache = str;
 		break;

@@ -1,0 +1,615 @@
+/* kmalloc size classes and caches, kmalloc_large, trace pointers → objects, call sites,
+ * and the /proc/slabinfo and perf-kmem renderers (mm/slab_common.c, include/linux/slab.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "slub_internal.h"
+#include "vmstat.h"
+
+enum { PTR_FREED, PTR_LIVE, PTR_FAILED };
+
+/* One trace pointer. Entries are never removed: a freed pointer stays as PTR_FREED so a
+ * second free is recognised as a double free; reallocation reuses the entry. */
+struct slub_ptr {
+	uint64_t ptr; /* 0 = empty slot */
+	struct slab_obj obj;
+	uint16_t site; /* call-site slot, UINT16_MAX = sites_other */
+	uint8_t cpu;
+	uint8_t state;
+};
+
+/* ZERO_SIZE_PTR ((void *)16): kmalloc(0) returns it, kfree ignores it and NULL
+ * (include/linux/slab.h ZERO_OR_NULL_PTR). */
+#define ZERO_SIZE_PTR 16u
+
+/* __kmalloc_index (include/linux/slab.h) with KMALLOC_MIN_SIZE 8. */
+int kmalloc_index(uint64_t size)
+{
+	if (!size)
+		return 0;
+	if (size <= KMALLOC_MIN_SIZE)
+		return KMALLOC_SHIFT_LOW;
+	if (size > 64 && size <= 96)
+		return 1;
+	if (size > 128 && size <= 192)
+		return 2;
+	if (size > KMALLOC_MAX_CACHE_SIZE)
+		return -1;
+	int i = KMALLOC_SHIFT_LOW;
+	while ((1ull << i) < size)
+		i++;
+	return i;
+}
+
+unsigned kmalloc_index_size(int index) { return index == 1 ? 96 : index == 2 ? 192 : 1u << index; }
+
+/* include/linux/slab.h:kmalloc_type [6.1]: DMA wins, then reclaimable, then accounted. */
+enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
+{
+	if (!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT)))
+		return KMALLOC_NORMAL;
+	if (gfp & __GFP_DMA)
+		return KMALLOC_DMA;
+	if (gfp & __GFP_RECLAIMABLE)
+		return KMALLOC_RECLAIM;
+	return KMALLOC_CGROUP;
+}
+
+/* mm/slab_common.c:kmalloc_info names: "kmalloc-8" … "kmalloc-512", "-1k", "-2k", … */
+static void kmalloc_cache_name(char *buf, size_t len, enum kmalloc_cache_type t, int index)
+{
+	static const char *const prefix[NR_KMALLOC_TYPES] = {
+	    [KMALLOC_NORMAL] = "kmalloc-",
+	    [KMALLOC_CGROUP] = "kmalloc-cg-",
+	    [KMALLOC_RECLAIM] = "kmalloc-rcl-",
+	    [KMALLOC_DMA] = "dma-kmalloc-",
+	};
+	unsigned size = kmalloc_index_size(index);
+	if (size >= 1024)
+		snprintf(buf, len, "%s%uk", prefix[t], size / 1024);
+	else
+		snprintf(buf, len, "%s%u", prefix[t], size);
+}
+
+/* mm/slab_common.c:create_kmalloc_caches: every type, every index, created at boot in
+ * index order 1..13 per type (the kernel loops types outside, indexes inside). */
+static int create_kmalloc_caches(struct slub *s)
+{
+	static const uint32_t type_flags[NR_KMALLOC_TYPES] = {
+	    [KMALLOC_NORMAL] = 0,
+	    [KMALLOC_CGROUP] = SLAB_ACCOUNT,
+	    [KMALLOC_RECLAIM] = SLAB_RECLAIM_ACCOUNT,
+	    [KMALLOC_DMA] = SLAB_CACHE_DMA,
+	};
+	char name[32];
+
+	for (int t = 0; t < NR_KMALLOC_TYPES; t++) {
+		s->kmalloc_caches[t][0] = UINT16_MAX;
+		for (int i = 1; i < KMALLOC_NR_INDEX; i++) {
+			s->kmalloc_caches[t][i] = UINT16_MAX;
+			kmalloc_cache_name(name, sizeof(name), (enum kmalloc_cache_type)t, i);
+			int idx = slub_cache_create(s, name, kmalloc_index_size(i),
+						    SLAB_KMALLOC | type_flags[t]);
+			if (idx < 0)
+				return -1;
+			s->kmalloc_caches[t][i] = (uint16_t)idx;
+		}
+	}
+	return 0;
+}
+
+int slub_init(struct slub *s, struct pglist_data *pgdat, const struct machine *m, uint64_t *vmstat)
+{
+	memset(s, 0, sizeof(*s));
+	s->pgdat = pgdat;
+	s->vmstat = vmstat;
+	s->arch = m->cfg.arch;
+	s->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
+	s->name_mask = 255;
+	s->name_keys = calloc(s->name_mask + 1, sizeof(*s->name_keys));
+	s->name_map = calloc(s->name_mask + 1, sizeof(*s->name_map));
+	s->ptr_mask = (1u << 16) - 1;
+	s->ptrs = calloc(s->ptr_mask + 1, sizeof(*s->ptrs));
+	s->site_mask = 2 * SLUB_MAX_SITES - 1;
+	s->sites = calloc(s->site_mask + 1, sizeof(*s->sites));
+	if (!s->name_keys || !s->name_map || !s->ptrs || !s->sites || create_kmalloc_caches(s) ||
+	    slub_create_builtin(s)) {
+		slub_destroy(s);
+		return -1;
+	}
+	return 0;
+}
+
+int slub_cache_lookup(struct slub *s, const char *name, uint32_t size)
+{
+	for (uint32_t k = 0; k < s->nr_caches; k++)
+		if (!strncmp(s->caches[k].name, name, sizeof(s->caches[k].name) - 1))
+			return (int)k;
+	return slub_cache_create(s, name, size, 0);
+}
+
+/* kmalloc_large (mm/slab_common.c [6.1] / slub.c [6.18] ___kmalloc_large_node): compound
+ * pages of get_order(size), accounted as NR_SLAB_UNRECLAIMABLE_B. */
+static bool kmalloc_large(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
+{
+	unsigned order = 0;
+	while (((uint64_t)PAGE_SIZE << order) < size)
+		order++;
+	pfn_t pfn = alloc_pages(s->pgdat, (gfp & ~__GFP_HIGHMEM) | __GFP_COMP, order, 0);
+	if (pfn == PFN_NONE) {
+		s->large_fail++;
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return false;
+	}
+	pfn_to_page(s->pgdat, pfn)->flags |= PG_kernel;
+	s->large_pages += 1u << order;
+	s->large_allocs++;
+	s->large_bytes_req_live += size;
+	s->unreclaimable_bytes += (uint64_t)PAGE_SIZE << order;
+	out->slab = pfn;
+	out->cache = SLUB_CACHE_LARGE;
+	out->obj = (uint16_t)order;
+	out->bytes_req = (uint32_t)size;
+	return true;
+}
+
+bool slub_kmalloc(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
+{
+	int index = kmalloc_index(size);
+	if (index == 0)
+		return false;
+	if (index < 0) {
+		if (size > KMALLOC_MAX_SIZE) {
+			s->large_fail++;
+			count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+			return false;
+		}
+		return kmalloc_large(s, size, gfp, out);
+	}
+	int cache = s->kmalloc_caches[kmalloc_type(gfp)][index];
+	return slub_cache_alloc(s, cache, (uint32_t)size, gfp, out);
+}
+
+void slub_free(struct slub *s, const struct slab_obj *o)
+{
+	if (o->cache != SLUB_CACHE_LARGE) {
+		slub_cache_free_obj(s, o);
+		return;
+	}
+	/* mm/slub.c:free_large_kmalloc */
+	pfn_to_page(s->pgdat, o->slab)->flags &= ~PG_kernel;
+	free_pages(s->pgdat, o->slab, o->obj, 0);
+	s->large_pages -= 1u << o->obj;
+	s->large_frees++;
+	s->large_bytes_req_live -= o->bytes_req;
+	s->unreclaimable_bytes -= (uint64_t)PAGE_SIZE << o->obj;
+}
+
+uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o)
+{
+	if (o->cache == SLUB_CACHE_LARGE)
+		return (uint64_t)PAGE_SIZE << o->obj;
+	return s->caches[o->cache].size;
+}
+
+/* A mixer (the murmur3 finalizer's first steps): kernel pointers are arithmetic sequences
+ * (object strides), which a bare multiplicative hash maps into long probe runs. */
+static inline uint32_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 29;
+	return (uint32_t)x;
+}
+
+static bool ptr_grow(struct slub *s)
+{
+	uint32_t nmask = 2 * s->ptr_mask + 1;
+	struct slub_ptr *n = calloc((size_t)nmask + 1, sizeof(*n));
+	if (!n)
+		return false;
+	for (uint32_t k = 0; k <= s->ptr_mask; k++) {
+		if (!s->ptrs[k].ptr)
+			continue;
+		uint32_t j = hash64(s->ptrs[k].ptr) & nmask;
+		while (n[j].ptr)
+			j = (j + 1) & nmask;
+		n[j] = s->ptrs[k];
+	}
+	free(s->ptrs);
+	s->ptrs = n;
+	s->ptr_mask = nmask;
+	return true;
+}
+
+/* The entry of ptr, created (PTR_FREED, never seen) when absent and create is set. */
+static struct slub_ptr *ptr_slot(struct slub *s, uint64_t ptr, bool create)
+{
+	uint32_t j = hash64(ptr) & s->ptr_mask;
+	while (s->ptrs[j].ptr) {
+		if (s->ptrs[j].ptr == ptr)
+			return &s->ptrs[j];
+		j = (j + 1) & s->ptr_mask;
+	}
+	if (!create)
+		return NULL;
+	if (2 * (s->ptr_count + 1) > s->ptr_mask + 1) {
+		if (!ptr_grow(s))
+			return NULL;
+		return ptr_slot(s, ptr, true);
+	}
+	s->ptr_count++;
+	s->ptrs[j].ptr = ptr;
+	s->ptrs[j].state = PTR_FREED;
+	return &s->ptrs[j];
+}
+
+static uint16_t site_slot(struct slub *s, uint64_t call_site)
+{
+	uint32_t j = hash64(call_site) & s->site_mask;
+	while (s->sites[j].hits || s->sites[j].call_site) {
+		if (s->sites[j].call_site == call_site)
+			return (uint16_t)j;
+		j = (j + 1) & s->site_mask;
+	}
+	if (s->nr_sites >= SLUB_MAX_SITES)
+		return UINT16_MAX;
+	s->nr_sites++;
+	s->sites[j].call_site = call_site;
+	return (uint16_t)j;
+}
+
+static struct slub_site *site_at(struct slub *s, uint16_t slot)
+{
+	return slot == UINT16_MAX ? &s->sites_other : &s->sites[slot];
+}
+
+static void free_entry(struct slub *s, struct slub_ptr *e, const struct mm_event *ev)
+{
+	struct slub_site *site = site_at(s, e->site);
+	site->frees++;
+	s->cum_bytes_freed += slub_obj_size(s, &e->obj);
+	if (ev && ev->cpu != e->cpu)
+		site->pingpong++;
+	slub_free(s, &e->obj);
+	e->state = PTR_FREED;
+}
+
+/* Allocation of a traced pointer: a pointer still live means the recording missed a free. */
+static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
+{
+	const uint64_t ptr = ev->u.kmem.ptr;
+	if (ptr <= ZERO_SIZE_PTR || (cache < 0 && ev->u.kmem.bytes_req == 0)) {
+		s->null_events++;
+		return;
+	}
+	struct slub_ptr *e = ptr_slot(s, ptr, true);
+	if (!e) {
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return;
+	}
+	if (e->state == PTR_LIVE) {
+		s->missed_free++;
+		count_vm_event(s->vmstat, SLAB_MISSED_FREE);
+		free_entry(s, e, NULL);
+	}
+	bool ok = cache < 0
+		      ? slub_kmalloc(s, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj)
+		      : slub_cache_alloc(s, cache, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj);
+	if (!ok) {
+		e->state = PTR_FAILED;
+		return;
+	}
+	uint64_t alloc = slub_obj_size(s, &e->obj);
+	if (ev->u.kmem.bytes_alloc && ev->u.kmem.bytes_alloc != alloc)
+		s->size_mismatch++;
+	e->state = PTR_LIVE;
+	e->cpu = (uint8_t)ev->cpu;
+	e->site = site_slot(s, ev->u.kmem.call_site);
+	struct slub_site *site = site_at(s, e->site);
+	site->hits++;
+	site->bytes_req += e->obj.bytes_req;
+	site->bytes_alloc += alloc;
+	s->cum_bytes_req += e->obj.bytes_req;
+	s->cum_bytes_alloc += alloc;
+}
+
+static void traced_free(struct slub *s, const struct mm_event *ev)
+{
+	const uint64_t ptr = ev->u.kmem.ptr;
+	if (ptr <= ZERO_SIZE_PTR)
+		return;
+	struct slub_ptr *e = ptr_slot(s, ptr, false);
+	if (!e) {
+		s->unknown_free++;
+		count_vm_event(s->vmstat, SLAB_UNKNOWN_FREE);
+		return;
+	}
+	if (e->state == PTR_FAILED) {
+		e->state = PTR_FREED;
+		return;
+	}
+	if (e->state == PTR_FREED) {
+		if (s->double_free < SLUB_DOUBLE_FREE_LOG)
+			s->double_frees[s->double_free] =
+			    (struct slub_double_free){ev->ts, ptr, ev->u.kmem.call_site, ev->pid};
+		s->double_free++;
+		count_vm_event(s->vmstat, SLAB_DOUBLE_FREE);
+		return;
+	}
+	free_entry(s, e, ev);
+}
+
+void slub_kmalloc_event(struct slub *s, const struct mm_event *ev) { traced_alloc(s, ev, -1); }
+
+void slub_kfree_event(struct slub *s, const struct mm_event *ev) { traced_free(s, ev); }
+
+void slub_cache_free_event(struct slub *s, const struct mm_event *ev) { traced_free(s, ev); }
+
+static bool name_grow(struct slub *s)
+{
+	uint32_t nmask = 2 * s->name_mask + 1;
+	uint32_t *keys = calloc((size_t)nmask + 1, sizeof(*keys));
+	uint16_t *vals = calloc((size_t)nmask + 1, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return false;
+	}
+	for (uint32_t k = 0; k <= s->name_mask; k++) {
+		if (!s->name_keys[k])
+			continue;
+		uint32_t j = hash64(s->name_keys[k]) & nmask;
+		while (keys[j])
+			j = (j + 1) & nmask;
+		keys[j] = s->name_keys[k];
+		vals[j] = s->name_map[k];
+	}
+	free(s->name_keys);
+	free(s->name_map);
+	s->name_keys = keys;
+	s->name_map = vals;
+	s->name_mask = nmask;
+	return true;
+}
+
+/* The cache of a kmem_cache_alloc event: by the trace's name id, else by name, else (a 6.1
+ * trace names no cache) a cache per object size named as SLUB names merged caches in
+ * sysfs, ":0000192". */
+static int event_cache(struct slub *s, const struct mm_event *ev, const char *cache_name)
+{
+	uint32_t id = ev->u.kmem.cache;
+	uint32_t size = ev->u.kmem.bytes_alloc ? ev->u.kmem.bytes_alloc : ev->u.kmem.bytes_req;
+	uint32_t j = 0;
+	char anon[16];
+
+	if (id) {
+		j = hash64(id) & s->name_mask;
+		while (s->name_keys[j]) {
+			if (s->name_keys[j] == id)
+				return s->name_map[j] - 1;
+			j = (j + 1) & s->name_mask;
+		}
+	}
+	if (!cache_name || !cache_name[0]) {
+		snprintf(anon, sizeof(anon), ":%07u", size % 10000000u);
+		cache_name = anon;
+	}
+	int cache = slub_cache_lookup(s, cache_name, size);
+	if (cache < 0 || !id)
+		return cache;
+	if (2 * (s->name_count + 1) > s->name_mask + 1) {
+		if (!name_grow(s))
+			return cache;
+		j = hash64(id) & s->name_mask;
+		while (s->name_keys[j])
+			j = (j + 1) & s->name_mask;
+	}
+	s->name_keys[j] = id;
+	s->name_map[j] = (uint16_t)(cache + 1);
+	s->name_count++;
+	return cache;
+}
+
+void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev, const char *cache_name)
+{
+	if (ev->u.kmem.ptr <= ZERO_SIZE_PTR || !(ev->u.kmem.bytes_alloc | ev->u.kmem.bytes_req)) {
+		s->null_events++;
+		return;
+	}
+	int cache = event_cache(s, ev, cache_name);
+	if (cache < 0) {
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return;
+	}
+	traced_alloc(s, ev, cache);
+}
+
+void slub_fragmentation(const struct slub *s, int cache, struct slub_frag *f)
+{
+	memset(f, 0, sizeof(*f));
+	for (uint32_t k = 0; k < s->nr_caches; k++) {
+		if (cache >= 0 && (uint32_t)cache != k)
+			continue;
+		const struct kmem_cache *c = &s->caches[k];
+		f->bytes_req += c->bytes_req_live;
+		f->bytes_alloc += c->inuse_objects * c->size;
+		/* no per-CPU slabs: every non-full slab is on the partial list */
+		f->partial_free_bytes += (c->total_objects - c->inuse_objects) * c->size;
+		f->slab_leftover_bytes += c->nr_pages * PAGE_SIZE - c->total_objects * c->size;
+	}
+	if (cache < 0) {
+		f->bytes_req += s->large_bytes_req_live;
+		f->bytes_alloc += s->large_pages * PAGE_SIZE;
+	}
+	f->internal = f->bytes_alloc - f->bytes_req;
+}
+
+/* mm/slab_common.c:print_slabinfo_header and cache_show; caches newest first, as the
+ * kernel's slab_caches list (list_add at the head) is walked. */
+void slub_render_slabinfo(const struct slub *s, struct strbuf *sb)
+{
+	strbuf_printf(sb, "%s",
+		      "slabinfo - version: 2.1\n"
+		      "# name            <active_objs> <num_objs> <objsize> <objperslab> "
+		      "<pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata "
+		      "<active_slabs> <num_slabs> <sharedavail>\n");
+	for (uint32_t k = s->nr_caches; k-- > 0;) {
+		const struct kmem_cache *c = &s->caches[k];
+		strbuf_printf(sb,
+			      "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu "
+			      "%6lu %6lu\n",
+			      c->name, (unsigned long)c->inuse_objects,
+			      (unsigned long)c->total_objects, c->size, c->oo_objects,
+			      1 << c->oo_order, 0u, 0u, 0u, (unsigned long)c->nr_slabs,
+			      (unsigned long)c->nr_slabs, 0ul);
+	}
+}
+
+static double frag_pct(uint64_t req, uint64_t alloc)
+{
+	return alloc ? 100.0 - 100.0 * (double)req / (double)alloc : 0.0;
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct slub_site *x = *(const struct slub_site *const *)a;
+	const struct slub_site *y = *(const struct slub_site *const *)b;
+	if (x->bytes_alloc != y->bytes_alloc)
+		return x->bytes_alloc < y->bytes_alloc ? 1 : -1;
+	return x->call_site < y->call_site ? -1 : x->call_site > y->call_site;
+}
+
+static void render_site(struct strbuf *sb, const char *name, const struct slub_site *st)
+{
+	uint64_t hits = st->hits ? st->hits : 1;
+	strbuf_printf(sb, " %-34s | %9llu/%-5lu | %9llu/%-5lu | %8lu | %9lu | %6.3f%%\n", name,
+		      (unsigned long long)st->bytes_alloc, (unsigned long)(st->bytes_alloc / hits),
+		      (unsigned long long)st->bytes_req, (unsigned long)(st->bytes_req / hits),
+		      (unsigned long)st->hits, (unsigned long)st->pingpong,
+		      frag_pct(st->bytes_req, st->bytes_alloc));
+}
+
+/* tools/perf/builtin-kmem.c (__print_slab_result, print_slab_summary) layout. Call sites
+ * print as addresses: the engine has no symbol table. */
+void slub_render_callers(const struct slub *s, struct strbuf *sb, unsigned max_rows)
+{
+	static const char dots[] = "-----------------------------------------------------------"
+				   "----------------------------------------------";
+	const struct slub_site **v = malloc((s->nr_sites + 1) * sizeof(*v));
+	unsigned n = 0;
+	char name[40];
+
+	if (!v) {
+		sb->oom = true;
+		return;
+	}
+	for (uint32_t j = 0; j <= s->site_mask; j++)
+		if (s->sites[j].hits)
+			v[n++] = &s->sites[j];
+	qsort(v, n, sizeof(*v), site_cmp);
+	strbuf_printf(
+	    sb,
+	    "%s\n %-34s | Total_alloc/Per | Total_req/Per   | Hit      | Ping-pong | Frag\n%s\n",
+	    dots, "Callsite", dots);
+	for (unsigned k = 0; k < n && k < max_rows; k++) {
+		snprintf(name, sizeof(name), "%#llx", (unsigned long long)v[k]->call_site);
+		render_site(sb, name, v[k]);
+	}
+	if (s->sites_other.hits)
+		render_site(sb, "(other call sites)", &s->sites_other);
+	strbuf_printf(sb, "%s\n", dots);
+	free(v);
+	struct slub_frag f;
+	slub_fragmentation(s, -1, &f);
+	strbuf_printf(sb,
+		      "\nSUMMARY (SLAB allocator)\n========================\n"
+		      "Total bytes requested: %llu\nTotal bytes allocated: %llu\n"
+		      "Total bytes freed:     %llu\nNet total bytes allocated: %llu\n"
+		      "Total bytes wasted on internal fragmentation: %llu\n"
+		      "Internal fragmentation: %f%%\n"
+		      "Live internal fragmentation: %llu bytes (%f%%)\n"
+		      "Unknown frees: %llu, double frees: %llu, missed frees: %llu\n",
+		      (unsigned long long)s->cum_bytes_req, (unsigned long long)s->cum_bytes_alloc,
+		      (unsigned long long)s->cum_bytes_freed,
+		      (unsigned long long)(s->cum_bytes_alloc - s->cum_bytes_freed),
+		      (unsigned long long)(s->cum_bytes_alloc - s->cum_bytes_req),
+		      frag_pct(s->cum_bytes_req, s->cum_bytes_alloc),
+		      (unsigned long long)f.internal, frag_pct(f.bytes_req, f.bytes_alloc),
+		      (unsigned long long)s->unknown_free, (unsigned long long)s->double_free,
+		      (unsigned long long)s->missed_free);
+	for (uint64_t k = 0; k < s->double_free && k < SLUB_DOUBLE_FREE_LOG; k++)
+		strbuf_printf(sb, "double free: ts=%llu pid=%u ptr=%#llx call_site=%#llx\n",
+			      (unsigned long long)s->double_frees[k].ts, s->double_frees[k].pid,
+			      (unsigned long long)s->double_frees[k].ptr,
+			      (unsigned long long)s->double_frees[k].call_site);
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct slab_obj *x = a, *y = b;
+	if (x->cache != y->cache)
+		return x->cache < y->cache ? -1 : 1;
+	if (x->slab != y->slab)
+		return x->slab < y->slab ? -1 : 1;
+	return (x->obj > y->obj) - (x->obj < y->obj);
+}
+
+/* Every live pointer names an allocated object of a real slab, not on its freelist, and no
+ * two pointers share an object. */
+static const char *check_ptrs(const struct slub *s, struct slab_obj *v)
+{
+	uint32_t n = 0;
+	uint64_t large_pages = 0;
+
+	for (uint32_t j = 0; j <= s->ptr_mask; j++) {
+		const struct slub_ptr *e = &s->ptrs[j];
+		if (!e->ptr || e->state != PTR_LIVE)
+			continue;
+		v[n++] = e->obj;
+		if (e->obj.cache == SLUB_CACHE_LARGE) {
+			large_pages += 1u << e->obj.obj;
+			continue;
+		}
+		if (e->obj.cache >= s->nr_caches)
+			return "live pointer in an unknown cache";
+		const struct kmem_cache *c = &s->caches[e->obj.cache];
+		if (e->obj.slab >= c->nr_desc || c->slabs[e->obj.slab].pfn == PFN_NONE ||
+		    e->obj.obj >= c->slabs[e->obj.slab].objects)
+			return "live pointer outside any slab";
+		const struct slab *sl = &c->slabs[e->obj.slab];
+		for (uint16_t k = sl->freelist; k != UINT16_MAX;
+		     k = c->freeidx[(size_t)e->obj.slab * c->oo_objects + k])
+			if (k == e->obj.obj)
+				return "live object on its slab's freelist";
+	}
+	if (large_pages > s->large_pages)
+		return "kmalloc_large pages disagree";
+	qsort(v, n, sizeof(*v), obj_cmp);
+	for (uint32_t k = 1; k < n; k++)
+		if (!obj_cmp(&v[k - 1], &v[k]))
+			return "two live pointers share one object";
+	return NULL;
+}
+
+const char *slub_check(const struct slub *s)
+{
+	const char *why = slub_check_caches(s);
+	if (why)
+		return why;
+	struct slab_obj *v = malloc(((size_t)s->ptr_count + 1) * sizeof(*v));
+	if (!v)
+		return "out of host memory";
+	why = check_ptrs(s, v);
+	free(v);
+	return why;
+}
+
+uint64_t slub_live_pointers(const struct slub *s)
+{
+	uint64_t n = 0;
+	for (uint32_t j = 0; j <= s->ptr_mask; j++)
+		n += s->ptrs[j].ptr && s->ptrs[j].state == PTR_LIVE;
+	return n;
+}

@@ -1,0 +1,146 @@
+/* The trace commands as a user runs them: stat's output on the committed sample against
+ * its golden files, and stat/dump/convert's exit statuses and atomic outputs. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "trace_testlib.h"
+
+static const char *mmreplay(void)
+{
+	const char *m = getenv("MMREPLAY");
+	return m && *m ? m : "bin/mmreplay";
+}
+
+/* Runs "mmreplay ARGS" with stdout into a malloc'd string; returns the exit status. */
+static int run(const char *args, char **out)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", mmreplay(), args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t cap = 1 << 16, len = 0, k;
+	char *buf = malloc(cap);
+	while ((k = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+		len += k;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = 0;
+	int st = pclose(p);
+	*out = buf;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void golden(const char *args, const char *file)
+{
+	char *out;
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	size_t len;
+	char *want = tl_slurp(file, &len);
+	cr_assert_not_null(want, "missing %s", file);
+	cr_assert_str_eq(out, want, "mmreplay %s differs from %s", args, file);
+	free(out);
+	free(want);
+}
+
+Test(stat_golden, tiny_text)
+{
+	golden("stat traces/samples/tiny.txt", "tests/golden/stat-tiny.txt");
+	golden("stat --json traces/samples/tiny.txt", "tests/golden/stat-tiny.json");
+}
+
+/* The same trace through .mmt and gzip'd text: the same counts (only the header differs). */
+Test(stat_golden, every_format_counts_the_same)
+{
+	char mmt[128], gz[128], args[512], *out, *ref;
+	tl_path(mmt, sizeof(mmt), "tiny.mmt");
+	tl_path(gz, sizeof(gz), "tiny.txt.gz");
+	snprintf(args, sizeof(args), "convert traces/samples/tiny.txt %s", mmt);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	free(out);
+	snprintf(args, sizeof(args), "convert %s %s", mmt, gz);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	free(out);
+	cr_assert_eq(run("stat traces/samples/tiny.txt", &ref), 0);
+	const char *files[] = {mmt, gz};
+	for (int i = 0; i < 2; i++) {
+		snprintf(args, sizeof(args), "stat %s", files[i]);
+		cr_assert_eq(run(args, &out), 0, "%s", out);
+		/* skip the first line (file name and format) */
+		cr_assert_str_eq(strchr(out, '\n'), strchr(ref, '\n'));
+		free(out);
+	}
+	free(ref);
+	unlink(mmt);
+	unlink(gz);
+}
+
+Test(stat_golden, dump_ranges)
+{
+	char *out;
+	cr_assert_eq(run("dump traces/samples/tiny.txt --from 2 --to 4", &out), 0, "%s", out);
+	cr_assert_str_eq(
+	    out, "#! mmtrace-text 1\n"
+		 "#! origin generator=hand\n"
+		 "#! origin note=\"every event type once or more, for stat's golden test\"\n"
+		 "0.000200000 cpu=1 pid=100 exec filename=/bin/sh\n"
+		 "0.001000000 cpu=1 pid=100 mmap addr=0x7f0000000000 len=0x100000 "
+		 "prot=rw- flags=private,anon\n");
+	free(out);
+	cr_assert_eq(run("dump traces/samples/tiny.txt --from 3.4ms --to 3500us", &out), 0);
+	cr_assert(strstr(out, "\n0.003400000 cpu=0 pid=102 exit\n"), "%s", out);
+	cr_assert_null(strstr(out, "0.003500000"));
+	free(out);
+	cr_assert_eq(run("dump traces/samples/tiny.txt --from 1.5parsecs", &out), 2);
+	cr_assert_str_eq(out, "mmreplay dump: --from 1.5parsecs: expected an event index or a "
+			      "time like 1.5s, 300ms\n");
+	free(out);
+}
+
+/* Bad input: exit 2, one line naming the place, and no output file left behind. */
+Test(stat_golden, bad_input_writes_nothing)
+{
+	char in[128], outp[128], args[512], *out;
+	tl_path(in, sizeof(in), "bad.txt");
+	tl_path(outp, sizeof(outp), "bad-out.mmt");
+	FILE *f = fopen(in, "w");
+	fputs("1 pid=1 exit\n2 pid=1 mmap addr=0 len=0\n", f);
+	fclose(f);
+	snprintf(args, sizeof(args), "convert %s %s", in, outp);
+	cr_assert_eq(run(args, &out), 2, "%s", out);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "mmreplay convert: %s:2:25: mmap len 0: a positive size is required\n", in);
+	cr_assert_str_eq(out, want);
+	free(out);
+	cr_assert_neq(access(outp, F_OK), 0);
+	snprintf(args, sizeof(args), "%s.tmp", outp);
+	cr_assert_neq(access(args, F_OK), 0);
+	snprintf(args, sizeof(args), "stat %s", in);
+	cr_assert_eq(run(args, &out), 2, "%s", out);
+	free(out);
+	cr_assert_eq(run("stat /nonexistent/x.mmt", &out), 2);
+	cr_assert_str_eq(out, "mmreplay stat: /nonexistent/x.mmt: cannot open: No such file or "
+			      "directory\n");
+	free(out);
+	unlink(in);
+}
+
+Test(stat_golden, help)
+{
+	const char *cmds[] = {"stat", "dump", "convert"};
+	for (int i = 0; i < 3; i++) {
+		char args[64], *out;
+		snprintf(args, sizeof(args), "%s --help", cmds[i]);
+		cr_assert_eq(run(args, &out), 0);
+		cr_assert(strstr(out, "usage: mmreplay"), "%s", out);
+		free(out);
+		snprintf(args, sizeof(args), "%s", cmds[i]);
+		cr_assert_eq(run(args, &out), 2);
+		free(out);
+	}
+}
