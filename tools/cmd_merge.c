@@ -42,7 +42,8 @@ int cmd_merge(int argc, char **argv)
 		}
 	}
 	if (!n)
-		return cli_usage_error("merge", "which results? (mmreplay merge DIR...; see --help)");
+		return cli_usage_error("merge",
+				       "which results? (mmreplay merge DIR...; see --help)");
 	struct stat st;
 	if (!out && n == 1 && stat(inputs[0], &st) == 0 && S_ISDIR(st.st_mode))
 		out = inputs[0];
