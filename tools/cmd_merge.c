@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -49,14 +50,18 @@ int cmd_merge(int argc, char **argv)
 		out = inputs[0];
 	if (!out)
 		return cli_usage_error("merge", "several inputs: name the output with -o OUTDIR");
-	if (mkdir(out, 0777) && errno != EEXIST)
+	bool created = mkdir(out, 0777) == 0;
+	if (!created && errno != EEXIST)
 		return cli_fail("merge", "%s: %s", out, strerror(errno));
 	char csv[4096], json[4096], err[1024];
 	snprintf(csv, sizeof(csv), "%s/results.csv", out);
 	snprintf(json, sizeof(json), "%s/results.json", out);
 	int rows = sweep_merge(inputs, n, csv, json, err, sizeof(err));
-	if (rows < 0)
+	if (rows < 0) {
+		if (created)
+			rmdir(out); /* bad input leaves nothing behind */
 		return cli_usage_error("merge", "%s", err);
+	}
 	fprintf(stderr, "merge: %d cells in %s and %s\n", rows, csv, json);
 	return EXIT_OK;
 }
