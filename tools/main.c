@@ -9,12 +9,12 @@ static const struct cli_command commands[] = {
 	{"replay", "replay a trace into a simulated machine", cmd_replay},
 	{"boot", "lay out the machine and print what the kernel reports about memory", cmd_boot},
 	{"gen", "write a synthetic workload trace (shell, build, db, ..., mix)", cmd_gen},
-	{"version", "print the version", cmd_version},
 	{"import", "convert a trace-cmd trace.dat to an mmreplay trace", cmd_import},
 	{"record", "record a real trace of a command with trace-cmd (root)", cmd_record},
 	{"stat", "events per type and per process of a trace", cmd_stat},
 	{"dump", "a trace (or a slice of it) as text", cmd_dump},
 	{"convert", "convert a trace between .mmt, text and gzip'd text", cmd_convert},
+	{"version", "print the version", cmd_version},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
