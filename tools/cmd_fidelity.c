@@ -62,7 +62,8 @@ static int parse_args(int argc, char **argv, struct fidelity_opts *o)
 		} else if (missing) {
 			return cli_usage_error("fidelity", "%s needs a value", argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage_error("fidelity", "unknown option %s (see --help)", argv[i]);
+			return cli_usage_error("fidelity", "unknown option %s (see --help)",
+					       argv[i]);
 		} else if (o->trace) {
 			return cli_usage_error("fidelity", "one trace at a time (got %s and %s)",
 					       o->trace, argv[i]);
@@ -71,7 +72,8 @@ static int parse_args(int argc, char **argv, struct fidelity_opts *o)
 		}
 	}
 	if (!o->trace)
-		return cli_usage_error("fidelity", "which trace? (mmreplay fidelity TRACE; see --help)");
+		return cli_usage_error("fidelity",
+				       "which trace? (mmreplay fidelity TRACE; see --help)");
 	if (machine_opts_finish(&o->machine, "fidelity"))
 		return EXIT_USAGE;
 	return EXIT_OK;
@@ -145,8 +147,8 @@ int cmd_fidelity(int argc, char **argv)
 	struct trace_reader *rd = trace_reader_open(o.trace, err, sizeof(err));
 	if (!rd)
 		return cli_usage_error("fidelity", "%s", err);
-	struct sim *s = sim_create(&o.machine.cfg, trace_reader_strings(rd), REPLAY_MODEL, err,
-				   sizeof(err));
+	struct sim *s =
+	    sim_create(&o.machine.cfg, trace_reader_strings(rd), REPLAY_MODEL, err, sizeof(err));
 	if (!s) {
 		trace_reader_close(rd);
 		return cli_usage_error("fidelity", "%s", err);

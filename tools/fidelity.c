@@ -46,7 +46,9 @@ void fidelity_observe(struct fidelity_trace *t, const struct mm_event *ev,
 {
 	t->events++;
 	switch (ev->type) {
-	case EV_FAULT: t->faults++; break;
+	case EV_FAULT:
+		t->faults++;
+		break;
 	case EV_PAGE_ALLOC:
 		if (ev->u.page.order < NR_PAGE_ORDERS)
 			t->page_alloc[ev->u.page.order]++;
@@ -67,18 +69,25 @@ void fidelity_observe(struct fidelity_trace *t, const struct mm_event *ev,
 		t->cache_req += ev->u.kmem.bytes_req;
 		t->cache_alloc_bytes += ev->u.kmem.bytes_alloc;
 		break;
-	case EV_KFREE: t->kfree++; break;
-	case EV_CACHE_FREE: t->cache_free++; break;
+	case EV_KFREE:
+		t->kfree++;
+		break;
+	case EV_CACHE_FREE:
+		t->cache_free++;
+		break;
 	case EV_VMALLOC:
 		t->vmalloc++;
 		t->vmalloc_bytes += ev->u.vmalloc.size;
 		break;
-	case EV_VFREE: t->vfree++; break;
+	case EV_VFREE:
+		t->vfree++;
+		break;
 	case EV_MARK:
 		if (is_oom_mark(ev, strings))
 			t->oom_marks++;
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -110,8 +119,8 @@ static void rec_only(struct fidelity_report *r, const char *g, const char *k, co
 	w->recorded = rec;
 }
 
-static void model_only(struct fidelity_report *r, const char *g, const char *k,
-		       const char *label, uint64_t model)
+static void model_only(struct fidelity_report *r, const char *g, const char *k, const char *label,
+		       uint64_t model)
 {
 	struct fidelity_row *w = add(r, g, k, label);
 	w->has_model = true;
@@ -180,16 +189,17 @@ static void build_tlb(struct fidelity_report *r, const struct fidelity_baseline 
 		     reason[1] + reason[5], ipis);
 		rec_only(r, g, "remote_wrong_cpu", "  of which the CPU ran another mm (reason 5)",
 			 reason[5]);
-		rec_only(r, g, "pages", "pages named by tlb_flush records", origin_u64(o, "tlb_flush.pages"));
+		rec_only(r, g, "pages", "pages named by tlb_flush records",
+			 origin_u64(o, "tlb_flush.pages"));
 	}
 	static const char *const cause_keys[NR_TLB_CAUSES] = {
-	    "model_fork", "model_cow", "model_munmap", "model_mprotect", "model_mremap",
-	    "model_exec_exit", "model_kmap_wrap", "model_kmap_atomic", "model_reclaim",
-	    "model_vmalloc_purge"};
+	    "model_fork",    "model_cow",	   "model_munmap",    "model_mprotect",
+	    "model_mremap",  "model_exec_exit",	   "model_kmap_wrap", "model_kmap_atomic",
+	    "model_reclaim", "model_vmalloc_purge"};
 	static const char *const cause_labels[NR_TLB_CAUSES] = {
-	    "model flushes: fork", "model flushes: cow", "model flushes: munmap",
-	    "model flushes: mprotect", "model flushes: mremap", "model flushes: exit/exec",
-	    "model flushes: kmap wrap", "model flushes: kmap_local", "model flushes: reclaim",
+	    "model flushes: fork",	   "model flushes: cow",	"model flushes: munmap",
+	    "model flushes: mprotect",	   "model flushes: mremap",	"model flushes: exit/exec",
+	    "model flushes: kmap wrap",	   "model flushes: kmap_local", "model flushes: reclaim",
 	    "model flushes: vmalloc purge"};
 	for (int c = 0; c < NR_TLB_CAUSES; c++)
 		model_only(r, g, cause_keys[c], cause_labels[c],
@@ -202,12 +212,19 @@ static void build_tlb(struct fidelity_report *r, const struct fidelity_baseline 
 		   D(NR_TLB_REMOTE_FLUSH_RECEIVED));
 }
 
-static const char *const order_keys[] = {"order0", "order1", "order2", "order3",
-					 "order4", "order5", "order6", "order7",
-					 "order8", "order9", "order10"};
-static const char *const order_labels[] = {
-    "order 0 allocations", "order 1", "order 2", "order 3", "order 4", "order 5",
-    "order 6", "order 7", "order 8", "order 9", "order 10"};
+static const char *const order_keys[] = {"order0", "order1", "order2", "order3", "order4", "order5",
+					 "order6", "order7", "order8", "order9", "order10"};
+static const char *const order_labels[] = {"order 0 allocations",
+					   "order 1",
+					   "order 2",
+					   "order 3",
+					   "order 4",
+					   "order 5",
+					   "order 6",
+					   "order 7",
+					   "order 8",
+					   "order 9",
+					   "order 10"};
 _Static_assert(sizeof(order_keys) / sizeof(order_keys[0]) == NR_PAGE_ORDERS,
 	       "one key per page order");
 
@@ -265,8 +282,8 @@ void fidelity_build(struct fidelity_report *r, const struct fidelity_trace *t,
 {
 	memset(r, 0, sizeof(*r));
 	const char *missing = origin ? trace_origin_get(origin, "events_missing") : NULL;
-	r->tlb_recorded = trace_origin_is_recording(origin) &&
-			  !(missing && strstr(missing, "tlb_flush"));
+	r->tlb_recorded =
+	    trace_origin_is_recording(origin) && !(missing && strstr(missing, "tlb_flush"));
 	build_events(r, t, b, s);
 	build_tlb(r, b, s, origin);
 	build_pages(r, t, b, s);

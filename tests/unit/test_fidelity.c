@@ -70,10 +70,7 @@ static void replay_all(struct trace_reader *r, struct sim *s,
 	cr_assert_geq(n, 0, "%s", err);
 }
 
-static void observe(void *ctx, const struct mm_event *ev)
-{
-	fidelity_observe(ctx, ev, NULL);
-}
+static void observe(void *ctx, const struct mm_event *ev) { fidelity_observe(ctx, ev, NULL); }
 
 Test(fidelity, real_samples_replay_at_model_level_with_nothing_unhandled)
 {
@@ -231,9 +228,10 @@ static bool json_row(const char *json, const char *group, const char *key, const
 static char *fidelity_json(const char *name, const char *out)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "%s fidelity traces/real/%s.mmt --arch=x86_64 --mem=24G --cpus=2 --json %s --quiet",
-		 mmreplay(), name, out);
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "%s fidelity traces/real/%s.mmt --arch=x86_64 --mem=24G --cpus=2 --json %s --quiet",
+	    mmreplay(), name, out);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	FILE *f = fopen(out, "rb");
 	cr_assert_not_null(f);
@@ -314,9 +312,10 @@ Test(fidelity, json_agrees_with_the_trace_and_is_deterministic)
 Test(fidelity, bad_implicit_regions_value_is_a_usage_error)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "%s replay traces/real/vmalloc-bpf.mmt --implicit-regions=maybe --quiet 2>/dev/null",
-		 mmreplay());
+	snprintf(
+	    cmd, sizeof(cmd),
+	    "%s replay traces/real/vmalloc-bpf.mmt --implicit-regions=maybe --quiet 2>/dev/null",
+	    mmreplay());
 	int st = system(cmd);
 	cr_expect_eq(st, 2 << 8); /* exited with status 2 (sys/wait.h clashes with SIGSEGV) */
 	snprintf(cmd, sizeof(cmd),
