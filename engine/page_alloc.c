@@ -327,6 +327,7 @@ static pfn_t rmqueue(struct pglist_data *pgdat, struct zone *z, unsigned order, 
 	}
 	/* __count_zid_vm_events(PGALLOC, ...) */
 	pgdat->vmstat[PGALLOC_DMA + z->type] += 1ull << order;
+	pgdat->nr_alloc[order]++;
 	return pfn;
 }
 
@@ -569,6 +570,7 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 	pcp->count--;
 	prep_new_page(pgdat, z, pfn, 0, gfp);
 	pgdat->vmstat[PGALLOC_DMA + z->type]++;
+	pgdat->nr_alloc[0]++;
 	return pfn;
 }
 

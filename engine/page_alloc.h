@@ -100,6 +100,8 @@ struct pglist_data {
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
 	struct vm_sysctl vm; /* the sysctls in force (watermark factors, ratios) */
+	uint64_t nr_alloc[NR_PAGE_ORDERS];	/* successful allocations by order: the
+						   model's mm_page_alloc events (fidelity) */
 	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];		   /* failed allocations by order */
 	uint64_t nr_alloc_fail_fragmented[NR_PAGE_ORDERS]; /* ...with enough free pages */
 	unsigned kswapd_failures; /* maintained by reclaim; zoneinfo node_unreclaimable */

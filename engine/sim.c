@@ -168,3 +168,14 @@ void sim_apply(struct sim *s, const struct mm_event *ev)
 	else
 		apply_model_level(s, ev);
 }
+
+uint64_t sim_page_level_live_pages(const struct sim *s)
+{
+	uint64_t n = 0;
+	if (!s->page_level.slots)
+		return 0;
+	for (uint64_t i = 0; i <= s->page_level.mask; i++)
+		if (s->page_level.slots[i].key)
+			n += 1ull << (s->page_level.slots[i].val >> 32);
+	return n;
+}

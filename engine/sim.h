@@ -47,5 +47,8 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 		       enum replay_level level, char *err, size_t errlen);
 void sim_destroy(struct sim *s);
 void sim_apply(struct sim *s, const struct mm_event *ev);
+/* Page level: pages held for recorded allocations not yet freed (the recording's live set
+ * as far as the trace shows it). */
+uint64_t sim_page_level_live_pages(const struct sim *s);
 
 #endif

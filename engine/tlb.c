@@ -42,8 +42,10 @@ void flush_tlb_mm_range(struct tlb_stats *t, uint64_t *vmstat, cpumask_t mask, u
 		vmstat[NR_TLB_REMOTE_FLUSH_RECEIVED] += popcount(others);
 		t->ipis[cause] += popcount(others);
 	}
-	if (mask & self)
+	if (mask & self) {
+		t->local[cause]++;
 		local_user_flush(vmstat, pages, full);
+	}
 }
 
 void flush_tlb_kernel_range(struct tlb_stats *t, uint64_t *vmstat, unsigned nr_cpus,

@@ -30,6 +30,8 @@ struct tlb_stats {
 	uint64_t pages[NR_TLB_CAUSES];   /* pages invalidated (a full flush counts its range) */
 	uint64_t full[NR_TLB_CAUSES];    /* of which full flushes */
 	uint64_t ipis[NR_TLB_CAUSES];    /* CPUs other than the initiator interrupted */
+	uint64_t local[NR_TLB_CAUSES];   /* user flushes run on the initiator (tlb_flush
+					  * reasons TLB_LOCAL_SHOOTDOWN / _MM_SHOOTDOWN) */
 };
 
 /* A set of CPUs (up to 64): bit n = CPU n. For a user mm it approximates mm_cpumask: the

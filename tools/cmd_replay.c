@@ -8,6 +8,7 @@
 #include "atomic_file.h"
 #include "cli.h"
 #include "commands.h"
+#include "fidelity.h"
 #include "results.h"
 #include "trace_io.h"
 
@@ -20,6 +21,7 @@ struct replay_opts {
 	uint64_t sample_events;  /* sample every N events, or */
 	uint64_t sample_ns;      /* every T of trace time; 0 = no time series */
 	bool progress, timing, quiet;
+	int implicit;            /* --implicit-regions: -1 from the trace's origin */
 };
 
 static void replay_help(FILE *f)
@@ -38,7 +40,9 @@ static void replay_help(FILE *f)
 	      "                       migratetype, at the end of the run (docs/RESULTS.md)\n"
 	      "  --label NAME         name of the run in the JSON and the row (sweeps set it)\n"
 	      "  --progress           progress on stderr even when it is not a terminal\n"
-	      "  --quiet              no summary on stdout\n\n",
+	      "  --quiet              no summary on stdout\n"
+	      "  --implicit-regions=on|off  a fault outside every VMA creates an implicit region\n"
+	      "                       (default: on for imported recordings, off otherwise)\n\n",
 	      f);
 	machine_opts_help(f);
 }
@@ -75,6 +79,7 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	memset(o, 0, sizeof(*o));
 	machine_opts_init(&o->machine);
 	o->timing = true;
+	o->implicit = -1;
 	for (int i = 1; i < argc; i++) {
 		bool missing = false;
 		const char *v;
@@ -110,6 +115,9 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 			if (parse_sample(v, o))
 				return cli_usage_error("replay", "--sample-every=%s: expected a number "
 								 "of events or a time such as 100ms", v);
+		} else if ((v = cli_opt(argc, argv, &i, "--implicit-regions", &missing))) {
+			if (cli_parse_on_off("replay", "--implicit-regions", v, &o->implicit))
+				return EXIT_USAGE;
 		} else if (strcmp(argv[i], "--no-timing") == 0) {
 			o->timing = false;
 		} else if (strcmp(argv[i], "--progress") == 0) {
@@ -282,6 +290,9 @@ int cmd_replay(int argc, char **argv)
 		trace_reader_close(r.reader);
 		return cli_usage_error("replay", "%s", err);
 	}
+	/* real recordings start mid-life (docs/MM.md, docs/FIDELITY.md) */
+	r.sim->mm.implicit_regions = o.implicit >= 0 ? o.implicit == 1
+						      : trace_origin_is_recording(trace_reader_origin(r.reader));
 	r.info = (struct run_info){
 		.label = o.label,
 		.trace_path = o.trace,

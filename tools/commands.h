@@ -23,5 +23,6 @@ int trace_copy_range(const char *cmd, struct trace_reader *r, struct trace_write
 		     uint64_t from_ev, uint64_t to_ev, uint64_t from_ts, uint64_t to_ts);
 int cmd_boot(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
+int cmd_fidelity(int argc, char **argv);
 
 #endif
