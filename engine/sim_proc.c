@@ -126,7 +126,8 @@ enum gauge {
 	G_KERNEL_STACK,
 	G_PAGE_TABLE_PAGES,
 	G_SWAPCACHED,
-	G_ZERO, /* a state the model never has (see docs/PROC.md) */
+	G_ZERO,      /* a state the model never has (see docs/PROC.md) */
+	G_ZERO_NUMA, /* CONFIG_NUMA_BALANCING items: x86_64 only, 0 on one node */
 };
 
 struct gauge_name {
@@ -192,7 +193,15 @@ static const struct gauge_name node_items[] = {
 	{"nr_page_table_pages", G_PAGE_TABLE_PAGES},
 	{"nr_sec_page_table_pages", G_ZERO},
 	{"nr_swapcached", G_SWAPCACHED},
+	{"pgpromote_success", G_ZERO_NUMA},
+	{"pgpromote_candidate", G_ZERO_NUMA},
 };
+
+/* Debian's x86_64 6.1 has CONFIG_NUMA_BALANCING, its i386 kernels do not. */
+static bool node_item_shown(const struct sim *s, enum gauge g)
+{
+	return g != G_ZERO_NUMA || s->machine.cfg.arch == ARCH_X86_64;
+}
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -310,7 +319,8 @@ void sim_proc_vmstat(struct strbuf *sb, const struct sim *s)
 	for (size_t i = 0; i < ARRAY_SIZE(zone_items); i++)
 		vmstat_line(sb, zone_items[i].name, zone_gauge(&g, zone_items[i].g, -1));
 	for (size_t i = 0; i < ARRAY_SIZE(node_items); i++)
-		vmstat_line(sb, node_items[i].name, node_gauge(&g, node_items[i].g));
+		if (node_item_shown(s, node_items[i].g))
+			vmstat_line(sb, node_items[i].name, node_gauge(&g, node_items[i].g));
 	printed[NR_VMSCAN_WRITE] = true; /* a node item in the kernel */
 	for (size_t i = 0; i < ARRAY_SIZE(event_order); i++) {
 		const char *name = event_order[i];
@@ -333,7 +343,9 @@ static void zoneinfo_node_stats(void *ctx, struct strbuf *sb)
 {
 	const struct gauge_ctx *g = ctx;
 	for (size_t i = 0; i < ARRAY_SIZE(node_items); i++)
-		procfs_zoneinfo_item(sb, node_items[i].name, node_gauge(g, node_items[i].g));
+		if (node_item_shown(g->s, node_items[i].g))
+			procfs_zoneinfo_item(sb, node_items[i].name,
+					     node_gauge(g, node_items[i].g));
 }
 
 /* after nr_free_pages, which procfs_zoneinfo prints itself */
