@@ -56,9 +56,12 @@ int sim_proc_pid_status(struct strbuf *sb, struct sim *s, uint32_t pid)
 	struct task_struct *t = live_task(s, pid);
 	if (!t)
 		return -1;
-	const char *comm = t->comm ? strtab_get(s->strings, t->comm) : "";
+	const char *comm = t->comm ? strtab_get(s->strings, t->comm) : NULL;
+	comm = comm ? comm : "";
+	/* fs/exec.c __set_task_comm(kbasename(filename)): the model keeps exec's whole path */
+	const char *slash = strrchr(comm, '/');
 	char name[TASK_COMM_LEN];
-	snprintf(name, sizeof(name), "%s", comm ? comm : "");
+	snprintf(name, sizeof(name), "%s", slash && slash[1] ? slash + 1 : comm);
 	strbuf_printf(sb, "Name:\t%s\n", name);
 	/* a killed task is dead to the model: its later events are dropped */
 	strbuf_printf(sb, "State:\t%s\n", t->killed ? "Z (zombie)" : "R (running)");

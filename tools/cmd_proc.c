@@ -51,19 +51,23 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		if (cli_is_help(argv[i])) {
 			proc_help(stdout);
 			exit(EXIT_OK);
-		} else if ((v = cli_opt(argc, argv, &i, "--at", &missing))) {
+		} else if ((v = cli_opt(argc, argv, &i, "--at", &missing)) || missing) {
+			if (!v)
+				return cli_usage_error("proc", "%s needs a value", argv[i]);
 			o->at = v;
-		} else if ((v = cli_opt(argc, argv, &i, "--file", &missing))) {
+		} else if ((v = cli_opt(argc, argv, &i, "--file", &missing)) || missing) {
+			if (!v)
+				return cli_usage_error("proc", "%s needs a value", argv[i]);
 			o->files = v;
-		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
+		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing)) || missing) {
+			if (!v)
+				return cli_usage_error("proc", "%s needs a value", argv[i]);
 			if (strcmp(v, "model") == 0)
 				o->level = REPLAY_MODEL;
 			else if (strcmp(v, "page") == 0)
 				o->level = REPLAY_PAGE;
 			else
 				return cli_usage_error("proc", "--level=%s: expected model or page", v);
-		} else if (missing) {
-			return cli_usage_error("proc", "%s needs a value", argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cli_usage_error("proc", "unknown option %s (see --help)", argv[i]);
 		} else if (o->trace) {

@@ -39,30 +39,44 @@ const char proc_file_names_help[] =
 	"extfrag (= unusable_index + extfrag_index), PID/status, PID/oom_score,\n"
 	"PID/oom_score_adj, all (every file that is not per PID)";
 
+static int sel_add(struct proc_sel *sel, int file, uint32_t pid, enum pid_file pf)
+{
+	for (uint32_t i = 0; i < sel->n; i++)
+		if (sel->item[i].file == file && (file >= 0 || (sel->item[i].pid == pid &&
+								 sel->item[i].pf == pf)))
+			return 0;
+	if (sel->n >= PROC_MAX_FILES)
+		return -1;
+	sel->item[sel->n].file = file;
+	sel->item[sel->n].pid = pid;
+	sel->item[sel->n++].pf = pf;
+	return 0;
+}
+
 void proc_sel_all(struct proc_sel *sel)
 {
 	for (int f = 0; f < NR_PROC_FILES; f++)
-		sel->file[f] = true;
+		sel_add(sel, f, 0, PIDF_STATUS); /* fits: NR_PROC_FILES < PROC_MAX_FILES */
 }
 
+/* "PID/FILE": 0, -1 if it is not of that form */
 static int parse_pid_file(struct proc_sel *sel, const char *item, size_t len, char *err,
 			  size_t errlen)
 {
 	char *end;
 	unsigned long pid = strtoul(item, &end, 10);
-	if (end == item || *end != '/' || pid == 0 || pid > UINT32_MAX)
+	if (end == item || *end != '/' || pid == 0 || pid > UINT32_MAX || item[0] == '-' ||
+	    item[0] == '+' || item[0] == ' ')
 		return -1;
 	const char *f = end + 1;
 	size_t flen = len - (size_t)(f - item);
 	for (int k = 0; k < NR_PID_FILES; k++) {
 		if (strlen(pid_files[k]) != flen || strncmp(f, pid_files[k], flen) != 0)
 			continue;
-		if (sel->nr_pid >= PROC_MAX_PID_FILES) {
-			snprintf(err, errlen, "--file: at most %d per-PID files", PROC_MAX_PID_FILES);
+		if (sel_add(sel, -1, (uint32_t)pid, (enum pid_file)k)) {
+			snprintf(err, errlen, "--file: at most %d files", PROC_MAX_FILES);
 			return -2;
 		}
-		sel->pid[sel->nr_pid].pid = (uint32_t)pid;
-		sel->pid[sel->nr_pid++].f = (enum pid_file)k;
 		return 0;
 	}
 	return -1;
@@ -76,12 +90,15 @@ static int parse_item(struct proc_sel *sel, const char *item, size_t len, char *
 		return 0;
 	}
 	if (len == 7 && strncmp(item, "extfrag", 7) == 0) {
-		sel->file[PF_UNUSABLE_INDEX] = sel->file[PF_EXTFRAG_INDEX] = true;
-		return 0;
+		sel_add(sel, PF_UNUSABLE_INDEX, 0, PIDF_STATUS);
+		return sel_add(sel, PF_EXTFRAG_INDEX, 0, PIDF_STATUS) ? -1 : 0;
 	}
 	for (int f = 0; f < NR_PROC_FILES; f++) {
 		if (strlen(files[f].name) == len && strncmp(item, files[f].name, len) == 0) {
-			sel->file[f] = true;
+			if (sel_add(sel, f, 0, PIDF_STATUS)) {
+				snprintf(err, errlen, "--file: at most %d files", PROC_MAX_FILES);
+				return -1;
+			}
 			return 0;
 		}
 	}
@@ -144,20 +161,18 @@ static int render_pid_file(struct strbuf *sb, struct sim *s, uint32_t pid, enum 
 int proc_render(struct strbuf *sb, struct sim *s, const struct proc_sel *sel, char *err,
 		size_t errlen)
 {
-	bool first = true;
-	for (int f = 0; f < NR_PROC_FILES; f++) {
-		if (!sel->file[f])
+	for (uint32_t i = 0; i < sel->n; i++) {
+		const char *sep = i ? "\n" : "";
+		int f = sel->item[i].file;
+		if (f >= 0) {
+			strbuf_printf(sb, "%s==> %s <==\n", sep, files[f].path);
+			render_file(sb, s, (enum proc_file)f);
 			continue;
-		strbuf_printf(sb, "%s==> %s <==\n", first ? "" : "\n", files[f].path);
-		first = false;
-		render_file(sb, s, (enum proc_file)f);
-	}
-	for (uint32_t i = 0; i < sel->nr_pid; i++) {
-		uint32_t pid = sel->pid[i].pid;
-		strbuf_printf(sb, "%s==> /proc/%" PRIu32 "/%s <==\n", first ? "" : "\n", pid,
-			      pid_files[sel->pid[i].f]);
-		first = false;
-		if (render_pid_file(sb, s, pid, sel->pid[i].f)) {
+		}
+		uint32_t pid = sel->item[i].pid;
+		strbuf_printf(sb, "%s==> /proc/%" PRIu32 "/%s <==\n", sep, pid,
+			      pid_files[sel->item[i].pf]);
+		if (render_pid_file(sb, s, pid, sel->item[i].pf)) {
 			snprintf(err, errlen, "pid %" PRIu32 " is not a task at that point of the trace",
 				 pid);
 			return -1;

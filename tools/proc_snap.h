@@ -27,15 +27,16 @@ enum proc_file {
 };
 enum pid_file { PIDF_STATUS, PIDF_OOM_SCORE, PIDF_OOM_SCORE_ADJ, NR_PID_FILES };
 
-#define PROC_MAX_PID_FILES 64
+#define PROC_MAX_FILES 64
 
+/* The files asked for, in the order asked, each once. */
 struct proc_sel {
-	bool file[NR_PROC_FILES];
-	uint32_t nr_pid;
+	uint32_t n;
 	struct {
+		int file;     /* enum proc_file, or -1 for a per-PID file */
 		uint32_t pid;
-		enum pid_file f;
-	} pid[PROC_MAX_PID_FILES];
+		enum pid_file pf;
+	} item[PROC_MAX_FILES];
 };
 
 /* "meminfo,zoneinfo,123/status,all": -1 with a one-line reason in err. */
