@@ -19,14 +19,15 @@ void page_census(const struct sim *s, struct page_census *c)
 		uint32_t f = p->flags;
 		unsigned z = page_zonenum(p);
 		if (f & PG_lru) {
-			/* vmscan.c page_lru: shmem on the unevictable list, else anon/file x active */
+			/* vmscan.c page_lru: shmem on the unevictable list, else anon/file x active
+			 */
 			enum lru_list l;
 			if (!(f & PG_anon) && p->mapping >= (1u << 31))
 				l = LRU_UNEVICTABLE;
 			else
-				l = (enum lru_list)(((f & PG_anon) ? LRU_INACTIVE_ANON
-								  : LRU_INACTIVE_FILE) +
-						    ((f & PG_active) ? 1 : 0));
+				l = (enum lru_list)(
+				    ((f & PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE) +
+				    ((f & PG_active) ? 1 : 0));
 			c->zone_lru[z][l]++;
 		}
 		if (f & PG_swapcache)
@@ -126,7 +127,7 @@ enum gauge {
 	G_KERNEL_STACK,
 	G_PAGE_TABLE_PAGES,
 	G_SWAPCACHED,
-	G_ZERO,      /* a state the model never has (see docs/PROC.md) */
+	G_ZERO,	     /* a state the model never has (see docs/PROC.md) */
 	G_ZERO_NUMA, /* CONFIG_NUMA_BALANCING items: x86_64 only, 0 on one node */
 };
 
@@ -137,64 +138,64 @@ struct gauge_name {
 
 /* zone items, zoneinfo and /proc/vmstat order */
 static const struct gauge_name zone_items[] = {
-	{"nr_free_pages", G_FREE},
-	{"nr_zone_inactive_anon", G_ZONE_INACTIVE_ANON},
-	{"nr_zone_active_anon", G_ZONE_ACTIVE_ANON},
-	{"nr_zone_inactive_file", G_ZONE_INACTIVE_FILE},
-	{"nr_zone_active_file", G_ZONE_ACTIVE_FILE},
-	{"nr_zone_unevictable", G_ZONE_UNEVICTABLE},
-	{"nr_zone_write_pending", G_ZONE_WRITE_PENDING},
-	{"nr_mlock", G_ZERO},
-	{"nr_bounce", G_ZERO},
-	{"nr_zspages", G_ZERO},
-	{"nr_free_cma", G_ZERO},
+    {"nr_free_pages", G_FREE},
+    {"nr_zone_inactive_anon", G_ZONE_INACTIVE_ANON},
+    {"nr_zone_active_anon", G_ZONE_ACTIVE_ANON},
+    {"nr_zone_inactive_file", G_ZONE_INACTIVE_FILE},
+    {"nr_zone_active_file", G_ZONE_ACTIVE_FILE},
+    {"nr_zone_unevictable", G_ZONE_UNEVICTABLE},
+    {"nr_zone_write_pending", G_ZONE_WRITE_PENDING},
+    {"nr_mlock", G_ZERO},
+    {"nr_bounce", G_ZERO},
+    {"nr_zspages", G_ZERO},
+    {"nr_free_cma", G_ZERO},
 };
 
 /* node items */
 static const struct gauge_name node_items[] = {
-	{"nr_inactive_anon", G_INACTIVE_ANON},
-	{"nr_active_anon", G_ACTIVE_ANON},
-	{"nr_inactive_file", G_INACTIVE_FILE},
-	{"nr_active_file", G_ACTIVE_FILE},
-	{"nr_unevictable", G_UNEVICTABLE},
-	{"nr_slab_reclaimable", G_SLAB_RECLAIMABLE},
-	{"nr_slab_unreclaimable", G_SLAB_UNRECLAIMABLE},
-	{"nr_isolated_anon", G_ZERO},
-	{"nr_isolated_file", G_ZERO},
-	{"workingset_nodes", G_ZERO},
-	{"workingset_refault_anon", G_ZERO},
-	{"workingset_refault_file", G_ZERO},
-	{"workingset_activate_anon", G_ZERO},
-	{"workingset_activate_file", G_ZERO},
-	{"workingset_restore_anon", G_ZERO},
-	{"workingset_restore_file", G_ZERO},
-	{"workingset_nodereclaim", G_ZERO},
-	{"nr_anon_pages", G_ANON_PAGES},
-	{"nr_mapped", G_MAPPED},
-	{"nr_file_pages", G_FILE_PAGES},
-	{"nr_dirty", G_DIRTY},
-	{"nr_writeback", G_WRITEBACK},
-	{"nr_writeback_temp", G_ZERO},
-	{"nr_shmem", G_SHMEM},
-	{"nr_shmem_hugepages", G_ZERO},
-	{"nr_shmem_pmdmapped", G_ZERO},
-	{"nr_file_hugepages", G_ZERO},
-	{"nr_file_pmdmapped", G_ZERO},
-	{"nr_anon_transparent_hugepages", G_ZERO},
-	{"nr_vmscan_write", G_VMSCAN_WRITE},
-	{"nr_vmscan_immediate_reclaim", G_ZERO},
-	{"nr_dirtied", G_ZERO},
-	{"nr_written", G_ZERO},
-	{"nr_throttled_written", G_ZERO},
-	{"nr_kernel_misc_reclaimable", G_ZERO},
-	{"nr_foll_pin_acquired", G_ZERO},
-	{"nr_foll_pin_released", G_ZERO},
-	{"nr_kernel_stack", G_KERNEL_STACK},
-	{"nr_page_table_pages", G_PAGE_TABLE_PAGES},
-	{"nr_sec_page_table_pages", G_ZERO},
-	{"nr_swapcached", G_SWAPCACHED},
-	{"pgpromote_success", G_ZERO_NUMA},
-	{"pgpromote_candidate", G_ZERO_NUMA},
+    {"nr_inactive_anon", G_INACTIVE_ANON},
+    {"nr_active_anon", G_ACTIVE_ANON},
+    {"nr_inactive_file", G_INACTIVE_FILE},
+    {"nr_active_file", G_ACTIVE_FILE},
+    {"nr_unevictable", G_UNEVICTABLE},
+    {"nr_slab_reclaimable", G_SLAB_RECLAIMABLE},
+    {"nr_slab_unreclaimable", G_SLAB_UNRECLAIMABLE},
+    {"nr_isolated_anon", G_ZERO},
+    {"nr_isolated_file", G_ZERO},
+    {"workingset_nodes", G_ZERO},
+    {"workingset_refault_anon", G_ZERO},
+    {"workingset_refault_file", G_ZERO},
+    {"workingset_activate_anon", G_ZERO},
+    {"workingset_activate_file", G_ZERO},
+    {"workingset_restore_anon", G_ZERO},
+    {"workingset_restore_file", G_ZERO},
+    {"workingset_nodereclaim", G_ZERO},
+    {"nr_anon_pages", G_ANON_PAGES},
+    {"nr_mapped", G_MAPPED},
+    {"nr_file_pages", G_FILE_PAGES},
+    {"nr_dirty", G_DIRTY},
+    {"nr_writeback", G_WRITEBACK},
+    {"nr_writeback_temp", G_ZERO},
+    {"nr_shmem", G_SHMEM},
+    {"nr_shmem_hugepages", G_ZERO},
+    {"nr_shmem_pmdmapped", G_ZERO},
+    {"nr_file_hugepages", G_ZERO},
+    {"nr_file_pmdmapped", G_ZERO},
+    {"nr_anon_transparent_hugepages", G_ZERO},
+    {"nr_vmscan_write", G_VMSCAN_WRITE},
+    {"nr_vmscan_immediate_reclaim", G_ZERO},
+    {"nr_dirtied", G_ZERO},
+    {"nr_written", G_ZERO},
+    {"nr_throttled_written", G_ZERO},
+    {"nr_kernel_misc_reclaimable", G_ZERO},
+    {"nr_foll_pin_acquired", G_ZERO},
+    {"nr_foll_pin_released", G_ZERO},
+    {"nr_kernel_stack", G_KERNEL_STACK},
+    {"nr_page_table_pages", G_PAGE_TABLE_PAGES},
+    {"nr_sec_page_table_pages", G_ZERO},
+    {"nr_swapcached", G_SWAPCACHED},
+    {"pgpromote_success", G_ZERO_NUMA},
+    {"pgpromote_candidate", G_ZERO_NUMA},
 };
 
 /* Debian's x86_64 6.1 has CONFIG_NUMA_BALANCING, its i386 kernels do not. */
@@ -227,14 +228,29 @@ static uint64_t zone_gauge(const struct gauge_ctx *g, enum gauge item, int zi)
 			continue;
 		const struct zone *zone = &g->s->pgdat.node_zones[z];
 		switch (item) {
-		case G_FREE: v += zone->nr_free_pages; break;
-		case G_ZONE_INACTIVE_ANON: v += g->c.zone_lru[z][LRU_INACTIVE_ANON]; break;
-		case G_ZONE_ACTIVE_ANON: v += g->c.zone_lru[z][LRU_ACTIVE_ANON]; break;
-		case G_ZONE_INACTIVE_FILE: v += g->c.zone_lru[z][LRU_INACTIVE_FILE]; break;
-		case G_ZONE_ACTIVE_FILE: v += g->c.zone_lru[z][LRU_ACTIVE_FILE]; break;
-		case G_ZONE_UNEVICTABLE: v += g->c.zone_lru[z][LRU_UNEVICTABLE]; break;
-		case G_ZONE_WRITE_PENDING: v += g->c.zone_write_pending[z]; break;
-		default: break;
+		case G_FREE:
+			v += zone->nr_free_pages;
+			break;
+		case G_ZONE_INACTIVE_ANON:
+			v += g->c.zone_lru[z][LRU_INACTIVE_ANON];
+			break;
+		case G_ZONE_ACTIVE_ANON:
+			v += g->c.zone_lru[z][LRU_ACTIVE_ANON];
+			break;
+		case G_ZONE_INACTIVE_FILE:
+			v += g->c.zone_lru[z][LRU_INACTIVE_FILE];
+			break;
+		case G_ZONE_ACTIVE_FILE:
+			v += g->c.zone_lru[z][LRU_ACTIVE_FILE];
+			break;
+		case G_ZONE_UNEVICTABLE:
+			v += g->c.zone_lru[z][LRU_UNEVICTABLE];
+			break;
+		case G_ZONE_WRITE_PENDING:
+			v += g->c.zone_write_pending[z];
+			break;
+		default:
+			break;
 		}
 	}
 	return v;
@@ -244,24 +260,42 @@ static uint64_t node_gauge(const struct gauge_ctx *g, enum gauge item)
 {
 	const struct meminfo_pages *p = &g->p;
 	switch (item) {
-	case G_INACTIVE_ANON: return p->inactive_anon;
-	case G_ACTIVE_ANON: return p->active_anon;
-	case G_INACTIVE_FILE: return p->inactive_file;
-	case G_ACTIVE_FILE: return p->active_file;
-	case G_UNEVICTABLE: return p->unevictable;
-	case G_SLAB_RECLAIMABLE: return p->slab_reclaimable;
-	case G_SLAB_UNRECLAIMABLE: return p->slab_unreclaimable;
-	case G_ANON_PAGES: return p->anon_mapped;
-	case G_MAPPED: return p->file_mapped;
-	case G_FILE_PAGES: return p->file_pages;
-	case G_DIRTY: return p->dirty;
-	case G_WRITEBACK: return p->writeback;
-	case G_SHMEM: return p->shmem;
-	case G_VMSCAN_WRITE: return g->s->vmstat[NR_VMSCAN_WRITE];
-	case G_KERNEL_STACK: return p->kernel_stack_kb; /* NR_KERNEL_STACK_KB is in kB */
-	case G_PAGE_TABLE_PAGES: return p->page_tables;
-	case G_SWAPCACHED: return p->swapcache;
-	default: return 0;
+	case G_INACTIVE_ANON:
+		return p->inactive_anon;
+	case G_ACTIVE_ANON:
+		return p->active_anon;
+	case G_INACTIVE_FILE:
+		return p->inactive_file;
+	case G_ACTIVE_FILE:
+		return p->active_file;
+	case G_UNEVICTABLE:
+		return p->unevictable;
+	case G_SLAB_RECLAIMABLE:
+		return p->slab_reclaimable;
+	case G_SLAB_UNRECLAIMABLE:
+		return p->slab_unreclaimable;
+	case G_ANON_PAGES:
+		return p->anon_mapped;
+	case G_MAPPED:
+		return p->file_mapped;
+	case G_FILE_PAGES:
+		return p->file_pages;
+	case G_DIRTY:
+		return p->dirty;
+	case G_WRITEBACK:
+		return p->writeback;
+	case G_SHMEM:
+		return p->shmem;
+	case G_VMSCAN_WRITE:
+		return g->s->vmstat[NR_VMSCAN_WRITE];
+	case G_KERNEL_STACK:
+		return p->kernel_stack_kb; /* NR_KERNEL_STACK_KB is in kB */
+	case G_PAGE_TABLE_PAGES:
+		return p->page_tables;
+	case G_SWAPCACHED:
+		return p->swapcache;
+	default:
+		return 0;
 	}
 }
 
@@ -269,15 +303,49 @@ static uint64_t node_gauge(const struct gauge_ctx *g, enum gauge item)
  * model counts it). Names the model does not count are skipped; "*" marks a per-zone
  * family (TEXTS_FOR_ZONES): one line per configured zone. */
 static const char *const event_order[] = {
-	"pgpgin", "pgpgout", "pswpin", "pswpout", "*pgalloc", "*allocstall", "*pgskip",
-	"pgfree", "pgactivate", "pgdeactivate", "pglazyfree", "pgfault", "pgmajfault",
-	"pglazyfreed", "pgrefill", "pgreuse", "pgsteal_kswapd", "pgsteal_direct",
-	"pgdemote_kswapd", "pgdemote_direct", "pgscan_kswapd", "pgscan_direct",
-	"pgscan_direct_throttle", "pgscan_anon", "pgscan_file", "pgsteal_anon", "pgsteal_file",
-	"pginodesteal", "slabs_scanned", "kswapd_inodesteal", "kswapd_low_wmark_hit_quickly",
-	"kswapd_high_wmark_hit_quickly", "pageoutrun", "pgrotated", "drop_pagecache",
-	"drop_slab", "oom_kill", "nr_tlb_remote_flush", "nr_tlb_remote_flush_received",
-	"nr_tlb_local_flush_all", "nr_tlb_local_flush_one", "swap_ra", "swap_ra_hit",
+    "pgpgin",
+    "pgpgout",
+    "pswpin",
+    "pswpout",
+    "*pgalloc",
+    "*allocstall",
+    "*pgskip",
+    "pgfree",
+    "pgactivate",
+    "pgdeactivate",
+    "pglazyfree",
+    "pgfault",
+    "pgmajfault",
+    "pglazyfreed",
+    "pgrefill",
+    "pgreuse",
+    "pgsteal_kswapd",
+    "pgsteal_direct",
+    "pgdemote_kswapd",
+    "pgdemote_direct",
+    "pgscan_kswapd",
+    "pgscan_direct",
+    "pgscan_direct_throttle",
+    "pgscan_anon",
+    "pgscan_file",
+    "pgsteal_anon",
+    "pgsteal_file",
+    "pginodesteal",
+    "slabs_scanned",
+    "kswapd_inodesteal",
+    "kswapd_low_wmark_hit_quickly",
+    "kswapd_high_wmark_hit_quickly",
+    "pageoutrun",
+    "pgrotated",
+    "drop_pagecache",
+    "drop_slab",
+    "oom_kill",
+    "nr_tlb_remote_flush",
+    "nr_tlb_remote_flush_received",
+    "nr_tlb_local_flush_all",
+    "nr_tlb_local_flush_one",
+    "swap_ra",
+    "swap_ra_hit",
 };
 
 static int vm_stat_find(const char *name)

@@ -16,18 +16,17 @@
 struct page_census {
 	uint64_t zone_lru[MAX_NR_ZONES][NR_LRU_LISTS];
 	uint64_t zone_write_pending[MAX_NR_ZONES]; /* dirty or writeback page-cache pages */
-	uint64_t shmem;      /* page-cache pages of shared anonymous memory */
+	uint64_t shmem;				   /* page-cache pages of shared anonymous memory */
 	uint64_t file_dirty; /* NR_FILE_DIRTY: dirty page-cache pages (anon dirt is not counted) */
 	uint64_t writeback;
-	uint64_t swapcache;  /* PG_swapcache frames */
-	uint64_t pcp;        /* frames sitting on per-CPU lists (neither free nor in use) */
+	uint64_t swapcache; /* PG_swapcache frames */
+	uint64_t pcp;	    /* frames sitting on per-CPU lists (neither free nor in use) */
 };
 
 void page_census(const struct sim *s, struct page_census *c);
 
 /* The figures meminfo_read needs, from the live simulator (pages; kernel stack in kB). */
-void sim_meminfo_pages(const struct sim *s, const struct page_census *c,
-		       struct meminfo_pages *p);
+void sim_meminfo_pages(const struct sim *s, const struct page_census *c, struct meminfo_pages *p);
 /* meminfo of the live simulator: mi->pages points at *p, which the caller keeps. */
 void sim_meminfo(const struct sim *s, struct meminfo *mi, struct meminfo_pages *p);
 

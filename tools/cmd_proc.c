@@ -67,12 +67,13 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 			else if (strcmp(v, "page") == 0)
 				o->level = REPLAY_PAGE;
 			else
-				return cli_usage_error("proc", "--level=%s: expected model or page", v);
+				return cli_usage_error("proc", "--level=%s: expected model or page",
+						       v);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cli_usage_error("proc", "unknown option %s (see --help)", argv[i]);
 		} else if (o->trace) {
-			return cli_usage_error("proc", "one trace at a time (got %s and %s)", o->trace,
-					       argv[i]);
+			return cli_usage_error("proc", "one trace at a time (got %s and %s)",
+					       o->trace, argv[i]);
 		} else {
 			o->trace = argv[i];
 		}
@@ -148,8 +149,8 @@ static int run(const struct proc_opts *o, const struct proc_sel *sel)
 		return cli_usage_error("proc", "%s", err);
 	}
 	int rc;
-	struct sim *s = sim_create(&o->machine.cfg, trace_reader_strings(rd), o->level, err,
-				   sizeof(err));
+	struct sim *s =
+	    sim_create(&o->machine.cfg, trace_reader_strings(rd), o->level, err, sizeof(err));
 	if (!s)
 		rc = cli_usage_error("proc", "%s", err);
 	else

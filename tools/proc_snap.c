@@ -18,32 +18,32 @@ static const struct {
 	const char *path; /* the header, as on a real machine */
 	const char *snap; /* the file's name in a snapshot directory */
 } files[NR_PROC_FILES] = {
-	[PF_MEMINFO] = {"meminfo", "/proc/meminfo", "meminfo"},
-	[PF_ZONEINFO] = {"zoneinfo", "/proc/zoneinfo", "zoneinfo"},
-	[PF_BUDDYINFO] = {"buddyinfo", "/proc/buddyinfo", "buddyinfo"},
-	[PF_PAGETYPEINFO] = {"pagetypeinfo", "/proc/pagetypeinfo", "pagetypeinfo"},
-	[PF_VMSTAT] = {"vmstat", "/proc/vmstat", "vmstat"},
-	[PF_SLABINFO] = {"slabinfo", "/proc/slabinfo", "slabinfo"},
-	[PF_VMALLOCINFO] = {"vmallocinfo", "/proc/vmallocinfo", "vmallocinfo"},
-	[PF_SWAPS] = {"swaps", "/proc/swaps", "swaps"},
-	[PF_UNUSABLE_INDEX] = {"unusable_index", "/sys/kernel/debug/extfrag/unusable_index",
-			       "extfrag/unusable_index"},
-	[PF_EXTFRAG_INDEX] = {"extfrag_index", "/sys/kernel/debug/extfrag/extfrag_index",
-			      "extfrag/extfrag_index"},
+    [PF_MEMINFO] = {"meminfo", "/proc/meminfo", "meminfo"},
+    [PF_ZONEINFO] = {"zoneinfo", "/proc/zoneinfo", "zoneinfo"},
+    [PF_BUDDYINFO] = {"buddyinfo", "/proc/buddyinfo", "buddyinfo"},
+    [PF_PAGETYPEINFO] = {"pagetypeinfo", "/proc/pagetypeinfo", "pagetypeinfo"},
+    [PF_VMSTAT] = {"vmstat", "/proc/vmstat", "vmstat"},
+    [PF_SLABINFO] = {"slabinfo", "/proc/slabinfo", "slabinfo"},
+    [PF_VMALLOCINFO] = {"vmallocinfo", "/proc/vmallocinfo", "vmallocinfo"},
+    [PF_SWAPS] = {"swaps", "/proc/swaps", "swaps"},
+    [PF_UNUSABLE_INDEX] = {"unusable_index", "/sys/kernel/debug/extfrag/unusable_index",
+			   "extfrag/unusable_index"},
+    [PF_EXTFRAG_INDEX] = {"extfrag_index", "/sys/kernel/debug/extfrag/extfrag_index",
+			  "extfrag/extfrag_index"},
 };
 
 static const char *const pid_files[NR_PID_FILES] = {"status", "oom_score", "oom_score_adj"};
 
 const char proc_file_names_help[] =
-	"meminfo, zoneinfo, buddyinfo, pagetypeinfo, vmstat, slabinfo, vmallocinfo, swaps,\n"
-	"extfrag (= unusable_index + extfrag_index), PID/status, PID/oom_score,\n"
-	"PID/oom_score_adj, all (every file that is not per PID)";
+    "meminfo, zoneinfo, buddyinfo, pagetypeinfo, vmstat, slabinfo, vmallocinfo, swaps,\n"
+    "extfrag (= unusable_index + extfrag_index), PID/status, PID/oom_score,\n"
+    "PID/oom_score_adj, all (every file that is not per PID)";
 
 static int sel_add(struct proc_sel *sel, int file, uint32_t pid, enum pid_file pf)
 {
 	for (uint32_t i = 0; i < sel->n; i++)
-		if (sel->item[i].file == file && (file >= 0 || (sel->item[i].pid == pid &&
-								 sel->item[i].pf == pf)))
+		if (sel->item[i].file == file &&
+		    (file >= 0 || (sel->item[i].pid == pid && sel->item[i].pf == pf)))
 			return 0;
 	if (sel->n >= PROC_MAX_FILES)
 		return -1;
@@ -82,8 +82,7 @@ static int parse_pid_file(struct proc_sel *sel, const char *item, size_t len, ch
 	return -1;
 }
 
-static int parse_item(struct proc_sel *sel, const char *item, size_t len, char *err,
-		      size_t errlen)
+static int parse_item(struct proc_sel *sel, const char *item, size_t len, char *err, size_t errlen)
 {
 	if (len == 3 && strncmp(item, "all", 3) == 0) {
 		proc_sel_all(sel);
@@ -105,9 +104,10 @@ static int parse_item(struct proc_sel *sel, const char *item, size_t len, char *
 	int r = parse_pid_file(sel, item, len, err, errlen);
 	if (r == -1)
 		snprintf(err, errlen, "--file: unknown file '%.*s' (expected one of: %s)", (int)len,
-			 item, "meminfo, zoneinfo, buddyinfo, pagetypeinfo, vmstat, slabinfo, "
-			       "vmallocinfo, swaps, extfrag, unusable_index, extfrag_index, "
-			       "PID/status, PID/oom_score, PID/oom_score_adj, all");
+			 item,
+			 "meminfo, zoneinfo, buddyinfo, pagetypeinfo, vmstat, slabinfo, "
+			 "vmallocinfo, swaps, extfrag, unusable_index, extfrag_index, "
+			 "PID/status, PID/oom_score, PID/oom_score_adj, all");
 	return r < 0 ? -1 : 0;
 }
 
@@ -133,27 +133,52 @@ int proc_sel_parse(struct proc_sel *sel, const char *list, char *err, size_t err
 static void render_file(struct strbuf *sb, struct sim *s, enum proc_file f)
 {
 	switch (f) {
-	case PF_MEMINFO: sim_proc_meminfo(sb, s); break;
-	case PF_ZONEINFO: sim_proc_zoneinfo(sb, s); break;
-	case PF_BUDDYINFO: procfs_buddyinfo(sb, &s->pgdat); break;
-	case PF_PAGETYPEINFO: procfs_pagetypeinfo(sb, &s->pgdat); break;
-	case PF_VMSTAT: sim_proc_vmstat(sb, s); break;
-	case PF_SLABINFO: slub_render_slabinfo(&s->slub, sb); break;
-	case PF_VMALLOCINFO: vmalloc_render_vmallocinfo(&s->vmalloc, sb); break;
-	case PF_SWAPS: sim_proc_swaps(sb, s); break;
-	case PF_UNUSABLE_INDEX: procfs_unusable_index(sb, &s->pgdat); break;
-	case PF_EXTFRAG_INDEX: procfs_extfrag_index(sb, &s->pgdat); break;
-	case NR_PROC_FILES: break;
+	case PF_MEMINFO:
+		sim_proc_meminfo(sb, s);
+		break;
+	case PF_ZONEINFO:
+		sim_proc_zoneinfo(sb, s);
+		break;
+	case PF_BUDDYINFO:
+		procfs_buddyinfo(sb, &s->pgdat);
+		break;
+	case PF_PAGETYPEINFO:
+		procfs_pagetypeinfo(sb, &s->pgdat);
+		break;
+	case PF_VMSTAT:
+		sim_proc_vmstat(sb, s);
+		break;
+	case PF_SLABINFO:
+		slub_render_slabinfo(&s->slub, sb);
+		break;
+	case PF_VMALLOCINFO:
+		vmalloc_render_vmallocinfo(&s->vmalloc, sb);
+		break;
+	case PF_SWAPS:
+		sim_proc_swaps(sb, s);
+		break;
+	case PF_UNUSABLE_INDEX:
+		procfs_unusable_index(sb, &s->pgdat);
+		break;
+	case PF_EXTFRAG_INDEX:
+		procfs_extfrag_index(sb, &s->pgdat);
+		break;
+	case NR_PROC_FILES:
+		break;
 	}
 }
 
 static int render_pid_file(struct strbuf *sb, struct sim *s, uint32_t pid, enum pid_file f)
 {
 	switch (f) {
-	case PIDF_STATUS: return sim_proc_pid_status(sb, s, pid);
-	case PIDF_OOM_SCORE: return sim_proc_pid_oom_score(sb, s, pid);
-	case PIDF_OOM_SCORE_ADJ: return sim_proc_pid_oom_score_adj(sb, s, pid);
-	case NR_PID_FILES: break;
+	case PIDF_STATUS:
+		return sim_proc_pid_status(sb, s, pid);
+	case PIDF_OOM_SCORE:
+		return sim_proc_pid_oom_score(sb, s, pid);
+	case PIDF_OOM_SCORE_ADJ:
+		return sim_proc_pid_oom_score_adj(sb, s, pid);
+	case NR_PID_FILES:
+		break;
 	}
 	return -1;
 }
@@ -173,8 +198,8 @@ int proc_render(struct strbuf *sb, struct sim *s, const struct proc_sel *sel, ch
 		strbuf_printf(sb, "%s==> /proc/%" PRIu32 "/%s <==\n", sep, pid,
 			      pid_files[sel->item[i].pf]);
 		if (render_pid_file(sb, s, pid, sel->item[i].pf)) {
-			snprintf(err, errlen, "pid %" PRIu32 " is not a task at that point of the trace",
-				 pid);
+			snprintf(err, errlen,
+				 "pid %" PRIu32 " is not a task at that point of the trace", pid);
 			return -1;
 		}
 	}
@@ -209,7 +234,8 @@ int proc_point_parse(struct proc_point *p, const char *arg, char *err, size_t er
 	memset(p, 0, sizeof(*p));
 	p->arg = arg;
 	if (!*arg) {
-		snprintf(err, errlen, "empty point: expected a mark name, an event count or a time");
+		snprintf(err, errlen,
+			 "empty point: expected a mark name, an event count or a time");
 		return -1;
 	}
 	if (strncmp(arg, "mark:", 5) == 0) {
@@ -291,8 +317,8 @@ static void note_mark(struct proc_points *pp, uint32_t name)
 
 /* The points reached with `applied` events applied and the next event at next_ts
  * (UINT64_MAX at the end of the trace); last_mark names the mark just applied or is NULL. */
-static int take_reached(struct proc_points *pp, struct sim *s, uint64_t applied,
-			uint64_t next_ts, const char *last_mark)
+static int take_reached(struct proc_points *pp, struct sim *s, uint64_t applied, uint64_t next_ts,
+			const char *last_mark)
 {
 	int rc = 0;
 	for (uint32_t i = 0; i < pp->n && !rc; i++) {
@@ -327,8 +353,7 @@ int proc_points_step(struct proc_points *pp, struct sim *s, const struct mm_even
 	return rc;
 }
 
-static void list_marks(const struct proc_points *pp, const struct sim *s, char *out,
-		       size_t len)
+static void list_marks(const struct proc_points *pp, const struct sim *s, char *out, size_t len)
 {
 	size_t used = 0;
 	out[0] = 0;
@@ -367,10 +392,7 @@ int proc_points_finish(struct proc_points *pp, struct sim *s, uint64_t applied, 
 
 /* ---- snapshot directories ---- */
 
-static bool path_fits(int n, size_t len)
-{
-	return n >= 0 && (size_t)n < len;
-}
+static bool path_fits(int n, size_t len) { return n >= 0 && (size_t)n < len; }
 
 /* A point as a directory name: [A-Za-z0-9._-] kept, anything else '_', no leading dot. */
 static void dir_name(char *out, size_t len, const char *point)
@@ -378,8 +400,8 @@ static void dir_name(char *out, size_t len, const char *point)
 	size_t i = 0;
 	for (; point[i] && i + 1 < len; i++) {
 		char c = point[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '-' || c == '_' || (c == '.' && i > 0);
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' || (c == '.' && i > 0);
 		out[i] = ok ? c : '_';
 	}
 	out[i] = 0;
@@ -452,8 +474,7 @@ static int fill_snapshot(const char *tmp, struct sim *s, char *err, size_t errle
 	return rc;
 }
 
-int proc_snapshot_write(const char *dir, const char *point, struct sim *s, char *err,
-			size_t errlen)
+int proc_snapshot_write(const char *dir, const char *point, struct sim *s, char *err, size_t errlen)
 {
 	char name[256], final[4096], tmp[4096], old[4096];
 	dir_name(name, sizeof(name), point);

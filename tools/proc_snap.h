@@ -33,7 +33,7 @@ enum pid_file { PIDF_STATUS, PIDF_OOM_SCORE, PIDF_OOM_SCORE_ADJ, NR_PID_FILES };
 struct proc_sel {
 	uint32_t n;
 	struct {
-		int file;     /* enum proc_file, or -1 for a per-PID file */
+		int file; /* enum proc_file, or -1 for a per-PID file */
 		uint32_t pid;
 		enum pid_file pf;
 	} item[PROC_MAX_FILES];
@@ -54,9 +54,9 @@ enum proc_point_kind { PP_MARK, PP_INDEX, PP_TIME, PP_END };
 
 struct proc_point {
 	enum proc_point_kind kind;
-	const char *arg;   /* as given: names the snapshot directory */
-	const char *mark;  /* PP_MARK */
-	uint64_t value;    /* PP_INDEX: events applied; PP_TIME: ns */
+	const char *arg;  /* as given: names the snapshot directory */
+	const char *mark; /* PP_MARK */
+	uint64_t value;	  /* PP_INDEX: events applied; PP_TIME: ns */
 	bool taken;
 };
 

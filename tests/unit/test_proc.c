@@ -78,10 +78,7 @@ static void run_workload(struct live *l, const char *wl, double scale, enum arch
 
 /* Frames in use by what no meminfo line shows: the kernel page tables of the vmalloc
  * window (the zero page is reserved at boot, not managed). */
-static uint64_t unlisted_kernel_pages(const struct sim *s)
-{
-	return s->vmalloc.pgtable_pages;
-}
+static uint64_t unlisted_kernel_pages(const struct sim *s) { return s->vmalloc.pgtable_pages; }
 
 static void meminfo_invariants(struct live *l)
 {
@@ -93,8 +90,8 @@ static void meminfo_invariants(struct live *l)
 	page_census(s, &c);
 	/* every managed frame is free, on a pcp list, or in one of meminfo's categories */
 	uint64_t used_kb = mi.mem_total - mi.mem_free - c.pcp * 4;
-	uint64_t listed = p.anon_mapped + (p.file_pages - p.swapcache) +
-			  p.slab_reclaimable + p.slab_unreclaimable + p.page_tables + p.vmalloc_used;
+	uint64_t listed = p.anon_mapped + (p.file_pages - p.swapcache) + p.slab_reclaimable +
+			  p.slab_unreclaimable + p.page_tables + p.vmalloc_used;
 	cr_assert_eq(used_kb / 4, listed + unlisted_kernel_pages(s),
 		     "after %" PRIu64 " events: used %" PRIu64 " pages, listed %" PRIu64
 		     " + unlisted %" PRIu64,
@@ -110,8 +107,8 @@ static void meminfo_invariants(struct live *l)
 		uint64_t sum = 0;
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			sum += c.zone_lru[z][lru];
-		cr_assert_eq(sum, s->lru.nr[lru], "%s after %" PRIu64 " events", lru_list_names[lru],
-			     l->events);
+		cr_assert_eq(sum, s->lru.nr[lru], "%s after %" PRIu64 " events",
+			     lru_list_names[lru], l->events);
 	}
 	note_max(&l->max_swap_used, p.swap_used);
 	note_max(&l->max_file, p.file_pages);
@@ -214,9 +211,9 @@ static const struct {
 	enum arch arch;
 	const char *mem;
 } dumps[] = {
-	{"tests/kernel-logs/686-mem1G-proc.log", ARCH_I386, "1G"},
-	{"tests/kernel-logs/686-pae-mem5G-proc.log", ARCH_I386_PAE, "5G"},
-	{"tests/kernel-logs/amd64-mem1G-proc.log", ARCH_X86_64, "1G"},
+    {"tests/kernel-logs/686-mem1G-proc.log", ARCH_I386, "1G"},
+    {"tests/kernel-logs/686-pae-mem5G-proc.log", ARCH_I386_PAE, "5G"},
+    {"tests/kernel-logs/amd64-mem1G-proc.log", ARCH_X86_64, "1G"},
 };
 
 /* A machine after some of the shell workload: every category nonzero somewhere. */
@@ -292,7 +289,8 @@ Test(proc_format, zoneinfo_lines_match_the_real_kernels)
 		 * up to the first pagesets block, which hold the per-node and DMA items */
 		int k = 0;
 		while (k < nw && k < ng && strcmp(want[k], "  pagesets") != 0) {
-			cr_assert_str_eq(got[k], want[k], "%s zoneinfo line %d", dumps[i].log, k + 1);
+			cr_assert_str_eq(got[k], want[k], "%s zoneinfo line %d", dumps[i].log,
+					 k + 1);
 			k++;
 		}
 		cr_assert_str_eq(got[k], "  pagesets");
@@ -312,8 +310,10 @@ Test(proc_format, zoneinfo_lines_match_the_real_kernels)
 				r = re + 1;
 			}
 			rs[o] = 0;
-			cr_assert_not_null(strstr(rs, pat), "%s: no line shaped \"%s\" in the real "
-							   "zoneinfo", dumps[i].log, sh);
+			cr_assert_not_null(strstr(rs, pat),
+					   "%s: no line shaped \"%s\" in the real "
+					   "zoneinfo",
+					   dumps[i].log, sh);
 			free(rs);
 			line = eol + 1;
 		}
@@ -348,8 +348,8 @@ Test(proc_format, vmstat_names_follow_the_real_kernels)
 				continue;
 			snprintf(pat, sizeof(pat), "\n%s ", name);
 			const char *at = strstr(cursor - 1, pat);
-			cr_assert_not_null(at, "%s: %s not found after the previous name", dumps[i].log,
-					   name);
+			cr_assert_not_null(at, "%s: %s not found after the previous name",
+					   dumps[i].log, name);
 			cursor = at + 1;
 			kernel_names++;
 		}
@@ -360,8 +360,8 @@ Test(proc_format, vmstat_names_follow_the_real_kernels)
 			char pat[72];
 			snprintf(pat, sizeof(pat), "\n%s ", vm_stat_names[k]);
 			const char *hit = strstr(strbuf_str(&sb) - 0, pat + 1) == strbuf_str(&sb)
-						  ? strbuf_str(&sb)
-						  : strstr(strbuf_str(&sb), pat);
+					      ? strbuf_str(&sb)
+					      : strstr(strbuf_str(&sb), pat);
 			bool zone_family = strstr(vm_stat_names[k], "_dma32") ||
 					   strstr(vm_stat_names[k], "_high") ||
 					   strstr(vm_stat_names[k], "_dma");

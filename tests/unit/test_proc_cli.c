@@ -188,7 +188,8 @@ Test(proc_cli, replay_snapshots_match_proc)
 	}
 	/* a second run replaces the snapshot whole */
 	snprintf(args, sizeof(args),
-		 "replay traces/samples/tiny.txt --quiet --snapshot-at 2ms --snapshot-dir %s/s", dir);
+		 "replay traces/samples/tiny.txt --quiet --snapshot-at 2ms --snapshot-dir %s/s",
+		 dir);
 	cr_assert_eq(run(args, &out, &err), 0, "%s", err);
 	free(out);
 	free(err);
