@@ -20,6 +20,7 @@ struct live {
 	uint64_t events, checks;
 	void (*check)(struct live *l);
 	uint64_t every;
+	uint64_t limit; /* stop the workload after this many events (0: run it all) */
 	uint64_t max_swap_used, max_file, max_shmem, max_vmalloc, max_slab, max_anon;
 };
 
@@ -38,6 +39,8 @@ static uint32_t live_intern(void *ctx, const char *str)
 static int live_put(void *ctx, const struct mm_event *ev)
 {
 	struct live *l = ctx;
+	if (l->limit && l->events >= l->limit)
+		return 1;
 	sim_apply(l->s, ev);
 	l->events++;
 	if (ev->type == EV_MARK || l->events % l->every == 0) {
@@ -224,7 +227,8 @@ static struct sim *busy_sim(struct live *l, enum arch arch, const char *mem)
 	struct event_sink sink = {l, live_intern, live_put};
 	struct gen_params p = {3, 0.02, NULL, 0};
 	char err[256];
-	cr_assert_eq(gen_run("shell", &p, &sink, err, sizeof(err)), 0, "%s", err);
+	int rc = gen_run("shell", &p, &sink, err, sizeof(err));
+	cr_assert(rc == 0 || (l->limit && l->events == l->limit), "%s", err);
 	return l->s;
 }
 
@@ -375,4 +379,94 @@ Test(proc_format, vmstat_names_follow_the_real_kernels)
 		sim_destroy(s);
 		strtab_free(&l.strings);
 	}
+}
+
+/* ---- per-task files ---- */
+
+static uint64_t status_value(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	cr_assert_not_null(p, "no %s in\n%s", key, text);
+	return strtoull(p + strlen(key), NULL, 10);
+}
+
+/* proc_oom_score from the mm's counters, written out independently of oom_kill.c */
+static uint64_t expected_oom_score(const struct sim *s, const struct task_struct *t)
+{
+	if (t->killed || !t->mm || t->pid == 1 || t->oom_score_adj == -1000)
+		return 0;
+	const struct mm_struct *mm = t->mm;
+	int64_t total =
+	    (int64_t)(s->machine.totalram_pages + (s->swap.pages ? s->swap.pages - 1 : 0));
+	int64_t badness =
+	    (int64_t)(mm->rss[MM_ANONPAGES] + mm->rss[MM_FILEPAGES] + mm->rss[MM_SHMEMPAGES] +
+		      mm->rss[MM_SWAPENTS] + mm->pgd.nr_pages) +
+	    t->oom_score_adj * (total / 1000);
+	return (uint64_t)((1000 + badness * 1000 / total) * 2 / 3);
+}
+
+static void check_task(struct sim *s, struct task_struct *t)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	cr_assert_eq(sim_proc_pid_status(&sb, s, t->pid), 0);
+	const char *st = strbuf_str(&sb);
+	cr_assert_eq(status_value(st, "Pid:\t"), t->pid);
+	if (t->mm && !t->killed) {
+		const struct mm_struct *mm = t->mm;
+		cr_assert_eq(status_value(st, "VmSize:\t"), mm->total_vm * 4);
+		cr_assert_eq(status_value(st, "RssAnon:\t"), mm->rss[MM_ANONPAGES] * 4);
+		cr_assert_eq(status_value(st, "RssFile:\t"), mm->rss[MM_FILEPAGES] * 4);
+		cr_assert_eq(status_value(st, "VmRSS:\t"), status_value(st, "RssAnon:\t") +
+							       status_value(st, "RssFile:\t") +
+							       status_value(st, "RssShmem:\t"));
+		cr_assert_eq(status_value(st, "VmSwap:\t"), mm->rss[MM_SWAPENTS] * 4);
+		cr_assert_leq(status_value(st, "VmData:\t") + status_value(st, "VmStk:\t"),
+			      status_value(st, "VmSize:\t"));
+	}
+	strbuf_reset(&sb);
+	cr_assert_eq(sim_proc_pid_oom_score(&sb, s, t->pid), 0);
+	cr_assert_eq(strtoull(strbuf_str(&sb), NULL, 10), expected_oom_score(s, t), "pid %u",
+		     t->pid);
+	strbuf_free(&sb);
+}
+
+static void set_adj(struct sim *s, uint32_t pid, int32_t adj)
+{
+	struct mm_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = EV_SET_OOM_SCORE_ADJ;
+	ev.pid = pid;
+	ev.ts = s->last_ts;
+	ev.u.adj.value = adj;
+	sim_apply(s, &ev);
+}
+
+Test(proc_pid, status_and_oom_score_follow_the_mm)
+{
+	/* mid-workload: shells and their children are alive */
+	struct live l = {.check = no_check, .every = 1000000, .limit = 3000};
+	struct sim *s = busy_sim(&l, ARCH_I386, "256M");
+	struct mm_world *w = &s->mm;
+	int live = 0;
+	static const int32_t adj[] = {0, -1000, -999, -500, 500, 1000};
+	for (uint32_t i = 0; i <= w->task_mask; i++) {
+		struct task_struct *t = &w->tasks[i];
+		if (t->state == TASK_FREE)
+			continue;
+		for (size_t a = 0; a < sizeof(adj) / sizeof(adj[0]) && !t->killed; a++) {
+			set_adj(s, t->pid, adj[a]);
+			check_task(s, t);
+		}
+		live += t->mm && !t->killed;
+	}
+	cr_assert_gt(live, 3, "only %d live tasks with memory to look at", live);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	cr_assert_eq(sim_proc_pid_status(&sb, s, 999999), -1);
+	cr_assert_eq(sim_proc_pid_oom_score(&sb, s, 999999), -1);
+	cr_assert_eq(sb.len, 0);
+	strbuf_free(&sb);
+	sim_destroy(s);
+	strtab_free(&l.strings);
 }
