@@ -299,6 +299,40 @@ static uint64_t node_gauge(const struct gauge_ctx *g, enum gauge item)
 	}
 }
 
+/* mm/page-writeback.c defaults: vm_dirty_ratio 20, dirty_background_ratio 10 (percent) */
+#define VM_DIRTY_RATIO 20
+#define DIRTY_BACKGROUND_RATIO 10
+
+/* highmem_dirtyable_memory before its min(x, total): HighMem's free pages above its high
+ * watermark plus its file LRU (vm_highmem_is_dirtyable is 0 by default) */
+static uint64_t highmem_dirtyable(const struct gauge_ctx *g)
+{
+	const struct zone *z = &g->s->pgdat.node_zones[ZONE_HIGHMEM];
+	if (!z->populated)
+		return 0;
+	uint64_t high = wmark_pages(z, WMARK_HIGH);
+	uint64_t x = z->nr_free_pages - (z->nr_free_pages < high ? z->nr_free_pages : high);
+	return x + g->c.zone_lru[ZONE_HIGHMEM][LRU_INACTIVE_FILE] +
+	       g->c.zone_lru[ZONE_HIGHMEM][LRU_ACTIVE_FILE];
+}
+
+void global_dirty_limits(uint64_t free, uint64_t totalreserve, uint64_t file_lru, uint64_t highmem,
+			 uint64_t *bg, uint64_t *thresh)
+{
+	/* global_dirtyable_memory: free above the reserve, plus the file LRU, minus highmem's
+	 * share (never more than the total), plus one so it is never 0 */
+	uint64_t avail = free - (free < totalreserve ? free : totalreserve) + file_lru;
+	avail -= highmem < avail ? highmem : avail;
+	avail += 1;
+	/* domain_dirty_limits: the ratios are scaled to PAGE_SIZE first */
+	uint64_t ratio = VM_DIRTY_RATIO * PAGE_SIZE / 100;
+	uint64_t bg_ratio = DIRTY_BACKGROUND_RATIO * PAGE_SIZE / 100;
+	*thresh = ratio * avail / PAGE_SIZE;
+	*bg = bg_ratio * avail / PAGE_SIZE;
+	if (*bg >= *thresh)
+		*bg = *thresh / 2;
+}
+
 /* The event part of mm/vmstat.c vmstat_text (6.1, x86, CONFIG_DEBUG_TLBFLUSH where the
  * model counts it). Names the model does not count are skipped; "*" marks a per-zone
  * family (TEXTS_FOR_ZONES): one line per configured zone. */
@@ -390,6 +424,12 @@ void sim_proc_vmstat(struct strbuf *sb, const struct sim *s)
 		if (node_item_shown(s, node_items[i].g))
 			vmstat_line(sb, node_items[i].name, node_gauge(&g, node_items[i].g));
 	printed[NR_VMSCAN_WRITE] = true; /* a node item in the kernel */
+	uint64_t bg, thresh;
+	global_dirty_limits(global_free_pages(&s->pgdat), s->pgdat.totalreserve_pages,
+			    g.p.inactive_file + g.p.active_file, highmem_dirtyable(&g), &bg,
+			    &thresh);
+	vmstat_line(sb, "nr_dirty_threshold", thresh);
+	vmstat_line(sb, "nr_dirty_background_threshold", bg);
 	for (size_t i = 0; i < ARRAY_SIZE(event_order); i++) {
 		const char *name = event_order[i];
 		if (name[0] == '*') {

@@ -36,6 +36,13 @@ void sim_proc_zoneinfo(struct strbuf *sb, const struct sim *s);
 /* mm/swapfile.c swap_show; the model's one swap area (none: the header only). */
 void sim_proc_swaps(struct strbuf *sb, const struct sim *s);
 
+/* mm/page-writeback.c global_dirty_limits as a task that is not real-time reads them
+ * (nr_dirty_threshold, nr_dirty_background_threshold), from the node's free pages,
+ * totalreserve_pages, file LRU pages and highmem's dirtyable pages (free above its high
+ * watermark + its file LRU; 0 without highmem). Default ratios 20 and 10 percent. */
+void global_dirty_limits(uint64_t free, uint64_t totalreserve, uint64_t file_lru, uint64_t highmem,
+			 uint64_t *bg, uint64_t *thresh);
+
 /* /proc/PID/status (fs/proc/array.c + task_mmu.c task_mem, the lines the model knows),
  * /proc/PID/oom_score (fs/proc/base.c proc_oom_score), /proc/PID/oom_score_adj.
  * -1 when pid is not a task of the simulator (never seen, or freed). */

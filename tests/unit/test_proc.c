@@ -470,3 +470,77 @@ Test(proc_pid, status_and_oom_score_follow_the_mm)
 	sim_destroy(s);
 	strtab_free(&l.strings);
 }
+
+/* ---- dirty limits against the real boots ---- */
+
+static uint64_t item_after(const char *from, const char *key)
+{
+	const char *p = strstr(from, key);
+	cr_assert_not_null(p, "no %s", key);
+	return strtoull(p + strlen(key), NULL, 10);
+}
+
+/* max of a zone's "protection: (a, b, ...)" */
+static uint64_t max_protection(const char *zone)
+{
+	const char *p = strstr(zone, "protection: (");
+	cr_assert_not_null(p);
+	p += strlen("protection: (");
+	uint64_t m = 0;
+	for (char *end;; p = end + 1) {
+		uint64_t v = strtoull(p, &end, 10);
+		m = v > m ? v : m;
+		if (*end != ',')
+			break;
+	}
+	return m;
+}
+
+/* nr_dirty_threshold and nr_dirty_background_threshold of every real boot from that boot's
+ * own zoneinfo and vmstat. The kernel read vmstat a moment after zoneinfo and its per-CPU
+ * counters drift: the figures may differ by 2 pages. */
+Test(proc_format, dirty_limits_match_the_real_kernels)
+{
+	static const char *const logs[] = {"686-mem256M",     "686-mem1G",     "686-mem5G",
+					   "686-pae-mem512M", "686-pae-mem5G", "amd64-mem1G",
+					   "amd64-mem5G"};
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "tests/kernel-logs/%s-proc.log", logs[i]);
+		char *log = slurp(path);
+		char *vm = strstr(log, "=== /proc/vmstat");
+		cr_assert_not_null(vm);
+		uint64_t nfree = item_after(vm, "\nnr_free_pages ");
+		uint64_t file =
+		    item_after(vm, "\nnr_inactive_file ") + item_after(vm, "\nnr_active_file ");
+		uint64_t want_th = item_after(vm, "\nnr_dirty_threshold ");
+		uint64_t want_bg = item_after(vm, "\nnr_dirty_background_threshold ");
+		const char *zi = section(log, "/proc/zoneinfo");
+		/* calculate_totalreserve_pages: Σ min(managed, high + max lowmem_reserve) */
+		uint64_t reserve = 0, highmem = 0;
+		for (const char *z = strstr(zi, "Node 0, zone"); z;
+		     z = strstr(z + 1, "Node 0, zone")) {
+			uint64_t managed = item_after(z, "managed ");
+			uint64_t high = item_after(z, "\n        high ");
+			if (!managed)
+				continue;
+			uint64_t r = high + max_protection(z);
+			reserve += r < managed ? r : managed;
+			if (strncmp(z, "Node 0, zone  HighMem", 21) == 0) {
+				uint64_t f = item_after(z, "nr_free_pages ");
+				highmem = f - (f < high ? f : high) +
+					  item_after(z, "nr_zone_inactive_file ") +
+					  item_after(z, "nr_zone_active_file ");
+			}
+		}
+		uint64_t bg, th;
+		global_dirty_limits(nfree, reserve, file, highmem, &bg, &th);
+		cr_assert_leq(th > want_th ? th - want_th : want_th - th, 2,
+			      "%s: threshold %" PRIu64 " the kernel %" PRIu64, logs[i], th,
+			      want_th);
+		cr_assert_leq(bg > want_bg ? bg - want_bg : want_bg - bg, 2,
+			      "%s: background %" PRIu64 " the kernel %" PRIu64, logs[i], bg,
+			      want_bg);
+		free(log);
+	}
+}
