@@ -51,8 +51,8 @@ BENCH_OBJ  := $(BENCH_SRC:%.c=$(B)/%.o) $(BENCH_CXX:%.cc=$(B)/%.o)
 LIBENGINE := $(B)/libengine.a
 LIBTOOLS  := $(B)/libtools.a
 
-.PHONY: all run check test test-asan fuzz fuzz-smoke bench bench-smoke deps clean format format-check golden \
-        regress regress-ci baseline
+.PHONY: all run check check-live test test-asan fuzz fuzz-smoke bench bench-smoke deps clean format \
+        format-check golden regress regress-ci baseline
 .DEFAULT_GOAL := all
 
 all: $(BIN)/mmreplay
@@ -153,6 +153,10 @@ check: all
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test
 	@$(MAKE) --no-print-directory test-asan
+
+# Live kernel tracing (root, tracefs): records real traces; run on a quiet machine.
+check-live: $(BIN)/unit-tests $(BIN)/mmreplay
+	MMREPLAY_LIVE_TRACE=1 MMREPLAY=$(BIN)/mmreplay $(BIN)/unit-tests --filter 'record/*'
 
 # ---- benchmarks ---------------------------------------------------------------
 # Console: one line per benchmark (the median of the repetitions); results/bench/micro.json:

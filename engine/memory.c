@@ -10,13 +10,6 @@
 /* A fault in a real trace outside every known VMA creates one of this size (aligned). */
 #define IMPLICIT_VMA_SIZE (1ull << 20)
 
-static void note_flush(struct flush_range *fr, uint64_t va)
-{
-	if (!fr->end)
-		fr->start = va;
-	fr->end = va + PAGE_SIZE;
-}
-
 static bool is_shmem_file(uint32_t file)
 {
 	return file >= (1u << 31);

@@ -37,6 +37,14 @@ uint64_t vma_pages(const struct vm_area_struct *v);
 struct flush_range {
 	uint64_t start, end; /* end == 0: nothing to flush */
 };
+
+/* Widen the pending flush to cover the page at va (__tlb_adjust_range). */
+static inline void note_flush(struct flush_range *fr, uint64_t va)
+{
+	if (!fr->end)
+		fr->start = va;
+	fr->end = va + PAGE_SIZE;
+}
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 		    unsigned cpu, struct flush_range *fr);
 int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,

@@ -300,10 +300,7 @@ static void wrprotect_range(struct sim *s, struct mm_struct *mm, uint64_t start,
 			if (!pte_present(pte[k]) || !pte_write(pte[k]))
 				continue;
 			pte[k] &= ~_PAGE_RW;
-			uint64_t va = a + (k << PAGE_SHIFT);
-			if (!fr->end)
-				fr->start = va;
-			fr->end = va + PAGE_SIZE;
+			note_flush(fr, a + (k << PAGE_SHIFT));
 		}
 		a += n << PAGE_SHIFT;
 	}
@@ -366,9 +363,7 @@ static int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t
 		    page_test(sim_page(s, pte_pfn(val)), PG_anon) &&
 		    sim_page(s, pte_pfn(val))->mapcount == 1)
 			sim_page(s, pte_pfn(val))->index = (uint32_t)((new_addr + off) >> PAGE_SHIFT);
-		if (!fr->end)
-			fr->start = old + off;
-		fr->end = old + off + PAGE_SIZE;
+		note_flush(fr, old + off);
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -42,20 +43,25 @@ int cmd_merge(int argc, char **argv)
 		}
 	}
 	if (!n)
-		return cli_usage_error("merge", "which results? (mmreplay merge DIR...; see --help)");
+		return cli_usage_error("merge",
+				       "which results? (mmreplay merge DIR...; see --help)");
 	struct stat st;
 	if (!out && n == 1 && stat(inputs[0], &st) == 0 && S_ISDIR(st.st_mode))
 		out = inputs[0];
 	if (!out)
 		return cli_usage_error("merge", "several inputs: name the output with -o OUTDIR");
-	if (mkdir(out, 0777) && errno != EEXIST)
+	bool created = mkdir(out, 0777) == 0;
+	if (!created && errno != EEXIST)
 		return cli_fail("merge", "%s: %s", out, strerror(errno));
 	char csv[4096], json[4096], err[1024];
 	snprintf(csv, sizeof(csv), "%s/results.csv", out);
 	snprintf(json, sizeof(json), "%s/results.json", out);
 	int rows = sweep_merge(inputs, n, csv, json, err, sizeof(err));
-	if (rows < 0)
+	if (rows < 0) {
+		if (created)
+			rmdir(out); /* bad input leaves nothing behind */
 		return cli_usage_error("merge", "%s", err);
+	}
 	fprintf(stderr, "merge: %d cells in %s and %s\n", rows, csv, json);
 	return EXIT_OK;
 }

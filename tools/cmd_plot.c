@@ -78,8 +78,10 @@ static int parse_args(int argc, char **argv, struct plot_opts *o)
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cli_usage_error("plot", "unknown option %s (see --help)", argv[i]);
 		} else if (o->dir) {
-			return cli_usage_error("plot", "one results directory (got %s and %s); the "
-						       "other goes after --compare", o->dir, argv[i]);
+			return cli_usage_error("plot",
+					       "one results directory (got %s and %s); the "
+					       "other goes after --compare",
+					       o->dir, argv[i]);
 		} else {
 			o->dir = argv[i];
 		}
@@ -158,8 +160,8 @@ static int prep_frag_time(struct plot *p, FILE *vars)
 	}
 	if (!files[0])
 		return 1;
-	fprintf(vars, "files='%s'; titles='%s'; order=%d; trace='%s';", files, titles,
-		p->o->order, p->trace);
+	fprintf(vars, "files='%s'; titles='%s'; order=%d; trace='%s';", files, titles, p->o->order,
+		p->trace);
 	return 0;
 }
 
@@ -233,8 +235,8 @@ static int group_rows(struct plot *p, const char *m0, const char *m1, bool want_
 	return n;
 }
 
-static int write_groups(struct plot *p, const char *file, const struct group *g, int n,
-			char *path, size_t plen)
+static int write_groups(struct plot *p, const char *file, const struct group *g, int n, char *path,
+			size_t plen)
 {
 	FILE *f = data_open(p, file, path, plen);
 	if (!f)
@@ -313,7 +315,8 @@ static int prep_buddyinfo(struct plot *p, FILE *vars)
 		snprintf(col, sizeof(col), "buddy_%s_o0", zn[z]);
 		int c0 = table_col(&s, col);
 		if (c0 < 0 || !strcmp(zn[z], "DMA"))
-			continue; /* DMA's 16 MiB hardly changes: leave the panels to the big zones */
+			continue; /* DMA's 16 MiB hardly changes: leave the panels to the big zones
+				   */
 		snprintf(name, sizeof(name), "buddy_%s.dat", zn[z]);
 		FILE *f = data_open(p, name, path, sizeof(path));
 		if (!f)
@@ -343,8 +346,8 @@ static int prep_buddyinfo(struct plot *p, FILE *vars)
 enum { FM_W = 256 }; /* frame map picture: pixels per row */
 
 static const char *const fm_states[] = {
-	"hole", "reserved", "free", "pcp", "anon", "file", "slab", "pagetable", "vmalloc",
-	"kernel", "other",
+    "hole", "reserved",	 "free",    "pcp",    "anon",  "file",
+    "slab", "pagetable", "vmalloc", "kernel", "other",
 };
 #define NR_FM_STATES (sizeof(fm_states) / sizeof(fm_states[0]))
 static const char *const fm_mts[] = {"Unmovable", "Movable", "Reclaimable", "HighAtomic"};
@@ -359,8 +362,9 @@ static int state_index(const char *const *names, size_t n, const char *s)
 
 /* Rasterizes ranges of `kind` into a W-wide grid, each pixel the majority state of its
  * frames; writes "x y state" rows plus the zone boundaries as gnuplot commands. */
-static int raster(struct plot *p, const struct table *fm, const char *kind, const char *const *names,
-		  size_t nnames, const char *file, FILE *labels, double *mib_per_row)
+static int raster(struct plot *p, const struct table *fm, const char *kind,
+		  const char *const *names, size_t nnames, const char *file, FILE *labels,
+		  double *mib_per_row)
 {
 	unsigned long lo = ULONG_MAX, hi = 0;
 	for (size_t i = 0; i < fm->nr_rows; i++) {
@@ -422,11 +426,16 @@ static int raster(struct plot *p, const struct table *fm, const char *kind, cons
 			if (!is(fm, i, "kind", kind) || !strcmp(z, "-") || !strcmp(z, last))
 				continue;
 			last = z;
-			double mib = strtoul(table_get(fm, i, "start_pfn"), NULL, 10) * 4096.0 / (1 << 20);
-			fprintf(labels, "set arrow from graph 0, first %.3f to graph 1, first %.3f nohead "
-					"front lc rgb 'black' lw 1.5 dt 2\n", mib, mib);
-			fprintf(labels, "set label 'zone %s from %.0f MiB' at graph 0.02, first %.3f "
-					"left front boxed offset 0,-0.8 font ',10'\n", z, mib, mib);
+			double mib =
+			    strtoul(table_get(fm, i, "start_pfn"), NULL, 10) * 4096.0 / (1 << 20);
+			fprintf(labels,
+				"set arrow from graph 0, first %.3f to graph 1, first %.3f nohead "
+				"front lc rgb 'black' lw 1.5 dt 2\n",
+				mib, mib);
+			fprintf(labels,
+				"set label 'zone %s from %.0f MiB' at graph 0.02, first %.3f "
+				"left front boxed offset 0,-0.8 font ',10'\n",
+				z, mib, mib);
 		}
 	}
 	return 0;
@@ -455,15 +464,16 @@ static int prep_frame_map(struct plot *p, FILE *vars)
 	table_free(&fm);
 	if (rc)
 		return rc;
-	fprintf(vars, "framefile='%s/frame_map.dat'; blockfile='%s/pageblocks.dat'; "
-		      "zonefile='%s'; cell='%s'; mibrow=%.4f; width=%d;",
+	fprintf(vars,
+		"framefile='%s/frame_map.dat'; blockfile='%s/pageblocks.dat'; "
+		"zonefile='%s'; cell='%s'; mibrow=%.4f; width=%d;",
 		p->data, p->data, lpath, cell, mib_frames, FM_W);
 	return 0;
 }
 
 static const char *const cmp_metrics[] = {
-	"oom_kills", "enomem", "swap_out_pages", "swap_in_pages", "tlb_flushes", "unusable_o9",
-	"pgfault", "nr_free_pages",
+    "oom_kills",   "enomem",	  "swap_out_pages", "swap_in_pages",
+    "tlb_flushes", "unusable_o9", "pgfault",	    "nr_free_pages",
 };
 
 static int prep_compare(struct plot *p, FILE *vars)
@@ -563,8 +573,9 @@ static int gnuplot(struct plot *p, const char *gpdir, const char *name, const ch
 		int st;
 		if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "mmreplay plot: gnuplot %s failed%s\n", script,
-				pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127 ? " (not installed?)"
-										   : "");
+				pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127
+				    ? " (not installed?)"
+				    : "");
 			p->failed++;
 			return -1;
 		}
@@ -626,8 +637,8 @@ int cmd_plot(int argc, char **argv)
 	if (table_col(&p.res, "label") < 0 || table_col(&p.res, "unusable_o9") < 0 ||
 	    !p.res.nr_rows) {
 		table_free(&p.res);
-		return cli_usage_error("plot", "%s: not a sweep results table (see docs/RESULTS.md)",
-				       path);
+		return cli_usage_error("plot",
+				       "%s: not a sweep results table (see docs/RESULTS.md)", path);
 	}
 	snprintf(p.trace, sizeof(p.trace), "%s", o.trace ? o.trace : table_get(&p.res, 0, "trace"));
 	snprintf(p.data, sizeof(p.data), "%s/data", o.out);

@@ -2,13 +2,13 @@
  * process running our own binary's replay, so a crash or a runaway cell stays in its cell,
  * and an emitted job line does exactly what the local run does. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -24,28 +24,29 @@ struct sweep_opts {
 	const char *file, *dir;
 	int jobs;
 	bool emit_jobs, fresh, no_table, list, no_timing;
-	char *only;              /* "3,7,12" */
+	char *only; /* "3,7,12" */
 };
 
 static void sweep_help(FILE *f)
 {
-	fputs("usage: mmreplay sweep [SWEEPFILE] [-j N] [-o DIR] [--emit-jobs] [--resume|--fresh]\n\n"
-	      "Runs every cell of the sweep (traces x arch x mem x swap x cpus x set knobs, minus\n"
-	      "excludes; format in docs/BENCHMARKING.md) as `mmreplay replay` child processes and\n"
-	      "joins their results into DIR/results.csv and DIR/results.json.\n\n"
-	      "  SWEEPFILE      default " DEFAULT_SWEEP "\n"
-	      "  -j N           cells at a time (default: online CPUs)\n"
-	      "  -o DIR         output directory (default results/NAME, NAME from the file)\n"
-	      "  --resume       skip cells whose results exist and were made by the same command\n"
-	      "                 (the default)\n"
-	      "  --fresh        run every cell again\n"
-	      "  --list         print the cells (index and label) and stop\n"
-	      "  --emit-jobs    print one self-contained shell command per cell (for GNU parallel\n"
-	      "                 or a Slurm array) and stop; then `mmreplay merge DIR`\n"
-	      "  --only I,J,... run only these cell indices (what emitted jobs use)\n"
-	      "  --no-timing    leave wall time and events/s out (byte-identical results)\n"
-	      "  --no-table     do not rebuild results.csv/json (emitted jobs; merge does it)\n",
-	      f);
+	fputs(
+	    "usage: mmreplay sweep [SWEEPFILE] [-j N] [-o DIR] [--emit-jobs] [--resume|--fresh]\n\n"
+	    "Runs every cell of the sweep (traces x arch x mem x swap x cpus x set knobs, minus\n"
+	    "excludes; format in docs/BENCHMARKING.md) as `mmreplay replay` child processes and\n"
+	    "joins their results into DIR/results.csv and DIR/results.json.\n\n"
+	    "  SWEEPFILE      default " DEFAULT_SWEEP "\n"
+	    "  -j N           cells at a time (default: online CPUs)\n"
+	    "  -o DIR         output directory (default results/NAME, NAME from the file)\n"
+	    "  --resume       skip cells whose results exist and were made by the same command\n"
+	    "                 (the default)\n"
+	    "  --fresh        run every cell again\n"
+	    "  --list         print the cells (index and label) and stop\n"
+	    "  --emit-jobs    print one self-contained shell command per cell (for GNU parallel\n"
+	    "                 or a Slurm array) and stop; then `mmreplay merge DIR`\n"
+	    "  --only I,J,... run only these cell indices (what emitted jobs use)\n"
+	    "  --no-timing    leave wall time and events/s out (byte-identical results)\n"
+	    "  --no-table     do not rebuild results.csv/json (emitted jobs; merge does it)\n",
+	    f);
 }
 
 static int parse_args(int argc, char **argv, struct sweep_opts *o)
@@ -70,7 +71,8 @@ static int parse_args(int argc, char **argv, struct sweep_opts *o)
 			char *end;
 			long j = strtol(argv[i] + 2, &end, 10);
 			if (*end || j < 1 || j > 256)
-				return cli_usage_error("sweep", "%s: expected -jN, N in 1..256", argv[i]);
+				return cli_usage_error("sweep", "%s: expected -jN, N in 1..256",
+						       argv[i]);
 			o->jobs = (int)j;
 		} else if ((v = cli_opt(argc, argv, &i, "-o", &missing))) {
 			o->dir = v;
@@ -266,6 +268,11 @@ static int run_jobs(struct runner *r, const char *phase)
 			struct job *j = &r->jobs[next++];
 			if (!j->argc)
 				continue;
+			if (j->argc < 0) {
+				fprintf(stderr, "sweep: %s: command too long\n", j->what);
+				r->failed++;
+				continue;
+			}
 			unlink(j->done_path);
 			if (write_text(j->cmd_path, j->cmd)) {
 				fprintf(stderr, "\nsweep: %s: cannot write\n", j->cmd_path);
@@ -343,8 +350,8 @@ static int gen_traces(struct sweep_run *sr, struct runner *r)
 		if (!used || sr->sw.traces[t].path[0])
 			continue;
 		struct job *j = &jobs[n++];
-		j->argc = sweep_gen_argv(&sr->sw, t, sr->dir, j->argv, MAX_ARGS, j->buf,
-					 sizeof(j->buf));
+		j->argc =
+		    sweep_gen_argv(&sr->sw, t, sr->dir, j->argv, MAX_ARGS, j->buf, sizeof(j->buf));
 		sweep_trace_path(&sr->sw, t, sr->dir, j->done_path, sizeof(j->done_path));
 		char base[PATH_MAX];
 		snprintf(base, sizeof(base), "%s/traces/%s", sr->dir, sr->sw.traces[t].name);
@@ -369,8 +376,8 @@ static int run_cells(struct sweep_run *sr, struct runner *r)
 		if (!sr->sel[c])
 			continue;
 		struct job *j = &jobs[n++];
-		j->argc = sweep_cell_argv(&sr->sw, &sr->cells[c], sr->dir, j->argv, MAX_ARGS, j->buf,
-					  sizeof(j->buf));
+		j->argc = sweep_cell_argv(&sr->sw, &sr->cells[c], sr->dir, j->argv, MAX_ARGS,
+					  j->buf, sizeof(j->buf));
 		sweep_cell_path(sr->dir, &sr->cells[c], ".row.csv", j->done_path,
 				sizeof(j->done_path));
 		char base[PATH_MAX];
@@ -398,8 +405,8 @@ static int emit_jobs(struct sweep_run *sr)
 			continue;
 		char only[16];
 		snprintf(only, sizeof(only), "%d", c);
-		char *argv[] = {"sweep", file, "-o", sr->dir, "--only", only, "--no-table", "-j1",
-				"--no-timing"};
+		char *argv[] = {"sweep", file,	       "-o",  sr->dir,	    "--only",
+				only,	 "--no-table", "-j1", "--no-timing"};
 		sweep_format_command(stdout, sr->exe, argv, sr->o->no_timing ? 9 : 8);
 	}
 	fprintf(stderr, "sweep %s: %d jobs; when they are done: mmreplay merge %s\n", sr->sw.name,
@@ -421,8 +428,10 @@ static int setup(struct sweep_run *sr)
 				       MAX_CELLS);
 	sr->sel = calloc((size_t)sr->nr_cells + 1, sizeof(*sr->sel));
 	if (select_cells(sr->o->only, sr->nr_cells, sr->sel))
-		return cli_usage_error("sweep", "--only %s: expected cell indices 0..%d, comma "
-						"separated", sr->o->only, sr->nr_cells - 1);
+		return cli_usage_error("sweep",
+				       "--only %s: expected cell indices 0..%d, comma "
+				       "separated",
+				       sr->o->only, sr->nr_cells - 1);
 	char dir[1024];
 	if (sr->o->dir && strlen(sr->o->dir) >= sizeof(dir))
 		return cli_usage_error("sweep", "-o: path too long");
@@ -456,8 +465,8 @@ static int setup(struct sweep_run *sr)
 
 static int run_sweep(struct sweep_run *sr)
 {
-	struct runner r = {.exe = sr->exe, .name = sr->sw.name, .jobs_max = sr->o->jobs,
-			   .tty = isatty(2)};
+	struct runner r = {
+	    .exe = sr->exe, .name = sr->sw.name, .jobs_max = sr->o->jobs, .tty = isatty(2)};
 	if (gen_traces(sr, &r))
 		return cli_fail("sweep", "trace generation failed; nothing replayed");
 	int failed = run_cells(sr, &r);
@@ -466,12 +475,24 @@ static int run_sweep(struct sweep_run *sr)
 	char csv[PATH_MAX + 16], json[PATH_MAX + 16], err[1024];
 	snprintf(csv, sizeof(csv), "%s/results.csv", sr->dir);
 	snprintf(json, sizeof(json), "%s/results.json", sr->dir);
-	char *in[] = {sr->dir};
-	int rows = sweep_merge(in, 1, csv, json, err, sizeof(err));
+	/* the table has this sweep's cells only: rows left in cells/ by an earlier version of
+	 * the sweep file are not in it (mmreplay merge DIR takes everything) */
+	char **in = calloc((size_t)sr->nr_cells + 1, sizeof(*in));
+	int nin = 0;
+	for (int c = 0; c < sr->nr_cells; c++) {
+		char path[PATH_MAX];
+		sweep_cell_path(sr->dir, &sr->cells[c], ".row.csv", path, sizeof(path));
+		if (access(path, F_OK) == 0)
+			in[nin++] = strdup(path);
+	}
+	int rows = nin ? sweep_merge(in, nin, csv, json, err, sizeof(err)) : 0;
+	for (int i = 0; i < nin; i++)
+		free(in[i]);
+	free(in);
 	if (rows < 0)
 		return cli_fail("sweep", "%s", err);
-	fprintf(stderr, "sweep %s: %d of %d cells in %s and %s\n", sr->sw.name, rows,
-		sr->nr_cells, csv, json);
+	fprintf(stderr, "sweep %s: %d of %d cells in %s and %s\n", sr->sw.name, rows, sr->nr_cells,
+		csv, json);
 	if (failed)
 		return cli_fail("sweep", "%d cells failed", failed);
 	return EXIT_OK;

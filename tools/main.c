@@ -13,12 +13,12 @@ static const struct cli_command commands[] = {
 	{"sweep", "run a matrix of replays in parallel into one results table", cmd_sweep},
 	{"merge", "join the per-cell outputs of sweep runs into one results table", cmd_merge},
 	{"plot", "draw a sweep's results with gnuplot (plots/*.gp)", cmd_plot},
-	{"version", "print the version", cmd_version},
 	{"import", "convert a trace-cmd trace.dat to an mmreplay trace", cmd_import},
 	{"record", "record a real trace of a command with trace-cmd (root)", cmd_record},
 	{"stat", "events per type and per process of a trace", cmd_stat},
 	{"dump", "a trace (or a slice of it) as text", cmd_dump},
 	{"convert", "convert a trace between .mmt, text and gzip'd text", cmd_convert},
+	{"version", "print the version", cmd_version},
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

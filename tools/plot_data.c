@@ -72,8 +72,8 @@ int table_read(struct table *t, const char *path, char *err, size_t errlen)
 			continue;
 		char **row = split(line, t->nr_cols, &got);
 		if (got != t->nr_cols) {
-			snprintf(err, errlen, "%s:%d: %d fields, the header has %d", path, lineno, got,
-				 t->nr_cols);
+			snprintf(err, errlen, "%s:%d: %d fields, the header has %d", path, lineno,
+				 got, t->nr_cols);
 			free(row);
 			table_free(t);
 			return -1;

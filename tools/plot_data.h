@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 struct table {
-	char *text;       /* the file, split in place */
+	char *text; /* the file, split in place */
 	char **header;
 	int nr_cols;
 	char ***rows;
@@ -18,7 +18,7 @@ struct table {
 /* -1 with err naming the file (and line) when it cannot be read or a row is short/long. */
 int table_read(struct table *t, const char *path, char *err, size_t errlen);
 void table_free(struct table *t);
-int table_col(const struct table *t, const char *name); /* -1 if absent */
+int table_col(const struct table *t, const char *name);			    /* -1 if absent */
 const char *table_get(const struct table *t, size_t row, const char *name); /* "" if absent */
 double table_num(const struct table *t, size_t row, const char *name);
 

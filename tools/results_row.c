@@ -32,8 +32,8 @@ void results_row_header(FILE *f)
 	fprintf(f, ",unusable_o%d,unusable_o%d", RESULTS_FRAG_ORDER_LOW, RESULTS_FRAG_ORDER_HIGH);
 	for (size_t k = 0; k < NR_ROW_ZONES; k++) {
 		const char *z = zone_names[row_zones[k]];
-		fprintf(f, ",managed_%s,free_%s,unusable_o%d_%s,unusable_o%d_%s,fragindex_o%d_%s", z,
-			z, RESULTS_FRAG_ORDER_LOW, z, RESULTS_FRAG_ORDER_HIGH, z,
+		fprintf(f, ",managed_%s,free_%s,unusable_o%d_%s,unusable_o%d_%s,fragindex_o%d_%s",
+			z, z, RESULTS_FRAG_ORDER_LOW, z, RESULTS_FRAG_ORDER_HIGH, z,
 			RESULTS_FRAG_ORDER_HIGH, z);
 	}
 	fputs(",oom_kills,oom_no_killable,enomem,alloc_fails,swap_in_pages,swap_out_pages,"
@@ -75,8 +75,9 @@ void results_row(FILE *f, const struct sim *s, const struct run_info *run)
 		results_node_unusable_index(s, RESULTS_FRAG_ORDER_HIGH) / 1000.0);
 	for (size_t k = 0; k < NR_ROW_ZONES; k++)
 		put_zone(f, &s->pgdat.node_zones[row_zones[k]]);
-	fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		   ",%" PRIu64 ",%" PRIu64,
+	fprintf(f,
+		",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		",%" PRIu64,
 		s->vmstat[OOM_KILL], s->oom.no_killable, s->vmstat[COMMIT_REFUSED],
 		s->vmstat[ALLOC_FAIL], s->vmstat[PSWPIN], s->vmstat[PSWPOUT], s->swap.peak_inuse,
 		tlb_total_flushes(&s->mm.tlb));
@@ -94,21 +95,34 @@ void results_row(FILE *f, const struct sim *s, const struct run_info *run)
 /* What a frame holds, from its struct page flags; the first matching flag wins, in the
  * order the plot's legend lists them. */
 enum frame_state {
-	FS_HOLE, FS_RESERVED, FS_FREE, FS_PCP, FS_ANON, FS_FILE, FS_SLAB, FS_PGTABLE,
-	FS_VMALLOC, FS_KERNEL, FS_OTHER, NR_FRAME_STATES
+	FS_HOLE,
+	FS_RESERVED,
+	FS_FREE,
+	FS_PCP,
+	FS_ANON,
+	FS_FILE,
+	FS_SLAB,
+	FS_PGTABLE,
+	FS_VMALLOC,
+	FS_KERNEL,
+	FS_OTHER,
+	NR_FRAME_STATES
 };
 static const char *const frame_state_names[NR_FRAME_STATES] = {
-	"hole", "reserved", "free", "pcp", "anon", "file", "slab", "pagetable", "vmalloc",
-	"kernel", "other",
+    "hole", "reserved",	 "free",    "pcp",    "anon",  "file",
+    "slab", "pagetable", "vmalloc", "kernel", "other",
 };
 
 static enum frame_state page_state(const struct page *p)
 {
-	static const struct { uint32_t flag; enum frame_state st; } order[] = {
-		{PG_buddy, FS_FREE},	 {PG_pcp, FS_PCP},	   {PG_reserved, FS_RESERVED},
-		{PG_zero, FS_RESERVED},	 {PG_slab, FS_SLAB},	   {PG_pgtable, FS_PGTABLE},
-		{PG_vmalloc, FS_VMALLOC}, {PG_anon, FS_ANON},	   {PG_file, FS_FILE},
-		{PG_swapcache, FS_ANON}, {PG_kernel, FS_KERNEL},
+	static const struct {
+		uint32_t flag;
+		enum frame_state st;
+	} order[] = {
+	    {PG_buddy, FS_FREE},      {PG_pcp, FS_PCP},	      {PG_reserved, FS_RESERVED},
+	    {PG_zero, FS_RESERVED},   {PG_slab, FS_SLAB},     {PG_pgtable, FS_PGTABLE},
+	    {PG_vmalloc, FS_VMALLOC}, {PG_anon, FS_ANON},     {PG_file, FS_FILE},
+	    {PG_swapcache, FS_ANON},  {PG_kernel, FS_KERNEL},
 	};
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		if (p->flags & order[i].flag)

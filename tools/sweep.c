@@ -147,8 +147,10 @@ static int parse_trace(struct parser *p, const char *name, char *spec)
 		return 0;
 	}
 	if (!w || strncmp(w, "gen:", 4) != 0 || !w[4] || strlen(w + 4) >= sizeof(t->workload))
-		return fail(p, "trace %s: expected gen:WORKLOAD [seed=N] [scale=X] [K=V ...] or "
-			       "file:PATH", name);
+		return fail(p,
+			    "trace %s: expected gen:WORKLOAD [seed=N] [scale=X] [K=V ...] or "
+			    "file:PATH",
+			    name);
 	snprintf(t->workload, sizeof(t->workload), "%s", w + 4);
 	snprintf(t->seed, sizeof(t->seed), "1");
 	snprintf(t->scale, sizeof(t->scale), "1");
@@ -199,7 +201,8 @@ static int parse_exclude(struct parser *p, char *conds)
 		const char *key = strcmp(c, "overcommit") == 0 ? "vm.overcommit_memory" : c;
 		const struct sweep_axis *ax = find_axis(sw, key);
 		if (!ax || !ax->n)
-			return fail(p, "exclude: %s is not a key of this sweep (define it first)", c);
+			return fail(p, "exclude: %s is not a key of this sweep (define it first)",
+				    c);
 		if (x->n == (int)(sizeof(x->cond) / sizeof(x->cond[0])))
 			return fail(p, "exclude: too many conditions");
 		struct sweep_axis *cond = &x->cond[x->n++];
@@ -209,7 +212,8 @@ static int parse_exclude(struct parser *p, char *conds)
 			for (k = 0; k < ax->n && strcmp(ax->values[k], v) != 0; k++)
 				;
 			if (k == ax->n)
-				return fail(p, "exclude: %s=%s is not one of the sweep's values", c, v);
+				return fail(p, "exclude: %s=%s is not one of the sweep's values", c,
+					    v);
 			if (cond->n == SWEEP_MAX_VALUES)
 				return fail(p, "exclude: too many values");
 			snprintf(cond->values[cond->n++], sizeof(cond->values[0]), "%s", v);
@@ -249,7 +253,8 @@ static int parse_line(struct parser *p, char *line)
 		return parse_exclude(p, val);
 	if (strcmp(key, "name") == 0) {
 		if (!is_name(val) || strlen(val) >= sizeof(p->sw->name))
-			return fail(p, "name %s: expected a short name (letters, digits, . _ -)", val);
+			return fail(p, "name %s: expected a short name (letters, digits, . _ -)",
+				    val);
 		snprintf(p->sw->name, sizeof(p->sw->name), "%s", val);
 		return 0;
 	}
@@ -270,12 +275,14 @@ static int parse_line(struct parser *p, char *line)
 		p->sw->frame_map = strcmp(val, "yes") == 0;
 		return 0;
 	}
-	return fail(p, "unknown key '%s' (trace, arch, mem, swap, cpus, overcommit, set, exclude, "
-		       "name, sample-every, frame-map)", key);
+	return fail(p,
+		    "unknown key '%s' (trace, arch, mem, swap, cpus, overcommit, set, exclude, "
+		    "name, sample-every, frame-map)",
+		    key);
 }
 
-int sweep_parse(struct sweep *sw, const char *text, const char *file, const char *name,
-		char *err, size_t errlen)
+int sweep_parse(struct sweep *sw, const char *text, const char *file, const char *name, char *err,
+		size_t errlen)
 {
 	memset(sw, 0, sizeof(*sw));
 	snprintf(sw->name, sizeof(sw->name), "%s", name);
@@ -346,7 +353,8 @@ static bool excluded(const struct sweep *sw, const int *value)
 				a++;
 			bool any = false;
 			for (int k = 0; k < x->cond[c].n; k++)
-				any |= strcmp(sw->axes[a].values[value[a]], x->cond[c].values[k]) == 0;
+				any |=
+				    strcmp(sw->axes[a].values[value[a]], x->cond[c].values[k]) == 0;
 			all = any;
 		}
 		if (all)
@@ -364,8 +372,9 @@ static void make_label(const struct sweep *sw, struct sweep_cell *c)
 		const struct sweep_axis *ax = &sw->axes[a];
 		if (!ax->n)
 			continue;
-		const char *pre = a < AX_FIXED ? prefix[a]
-			: strcmp(ax->key, "vm.overcommit_memory") == 0 ? "oc" : ax->key + 3;
+		const char *pre = a < AX_FIXED					 ? prefix[a]
+				  : strcmp(ax->key, "vm.overcommit_memory") == 0 ? "oc"
+										 : ax->key + 3;
 		n += (size_t)snprintf(c->label + n, sizeof(c->label) - n, "-%s%s", pre,
 				      ax->values[c->value[a]]);
 	}
@@ -483,8 +492,8 @@ int sweep_cell_argv(const struct sweep *sw, const struct sweep_cell *c, const ch
 	return bad ? -1 : a.argc;
 }
 
-int sweep_gen_argv(const struct sweep *sw, int t, const char *dir, char **argv, int cap,
-		   char *buf, size_t buflen)
+int sweep_gen_argv(const struct sweep *sw, int t, const char *dir, char **argv, int cap, char *buf,
+		   size_t buflen)
 {
 	const struct sweep_trace *tr = &sw->traces[t];
 	struct argbuf a = {.argv = argv, .cap = cap, .buf = buf, .len = buflen};

@@ -75,8 +75,10 @@ static int add_row_file(struct merge *m, const char *path, int input)
 	if (!m->header) {
 		m->header = strdup(text);
 	} else if (strcmp(m->header, text) != 0) {
-		snprintf(m->err, m->errlen, "%s: columns differ from the other cells' (results of "
-					    "another mmreplay version?)", path);
+		snprintf(m->err, m->errlen,
+			 "%s: columns differ from the other cells' (results of "
+			 "another mmreplay version?)",
+			 path);
 		free(text);
 		return -1;
 	}
@@ -177,8 +179,8 @@ static int write_csv(struct merge *m, const char *out)
 	return atomic_commit(&a, m->err, m->errlen);
 }
 
-int sweep_merge(char **inputs, int nr_inputs, const char *out_csv, const char *out_json,
-		char *err, size_t errlen)
+int sweep_merge(char **inputs, int nr_inputs, const char *out_csv, const char *out_json, char *err,
+		size_t errlen)
 {
 	struct merge m = {.err = err, .errlen = errlen};
 	int rc = 0;
@@ -192,8 +194,10 @@ int sweep_merge(char **inputs, int nr_inputs, const char *out_csv, const char *o
 		} else if (has_suffix(inputs[i], ".row.csv")) {
 			rc = add_row_file(&m, inputs[i], i);
 		} else {
-			snprintf(err, errlen, "%s: expected a sweep results directory or a cell's "
-					      ".row.csv", inputs[i]);
+			snprintf(err, errlen,
+				 "%s: expected a sweep results directory or a cell's "
+				 ".row.csv",
+				 inputs[i]);
 			rc = -1;
 		}
 	}
