@@ -14,7 +14,7 @@ const char *cli_opt(int argc, char **argv, int *i, const char *name, bool *missi
 {
 	size_t n = strlen(name);
 	const char *a = argv[*i];
-	*missing = false;
+	/* *missing is only ever set: callers try several names in a row and then check it */
 	if (strncmp(a, name, n) != 0)
 		return NULL;
 	if (a[n] == '=')
@@ -32,7 +32,7 @@ int machine_opts_parse(struct machine_opts *o, int argc, char **argv, int *i)
 {
 	static const char *const names[] = {"--arch", "--mem", "--ram", "--swap", "--cpus", "--seed"};
 	const char **slots[] = {&o->arch, &o->mem, &o->ram, &o->swap, &o->cpus, &o->seed};
-	bool missing;
+	bool missing = false;
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		const char *v = cli_opt(argc, argv, i, names[k], &missing);
 		if (missing) {

@@ -30,7 +30,8 @@ int machine_opts_finish(struct machine_opts *o, const char *cmd);
 void machine_opts_help(FILE *f);
 
 /* "--name=value" or "--name value": returns the value and advances *i, or NULL if argv[*i]
- * is not that option. *missing is set when the option is there but has no value. */
+ * is not that option. *missing is set (never cleared: initialize it to false) when the
+ * option is there but has no value. */
 const char *cli_opt(int argc, char **argv, int *i, const char *name, bool *missing);
 
 /* "mmreplay CMD: message" on stderr; returns EXIT_USAGE. */

@@ -137,7 +137,7 @@ int cmd_boot(int argc, char **argv)
 	unsigned secs = SEC_ALL;
 	machine_opts_init(&o);
 	for (int i = 1; i < argc; i++) {
-		bool missing;
+		bool missing = false;
 		const char *v;
 		if (cli_is_help(argv[i])) {
 			help(stdout);

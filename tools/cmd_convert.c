@@ -62,7 +62,7 @@ int cmd_convert(int argc, char **argv)
 	const char *pos[2], *level = NULL;
 	int npos = 0;
 	for (int i = 1; i < argc; i++) {
-		bool missing;
+		bool missing = false;
 		if (cli_is_help(argv[i])) {
 			convert_help(stdout);
 			return EXIT_OK;

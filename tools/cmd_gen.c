@@ -90,7 +90,7 @@ static int fill_origin(struct trace_origin *o, const char *wl, const struct gen_
 static int parse_args(int argc, char **argv, const char **wl, const char **out,
 		      struct gen_params *p, const char **kv)
 {
-	bool missing;
+	bool missing = false;
 	for (int i = 1; i < argc; i++) {
 		const char *v;
 		if (cli_is_help(argv[i]))

@@ -112,7 +112,7 @@ struct record_args {
 
 static int parse_args(int argc, char **argv, struct record_args *a)
 {
-	bool missing;
+	bool missing = false;
 	const char *v;
 	a->out = "trace.dat";
 	a->trace_cmd = "trace-cmd";

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "fidelity.h"
+#include "proc_snap.h"
 #include "results.h"
 #include "trace_io.h"
 
@@ -22,6 +23,8 @@ struct replay_opts {
 	uint64_t sample_ns;      /* every T of trace time; 0 = no time series */
 	bool progress, timing, quiet;
 	int implicit;            /* --implicit-regions: -1 from the trace's origin */
+	struct proc_points snaps;  /* --snapshot-at points (docs/PROC.md) */
+	const char *snap_dir;
 };
 
 static void replay_help(FILE *f)
@@ -39,6 +42,9 @@ static void replay_help(FILE *f)
 	      "  --frame-map FILE     write every frame's zone and state, and every pageblock's\n"
 	      "                       migratetype, at the end of the run (docs/RESULTS.md)\n"
 	      "  --label NAME         name of the run in the JSON and the row (sweeps set it)\n"
+	      "  --snapshot-at POINT  write the /proc files into DIR/POINT/ at POINT: a mark name,\n"
+	      "                       N events, or a trace time (2.5s); repeatable (see proc --help)\n"
+	      "  --snapshot-dir DIR   where --snapshot-at writes\n"
 	      "  --progress           progress on stderr even when it is not a terminal\n"
 	      "  --quiet              no summary on stdout\n"
 	      "  --implicit-regions=on|off  a fault outside every VMA creates an implicit region\n"
@@ -78,6 +84,7 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	machine_opts_init(&o->machine);
+	proc_points_init(&o->snaps);
 	o->timing = true;
 	o->implicit = -1;
 	for (int i = 1; i < argc; i++) {
@@ -104,6 +111,12 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 				return cli_usage_error("replay", "--label=%s: expected a name without "
 								 "commas or quotes", v);
 			o->label = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--snapshot-at", &missing))) {
+			char err[256];
+			if (proc_points_add(&o->snaps, v, err, sizeof(err)))
+				return cli_usage_error("replay", "--snapshot-at %s: %s", v, err);
+		} else if ((v = cli_opt(argc, argv, &i, "--snapshot-dir", &missing))) {
+			o->snap_dir = v;
 		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
 			if (strcmp(v, "model") == 0)
 				o->level = REPLAY_MODEL;
@@ -137,6 +150,8 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	}
 	if (!o->trace)
 		return cli_usage_error("replay", "which trace? (mmreplay replay TRACE; see --help)");
+	if (!o->snaps.n != !o->snap_dir)
+		return cli_usage_error("replay", "--snapshot-at and --snapshot-dir go together");
 	if (o->csv && !o->sample_events && !o->sample_ns)
 		return cli_usage_error("replay", "--csv needs --sample-every");
 	if (machine_opts_finish(&o->machine, "replay"))
@@ -157,6 +172,7 @@ struct replay_run {
 	struct trace_reader *reader;
 	struct atomic_file csv;
 	struct run_info info;
+	struct proc_points *snaps; /* NULL without --snapshot-at */
 	uint64_t next_sample_ts;
 	double start, last_progress;
 };
@@ -192,6 +208,9 @@ static int replay_loop(struct replay_run *r)
 	ssize_t n;
 	while ((n = trace_reader_next(r->reader, batch, REPLAY_BATCH, err, sizeof(err))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
+			if (r->snaps && proc_points_due(r->snaps, &batch[i], r->info.events + i) &&
+			    proc_points_step(r->snaps, r->sim, &batch[i], r->info.events + i))
+				return EXIT_FAIL; /* the snapshot writer said why */
 			h = trace_hash_event(h, &batch[i]);
 			sim_apply(r->sim, &batch[i]);
 			if (r->csv.f)
@@ -205,6 +224,10 @@ static int replay_loop(struct replay_run *r)
 		return cli_usage_error("replay", "%s", err);
 	if (progress)
 		show_progress(r, true);
+	int rc = r->snaps ? proc_points_finish(r->snaps, r->sim, r->info.events, err, sizeof(err))
+			  : 0;
+	if (rc)
+		return rc < 0 ? cli_usage_error("replay", "--snapshot-at %s", err) : EXIT_FAIL;
 	r->info.trace_hash = trace_hash_strings(h, trace_reader_strings(r->reader));
 	if (r->csv.f)
 		results_csv_row(r->csv.f, r->sim); /* the final state is always the last row */
@@ -227,6 +250,14 @@ static int write_end_file(struct replay_run *r, const char *path, bool row)
 	if (atomic_commit(&a, err, sizeof(err)))
 		return cli_fail("replay", "%s", err);
 	return EXIT_OK;
+}
+
+static int write_snapshot(void *ctx, const struct proc_point *pt, struct sim *s)
+{
+	char err[512];
+	if (proc_snapshot_write(ctx, pt->arg, s, err, sizeof(err)))
+		return cli_fail("replay", "snapshot %s: %s", pt->arg, err);
+	return 0;
 }
 
 static int write_json(struct replay_run *r)
@@ -300,6 +331,11 @@ int cmd_replay(int argc, char **argv)
 		.format = trace_reader_format(r.reader),
 		.timing = o.timing,
 	};
+	if (o.snaps.n) {
+		o.snaps.take = write_snapshot;
+		o.snaps.ctx = (void *)o.snap_dir;
+		r.snaps = &o.snaps;
+	}
 	rc = run_replay(&r);
 	sim_destroy(r.sim);
 	trace_reader_close(r.reader);

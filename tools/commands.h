@@ -4,6 +4,7 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_proc(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_plot(int argc, char **argv);

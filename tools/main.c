@@ -8,6 +8,7 @@
 static const struct cli_command commands[] = {
 	{"replay", "replay a trace into a simulated machine", cmd_replay},
 	{"fidelity", "a recording's kernel counts next to the model's (real traces)", cmd_fidelity},
+	{"proc", "the simulated machine's /proc files at a point of a replay", cmd_proc},
 	{"boot", "lay out the machine and print what the kernel reports about memory", cmd_boot},
 	{"gen", "write a synthetic workload trace (shell, build, db, ..., mix)", cmd_gen},
 	{"sweep", "run a matrix of replays in parallel into one results table", cmd_sweep},

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sim_proc.h"
 
 /* Word-at-a-time multiply-xorshift: fast enough to hash every replayed event. */
 static uint64_t mix(uint64_t h, uint64_t w)
@@ -278,6 +279,33 @@ static void write_oom(struct json *j, const struct sim *s)
 	json_end_object(j);
 }
 
+/* /proc/meminfo at the end of the run: every "Name: value kB" line, by its name */
+static void write_meminfo(struct json *j, const struct sim *s)
+{
+	struct meminfo mi;
+	struct meminfo_pages p;
+	char buf[4096], key[32];
+	sim_meminfo(s, &mi, &p);
+	meminfo_render(buf, sizeof(buf), &mi);
+	json_key(j, "meminfo");
+	json_begin_object(j);
+	for (const char *line = buf; *line;) {
+		const char *eol = strchr(line, '\n');
+		const char *colon = strchr(line, ':');
+		uint64_t kb;
+		int n = 0;
+		if (colon && colon < eol && (size_t)(colon - line) < sizeof(key) &&
+		    sscanf(colon + 1, " %" SCNu64 " kB%n", &kb, &n) == 1 && n > 0) {
+			memcpy(key, line, (size_t)(colon - line));
+			key[colon - line] = 0;
+			json_key(j, key);
+			json_u64(j, kb);
+		}
+		line = eol ? eol + 1 : line + strlen(line);
+	}
+	json_end_object(j);
+}
+
 void results_write_json(struct json *j, const struct sim *s, const struct run_info *run)
 {
 	json_begin_object(j);
@@ -297,6 +325,7 @@ void results_write_json(struct json *j, const struct sim *s, const struct run_in
 	write_tlb(j, s);
 	write_swap(j, s);
 	write_oom(j, s);
+	write_meminfo(j, s);
 	if (run->timing) {
 		json_key(j, "timing");
 		json_begin_object(j);
