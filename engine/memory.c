@@ -70,6 +70,7 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
 		for (uint64_t k = 0; pte && k < n; k++) {
 			pte_t val = pte[k];
+			prefetch_pte_page(s, pte, k, n);
 			if (pte_none(val))
 				continue;
 			pte[k] = 0;
@@ -131,9 +132,11 @@ int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		if (!d || !src->live)
 			return -1; /* no memory, or the OOM killer took the parent meanwhile */
 		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
-		for (uint64_t k = 0; k < n; k++)
+		for (uint64_t k = 0; k < n; k++) {
+			prefetch_pte_page(s, sp, k, n);
 			if (!pte_none(sp[k]))
 				d[k] = copy_one_pte(s, dst, &sp[k], cow);
+		}
 		a += n << PAGE_SHIFT;
 	}
 	return 0;

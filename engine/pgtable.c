@@ -225,10 +225,14 @@ static void free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 {
 	const struct pt_geometry *g = &c->geo;
 	uint64_t span = 1ull << g->shift[level];
-	for (unsigned i = 0; i < g->ptrs[level]; i++) {
+	/* only the entries whose span meets [start, end): a small munmap need not scan the
+	 * whole pgd (1024 entries on i386) */
+	unsigned lo = r->start > base ? (unsigned)((r->start - base) >> g->shift[level]) : 0;
+	uint64_t hi = r->end > base ? ((r->end - base - 1) >> g->shift[level]) + 1 : 0;
+	if (hi > g->ptrs[level])
+		hi = g->ptrs[level];
+	for (unsigned i = lo; i < hi; i++) {
 		uint64_t s = base + i * span, e = s + span;
-		if (e <= r->start || s >= r->end)
-			continue;
 		pte_t *ent = &table(c, idx)[i];
 		if (!*ent)
 			continue;
