@@ -443,8 +443,11 @@ static bool segv(struct sim *s, struct task_struct *t)
 	return false;
 }
 
-bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
-		     uint32_t access, unsigned cpu)
+/* walked: the pte of addr when the caller has just found its table (mm_touch), else NULL.
+ * Nothing before the walk here allocates or frees page tables, so the pointer stays the one
+ * pte_offset would return. */
+static bool fault_at(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu, pte_t *walked)
 {
 	s->vmstat[PGFAULT]++;
 	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
@@ -457,7 +460,7 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		f.vma = implicit_vma(s, mm, addr);
 	if (!f.vma || !access_permitted(s, f.vma->vm_flags, access))
 		return segv(s, t);
-	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
+	pte_t *pte = walked ? walked : pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
 	if (!pte) {
 		s->vmstat[FAULT_OOM]++;
 		return false;
@@ -472,6 +475,12 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		return do_wp_page(s, &f, pte);
 	*pte |= _PAGE_ACCESSED; /* spurious: the pte already allows it */
 	return true;
+}
+
+bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu)
+{
+	return fault_at(s, t, mm, addr, access, cpu, NULL);
 }
 
 void mm_fault(struct sim *s, const struct mm_event *ev)
@@ -518,7 +527,7 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 		a += k << PAGE_SHIFT;
 		if (pte && k == n)
 			continue;
-		if (!handle_mm_fault(s, t, mm, a, access, cpu))
+		if (!fault_at(s, t, mm, a, access, cpu, pte ? &pte[k] : NULL))
 			return;
 		a += PAGE_SIZE;
 	}
