@@ -203,7 +203,10 @@ pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t
 			break;
 		idx = (uint32_t)(e - 1);
 	}
-	uint64_t span = 1ull << g->shift[level];
+	/* a missing entry at `level` is a hole of that entry's span; a pte table reached at the
+	 * last level covers the span of the entry above it (one walk per table, not per pte) */
+	unsigned span_level = level + 1 < g->levels ? level : level - 1;
+	uint64_t span = 1ull << g->shift[span_level];
 	uint64_t next = (addr | (span - 1)) + 1;
 	if (next > end || next == 0)
 		next = end;
