@@ -443,6 +443,19 @@ static bool segv(struct sim *s, struct task_struct *t)
 	return false;
 }
 
+/* find_vma for faults, which come in runs through one VMA: the VMA of the previous fault
+ * is tried first. VMAs do not overlap, so a hit is the VMA find_vma would return. */
+static struct vm_area_struct *find_vma_hinted(struct mm_struct *mm, uint64_t addr)
+{
+	uint32_t i = mm->vma_hint;
+	if (i < mm->nr_vma && mm->vma[i].vm_start <= addr && addr < mm->vma[i].vm_end)
+		return &mm->vma[i];
+	struct vm_area_struct *v = find_vma(mm, addr);
+	if (v)
+		mm->vma_hint = (uint32_t)(v - mm->vma);
+	return v;
+}
+
 /* walked: the pte of addr when the caller has just found its table (mm_touch), else NULL.
  * Nothing before the walk here allocates or frees page tables, so the pointer stays the one
  * pte_offset would return. */
@@ -453,7 +466,7 @@ static bool fault_at(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
 	if (addr >= s->mm.pt.geo.task_size)
 		return segv(s, t);
-	f.vma = find_vma(mm, addr);
+	f.vma = find_vma_hinted(mm, addr);
 	if (!f.vma)
 		f.vma = expand_stack(s, mm, addr);
 	if (!f.vma && s->mm.implicit_regions)
