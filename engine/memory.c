@@ -527,9 +527,18 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 	uint64_t end = (ev->u.touch.addr + ev->u.touch.len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	if (end < a || end > s->mm.pt.geo.task_size)
 		end = s->mm.pt.geo.task_size;
+	/* [pte, pte + n): the rest of the current pte table (n = 0: walk again). A fault that
+	 * found its table allocates none and frees none (the same pointer is already relied on
+	 * across the allocation in do_wp_page), so the walk carries on after it unless the
+	 * arena moved. */
+	uint64_t n = 0;
+	pte_t *pte = NULL;
+	const uint64_t *arena = NULL;
 	while (a < end) {
-		uint64_t n;
-		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		if (!n) {
+			pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+			arena = s->mm.pt.arena;
+		}
 		uint64_t k = 0;
 		for (; pte && k < n; k++) {
 			pte_t v = pte[k];
@@ -538,10 +547,18 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 			pte[k] = v | _PAGE_ACCESSED;
 		}
 		a += k << PAGE_SHIFT;
-		if (pte && k == n)
+		if (pte && k == n) {
+			n = 0;
 			continue;
+		}
 		if (!fault_at(s, t, mm, a, access, cpu, pte ? &pte[k] : NULL))
 			return;
 		a += PAGE_SIZE;
+		if (pte && s->mm.pt.arena == arena) {
+			pte += k + 1;
+			n -= k + 1;
+		} else {
+			n = 0;
+		}
 	}
 }
