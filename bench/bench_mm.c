@@ -150,7 +150,4 @@ static void bm_fork_1g_cow(struct cbench_state *st)
 
 CBENCH_NAMED(bm_anon_write_fault, "mm/anon_write_fault") {}
 
-CBENCH_NAMED(bm_fork_1g_cow, "mm/fork_1g_cow")
-{
-	cbench_unit(b, CBENCH_MS);
-}
+CBENCH_NAMED(bm_fork_1g_cow, "mm/fork_1g_cow") { cbench_unit(b, CBENCH_MS); }

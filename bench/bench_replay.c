@@ -220,7 +220,4 @@ CBENCH_NAMED(bm_mix_events_apply, "replay/mix_events_apply")
 	cbench_iterations_fixed(b, 1);
 }
 
-CBENCH_NAMED(bm_mix_events_decode, "replay/mix_events_decode")
-{
-	cbench_unit(b, CBENCH_MS);
-}
+CBENCH_NAMED(bm_mix_events_decode, "replay/mix_events_decode") { cbench_unit(b, CBENCH_MS); }

@@ -559,8 +559,8 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 		if (!z->populated)
 			continue;
 		int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
-		if (usable <= (int64_t)wmark_pages(z, WMARK_LOW) +
-				  z->lowmem_reserve[ac->highest_zoneidx])
+		if (usable <=
+		    (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
 			continue;
 		if (z->boost_pending)
 			return PFN_NONE;
