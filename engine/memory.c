@@ -63,6 +63,7 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
 		for (uint64_t k = 0; pte && k < n; k++) {
 			pte_t val = pte[k];
+			prefetch_pte_page(s, pte, k, n);
 			if (pte_none(val))
 				continue;
 			pte[k] = 0;
@@ -124,9 +125,11 @@ int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		if (!d || !src->live)
 			return -1; /* no memory, or the OOM killer took the parent meanwhile */
 		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
-		for (uint64_t k = 0; k < n; k++)
+		for (uint64_t k = 0; k < n; k++) {
+			prefetch_pte_page(s, sp, k, n);
 			if (!pte_none(sp[k]))
 				d[k] = copy_one_pte(s, dst, &sp[k], cow);
+		}
 		a += n << PAGE_SHIFT;
 	}
 	return 0;
@@ -433,21 +436,37 @@ static bool segv(struct sim *s, struct task_struct *t)
 	return false;
 }
 
-bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
-		     uint32_t access, unsigned cpu)
+/* find_vma for faults, which come in runs through one VMA: the VMA of the previous fault
+ * is tried first. VMAs do not overlap, so a hit is the VMA find_vma would return. */
+static struct vm_area_struct *find_vma_hinted(struct mm_struct *mm, uint64_t addr)
+{
+	uint32_t i = mm->vma_hint;
+	if (i < mm->nr_vma && mm->vma[i].vm_start <= addr && addr < mm->vma[i].vm_end)
+		return &mm->vma[i];
+	struct vm_area_struct *v = find_vma(mm, addr);
+	if (v)
+		mm->vma_hint = (uint32_t)(v - mm->vma);
+	return v;
+}
+
+/* walked: the pte of addr when the caller has just found its table (mm_touch), else NULL.
+ * Nothing before the walk here allocates or frees page tables, so the pointer stays the one
+ * pte_offset would return. */
+static bool fault_at(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu, pte_t *walked)
 {
 	s->vmstat[PGFAULT]++;
 	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
 	if (addr >= s->mm.pt.geo.task_size)
 		return segv(s, t);
-	f.vma = find_vma(mm, addr);
+	f.vma = find_vma_hinted(mm, addr);
 	if (!f.vma)
 		f.vma = expand_stack(s, mm, addr);
 	if (!f.vma && s->mm.implicit_regions)
 		f.vma = implicit_vma(s, mm, addr);
 	if (!f.vma || !access_permitted(s, f.vma->vm_flags, access))
 		return segv(s, t);
-	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
+	pte_t *pte = walked ? walked : pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
 	if (!pte) {
 		s->vmstat[FAULT_OOM]++;
 		return false;
@@ -462,6 +481,12 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 		return do_wp_page(s, &f, pte);
 	*pte |= _PAGE_ACCESSED; /* spurious: the pte already allows it */
 	return true;
+}
+
+bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu)
+{
+	return fault_at(s, t, mm, addr, access, cpu, NULL);
 }
 
 void mm_fault(struct sim *s, const struct mm_event *ev)
@@ -495,9 +520,18 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 	uint64_t end = (ev->u.touch.addr + ev->u.touch.len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	if (end < a || end > s->mm.pt.geo.task_size)
 		end = s->mm.pt.geo.task_size;
+	/* [pte, pte + n): the rest of the current pte table (n = 0: walk again). A fault that
+	 * found its table allocates none and frees none (the same pointer is already relied on
+	 * across the allocation in do_wp_page), so the walk carries on after it unless the
+	 * arena moved. */
+	uint64_t n = 0;
+	pte_t *pte = NULL;
+	const uint64_t *arena = NULL;
 	while (a < end) {
-		uint64_t n;
-		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		if (!n) {
+			pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+			arena = s->mm.pt.arena;
+		}
 		uint64_t k = 0;
 		for (; pte && k < n; k++) {
 			pte_t v = pte[k];
@@ -506,10 +540,18 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 			pte[k] = v | _PAGE_ACCESSED;
 		}
 		a += k << PAGE_SHIFT;
-		if (pte && k == n)
+		if (pte && k == n) {
+			n = 0;
 			continue;
-		if (!handle_mm_fault(s, t, mm, a, access, cpu))
+		}
+		if (!fault_at(s, t, mm, a, access, cpu, pte ? &pte[k] : NULL))
 			return;
 		a += PAGE_SIZE;
+		if (pte && s->mm.pt.arena == arena) {
+			pte += k + 1;
+			n -= k + 1;
+		} else {
+			n = 0;
+		}
 	}
 }

@@ -40,6 +40,7 @@ struct mm_struct {
 	struct pgd pgd;
 	struct vm_area_struct *vma; /* sorted by vm_start, non-overlapping */
 	uint32_t nr_vma, cap_vma;
+	uint32_t vma_hint;          /* index of the VMA the last fault hit (checked before use) */
 	uint32_t users;             /* tasks sharing this mm (threads) */
 	uint32_t anon;              /* anon family id (rmap root), see docs/MM.md */
 	uint64_t rss[NR_MM_COUNTERS];

@@ -20,7 +20,21 @@ static inline struct page *sim_page(struct sim *s, pfn_t pfn)
 
 static inline unsigned sim_cpu(const struct sim *s, const struct mm_event *ev)
 {
-	return ev->cpu % s->machine.cfg.nr_cpus;
+	unsigned n = s->machine.cfg.nr_cpus;
+	return ev->cpu < n ? ev->cpu : ev->cpu % n; /* no division in the common case */
+}
+
+/* Zap and fork walk ptes in order but their frames are scattered over mem_map: start
+ * loading the struct page of the pte `ahead` entries on, so that the miss overlaps the
+ * work on this one. A hint only: no effect on the simulation. */
+#define PTE_PREFETCH_AHEAD 8
+static inline void prefetch_pte_page(struct sim *s, const pte_t *pte, uint64_t k, uint64_t n)
+{
+	if (k + PTE_PREFETCH_AHEAD < n) {
+		pte_t v = pte[k + PTE_PREFETCH_AHEAD];
+		if (pte_present(v))
+			__builtin_prefetch(sim_page(s, pte_pfn(v)), 1);
+	}
 }
 
 /* mmap.c: VMA array */

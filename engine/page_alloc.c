@@ -543,35 +543,42 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 	return alloc_failed(pgdat, gfp, order, alloc_flags, ac);
 }
 
-/* The common case of get_page_from_freelist, spelled out: the first populated zone of the
- * zonelist passes the order-0 fast watermark test and its pcp list has a page. Anything
- * else (refill, next zone, slow path) returns PFN_NONE and the general path decides, with
- * the same result it would have had. */
+/* The common case of get_page_from_freelist, spelled out: walking the zonelist down from
+ * the highest zone, the first populated zone that passes the order-0 fast watermark test
+ * (at the low mark, without ALLOC_HIGH/HARDER, the test is free - highatomic reserve >
+ * mark + lowmem_reserve) has a page on its pcp list. Zones that fail the test are skipped as
+ * get_page_from_freelist skips them (on i386 with a small HighMem zone that is most user
+ * allocations). Anything else (refill, pending boost, slow path) returns PFN_NONE and the
+ * general path decides, with the same result it would have had: nothing was changed. */
 static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
 				   const struct alloc_context *ac, unsigned cpu)
 {
-	int zi = ac->highest_zoneidx;
-	while (!pgdat->node_zones[zi].populated)
-		if (--zi < 0)
+	if (order)
+		return PFN_NONE;
+	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!z->populated)
+			continue;
+		int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
+		if (usable <=
+		    (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
+			continue;
+		if (z->boost_pending)
 			return PFN_NONE;
-	struct zone *z = &pgdat->node_zones[zi];
-	int64_t free = (int64_t)z->nr_free_pages;
-	int64_t usable = free - (int64_t)z->nr_reserved_highatomic;
-	if (order || z->boost_pending ||
-	    usable <= (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
-		return PFN_NONE;
-	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
-	pfn_t pfn = *list;
-	if (unlikely(pfn == PFN_NONE))
-		return PFN_NONE;
-	pcp->free_factor >>= 1;
-	list_remove(pgdat, list, pfn);
-	pcp->count--;
-	prep_new_page(pgdat, z, pfn, 0, gfp);
-	pgdat->vmstat[PGALLOC_DMA + z->type]++;
-	pgdat->nr_alloc[0]++;
-	return pfn;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
+		pfn_t pfn = *list;
+		if (unlikely(pfn == PFN_NONE))
+			return PFN_NONE;
+		pcp->free_factor >>= 1;
+		list_remove(pgdat, list, pfn);
+		pcp->count--;
+		prep_new_page(pgdat, z, pfn, 0, gfp);
+		pgdat->vmstat[PGALLOC_DMA + z->type]++;
+		pgdat->nr_alloc[0]++;
+		return pfn;
+	}
+	return PFN_NONE;
 }
 
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)

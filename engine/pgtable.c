@@ -203,7 +203,10 @@ pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t
 			break;
 		idx = (uint32_t)(e - 1);
 	}
-	uint64_t span = 1ull << g->shift[level];
+	/* a missing entry at `level` is a hole of that entry's span; a pte table reached at the
+	 * last level covers the span of the entry above it (one walk per table, not per pte) */
+	unsigned span_level = level + 1 < g->levels ? level : level - 1;
+	uint64_t span = 1ull << g->shift[span_level];
 	uint64_t next = (addr | (span - 1)) + 1;
 	if (next > end || next == 0)
 		next = end;
@@ -225,10 +228,14 @@ static void free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 {
 	const struct pt_geometry *g = &c->geo;
 	uint64_t span = 1ull << g->shift[level];
-	for (unsigned i = 0; i < g->ptrs[level]; i++) {
+	/* only the entries whose span meets [start, end): a small munmap need not scan the
+	 * whole pgd (1024 entries on i386) */
+	unsigned lo = r->start > base ? (unsigned)((r->start - base) >> g->shift[level]) : 0;
+	uint64_t hi = r->end > base ? ((r->end - base - 1) >> g->shift[level]) + 1 : 0;
+	if (hi > g->ptrs[level])
+		hi = g->ptrs[level];
+	for (unsigned i = lo; i < hi; i++) {
 		uint64_t s = base + i * span, e = s + span;
-		if (e <= r->start || s >= r->end)
-			continue;
 		pte_t *ent = &table(c, idx)[i];
 		if (!*ent)
 			continue;

@@ -14,7 +14,7 @@ static void convert_help(FILE *f)
 	      "anything else text. '-' is standard input / output. The origin header is copied;\n"
 	      "OUT is written to OUT.tmp and renamed when complete.\n"
 	      "  --level N  deflate level of .mmt blocks, 1 (fastest) to 12 (smallest);\n"
-	      "             default 6\n",
+	      "             default 1\n",
 	      f);
 }
 

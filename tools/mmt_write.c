@@ -89,14 +89,14 @@ int mmt_writer_start(struct trace_writer *w, const struct trace_origin *o, char 
 	w->sync = calloc(1, MMT_BLOCK_MAX + MMT_SLACK);
 	w->zbuf = malloc(MMT_MEMBER_MAX);
 	w->enc = calloc(1, sizeof(*w->enc));
-	w->pool = mmt_wpool_new(6);
+	w->pool = mmt_wpool_new(MMT_DEFAULT_LEVEL);
 	if (!w->sync || !w->zbuf || !w->enc || !w->pool) {
 		snprintf(err, errlen, "%s: out of memory", w->path);
 		return -1;
 	}
-	/* Level 6, zlib's default balance. libdeflate rather than zlib: a block is compressed
-	 * whole (no streaming needed), faster and a little smaller at the same level. */
-	w->zc = libdeflate_alloc_compressor(6);
+	/* libdeflate rather than zlib: a block is compressed whole (no streaming needed),
+	 * faster and a little smaller at the same level. */
+	w->zc = libdeflate_alloc_compressor(MMT_DEFAULT_LEVEL);
 	if (!w->zc) {
 		snprintf(err, errlen, "%s: cannot set up the compressor", w->path);
 		return -1;
