@@ -351,34 +351,23 @@ void fidelity_write_json(struct json *j, const struct fidelity_report *r, const 
 	char hash[24];
 	snprintf(hash, sizeof(hash), "%016" PRIx64, run->trace_hash);
 	json_begin_object(j);
-	json_key(j, "mmreplay_version");
-	json_string(j, MMREPLAY_VERSION);
+	json_kv_string(j, "mmreplay_version", MMREPLAY_VERSION);
 	json_key(j, "trace");
 	json_begin_object(j);
-	json_key(j, "path");
-	json_string(j, run->trace_path);
-	json_key(j, "hash");
-	json_string(j, hash);
-	json_key(j, "events");
-	json_u64(j, run->events);
-	json_key(j, "kernel");
-	json_string(j, origin_str(run->origin, "kernel"));
+	json_kv_string(j, "path", run->trace_path);
+	json_kv_string(j, "hash", hash);
+	json_kv_u64(j, "events", run->events);
+	json_kv_string(j, "kernel", origin_str(run->origin, "kernel"));
 	json_end_object(j);
 	json_key(j, "configuration");
 	json_begin_object(j);
-	json_key(j, "arch");
-	json_string(j, arch_names[c->arch]);
-	json_key(j, "mem");
-	json_u64(j, c->mem_limit);
-	json_key(j, "cpus");
-	json_u64(j, c->nr_cpus);
-	json_key(j, "seed");
-	json_u64(j, c->seed);
-	json_key(j, "implicit_regions");
-	json_bool(j, s->mm.implicit_regions);
+	json_kv_string(j, "arch", arch_names[c->arch]);
+	json_kv_u64(j, "mem", c->mem_limit);
+	json_kv_u64(j, "cpus", c->nr_cpus);
+	json_kv_u64(j, "seed", c->seed);
+	json_kv_bool(j, "implicit_regions", s->mm.implicit_regions);
 	json_end_object(j);
-	json_key(j, "tlb_recorded");
-	json_bool(j, r->tlb_recorded);
+	json_kv_bool(j, "tlb_recorded", r->tlb_recorded);
 	json_key(j, "fidelity");
 	json_begin_object(j);
 	const char *group = NULL;
@@ -394,12 +383,10 @@ void fidelity_write_json(struct json *j, const struct fidelity_report *r, const 
 		json_key(j, w->key);
 		json_begin_object(j);
 		if (w->has_recorded) {
-			json_key(j, "recorded");
-			json_u64(j, w->recorded);
+			json_kv_u64(j, "recorded", w->recorded);
 		}
 		if (w->has_model) {
-			json_key(j, "model");
-			json_u64(j, w->model);
+			json_kv_u64(j, "model", w->model);
 		}
 		json_end_object(j);
 	}

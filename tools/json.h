@@ -27,6 +27,12 @@ void json_u64(struct json *j, uint64_t v);
 void json_i64(struct json *j, int64_t v);
 void json_double(struct json *j, double v, int decimals);
 void json_bool(struct json *j, bool v);
+/* key + value in one call */
+void json_kv_string(struct json *j, const char *key, const char *s);
+void json_kv_u64(struct json *j, const char *key, uint64_t v);
+void json_kv_i64(struct json *j, const char *key, int64_t v);
+void json_kv_double(struct json *j, const char *key, double v, int decimals);
+void json_kv_bool(struct json *j, const char *key, bool v);
 /* Close the top-level value with a newline. */
 void json_finish(struct json *j);
 

@@ -38,32 +38,19 @@ static void write_config(struct json *j, const struct machine_config *c)
 {
 	json_key(j, "configuration");
 	json_begin_object(j);
-	json_key(j, "arch");
-	json_string(j, arch_names[c->arch]);
-	json_key(j, "mem");
-	json_u64(j, c->mem_limit);
-	json_key(j, "ram");
-	json_u64(j, c->ram);
-	json_key(j, "swap");
-	json_u64(j, c->swap_bytes);
-	json_key(j, "cpus");
-	json_u64(j, c->nr_cpus);
-	json_key(j, "seed");
-	json_u64(j, c->seed);
-	json_key(j, "kernel");
-	json_string(j, c->kernel.name);
-	json_key(j, "vm.overcommit_memory");
-	json_i64(j, c->vm.overcommit_memory);
-	json_key(j, "vm.overcommit_ratio");
-	json_i64(j, c->vm.overcommit_ratio);
-	json_key(j, "vm.overcommit_kbytes");
-	json_u64(j, c->vm.overcommit_kbytes);
-	json_key(j, "vm.swappiness");
-	json_i64(j, c->vm.swappiness);
-	json_key(j, "vm.min_free_kbytes");
-	json_u64(j, c->vm.min_free_kbytes);
-	json_key(j, "vm.watermark_scale_factor");
-	json_i64(j, c->vm.watermark_scale_factor);
+	json_kv_string(j, "arch", arch_names[c->arch]);
+	json_kv_u64(j, "mem", c->mem_limit);
+	json_kv_u64(j, "ram", c->ram);
+	json_kv_u64(j, "swap", c->swap_bytes);
+	json_kv_u64(j, "cpus", c->nr_cpus);
+	json_kv_u64(j, "seed", c->seed);
+	json_kv_string(j, "kernel", c->kernel.name);
+	json_kv_i64(j, "vm.overcommit_memory", c->vm.overcommit_memory);
+	json_kv_i64(j, "vm.overcommit_ratio", c->vm.overcommit_ratio);
+	json_kv_u64(j, "vm.overcommit_kbytes", c->vm.overcommit_kbytes);
+	json_kv_i64(j, "vm.swappiness", c->vm.swappiness);
+	json_kv_u64(j, "vm.min_free_kbytes", c->vm.min_free_kbytes);
+	json_kv_i64(j, "vm.watermark_scale_factor", c->vm.watermark_scale_factor);
 	json_end_object(j);
 }
 
@@ -74,19 +61,14 @@ static void write_trace(struct json *j, const struct run_info *run)
 	snprintf(hash, sizeof(hash), "%016" PRIx64, run->trace_hash);
 	json_key(j, "trace");
 	json_begin_object(j);
-	json_key(j, "path");
-	json_string(j, run->trace_path);
-	json_key(j, "format");
-	json_string(j, formats[run->format]);
-	json_key(j, "hash");
-	json_string(j, hash);
-	json_key(j, "events");
-	json_u64(j, run->events);
+	json_kv_string(j, "path", run->trace_path);
+	json_kv_string(j, "format", formats[run->format]);
+	json_kv_string(j, "hash", hash);
+	json_kv_u64(j, "events", run->events);
 	json_key(j, "origin");
 	json_begin_object(j);
 	for (int i = 0; run->origin && i < run->origin->n; i++) {
-		json_key(j, run->origin->key[i]);
-		json_string(j, run->origin->value[i]);
+		json_kv_string(j, run->origin->key[i], run->origin->value[i]);
 	}
 	json_end_object(j);
 	json_end_object(j);
@@ -97,8 +79,7 @@ static void write_counters(struct json *j, const struct sim *s)
 	json_key(j, "counters");
 	json_begin_object(j);
 	for (int i = 0; i < NR_VM_STAT_ITEMS; i++) {
-		json_key(j, vm_stat_names[i]);
-		json_u64(j, s->vmstat[i]);
+		json_kv_u64(j, vm_stat_names[i], s->vmstat[i]);
 	}
 	json_end_object(j);
 	json_key(j, "unhandled");
@@ -106,8 +87,7 @@ static void write_counters(struct json *j, const struct sim *s)
 	for (int t = 1; t < EV_NR_TYPES; t++) {
 		if (!s->unhandled[t])
 			continue;
-		json_key(j, mm_event_names[t]);
-		json_u64(j, s->unhandled[t]);
+		json_kv_u64(j, mm_event_names[t], s->unhandled[t]);
 	}
 	json_end_object(j);
 }
@@ -131,12 +111,9 @@ static void write_zones(struct json *j, const struct sim *s)
 		if (!z->populated)
 			continue;
 		json_begin_object(j);
-		json_key(j, "name");
-		json_string(j, zone_names[zi]);
-		json_key(j, "managed_pages");
-		json_u64(j, z->managed_pages);
-		json_key(j, "nr_free_pages");
-		json_u64(j, z->nr_free_pages);
+		json_kv_string(j, "name", zone_names[zi]);
+		json_kv_u64(j, "managed_pages", z->managed_pages);
+		json_kv_u64(j, "nr_free_pages", z->nr_free_pages);
 		json_key(j, "buddyinfo");
 		json_begin_array(j);
 		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++)
@@ -193,21 +170,16 @@ static void write_tlb(struct json *j, const struct sim *s)
 	const struct tlb_stats *t = &s->mm.tlb;
 	json_key(j, "tlb");
 	json_begin_object(j);
-	json_key(j, "flushes");
-	json_u64(j, tlb_total_flushes(t));
+	json_kv_u64(j, "flushes", tlb_total_flushes(t));
 	json_key(j, "by_cause");
 	json_begin_object(j);
 	for (int c = 0; c < NR_TLB_CAUSES; c++) {
 		json_key(j, tlb_cause_names[c]);
 		json_begin_object(j);
-		json_key(j, "flushes");
-		json_u64(j, t->flushes[c]);
-		json_key(j, "pages");
-		json_u64(j, t->pages[c]);
-		json_key(j, "full");
-		json_u64(j, t->full[c]);
-		json_key(j, "ipis");
-		json_u64(j, t->ipis[c]);
+		json_kv_u64(j, "flushes", t->flushes[c]);
+		json_kv_u64(j, "pages", t->pages[c]);
+		json_kv_u64(j, "full", t->full[c]);
+		json_kv_u64(j, "ipis", t->ipis[c]);
 		json_end_object(j);
 	}
 	json_end_object(j);
@@ -218,16 +190,11 @@ static void write_swap(struct json *j, const struct sim *s)
 {
 	json_key(j, "swap");
 	json_begin_object(j);
-	json_key(j, "slots");
-	json_u64(j, s->swap.pages ? s->swap.pages - 1 : 0);
-	json_key(j, "inuse_pages");
-	json_u64(j, s->swap.inuse_pages);
-	json_key(j, "peak_inuse_pages");
-	json_u64(j, s->swap.peak_inuse);
-	json_key(j, "pswpin");
-	json_u64(j, s->vmstat[PSWPIN]);
-	json_key(j, "pswpout");
-	json_u64(j, s->vmstat[PSWPOUT]);
+	json_kv_u64(j, "slots", s->swap.pages ? s->swap.pages - 1 : 0);
+	json_kv_u64(j, "inuse_pages", s->swap.inuse_pages);
+	json_kv_u64(j, "peak_inuse_pages", s->swap.peak_inuse);
+	json_kv_u64(j, "pswpin", s->vmstat[PSWPIN]);
+	json_kv_u64(j, "pswpout", s->vmstat[PSWPOUT]);
 	json_end_object(j);
 }
 
@@ -235,44 +202,29 @@ static void write_oom(struct json *j, const struct sim *s)
 {
 	json_key(j, "oom");
 	json_begin_object(j);
-	json_key(j, "kills");
-	json_u64(j, s->vmstat[OOM_KILL]);
-	json_key(j, "no_killable");
-	json_u64(j, s->oom.no_killable);
+	json_kv_u64(j, "kills", s->vmstat[OOM_KILL]);
+	json_kv_u64(j, "no_killable", s->oom.no_killable);
 	json_key(j, "enomem");
 	json_begin_object(j);
-	json_key(j, "total");
-	json_u64(j, s->vmstat[COMMIT_REFUSED]);
-	json_key(j, "mmap");
-	json_u64(j, s->vmstat[COMMIT_REFUSED_MMAP]);
-	json_key(j, "brk");
-	json_u64(j, s->vmstat[COMMIT_REFUSED_BRK]);
-	json_key(j, "fork");
-	json_u64(j, s->vmstat[COMMIT_REFUSED_FORK]);
+	json_kv_u64(j, "total", s->vmstat[COMMIT_REFUSED]);
+	json_kv_u64(j, "mmap", s->vmstat[COMMIT_REFUSED_MMAP]);
+	json_kv_u64(j, "brk", s->vmstat[COMMIT_REFUSED_BRK]);
+	json_kv_u64(j, "fork", s->vmstat[COMMIT_REFUSED_FORK]);
 	json_end_object(j);
 	json_key(j, "victims");
 	json_begin_array(j);
 	for (uint32_t i = 0; i < s->oom.nr_victims && i < OOM_VICTIMS_KEPT; i++) {
 		const struct oom_victim *v = &s->oom.victims[i];
 		json_begin_object(j);
-		json_key(j, "time_s");
-		json_double(j, v->ts / 1e9, 6);
-		json_key(j, "pid");
-		json_u64(j, v->pid);
-		json_key(j, "comm");
-		json_string(j, v->comm < s->strings->count ? s->strings->str[v->comm] : "?");
-		json_key(j, "points");
-		json_i64(j, v->points);
-		json_key(j, "oom_score_adj");
-		json_i64(j, v->oom_score_adj);
-		json_key(j, "total_vm_pages");
-		json_u64(j, v->total_vm);
-		json_key(j, "anon_rss_pages");
-		json_u64(j, v->anon_rss);
-		json_key(j, "file_rss_pages");
-		json_u64(j, v->file_rss);
-		json_key(j, "order");
-		json_u64(j, v->order);
+		json_kv_double(j, "time_s", v->ts / 1e9, 6);
+		json_kv_u64(j, "pid", v->pid);
+		json_kv_string(j, "comm", v->comm < s->strings->count ? s->strings->str[v->comm] : "?");
+		json_kv_i64(j, "points", v->points);
+		json_kv_i64(j, "oom_score_adj", v->oom_score_adj);
+		json_kv_u64(j, "total_vm_pages", v->total_vm);
+		json_kv_u64(j, "anon_rss_pages", v->anon_rss);
+		json_kv_u64(j, "file_rss_pages", v->file_rss);
+		json_kv_u64(j, "order", v->order);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -298,8 +250,7 @@ static void write_meminfo(struct json *j, const struct sim *s)
 		    sscanf(colon + 1, " %" SCNu64 " kB%n", &kb, &n) == 1 && n > 0) {
 			memcpy(key, line, (size_t)(colon - line));
 			key[colon - line] = 0;
-			json_key(j, key);
-			json_u64(j, kb);
+			json_kv_u64(j, key, kb);
 		}
 		line = eol ? eol + 1 : line + strlen(line);
 	}
@@ -309,14 +260,11 @@ static void write_meminfo(struct json *j, const struct sim *s)
 void results_write_json(struct json *j, const struct sim *s, const struct run_info *run)
 {
 	json_begin_object(j);
-	json_key(j, "mmreplay_version");
-	json_string(j, MMREPLAY_VERSION);
+	json_kv_string(j, "mmreplay_version", MMREPLAY_VERSION);
 	if (run->label) {
-		json_key(j, "label");
-		json_string(j, run->label);
+		json_kv_string(j, "label", run->label);
 	}
-	json_key(j, "level");
-	json_string(j, s->level == REPLAY_PAGE ? "page" : "model");
+	json_kv_string(j, "level", s->level == REPLAY_PAGE ? "page" : "model");
 	write_config(j, &s->machine.cfg);
 	write_trace(j, run);
 	write_counters(j, s);
@@ -329,10 +277,8 @@ void results_write_json(struct json *j, const struct sim *s, const struct run_in
 	if (run->timing) {
 		json_key(j, "timing");
 		json_begin_object(j);
-		json_key(j, "wall_s");
-		json_double(j, run->wall_s, 6);
-		json_key(j, "events_per_s");
-		json_double(j, run->wall_s > 0 ? run->events / run->wall_s : 0, 0);
+		json_kv_double(j, "wall_s", run->wall_s, 6);
+		json_kv_double(j, "events_per_s", run->wall_s > 0 ? run->events / run->wall_s : 0, 0);
 		json_end_object(j);
 	}
 	json_end_object(j);
