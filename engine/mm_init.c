@@ -18,15 +18,68 @@ static void zone_init_free_lists(struct zone *z)
 	}
 }
 
-/* __free_pages_core: the block leaves memblock, joins the zone's managed pages and is freed
- * to the tail of the free list (FPI_TO_TAIL), counted in pgfree as the kernel does. */
+/* A run of pfns memblock_free_all hands to the buddy allocator: [start, end). */
+struct boot_run {
+	pfn_t start, end;
+};
+
+/* Runs: each e820 range cut by the reservations; a reservation blocks every page it
+ * touches, an e820 range gives only its whole pages. */
+#define MAX_BOOT_RUNS (2 * MACHINE_MAX_RANGES + 1)
+#define PFN_UP(x) ((uint64_t)(((x) + PAGE_SIZE - 1) >> PAGE_SHIFT))
+#define PFN_DOWN(x) ((uint64_t)((x) >> PAGE_SHIFT))
+
+static void add_run(struct boot_run *runs, int *n, uint64_t start, uint64_t end)
+{
+	if (start >= end)
+		return;
+	if (*n && runs[*n - 1].end == start) {
+		runs[*n - 1].end = (pfn_t)end; /* touching runs free as one, like the pfn walk */
+		return;
+	}
+	runs[(*n)++] = (struct boot_run){(pfn_t)start, (pfn_t)end};
+}
+
+/* __free_memory_core over for_each_free_mem_range: the pfns machine_pfn_free_at_boot
+ * accepts, as ascending maximal runs, without asking page by page. */
+static int boot_free_runs(const struct machine *m, struct boot_run *runs)
+{
+	uint64_t lo = m->zones[ZONE_DMA].start_pfn, hi = m->max_pfn;
+	struct boot_run blocked[MACHINE_MAX_RANGES];
+	int nb = 0, n = 0;
+	for (int i = 0; i < m->nr_reserved; i++) { /* sorted by start; merge what overlaps */
+		uint64_t s = PFN_DOWN(m->reserved[i].start), e = PFN_UP(m->reserved[i].end);
+		if (s >= e)
+			continue;
+		if (nb && s <= blocked[nb - 1].end) {
+			if (e > blocked[nb - 1].end)
+				blocked[nb - 1].end = (pfn_t)e;
+			continue;
+		}
+		blocked[nb++] = (struct boot_run){(pfn_t)s, (pfn_t)e};
+	}
+	int b = 0;
+	for (int i = 0; i < m->nr_e820; i++) {
+		uint64_t s = PFN_UP(m->e820[i].start), e = PFN_DOWN(m->e820[i].end);
+		s = s < lo ? lo : s;
+		e = e > hi ? hi : e;
+		while (b < nb && blocked[b].end <= s)
+			b++;
+		for (int j = b; j < nb && blocked[j].start < e && s < e; j++) {
+			add_run(runs, &n, s, blocked[j].start < s ? s : blocked[j].start);
+			if (blocked[j].end > s)
+				s = blocked[j].end;
+		}
+		add_run(runs, &n, s, e);
+	}
+	return n;
+}
+
+/* __free_pages_core: the block leaves memblock (its struct pages were initialised free by
+ * init_memmap), joins the zone's managed pages and is freed to the tail of the free list
+ * (FPI_TO_TAIL), counted in pgfree as the kernel does. */
 static void free_pages_core(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
-	for (uint32_t i = 0; i < (1u << order); i++) {
-		p[i].flags &= ~PG_reserved;
-		p[i].refcount = 0;
-	}
 	z->managed_pages += 1ull << order;
 	pgdat->vmstat[PGFREE] += 1ull << order;
 	free_one_page(pgdat, z, pfn, order, get_pageblock_migratetype(pgdat, pfn), true);
@@ -46,21 +99,18 @@ static void free_pages_memory(struct pglist_data *pgdat, struct zone *z, pfn_t s
 	}
 }
 
-/* memblock_free_all (lowmem) and set_highmem_pages_init (highmem) over one zone: runs of
- * pfns free at boot. The kernel frees highmem page by page; the buddy merges them into the
- * same blocks, only the list order can differ. */
-static void zone_free_boot_pages(struct pglist_data *pgdat, const struct machine *m, struct zone *z)
+/* memblock_free_all (lowmem) and set_highmem_pages_init (highmem) over one zone: the runs
+ * inside it. The kernel frees highmem page by page; the buddy merges them into the same
+ * blocks, only the list order can differ. */
+static void zone_free_boot_pages(struct pglist_data *pgdat, struct zone *z,
+				 const struct boot_run *runs, int nr_runs)
 {
-	pfn_t end = zone_end_pfn(z);
-	pfn_t pfn = z->zone_start_pfn;
-	while (pfn < end) {
-		while (pfn < end && !machine_pfn_free_at_boot(m, pfn))
-			pfn++;
-		pfn_t run = pfn;
-		while (pfn < end && machine_pfn_free_at_boot(m, pfn))
-			pfn++;
-		if (pfn > run)
-			free_pages_memory(pgdat, z, run, pfn);
+	pfn_t zs = z->zone_start_pfn, ze = zone_end_pfn(z);
+	for (int i = 0; i < nr_runs; i++) {
+		pfn_t s = runs[i].start > zs ? runs[i].start : zs;
+		pfn_t e = runs[i].end < ze ? runs[i].end : ze;
+		if (s < e)
+			free_pages_memory(pgdat, z, s, e);
 	}
 }
 
@@ -93,31 +143,60 @@ static int setup_zones(struct pglist_data *pgdat, const struct machine *m)
 	return 0;
 }
 
-/* memmap_init_range: every page reserved until memblock frees it, zone bits set, and each
- * pageblock MOVABLE. */
-static int init_memmap(struct pglist_data *pgdat)
+/* Fill n struct pages with one value: flags, no list links, refcount; the rest zero. */
+static void memmap_fill(struct page *p, uint64_t n, uint32_t flags, int32_t refcount)
+{
+	const struct page v = {.flags = flags, .next = PFN_NONE, .prev = PFN_NONE,
+			       .refcount = refcount};
+	for (uint64_t i = 0; i < n; i++)
+		p[i] = v;
+}
+
+/* memmap_init_range: every page reserved (refcount 1) with its zone bits, except that the
+ * pages memblock_free_all will free get their freed state (PG_reserved clear, refcount
+ * 0) here, so each struct page is written once, in pfn order. Pages outside every zone
+ * carry zone bits 0. */
+static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
+{
+	pfn_t pfn = pgdat->node_start_pfn, node_end = pfn + (pfn_t)pgdat->node_spanned_pages;
+	struct page *map = pgdat->mem_map - pgdat->node_start_pfn;
+	int r = 0;
+	for (int zi = 0; zi <= MAX_NR_ZONES; zi++) {
+		const struct zone *z = &pgdat->node_zones[zi < MAX_NR_ZONES ? zi : 0];
+		if (zi < MAX_NR_ZONES && !z->spanned_pages)
+			continue;
+		/* zones never overlap; the last pass covers the node's tail */
+		pfn_t zs = zi < MAX_NR_ZONES ? z->zone_start_pfn : node_end;
+		pfn_t ze = zi < MAX_NR_ZONES ? zone_end_pfn(z) : node_end;
+		memmap_fill(&map[pfn], zs - pfn, PG_reserved, 1);
+		uint32_t zbits = (uint32_t)(zi < MAX_NR_ZONES ? zi : 0) << PAGE_ZONE_SHIFT;
+		for (pfn = zs; pfn < ze;) {
+			while (r < nr_runs && runs[r].end <= pfn)
+				r++;
+			pfn_t fs = r < nr_runs && runs[r].start < ze ? runs[r].start : ze;
+			fs = fs > pfn ? fs : pfn;
+			memmap_fill(&map[pfn], fs - pfn, zbits | PG_reserved, 1);
+			pfn_t fe = fs < ze && runs[r].end < ze ? runs[r].end : ze;
+			memmap_fill(&map[fs], fe - fs, zbits, 0);
+			pfn = fe;
+		}
+	}
+}
+
+static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	uint64_t n = pgdat->node_spanned_pages;
 	pgdat->pageblock_base = pgdat->node_start_pfn & ~(pfn_t)(pageblock_nr_pages(pgdat) - 1);
 	uint64_t nblocks =
 	    (pgdat->node_start_pfn + n - pgdat->pageblock_base + pageblock_nr_pages(pgdat) - 1) >>
 	    pgdat->pageblock_order;
-	pgdat->mem_map = calloc(n, sizeof(struct page));
+	/* every field of every struct page is written by memmap_init: no zeroing first */
+	pgdat->mem_map = malloc(n * sizeof(struct page));
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
 		return -1;
 	memset(pgdat->pageblock_mt, MIGRATE_MOVABLE, nblocks);
-	for (uint64_t i = 0; i < n; i++) {
-		struct page *p = &pgdat->mem_map[i];
-		p->flags = PG_reserved;
-		p->next = p->prev = PFN_NONE;
-		p->refcount = 1;
-	}
-	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
-		struct zone *z = &pgdat->node_zones[zi];
-		for (pfn_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++)
-			pfn_to_page(pgdat, pfn)->flags |= (uint32_t)zi << PAGE_ZONE_SHIFT;
-	}
+	memmap_init(pgdat, runs, nr_runs);
 	return 0;
 }
 
@@ -148,13 +227,16 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 	pgdat->pcp_enabled = true;
 	pgdat->pcp_thp = m->cfg.kernel.thp;
 	pgdat->vm = m->cfg.vm;
-	if (setup_zones(pgdat, m) < 0 || init_memmap(pgdat) < 0 || alloc_pcp(pgdat) < 0) {
+	struct boot_run runs[MAX_BOOT_RUNS];
+	int nr_runs = boot_free_runs(m, runs);
+	if (setup_zones(pgdat, m) < 0 || init_memmap(pgdat, runs, nr_runs) < 0 ||
+	    alloc_pcp(pgdat) < 0) {
 		page_alloc_destroy(pgdat);
 		return -1;
 	}
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
 		if (pgdat->node_zones[zi].spanned_pages)
-			zone_free_boot_pages(pgdat, m, &pgdat->node_zones[zi]);
+			zone_free_boot_pages(pgdat, &pgdat->node_zones[zi], runs, nr_runs);
 	/* build_all_zonelists: mobility grouping is off when there are too few pages to
 	 * make pageblocks meaningful (vm_total_pages < pageblock_nr_pages * MIGRATE_TYPES) */
 	uint64_t total = 0;
