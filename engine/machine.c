@@ -643,13 +643,10 @@ bool machine_pfn_free_at_boot(const struct machine *m, pfn_t pfn)
 		in_ram = m->e820[i].start <= a && b <= m->e820[i].end;
 	if (!in_ram)
 		return false;
-	int lo = 0, hi = m->nr_reserved;
-	while (lo < hi) { /* first reservation ending after a */
-		int mid = (lo + hi) / 2;
-		if (m->reserved[mid].end <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == m->nr_reserved || m->reserved[lo].start >= b;
+	/* sorted by start but one reservation may lie inside another (ends not sorted), so
+	 * no binary search on the ends: scan up to the first one starting past the page */
+	for (int i = 0; i < m->nr_reserved && m->reserved[i].start < b; i++)
+		if (m->reserved[i].end > a)
+			return false;
+	return true;
 }

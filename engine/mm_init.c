@@ -3,6 +3,9 @@
  * mm/page_alloc.c in 6.1). */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "page_alloc.h"
 #include "page_alloc_internal.h"
@@ -183,6 +186,26 @@ static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, 
 	}
 }
 
+/* The memmap is the simulator's largest allocation (32 B a frame: 192 MiB at mem=24G) and
+ * is written end to end at once: back it with the host's transparent huge pages where
+ * they are on request (THP "madvise"), so filling it takes one host fault per 2 MiB
+ * instead of one per 4 KiB. A host hint only; the contents are the same either way. */
+#define MEMMAP_HUGE_ALIGN (2ull << 20)
+
+static struct page *memmap_alloc(uint64_t nr_pages)
+{
+	uint64_t bytes = nr_pages * sizeof(struct page);
+	if (bytes < MEMMAP_HUGE_ALIGN)
+		return malloc(bytes);
+	bytes = (bytes + MEMMAP_HUGE_ALIGN - 1) & ~(MEMMAP_HUGE_ALIGN - 1);
+	struct page *map = aligned_alloc(MEMMAP_HUGE_ALIGN, bytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	if (map)
+		(void)madvise(map, bytes, MADV_HUGEPAGE); /* refused or unsupported: 4 KiB pages */
+#endif
+	return map;
+}
+
 static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	uint64_t n = pgdat->node_spanned_pages;
@@ -191,7 +214,7 @@ static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, i
 	    (pgdat->node_start_pfn + n - pgdat->pageblock_base + pageblock_nr_pages(pgdat) - 1) >>
 	    pgdat->pageblock_order;
 	/* every field of every struct page is written by memmap_init: no zeroing first */
-	pgdat->mem_map = malloc(n * sizeof(struct page));
+	pgdat->mem_map = memmap_alloc(n);
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
 		return -1;
