@@ -44,34 +44,23 @@ static void add_run(struct boot_run *runs, int *n, uint64_t start, uint64_t end)
 }
 
 /* __free_memory_core over for_each_free_mem_range: the pfns machine_pfn_free_at_boot
- * accepts, as ascending maximal runs, without asking page by page. */
+ * accepts, as ascending maximal runs, without asking page by page. Reservations are sorted
+ * by start; one inside another only cuts nothing more. */
 static int boot_free_runs(const struct machine *m, struct boot_run *runs)
 {
 	uint64_t lo = m->zones[ZONE_DMA].start_pfn, hi = m->max_pfn;
-	struct boot_run blocked[MACHINE_MAX_RANGES];
-	int nb = 0, n = 0;
-	for (int i = 0; i < m->nr_reserved; i++) { /* sorted by start; merge what overlaps */
-		uint64_t s = PFN_DOWN(m->reserved[i].start), e = PFN_UP(m->reserved[i].end);
-		if (s >= e)
-			continue;
-		if (nb && s <= blocked[nb - 1].end) {
-			if (e > blocked[nb - 1].end)
-				blocked[nb - 1].end = (pfn_t)e;
-			continue;
-		}
-		blocked[nb++] = (struct boot_run){(pfn_t)s, (pfn_t)e};
-	}
-	int b = 0;
+	const struct phys_range *rv = m->reserved;
+	int n = 0, b = 0;
 	for (int i = 0; i < m->nr_e820; i++) {
 		uint64_t s = PFN_UP(m->e820[i].start), e = PFN_DOWN(m->e820[i].end);
 		s = s < lo ? lo : s;
 		e = e > hi ? hi : e;
-		while (b < nb && blocked[b].end <= s)
+		while (b < m->nr_reserved && PFN_UP(rv[b].end) <= s)
 			b++;
-		for (int j = b; j < nb && blocked[j].start < e && s < e; j++) {
-			add_run(runs, &n, s, blocked[j].start < s ? s : blocked[j].start);
-			if (blocked[j].end > s)
-				s = blocked[j].end;
+		for (int j = b; j < m->nr_reserved && PFN_DOWN(rv[j].start) < e && s < e; j++) {
+			uint64_t rs = PFN_DOWN(rv[j].start), re = PFN_UP(rv[j].end);
+			add_run(runs, &n, s, rs < s ? s : rs);
+			s = re > s ? re : s;
 		}
 		add_run(runs, &n, s, e);
 	}
