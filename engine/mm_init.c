@@ -138,41 +138,50 @@ static int setup_zones(struct pglist_data *pgdat, const struct machine *m)
 /* Fill n struct pages with one value: flags, no list links, refcount; the rest zero. */
 static void memmap_fill(struct page *p, uint64_t n, uint32_t flags, int32_t refcount)
 {
-	const struct page v = {.flags = flags, .next = PFN_NONE, .prev = PFN_NONE,
-			       .refcount = refcount};
+	const struct page v = {
+	    .flags = flags, .next = PFN_NONE, .prev = PFN_NONE, .refcount = refcount};
 	for (uint64_t i = 0; i < n; i++)
 		p[i] = v;
+}
+
+/* One zone's pages: the run pfns free (refcount 0), the others reserved (refcount 1).
+ * *r is the first run not yet behind the zone start. */
+static void memmap_init_zone(struct page *map, pfn_t pfn, pfn_t end, uint32_t zbits,
+			     const struct boot_run *runs, int nr_runs, int *r)
+{
+	while (pfn < end) {
+		while (*r < nr_runs && runs[*r].end <= pfn)
+			(*r)++;
+		pfn_t fs = end, fe = end; /* the free pages [fs, fe) next after pfn */
+		if (*r < nr_runs && runs[*r].start < end) {
+			fs = runs[*r].start > pfn ? runs[*r].start : pfn;
+			fe = runs[*r].end < end ? runs[*r].end : end;
+		}
+		memmap_fill(&map[pfn], fs - pfn, zbits | PG_reserved, 1);
+		memmap_fill(&map[fs], fe - fs, zbits, 0);
+		pfn = fe;
+	}
 }
 
 /* memmap_init_range: every page reserved (refcount 1) with its zone bits, except that the
  * pages memblock_free_all will free get their freed state (PG_reserved clear, refcount
  * 0) here, so each struct page is written once, in pfn order. Pages outside every zone
- * carry zone bits 0. */
+ * carry zone bits 0. Zones never overlap and come in pfn order. */
 static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	pfn_t pfn = pgdat->node_start_pfn, node_end = pfn + (pfn_t)pgdat->node_spanned_pages;
 	struct page *map = pgdat->mem_map - pgdat->node_start_pfn;
 	int r = 0;
-	for (int zi = 0; zi <= MAX_NR_ZONES; zi++) {
-		const struct zone *z = &pgdat->node_zones[zi < MAX_NR_ZONES ? zi : 0];
-		if (zi < MAX_NR_ZONES && !z->spanned_pages)
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		const struct zone *z = &pgdat->node_zones[zi];
+		if (!z->spanned_pages)
 			continue;
-		/* zones never overlap; the last pass covers the node's tail */
-		pfn_t zs = zi < MAX_NR_ZONES ? z->zone_start_pfn : node_end;
-		pfn_t ze = zi < MAX_NR_ZONES ? zone_end_pfn(z) : node_end;
-		memmap_fill(&map[pfn], zs - pfn, PG_reserved, 1);
-		uint32_t zbits = (uint32_t)(zi < MAX_NR_ZONES ? zi : 0) << PAGE_ZONE_SHIFT;
-		for (pfn = zs; pfn < ze;) {
-			while (r < nr_runs && runs[r].end <= pfn)
-				r++;
-			pfn_t fs = r < nr_runs && runs[r].start < ze ? runs[r].start : ze;
-			fs = fs > pfn ? fs : pfn;
-			memmap_fill(&map[pfn], fs - pfn, zbits | PG_reserved, 1);
-			pfn_t fe = fs < ze && runs[r].end < ze ? runs[r].end : ze;
-			memmap_fill(&map[fs], fe - fs, zbits, 0);
-			pfn = fe;
-		}
+		memmap_fill(&map[pfn], z->zone_start_pfn - pfn, PG_reserved, 1);
+		memmap_init_zone(map, z->zone_start_pfn, zone_end_pfn(z),
+				 (uint32_t)zi << PAGE_ZONE_SHIFT, runs, nr_runs, &r);
+		pfn = zone_end_pfn(z);
 	}
+	memmap_fill(&map[pfn], node_end - pfn, PG_reserved, 1);
 }
 
 /* The memmap is the simulator's largest allocation (32 B a frame: 192 MiB at mem=24G) and

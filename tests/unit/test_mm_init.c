@@ -71,10 +71,18 @@ Test(mm_init, real_boots_free_what_the_pfn_rule_frees)
 		enum arch arch;
 		uint64_t mem;
 	} boots[] = {
-	    {ARCH_I386, 48 * MiB},	  {ARCH_I386, 256 * MiB},     {ARCH_I386, 895 * MiB},
-	    {ARCH_I386, 1 * GiB},	  {ARCH_I386, 5 * GiB},	      {ARCH_I386_PAE, 3 * GiB},
-	    {ARCH_I386_PAE, 5 * GiB},	  {ARCH_X86_64, 96 * MiB},    {ARCH_X86_64, 1 * GiB},
-	    {ARCH_X86_64, 3583 * MiB},	  {ARCH_X86_64, 4 * GiB},     {ARCH_X86_64, 5 * GiB},
+	    {ARCH_I386, 48 * MiB},
+	    {ARCH_I386, 256 * MiB},
+	    {ARCH_I386, 895 * MiB},
+	    {ARCH_I386, 1 * GiB},
+	    {ARCH_I386, 5 * GiB},
+	    {ARCH_I386_PAE, 3 * GiB},
+	    {ARCH_I386_PAE, 5 * GiB},
+	    {ARCH_X86_64, 96 * MiB},
+	    {ARCH_X86_64, 1 * GiB},
+	    {ARCH_X86_64, 3583 * MiB},
+	    {ARCH_X86_64, 4 * GiB},
+	    {ARCH_X86_64, 5 * GiB},
 	    {ARCH_X86_64, 4097 * MiB + 512},
 	};
 	struct machine *m = malloc(sizeof(*m));
@@ -152,8 +160,8 @@ Test(mm_init, random_maps_free_what_the_pfn_rule_frees)
 			/* one reservation inside another (the low 1 MiB and the EBDA) */
 			if (e - r > 2 * PAGE_SIZE && rnd() % 4 == 0 &&
 			    m->nr_reserved < MACHINE_MAX_RANGES)
-				m->reserved[m->nr_reserved++] =
-				    (struct phys_range){r + PAGE_SIZE, r + PAGE_SIZE + 100, "nested"};
+				m->reserved[m->nr_reserved++] = (struct phys_range){
+				    r + PAGE_SIZE, r + PAGE_SIZE + 100, "nested"};
 			r = e;
 		}
 		char what[32];
