@@ -27,7 +27,8 @@ struct boot_run {
 };
 
 /* Runs: each e820 range cut by the reservations; a reservation blocks every page it
- * touches, an e820 range gives only its whole pages. */
+ * touches, an e820 range gives only its whole pages. At most one run per e820 range plus
+ * one per reservation. */
 #define MAX_BOOT_RUNS (2 * MACHINE_MAX_RANGES + 1)
 #define PFN_UP(x) ((uint64_t)(((x) + PAGE_SIZE - 1) >> PAGE_SHIFT))
 #define PFN_DOWN(x) ((uint64_t)((x) >> PAGE_SHIFT))
@@ -44,8 +45,9 @@ static void add_run(struct boot_run *runs, int *n, uint64_t start, uint64_t end)
 }
 
 /* __free_memory_core over for_each_free_mem_range: the pfns machine_pfn_free_at_boot
- * accepts, as ascending maximal runs, without asking page by page. Reservations are sorted
- * by start; one inside another only cuts nothing more. */
+ * accepts, as ascending maximal runs, without asking page by page. The e820 ranges are
+ * memblock's, sorted and disjoint; reservations are sorted by start, and one inside
+ * another cuts nothing more. */
 static int boot_free_runs(const struct machine *m, struct boot_run *runs)
 {
 	uint64_t lo = m->zones[ZONE_DMA].start_pfn, hi = m->max_pfn;
