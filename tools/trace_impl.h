@@ -101,19 +101,12 @@ static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(in
 static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *bad)
 {
 	uint64_t b = *p++;
-	if (__builtin_expect(b < 0x80, 1)) {
+	if (b < 0x80) {
 		*out = b;
 		return p;
 	}
 	uint64_t v = b & 0x7f;
-	/* two bytes (time deltas, most addresses) without entering the loop */
-	b = *p++;
-	v |= (b & 0x7f) << 7;
-	if (b < 0x80) {
-		*out = v;
-		return p;
-	}
-	for (unsigned s = 14; s <= 63; s += 7) {
+	for (unsigned s = 7; s <= 63; s += 7) {
 		b = *p++;
 		v |= (b & 0x7f) << s;
 		if (b < 0x80) {
