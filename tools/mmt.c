@@ -372,12 +372,6 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 	return 0;
 }
 
-/* Types with a string, a required size or a bounded value (trace_check_event). */
-#define MMT_CHECKED_TYPES                                                                          \
-	(1u << EV_FORK | 1u << EV_EXEC | 1u << EV_MMAP | 1u << EV_MUNMAP | 1u << EV_MPROTECT |     \
-	 1u << EV_MREMAP | 1u << EV_TOUCH | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |           \
-	 1u << EV_VMALLOC | 1u << EV_SET_OOM_SCORE_ADJ | 1u << EV_COMM | 1u << EV_MARK)
-
 /* Decodes events of the current block into buf until it is full or the block ends. */
 static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			     size_t errlen)

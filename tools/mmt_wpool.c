@@ -176,9 +176,38 @@ static int write_oldest(struct trace_writer *w, char *err, size_t errlen)
 	return rc;
 }
 
+/* Writes the finished blocks at the head of the file order, without waiting for others. */
+static int write_finished(struct trace_writer *w, char *err, size_t errlen)
+{
+	struct mmt_wpool *p = w->pool;
+	while (p->write_seq < p->fill_seq) {
+		pthread_mutex_lock(&p->lock);
+		int state = p->slot[p->write_seq % WP_SLOTS].state;
+		pthread_mutex_unlock(&p->lock);
+		if (state != WP_DONE && state != WP_FAILED)
+			return 0;
+		if (write_oldest(w, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+/* Before the producer fills the next block: while more blocks wait than the workers can
+ * start next, it deflates one itself. Keeping a short queue, rather than helping only once
+ * every slot is taken, means the producer rarely waits for the oldest block while a worker
+ * finishes it, and the workers rarely find the queue empty: on 2 CPUs (one worker) both
+ * stay busy until the end. Who deflates a block does not change its bytes. */
 uint8_t *mmt_wpool_buffer(struct trace_writer *w, char *err, size_t errlen)
 {
 	struct mmt_wpool *p = w->pool;
+	if (write_finished(w, err, errlen))
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	while (p->fill_seq - p->work_seq > (uint64_t)p->nth + 1)
+		help_one(w, p);
+	pthread_mutex_unlock(&p->lock);
+	if (write_finished(w, err, errlen))
+		return NULL;
 	if (p->fill_seq - p->write_seq == WP_SLOTS && write_oldest(w, err, errlen))
 		return NULL;
 	struct wp_slot *s = &p->slot[p->fill_seq % WP_SLOTS];

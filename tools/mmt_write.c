@@ -150,14 +150,45 @@ static uint32_t map_string(struct trace_writer *w, uint32_t id, bool *fresh)
 	return w->file_id[id];
 }
 
+/* Opens the next event block in a buffer of the pool, with its header and index entry. */
+static int begin_block(struct trace_writer *w, uint64_t ts, char *err, size_t errlen)
+{
+	w->block = mmt_wpool_buffer(w, err, errlen);
+	if (!w->block)
+		return -1;
+	if (w->nr_index == w->index_cap) {
+		size_t cap = w->index_cap ? w->index_cap * 2 : 256;
+		struct mmt_index_entry *x = realloc(w->index, cap * sizeof(*x));
+		if (!x) {
+			snprintf(err, errlen, "%s: out of memory", w->path);
+			return -1;
+		}
+		w->index = x;
+		w->index_cap = cap;
+	}
+	/* the file offset is known when the block is written (mmt_wpool.c) */
+	w->index[w->nr_index++] = (struct mmt_index_entry){0, w->uoff, w->count, ts};
+	uint8_t *p = w->block;
+	*p = 'E';
+	p = mmt_put_uv(p + 5, w->count);
+	p = mmt_put_uv(p, ts);
+	w->block_len = (uint32_t)(p - w->block);
+	mmt_enc_reset(w->enc, ts);
+	return 0;
+}
+
+/* The hot path: most events carry no string, so they are encoded from the caller's struct
+ * without a copy, after one room check for the worst-case record. */
 int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err, size_t errlen)
 {
-	struct mm_event ev = *in;
-	uint32_t *sf = trace_event_string(&ev);
+	const struct mm_event *ev = in;
+	struct mm_event copy;
 	bool fresh = false;
 	uint32_t producer_id = 0;
 	size_t need = MMT_EVENT_MAX;
-	if (sf) {
+	if ((1u << (in->type & 31)) & MMT_STRING_TYPES) {
+		copy = *in;
+		uint32_t *sf = trace_event_string(&copy);
 		producer_id = *sf;
 		*sf = map_string(w, producer_id, &fresh);
 		if (*sf == UINT32_MAX) {
@@ -166,31 +197,12 @@ int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err,
 		}
 		if (fresh)
 			need += 3 + w->strings.len[producer_id];
+		ev = &copy;
 	}
-	if (w->block_len && w->block_len + need > MMT_BLOCK_MAX)
+	if (__builtin_expect(!w->block_len || w->block_len + need > MMT_BLOCK_MAX, 0)) {
 		flush_block(w);
-	if (!w->block_len) {
-		w->block = mmt_wpool_buffer(w, err, errlen);
-		if (!w->block)
+		if (begin_block(w, ev->ts, err, errlen))
 			return -1;
-		if (w->nr_index == w->index_cap) {
-			size_t cap = w->index_cap ? w->index_cap * 2 : 256;
-			struct mmt_index_entry *x = realloc(w->index, cap * sizeof(*x));
-			if (!x) {
-				snprintf(err, errlen, "%s: out of memory", w->path);
-				return -1;
-			}
-			w->index = x;
-			w->index_cap = cap;
-		}
-		/* the file offset is known when the block is written (mmt_wpool.c) */
-		w->index[w->nr_index++] = (struct mmt_index_entry){0, w->uoff, w->count, ev.ts};
-		uint8_t *p = w->block;
-		*p = 'E';
-		p = mmt_put_uv(p + 5, w->count);
-		p = mmt_put_uv(p, ev.ts);
-		w->block_len = (uint32_t)(p - w->block);
-		mmt_enc_reset(w->enc, ev.ts);
 	}
 	uint8_t *p = w->block + w->block_len;
 	if (fresh) {
@@ -200,7 +212,7 @@ int mmt_writer_put(struct trace_writer *w, const struct mm_event *in, char *err,
 		memcpy(p, w->strings.str[producer_id], len);
 		p += len;
 	}
-	p = mmt_encode_event(p, w->enc, &ev);
+	p = mmt_encode_event(p, w->enc, ev);
 	w->block_len = (uint32_t)(p - w->block);
 	w->block_events++;
 	return 0;

@@ -74,6 +74,16 @@ void mmt_enc_reset(struct mmt_enc *e, uint64_t base_ts);
 /* ---- varints: LEB128, zigzag for signed ---- */
 static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
 {
+	/* one and two bytes (most fields) without a loop */
+	if (__builtin_expect(v < 0x80, 1)) {
+		*p = (uint8_t)v;
+		return p + 1;
+	}
+	if (v < 0x4000) {
+		p[0] = (uint8_t)(v | 0x80);
+		p[1] = (uint8_t)(v >> 7);
+		return p + 2;
+	}
 	while (v >= 0x80) {
 		*p++ = (uint8_t)(v | 0x80);
 		v >>= 7;
@@ -251,6 +261,18 @@ void text_reader_free(struct trace_reader *r);
 
 /* Shared semantic checks: 0 when ev is acceptable, else -1 with what is wrong in why and
  * the offending field's text name in *field (for the text reader's column). */
+/* Types with a string, a required size or a bounded value: the others need no more than
+ * a valid type and a pid, so the reader and the writer skip trace_check_event for them. */
+#define MMT_CHECKED_TYPES                                                                          \
+	(1u << EV_FORK | 1u << EV_EXEC | 1u << EV_MMAP | 1u << EV_MUNMAP | 1u << EV_MPROTECT |     \
+	 1u << EV_MREMAP | 1u << EV_TOUCH | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |           \
+	 1u << EV_VMALLOC | 1u << EV_SET_OOM_SCORE_ADJ | 1u << EV_COMM | 1u << EV_MARK)
+/* Types with a string id (trace_event_string). */
+#define MMT_STRING_TYPES                                                                           \
+	(1u << EV_EXEC | 1u << EV_MMAP | 1u << EV_CACHE_ALLOC | 1u << EV_CACHE_FREE |              \
+	 1u << EV_COMM | 1u << EV_MARK)
+_Static_assert(EV_NR_TYPES <= 32, "the type masks are 32 bits");
+
 int trace_check_event(const struct mm_event *ev, uint32_t nr_strings, char *why, size_t whylen,
 		      const char **field);
 

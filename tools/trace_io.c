@@ -189,7 +189,9 @@ int trace_writer_put(struct trace_writer *w, const struct mm_event *ev, char *er
 {
 	char why[160];
 	const char *field;
-	if (trace_check_event(ev, w->strings.count, why, sizeof(why), &field)) {
+	bool plain = ev->type && ev->type < EV_NR_TYPES && ev->pid &&
+		     !((1u << ev->type) & MMT_CHECKED_TYPES);
+	if (!plain && trace_check_event(ev, w->strings.count, why, sizeof(why), &field)) {
 		snprintf(err, errlen, "%s: event %llu: %s", w->path, (unsigned long long)w->count,
 			 why);
 		return -1;

@@ -102,6 +102,77 @@ Test(mmt, million_events_across_many_blocks)
 	unlink(path);
 }
 
+/* The producer deflates blocks itself whenever the workers fall behind, so who compresses
+ * which block changes from run to run: the bytes must not. */
+Test(mmt, same_events_same_bytes)
+{
+	char a[128], b[128];
+	tl_path(a, sizeof(a), "same-a.mmt");
+	tl_path(b, sizeof(b), "same-b.mmt");
+	struct strtab sa, sb;
+	struct mm_event *ea = write_random(a, 5, 300000, &sa, NULL);
+	struct mm_event *eb = write_random(b, 5, 300000, &sb, NULL);
+	size_t la, lb;
+	char *pa = tl_slurp(a, &la), *pb = tl_slurp(b, &lb);
+	cr_assert_not_null(pa);
+	cr_assert_not_null(pb);
+	cr_assert_gt(la, 20 * 65536, "the trace spans many blocks");
+	cr_assert_eq(la, lb);
+	cr_assert(memcmp(pa, pb, la) == 0, "two writes of the same events differ");
+	free(pa);
+	free(pb);
+	free(ea);
+	free(eb);
+	strtab_free(&sa);
+	strtab_free(&sb);
+	unlink(a);
+	unlink(b);
+}
+
+/* LEB128 at the edges of the one- and two-byte fast paths, and over-long input. */
+Test(mmt, varint_boundaries)
+{
+	static const uint64_t v[] = {0,	    1,	       0x7f,	    0x80,	 0x3fff,
+				     0x4000, 0x1fffff, 0x200000, 1ull << 62, UINT64_MAX};
+	uint8_t buf[16 + MMT_SLACK];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		uint8_t *end = mmt_put_uv(buf, v[i]);
+		size_t want = 1;
+		for (uint64_t x = v[i]; x >= 0x80; x >>= 7)
+			want++;
+		cr_assert_eq((size_t)(end - buf), want, "%llu: %zu bytes", (unsigned long long)v[i],
+			     (size_t)(end - buf));
+		for (uint8_t *q = buf; q < end - 1; q++)
+			cr_assert(*q & 0x80);
+		cr_assert_lt(end[-1], 0x80);
+		uint64_t got = 1;
+		bool bad = false;
+		const uint8_t *r = mmt_get_uv(buf, &got, &bad);
+		cr_assert(!bad);
+		cr_assert_eq(got, v[i]);
+		cr_assert_eq(r, end);
+	}
+	/* eleven bytes, and a tenth byte carrying more than bit 63: both refused */
+	uint8_t longer[16 + MMT_SLACK] = {0};
+	memset(longer, 0x80, 11);
+	uint64_t got;
+	bool bad = false;
+	mmt_get_uv(longer, &got, &bad);
+	cr_assert(bad);
+	memset(longer, 0xff, 9);
+	longer[9] = 0x02;
+	bad = false;
+	mmt_get_uv(longer, &got, &bad);
+	cr_assert(bad);
+	/* a two-byte value is read whole */
+	const uint8_t two[4 + MMT_SLACK] = {0x81, 0x01};
+	bad = false;
+	cr_assert_eq(mmt_get_uv(two, &got, &bad), two + 2);
+	cr_assert_eq(got, 0x81);
+	cr_assert(!bad);
+}
+
 Test(mmt, empty_trace)
 {
 	char path[128], err[256];
@@ -171,6 +242,13 @@ Test(mmt, writer_refuses_bad_events)
 	ev = (struct mm_event){.ts = 10, .pid = 3, .type = EV_EXEC, .u.exec.filename = 7};
 	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "string id 7 was never defined"), "%s", err);
+	/* types the writer passes without the full check still need a type and a pid */
+	ev = (struct mm_event){.ts = 10, .pid = 0, .type = EV_FAULT, .u.fault.addr = 4096};
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "event 1: pid 0: the acting task needs a real pid"), "%s", err);
+	ev = (struct mm_event){.ts = 10, .pid = 3, .type = EV_NR_TYPES};
+	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "unknown event type"), "%s", err);
 	ev = (struct mm_event){.ts = 10, .pid = 3, .type = EV_MUNMAP, .u.range.addr = 4096};
 	cr_assert_eq(trace_writer_put(w, &ev, err, sizeof(err)), -1);
 	cr_assert(strstr(err, "munmap len 0: a positive size is required"), "%s", err);
