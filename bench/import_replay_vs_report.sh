@@ -4,7 +4,8 @@
 # target: import + replay faster than trace-cmd report. Replay uses the recording machine's
 # shape (x86_64, mem= and CPUs as given; defaults: the samples' 24G, 2 CPUs).
 # Usage: bench/import_replay_vs_report.sh [-n RUNS] [-m MEM] [-c CPUS] [FILE.dat ...]
-# Columns: records; import to .mmt; replay of that .mmt; import + replay; trace-cmd report;
+# Columns: records; import to .mmt; import without writing (--counts: read + convert only);
+# replay of that .mmt; import + replay; trace-cmd report; report / import;
 # report / (import + replay).
 set -e
 M=${MMREPLAY:-bin/mmreplay}
@@ -43,15 +44,18 @@ both() { # import then replay, as one timed unit
 		$M replay "$tmp/both.mmt" --arch=x86_64 --mem="$mem" --cpus="$cpus" --quiet
 }
 
-printf '%-16s %8s %9s %9s %13s %9s %10s\n' file records import_s replay_s import+replay report_s report/i+r
+printf '%-16s %8s %9s %8s %9s %13s %9s %10s %10s\n' file records import_s parse_s replay_s \
+	import+replay report_s report/imp report/i+r
 for f in "$@"; do
 	recs=$($M import "$f" --counts --quiet | awk '{s += $2} END {print s}')
 	$M import "$f" -o "$tmp/out.mmt" --quiet
 	ti=$(best $M import "$f" -o "$tmp/out.mmt" --quiet)
+	tc=$(best $M import "$f" --counts --quiet)
 	tr=$(best $M replay "$tmp/out.mmt" --arch=x86_64 --mem="$mem" --cpus="$cpus" --quiet)
 	tb=$(best both "$f")
 	tp=$(best trace-cmd report "$f")
-	awk -v f="$(basename "$f")" -v r="$recs" -v ti="$ti" -v tr="$tr" -v tb="$tb" -v tp="$tp" 'BEGIN {
-		printf "%-16s %8d %9.3f %9.3f %13.3f %9.3f %9.2fx\n", f, r, ti / 1e9, tr / 1e9,
-		       tb / 1e9, tp / 1e9, tp / tb }'
+	awk -v f="$(basename "$f")" -v r="$recs" -v ti="$ti" -v tc="$tc" -v tr="$tr" -v tb="$tb" \
+	    -v tp="$tp" 'BEGIN {
+		printf "%-16s %8d %9.3f %8.3f %9.3f %13.3f %9.3f %9.2fx %9.2fx\n", f, r, ti / 1e9,
+		       tc / 1e9, tr / 1e9, tb / 1e9, tp / 1e9, tp / ti, tp / tb }'
 done

@@ -77,65 +77,56 @@ int parse_arch(const char *s, enum arch *out, char *err, size_t errlen)
 /* The reference boots (tests/kernel-logs/) ran qemu -m 6G with mem= on the command line. */
 #define MACHINE_DEFAULT_RAM (6ull << 30)
 
-/* Debian 12 (bookworm) kernels, linux-image-6.1.0-*-{686,686-pae,amd64}. Image section
- * sizes are what their "Memory:" boot line reports (tests/kernel-logs/). */
+/* Debian 12 (bookworm) kernels, linux-image-6.1.0-*-{686,686-pae,amd64}, as their boots in
+ * tests/kernel-logs/ show them: the "Memory:" line's image sections (KiB), where the image
+ * reservation starting at 0x01000000 ends, "percpu: Embedded N pages/cpu", and the small
+ * early allocations left in the "reserved" figure (pages). */
+struct debian_build {
+	const char *name;
+	bool highmem;               /* CONFIG_HIGHMEM4G (686), CONFIG_HIGHMEM64G (686-pae) */
+	unsigned struct_page_size;  /* 32 + memcg_data, aligned on i386 (mm_types.h) */
+	unsigned nr_cpus_config;    /* "setup_percpu: NR_CPUS:N" */
+	uint64_t text_k, rwdata_k, rodata_k, init_k, bss_k;
+	uint64_t image_end;         /* end of the image reservation (physical) */
+	uint64_t percpu_pages, early_pages;
+};
+
+static const struct debian_build debian_builds[NR_ARCHS] = {
+	/* 686-mem1G*.log: image [0x01000000-0x01ef5fff] */
+	[ARCH_I386] = {"debian12-6.1-686", true, 40, 32, 9327, 1246, 3188, 912, 464,
+		       0x01ef6000ull, 33, 2},
+	/* 686-pae-mem5G*.log: image [0x01000000-0x01f23fff]; early pages exact at 256M/512M,
+	 * 4K short at 1G/5G */
+	[ARCH_I386_PAE] = {"debian12-6.1-686-pae", true, 40, 32, 9423, 1265, 3188, 928, 476,
+			   0x01f24000ull, 33, 3},
+	/* amd64-mem*.log: image [0x01000000-0x04410fff]; early pages: NODE_DATA (172K) and the
+	 * rest, the same 60 pages at 256M, 512M and 1G */
+	[ARCH_X86_64] = {"debian12-6.1-amd64", false, 64, 8192, 14343, 2338, 9116, 2820, 17356,
+			 0x04411000ull, 62, 60},
+};
+
 static void kernel_build_default(struct kernel_build *k, enum arch arch)
 {
+	const struct debian_build *d = &debian_builds[arch];
 	memset(k, 0, sizeof(*k));
 	k->page_offset = 0xC0000000ull;              /* CONFIG_PAGE_OFFSET, VMSPLIT_3G */
 	k->vmalloc_reserve = 128ull << 20;           /* arch/x86/mm/pgtable_32.c __VMALLOC_RESERVE */
 	k->swiotlb = true;
 	k->thp = true;                               /* TRANSPARENT_HUGEPAGE_ALWAYS in all three */
-	switch (arch) {
-	case ARCH_I386:
-		snprintf(k->name, sizeof(k->name), "debian12-6.1-686");
-		k->highmem = true;                   /* CONFIG_HIGHMEM4G */
-		k->struct_page_size = 40;            /* 32 + memcg_data, aligned (mm_types.h) */
-		k->nr_cpus_config = 32;              /* "setup_percpu: NR_CPUS:32" */
-		/* tests/kernel-logs/686-mem1G*.log: the Memory: line, the image reservation
-		 * [0x01000000-0x01ef5fff] and "percpu: Embedded 33 pages/cpu" */
-		k->text = 9327ull << 10;
-		k->rwdata = 1246ull << 10;
-		k->rodata = 3188ull << 10;
-		k->init = 912ull << 10;
-		k->bss = 464ull << 10;
-		k->image_extra = 0xef6000ull - ((9327ull + 1246 + 3188 + 912 + 464) << 10);
-		k->percpu_unit = 33ull << 12;
-		k->early_other = 2ull << 12;
-		break;
-	case ARCH_I386_PAE:
-		snprintf(k->name, sizeof(k->name), "debian12-6.1-686-pae");
-		k->highmem = true;                   /* CONFIG_HIGHMEM64G */
-		k->struct_page_size = 40;
-		k->nr_cpus_config = 32;
-		/* tests/kernel-logs/686-pae-mem5G*.log: image [0x01000000-0x01f23fff] */
-		k->text = 9423ull << 10;
-		k->rwdata = 1265ull << 10;
-		k->rodata = 3188ull << 10;
-		k->init = 928ull << 10;
-		k->bss = 476ull << 10;
-		k->image_extra = 0xf24000ull - ((9423ull + 1265 + 3188 + 928 + 476) << 10);
-		k->percpu_unit = 33ull << 12;
-		k->early_other = 3ull << 12; /* exact at 256M/512M, 4K short at 1G/5G */
-		break;
-	default:
-		snprintf(k->name, sizeof(k->name), "debian12-6.1-amd64");
-		k->struct_page_size = 64;
-		k->nr_cpus_config = 8192;
-		/* tests/kernel-logs/amd64-mem*.log: image [0x01000000-0x04410fff], "percpu:
-		 * Embedded 62 pages/cpu"; early_other: NODE_DATA (172K) and the rest, the
-		 * remainder of the Memory: line's reserved figure, the same 60 pages at
-		 * 256M, 512M and 1G */
-		k->text = 14343ull << 10;
-		k->rwdata = 2338ull << 10;
-		k->rodata = 9116ull << 10;
-		k->init = 2820ull << 10;
-		k->bss = 17356ull << 10;
-		k->image_extra = 0x3411000ull - ((14343ull + 2338 + 9116 + 2820 + 17356) << 10);
-		k->percpu_unit = 62ull << 12;
-		k->early_other = 60ull << 12;
-		break;
-	}
+	snprintf(k->name, sizeof(k->name), "%s", d->name);
+	k->highmem = d->highmem;
+	k->struct_page_size = d->struct_page_size;
+	k->nr_cpus_config = d->nr_cpus_config;
+	k->text = d->text_k << 10;
+	k->rwdata = d->rwdata_k << 10;
+	k->rodata = d->rodata_k << 10;
+	k->init = d->init_k << 10;
+	k->bss = d->bss_k << 10;
+	/* the image reservation (CONFIG_PHYSICAL_START 16 MiB) holds more than the sections */
+	k->image_extra = d->image_end - (16ull << 20) - (k->text + k->rwdata + k->rodata +
+							  k->init + k->bss);
+	k->percpu_unit = d->percpu_pages << 12;
+	k->early_other = d->early_pages << 12;
 }
 
 /* Kernel defaults: mm/util.c (overcommit), mm/vmscan.c (swappiness), mm/page_alloc.c

@@ -491,13 +491,11 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 
 void mm_fault(struct sim *s, const struct mm_event *ev)
 {
-	struct task_struct *t = task_for_event(s, ev);
-	if (!t)
-		return;
-	unsigned cpu = sim_cpu(s, ev);
-	struct mm_struct *mm = task_mm(s, t, cpu);
+	struct task_struct *t;
+	struct mm_struct *mm = event_mm(s, ev, &t);
 	if (!mm)
 		return;
+	unsigned cpu = sim_cpu(s, ev);
 	/* a kernel-mode fault on a kernel address (vmalloc sync) has no user-space effect */
 	if ((ev->u.fault.access & FAULT_KERNEL) && ev->u.fault.addr >= s->mm.pt.geo.task_size)
 		return;
@@ -508,13 +506,11 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
  * the pte does not already allow the access. */
 void mm_touch(struct sim *s, const struct mm_event *ev)
 {
-	struct task_struct *t = task_for_event(s, ev);
-	if (!t)
-		return;
-	unsigned cpu = sim_cpu(s, ev);
-	struct mm_struct *mm = task_mm(s, t, cpu);
+	struct task_struct *t;
+	struct mm_struct *mm = event_mm(s, ev, &t);
 	if (!mm)
 		return;
+	unsigned cpu = sim_cpu(s, ev);
 	uint32_t access = ev->u.touch.access & ~FAULT_KERNEL;
 	uint64_t a = ev->u.touch.addr & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t end = (ev->u.touch.addr + ev->u.touch.len + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);

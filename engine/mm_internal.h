@@ -79,6 +79,8 @@ bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 void swap_cache_release_if_unused(struct sim *s, uint64_t slot, unsigned cpu);
 
 /* mm_task.c */
+/* The event's live task (*tp) and its mm; NULL when there is nothing to do. */
+struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp);
 struct mm_struct *mm_alloc(struct sim *s, unsigned cpu);
 void mmput(struct sim *s, struct mm_struct *mm, unsigned cpu);
 void mm_charge_refused(struct sim *s, enum vm_stat_item cause);

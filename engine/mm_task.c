@@ -184,6 +184,13 @@ struct mm_struct *task_mm(struct sim *s, struct task_struct *t, unsigned cpu)
 	return t->mm;
 }
 
+struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
+{
+	struct task_struct *t = task_for_event(s, ev);
+	*tp = t;
+	return t ? task_mm(s, t, sim_cpu(s, ev)) : NULL;
+}
+
 void task_kill(struct sim *s, struct task_struct *t)
 {
 	unsigned cpu = (unsigned)__builtin_ctzll(t->cpus | 1ull << 63) % s->machine.cfg.nr_cpus;

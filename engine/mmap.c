@@ -157,15 +157,6 @@ int do_munmap(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 	return 0;
 }
 
-/* Context for one mapping syscall: the live task and its mm, or nothing to do. */
-static struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev,
-				  struct task_struct **tp)
-{
-	struct task_struct *t = task_for_event(s, ev);
-	*tp = t;
-	return t ? task_mm(s, t, sim_cpu(s, ev)) : NULL;
-}
-
 static uint32_t vm_flags_for(const struct mm_event *ev)
 {
 	uint32_t f = 0, prot = ev->u.map.prot, flags = ev->u.map.flags;

@@ -103,8 +103,10 @@ void procfs_pagetypeinfo(struct strbuf *sb, const struct pglist_data *pgdat)
 	pagetypeinfo_showblockcount(sb, pgdat);
 }
 
-/* unusable_show_print: "%d.%03d" */
-void procfs_unusable_index(struct strbuf *sb, const struct pglist_data *pgdat)
+/* One line per populated zone, one index (x1000) per order, as "%d.%03d" (unusable_show_print)
+ * or "%2d.%03d" (extfrag_show_print, where -1000 prints as "-1.000"). */
+static void index_table(struct strbuf *sb, const struct pglist_data *pgdat,
+			int (*index)(const struct zone *, unsigned), bool wide)
 {
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		const struct zone *z = &pgdat->node_zones[zi];
@@ -112,27 +114,21 @@ void procfs_unusable_index(struct strbuf *sb, const struct pglist_data *pgdat)
 			continue;
 		zone_header(sb, zone_names[zi]);
 		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-			int idx = unusable_free_index(z, o);
-			strbuf_printf(sb, "%d.%03d ", idx / 1000, idx % 1000);
+			int idx = index(z, o);
+			strbuf_printf(sb, wide ? "%2d.%03d " : "%d.%03d ", idx / 1000, idx % 1000);
 		}
 		strbuf_putc(sb, '\n');
 	}
 }
 
-/* extfrag_show_print: "%2d.%03d" (-1000 prints as "-1.000") */
+void procfs_unusable_index(struct strbuf *sb, const struct pglist_data *pgdat)
+{
+	index_table(sb, pgdat, unusable_free_index, false);
+}
+
 void procfs_extfrag_index(struct strbuf *sb, const struct pglist_data *pgdat)
 {
-	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
-		const struct zone *z = &pgdat->node_zones[zi];
-		if (!z->populated)
-			continue;
-		zone_header(sb, zone_names[zi]);
-		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-			int idx = fragmentation_index(z, o);
-			strbuf_printf(sb, "%2d.%03d ", idx / 1000, idx % 1000);
-		}
-		strbuf_putc(sb, '\n');
-	}
+	index_table(sb, pgdat, fragmentation_index, true);
 }
 
 void procfs_zoneinfo_item(struct strbuf *sb, const char *name, uint64_t value)
