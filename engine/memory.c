@@ -449,36 +449,34 @@ static struct vm_area_struct *find_vma_hinted(struct mm_struct *mm, uint64_t add
 	return v;
 }
 
-/* walked: the pte of addr when the caller has just found its table (mm_touch), else NULL.
- * Nothing before the walk here allocates or frees page tables, so the pointer stays the one
- * pte_offset would return. */
-static bool fault_at(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
-		     uint32_t access, unsigned cpu, pte_t *walked)
+/* The VMA a fault at addr is handled in (find_vma, expand_stack, an implicit region),
+ * NULL when the access gets SIGSEGV. */
+static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uint64_t addr,
+					uint32_t access)
 {
-	s->vmstat[PGFAULT]++;
-	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
 	if (addr >= s->mm.pt.geo.task_size)
-		return segv(s, t);
-	f.vma = find_vma_hinted(mm, addr);
-	if (!f.vma)
-		f.vma = expand_stack(s, mm, addr);
-	if (!f.vma && s->mm.implicit_regions)
-		f.vma = implicit_vma(s, mm, addr);
-	if (!f.vma || !access_permitted(s, f.vma->vm_flags, access))
-		return segv(s, t);
-	pte_t *pte = walked ? walked : pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
-	if (!pte) {
-		s->vmstat[FAULT_OOM]++;
-		return false;
-	}
-	if (t->killed)
+		return NULL;
+	struct vm_area_struct *v = find_vma_hinted(mm, addr);
+	if (!v)
+		v = expand_stack(s, mm, addr);
+	if (!v && s->mm.implicit_regions)
+		v = implicit_vma(s, mm, addr);
+	if (!v || !access_permitted(s, v->vm_flags, access))
+		return NULL;
+	return v;
+}
+
+/* handle_pte_fault: f->vma covers f->addr and allows the access; pte is its slot. */
+static bool handle_pte_fault(struct sim *s, struct fault *f, pte_t *pte)
+{
+	if (f->t->killed)
 		return false; /* the page-table allocation ran the OOM killer on us */
 	if (pte_none(*pte))
-		return f.vma->file ? do_fault(s, &f, pte) : do_anonymous_page(s, &f, pte);
+		return f->vma->file ? do_fault(s, f, pte) : do_anonymous_page(s, f, pte);
 	if (!pte_present(*pte))
-		return do_swap_page(s, t, mm, f.vma, f.addr, pte, cpu);
-	if ((access & FAULT_WRITE) && !pte_write(*pte))
-		return do_wp_page(s, &f, pte);
+		return do_swap_page(s, f->t, f->mm, f->vma, f->addr, pte, f->cpu);
+	if ((f->access & FAULT_WRITE) && !pte_write(*pte))
+		return do_wp_page(s, f, pte);
 	*pte |= _PAGE_ACCESSED; /* spurious: the pte already allows it */
 	return true;
 }
@@ -486,7 +484,17 @@ static bool fault_at(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
 		     uint32_t access, unsigned cpu)
 {
-	return fault_at(s, t, mm, addr, access, cpu, NULL);
+	s->vmstat[PGFAULT]++;
+	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
+	f.vma = fault_vma(s, mm, addr, access);
+	if (!f.vma)
+		return segv(s, t);
+	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
+	if (!pte) {
+		s->vmstat[FAULT_OOM]++;
+		return false;
+	}
+	return handle_pte_fault(s, &f, pte);
 }
 
 void mm_fault(struct sim *s, const struct mm_event *ev)
@@ -519,7 +527,9 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 	/* [pte, pte + n): the rest of the current pte table (n = 0: walk again). A fault that
 	 * found its table allocates none and frees none (the same pointer is already relied on
 	 * across the allocation in do_wp_page), so the walk carries on after it unless the
-	 * arena moved. */
+	 * arena moved. f.vma: the VMA of the last fault; a fault changes no VMA but the one
+	 * fault_vma creates or grows, so it stays valid while a stays inside it. */
+	struct fault f = {t, mm, NULL, 0, access, cpu};
 	uint64_t n = 0;
 	pte_t *pte = NULL;
 	const uint64_t *arena = NULL;
@@ -540,7 +550,21 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 			n = 0;
 			continue;
 		}
-		if (!fault_at(s, t, mm, a, access, cpu, pte ? &pte[k] : NULL))
+		s->vmstat[PGFAULT]++;
+		f.addr = a;
+		if (!f.vma || a < f.vma->vm_start || a >= f.vma->vm_end) {
+			f.vma = fault_vma(s, mm, a, access);
+			if (!f.vma) {
+				segv(s, t);
+				return;
+			}
+		}
+		pte_t *slot = pte ? &pte[k] : pte_offset(&s->mm.pt, &mm->pgd, a, true, cpu);
+		if (!slot) {
+			s->vmstat[FAULT_OOM]++;
+			return;
+		}
+		if (!handle_pte_fault(s, &f, slot))
 			return;
 		a += PAGE_SIZE;
 		if (pte && s->mm.pt.arena == arena) {
