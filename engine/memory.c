@@ -22,9 +22,9 @@ static int rss_member(const struct page *p)
 	return is_shmem_file(p->mapping) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
-void put_page(struct sim *s, pfn_t pfn, unsigned cpu)
+/* folio_put: the last reference frees the frame (zap calls it for every page). */
+static inline void folio_put(struct sim *s, struct page *p, pfn_t pfn, unsigned cpu)
 {
-	struct page *p = sim_page(s, pfn);
 	if (--p->refcount > 0)
 		return;
 	if (page_test(p, PG_lru))
@@ -40,7 +40,12 @@ void put_page(struct sim *s, pfn_t pfn, unsigned cpu)
 	free_pages(&s->pgdat, pfn, 0, cpu);
 }
 
-static void page_remove_rmap(struct sim *s, struct mm_struct *mm, struct page *p)
+void put_page(struct sim *s, pfn_t pfn, unsigned cpu)
+{
+	folio_put(s, sim_page(s, pfn), pfn, cpu);
+}
+
+static inline void page_remove_rmap(struct sim *s, struct mm_struct *mm, struct page *p)
 {
 	mm->rss[rss_member(p)]--;
 	if (--p->mapcount == 0 && page_test(p, PG_file))
@@ -76,8 +81,9 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 			note_flush(fr, a + (k << PAGE_SHIFT));
 			if (val & _PAGE_SPECIAL)
 				continue;
-			page_remove_rmap(s, mm, sim_page(s, pte_pfn(val)));
-			put_page(s, pte_pfn(val), cpu);
+			struct page *p = sim_page(s, pte_pfn(val));
+			page_remove_rmap(s, mm, p);
+			folio_put(s, p, pte_pfn(val), cpu);
 		}
 		a += n << PAGE_SHIFT;
 	}

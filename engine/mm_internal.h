@@ -24,6 +24,66 @@ static inline unsigned sim_cpu(const struct sim *s, const struct mm_event *ev)
 	return ev->cpu < n ? ev->cpu : ev->cpu % n; /* no division in the common case */
 }
 
+/* ---- LRU lists (mm/swap.c folio_add_lru, lruvec_del_folio), on every fault and free ---- */
+
+/* Circular doubly linked lists through page->next/prev. */
+static inline void lru_list_add(struct sim *s, pfn_t *head, pfn_t pfn)
+{
+	struct page *p = sim_page(s, pfn);
+	if (*head == PFN_NONE) {
+		p->next = p->prev = pfn;
+	} else {
+		struct page *h = sim_page(s, *head);
+		p->next = *head;
+		p->prev = h->prev;
+		sim_page(s, h->prev)->next = pfn;
+		h->prev = pfn;
+	}
+	*head = pfn;
+}
+
+static inline void lru_list_del(struct sim *s, pfn_t *head, pfn_t pfn)
+{
+	struct page *p = sim_page(s, pfn);
+	if (p->next == pfn) {
+		*head = PFN_NONE;
+	} else {
+		sim_page(s, p->prev)->next = p->next;
+		sim_page(s, p->next)->prev = p->prev;
+		if (*head == pfn)
+			*head = p->next;
+	}
+	p->next = p->prev = PFN_NONE;
+}
+
+static inline enum lru_list page_lru(const struct page *p)
+{
+	if (!page_test(p, PG_anon) && p->mapping >= (1u << 31))
+		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
+	int base = page_test(p, PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+	return (enum lru_list)(base + page_test(p, PG_active));
+}
+
+/* folio_add_lru: new anon -> inactive anon (6.x), page cache -> inactive file, shmem ->
+ * unevictable (the model does not swap shmem). */
+static inline void lru_cache_add(struct sim *s, pfn_t pfn)
+{
+	struct page *p = sim_page(s, pfn);
+	p->flags |= PG_lru;
+	enum lru_list l = page_lru(p);
+	lru_list_add(s, &s->lru.head[l], pfn);
+	s->lru.nr[l]++;
+}
+
+static inline void lru_del(struct sim *s, pfn_t pfn)
+{
+	struct page *p = sim_page(s, pfn);
+	enum lru_list l = page_lru(p);
+	lru_list_del(s, &s->lru.head[l], pfn);
+	s->lru.nr[l]--;
+	p->flags &= ~(PG_lru | PG_active | PG_referenced);
+}
+
 /* Zap and fork walk ptes in order but their frames are scattered over mem_map: start
  * loading the struct page of the pte `ahead` entries on, so that the miss overlaps the
  * work on this one. A hint only: no effect on the simulation. */

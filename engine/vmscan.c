@@ -32,62 +32,6 @@ void lruvec_init(struct lruvec *l)
 	l->in_reclaim = false;
 }
 
-/* Circular doubly linked lists through page->next/prev. */
-static void list_add(struct sim *s, pfn_t *head, pfn_t pfn)
-{
-	struct page *p = sim_page(s, pfn);
-	if (*head == PFN_NONE) {
-		p->next = p->prev = pfn;
-	} else {
-		struct page *h = sim_page(s, *head);
-		p->next = *head;
-		p->prev = h->prev;
-		sim_page(s, h->prev)->next = pfn;
-		h->prev = pfn;
-	}
-	*head = pfn;
-}
-
-static void list_del(struct sim *s, pfn_t *head, pfn_t pfn)
-{
-	struct page *p = sim_page(s, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
-		sim_page(s, p->prev)->next = p->next;
-		sim_page(s, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
-	p->next = p->prev = PFN_NONE;
-}
-
-static enum lru_list page_lru(const struct page *p)
-{
-	if (!page_test(p, PG_anon) && p->mapping >= (1u << 31))
-		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
-	int base = page_test(p, PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
-	return (enum lru_list)(base + page_test(p, PG_active));
-}
-
-void lru_cache_add(struct sim *s, pfn_t pfn)
-{
-	struct page *p = sim_page(s, pfn);
-	p->flags |= PG_lru;
-	enum lru_list l = page_lru(p);
-	list_add(s, &s->lru.head[l], pfn);
-	s->lru.nr[l]++;
-}
-
-void lru_del(struct sim *s, pfn_t pfn)
-{
-	struct page *p = sim_page(s, pfn);
-	enum lru_list l = page_lru(p);
-	list_del(s, &s->lru.head[l], pfn);
-	s->lru.nr[l]--;
-	p->flags &= ~(PG_lru | PG_active | PG_referenced);
-}
-
 static void lru_move(struct sim *s, pfn_t pfn, bool active)
 {
 	lru_del(s, pfn);

@@ -52,11 +52,6 @@ struct oom_state {
 };
 
 void lruvec_init(struct lruvec *l);
-/* folio_add_lru: new anon -> inactive anon (6.x), page cache -> inactive file, shmem ->
- * unevictable (the model does not swap shmem). */
-void lru_cache_add(struct sim *s, pfn_t pfn);
-void lru_del(struct sim *s, pfn_t pfn);
-
 /* Allocator hooks (struct alloc_hooks; ctx is the struct sim). */
 void vmscan_wakeup_kswapd(void *ctx, int zone_idx, unsigned order, gfp_t gfp);
 uint64_t vmscan_direct_reclaim(void *ctx, unsigned order, gfp_t gfp);
