@@ -1,6 +1,7 @@
 /* Reaching highmem frames from the kernel (mm/highmem.c, arch/x86/include/asm/highmem.h).
  * kmap_local: a per-CPU fixmap slot, one local invlpg at unmap. kmap: the pkmap window of
- * LAST_PKMAP slots, with one global kernel flush each time the slot cursor wraps. */
+ * LAST_PKMAP slots, with one global kernel flush each time the slot cursor wraps.
+ * kmap_local_use, on every fault, is inline in mm_internal.h. */
 #include "mm.h"
 #include "sim.h"
 
@@ -8,16 +9,6 @@ bool pfn_is_highmem(const struct sim *s, pfn_t pfn)
 {
 	const struct page *p = &s->pgdat.mem_map[pfn - s->pgdat.node_start_pfn];
 	return page_zonenum(p) == ZONE_HIGHMEM;
-}
-
-/* kmap_local_page + kunmap_local around a clear or copy: lowmem needs no mapping; a
- * highmem frame costs one flush_tlb_one_kernel (kunmap_local_indexed). */
-void kmap_local_use(struct sim *s, pfn_t pfn)
-{
-	if (!pfn_is_highmem(s, pfn))
-		return;
-	s->vmstat[KMAP_ATOMIC]++;
-	flush_tlb_one_kernel(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC);
 }
 
 /* flush_all_zero_pkmaps: slots no longer used (count 1) become free (count 0) and the

@@ -133,8 +133,7 @@ struct vm_area_struct *find_vma(const struct mm_struct *mm, uint64_t addr);
 /* Teardown helpers shared with reclaim and the OOM killer. */
 void exit_mmap(struct sim *s, struct mm_struct *mm, unsigned cpu);
 
-/* highmem (mm/highmem.c): zeroing/copying a frame maps highmem through kmap_local. */
-void kmap_local_use(struct sim *s, pfn_t pfn);
+/* highmem (mm/highmem.c); kmap_local_use is inline in mm_internal.h (every fault). */
 /* kmap/kunmap through the pkmap window (flush_all_zero_pkmaps on wrap). */
 int kmap_high(struct sim *s, pfn_t pfn);
 void kunmap_high(struct sim *s, pfn_t pfn);

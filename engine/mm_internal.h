@@ -24,6 +24,16 @@ static inline unsigned sim_cpu(const struct sim *s, const struct mm_event *ev)
 	return ev->cpu < n ? ev->cpu : ev->cpu % n; /* no division in the common case */
 }
 
+/* kmap_local_page + kunmap_local around a clear or copy (mm/highmem.c): lowmem needs no
+ * mapping; a highmem frame costs one flush_tlb_one_kernel (kunmap_local_indexed). */
+static inline void kmap_local_use(struct sim *s, pfn_t pfn)
+{
+	if (page_zonenum(sim_page(s, pfn)) != ZONE_HIGHMEM)
+		return;
+	s->vmstat[KMAP_ATOMIC]++;
+	flush_tlb_one_kernel(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC);
+}
+
 /* ---- LRU lists (mm/swap.c folio_add_lru, lruvec_del_folio), on every fault and free ---- */
 
 /* Circular doubly linked lists through page->next/prev. */
