@@ -581,3 +581,24 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 		}
 	}
 }
+
+/* A hint for an event a few places ahead in the batch: start loading the pte that its
+ * fault will read, so that the miss overlaps the events before
+ * it. Reads only; no effect on the simulation. */
+void mm_prefetch(struct sim *s, const struct mm_event *ev)
+{
+	if (ev->type != EV_FAULT && ev->type != EV_TOUCH)
+		return;
+	const struct task_struct *t = find_task(s, ev->pid);
+	if (!t || !t->mm || t->mm->pgd.root == PT_NONE)
+		return;
+	uint64_t addr = ev->type == EV_FAULT ? ev->u.fault.addr : ev->u.touch.addr;
+	if (addr >= s->mm.pt.geo.task_size)
+		return;
+	uint64_t n;
+	pte_t *pte = pte_range(&s->mm.pt, &t->mm->pgd, addr, addr + 1, &n);
+	if (!pte)
+		return;
+	__builtin_prefetch(pte, 1);
+}
+
