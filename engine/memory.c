@@ -565,6 +565,8 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 				return;
 			}
 		}
+		if (pte)
+			prefetch_pte_page(s, pte, k, n); /* a COW run reads every old frame */
 		pte_t *slot = pte ? &pte[k] : pte_offset(&s->mm.pt, &mm->pgd, a, true, cpu);
 		if (!slot) {
 			s->vmstat[FAULT_OOM]++;

@@ -36,33 +36,31 @@ static inline void kmap_local_use(struct sim *s, pfn_t pfn)
 
 /* ---- LRU lists (mm/swap.c folio_add_lru, lruvec_del_folio), on every fault and free ---- */
 
-/* Circular doubly linked lists through page->next/prev. */
-static inline void lru_list_add(struct sim *s, pfn_t *head, pfn_t pfn)
+/* struct lruvec's lists: add at the head, delete anywhere. */
+static inline void lru_list_add(struct sim *s, enum lru_list l, pfn_t pfn)
 {
 	struct page *p = sim_page(s, pfn);
-	if (*head == PFN_NONE) {
-		p->next = p->prev = pfn;
-	} else {
-		struct page *h = sim_page(s, *head);
-		p->next = *head;
-		p->prev = h->prev;
-		sim_page(s, h->prev)->next = pfn;
-		h->prev = pfn;
-	}
-	*head = pfn;
+	pfn_t first = s->lru.head[l];
+	p->next = first;
+	p->prev = PFN_NONE;
+	if (first == PFN_NONE)
+		s->lru.tail[l] = pfn;
+	else
+		sim_page(s, first)->prev = pfn;
+	s->lru.head[l] = pfn;
 }
 
-static inline void lru_list_del(struct sim *s, pfn_t *head, pfn_t pfn)
+static inline void lru_list_del(struct sim *s, enum lru_list l, pfn_t pfn)
 {
 	struct page *p = sim_page(s, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
+	if (p->prev == PFN_NONE)
+		s->lru.head[l] = p->next;
+	else
 		sim_page(s, p->prev)->next = p->next;
+	if (p->next == PFN_NONE)
+		s->lru.tail[l] = p->prev;
+	else
 		sim_page(s, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
 	p->next = p->prev = PFN_NONE;
 }
 
@@ -81,7 +79,7 @@ static inline void lru_cache_add(struct sim *s, pfn_t pfn)
 	struct page *p = sim_page(s, pfn);
 	p->flags |= PG_lru;
 	enum lru_list l = page_lru(p);
-	lru_list_add(s, &s->lru.head[l], pfn);
+	lru_list_add(s, l, pfn);
 	s->lru.nr[l]++;
 }
 
@@ -89,7 +87,7 @@ static inline void lru_del(struct sim *s, pfn_t pfn)
 {
 	struct page *p = sim_page(s, pfn);
 	enum lru_list l = page_lru(p);
-	lru_list_del(s, &s->lru.head[l], pfn);
+	lru_list_del(s, l, pfn);
 	s->lru.nr[l]--;
 	p->flags &= ~(PG_lru | PG_active | PG_referenced);
 }

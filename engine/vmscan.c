@@ -25,7 +25,7 @@ struct scan_control {
 void lruvec_init(struct lruvec *l)
 {
 	for (int i = 0; i < NR_LRU_LISTS; i++) {
-		l->head[i] = PFN_NONE;
+		l->head[i] = l->tail[i] = PFN_NONE;
 		l->nr[i] = 0;
 	}
 	l->kswapd_failures = 0;
@@ -163,7 +163,7 @@ static void shrink_inactive_list(struct sim *s, struct scan_control *sc, bool an
 {
 	enum lru_list l = anon ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
 	for (uint64_t i = 0; i < nr_to_scan && s->lru.head[l] != PFN_NONE; i++) {
-		pfn_t pfn = sim_page(s, s->lru.head[l])->prev; /* the tail: oldest */
+		pfn_t pfn = s->lru.tail[l]; /* the oldest */
 		struct page *p = sim_page(s, pfn);
 		if ((int)page_zonenum(p) > sc->reclaim_idx) {
 			lru_rotate(s, pfn);
@@ -203,7 +203,7 @@ static void shrink_active_list(struct sim *s, struct scan_control *sc, bool anon
 {
 	enum lru_list l = anon ? LRU_ACTIVE_ANON : LRU_ACTIVE_FILE;
 	for (uint64_t i = 0; i < nr && s->lru.head[l] != PFN_NONE; i++) {
-		pfn_t pfn = sim_page(s, s->lru.head[l])->prev;
+		pfn_t pfn = s->lru.tail[l];
 		if ((int)page_zonenum(sim_page(s, pfn)) > sc->reclaim_idx) {
 			lru_rotate(s, pfn);
 			continue;

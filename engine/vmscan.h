@@ -26,7 +26,10 @@ enum lru_list {
 extern const char *const lru_list_names[NR_LRU_LISTS];
 
 struct lruvec {
-	pfn_t head[NR_LRU_LISTS];  /* circular lists; head->prev is the tail (oldest) */
+	/* lists linked through page->next/prev, newest at head, oldest at tail; the ends
+	 * link to PFN_NONE as the kernel's ends link to the list_head, so adding a page
+	 * touches only the page at the head */
+	pfn_t head[NR_LRU_LISTS], tail[NR_LRU_LISTS];
 	uint64_t nr[NR_LRU_LISTS];
 	uint32_t kswapd_failures;  /* MAX_RECLAIM_RETRIES of no progress stops kswapd */
 	bool in_reclaim;           /* reclaim does not recurse into itself */
