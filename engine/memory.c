@@ -584,10 +584,11 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 	}
 }
 
-/* A hint for an event a few places ahead in the batch: start loading the pte that its
- * fault will read, so that the miss overlaps the events before
- * it. Reads only; no effect on the simulation. */
-void mm_prefetch(struct sim *s, const struct mm_event *ev)
+/* A hint for an event a few places ahead in the batch, in two stages: first start
+ * loading the pte its fault will read; a few events later (the pte now cached) start
+ * loading the frame behind it, which a COW or a spurious fault reads. Reads only; no
+ * effect on the simulation. */
+void mm_prefetch(struct sim *s, const struct mm_event *ev, bool frame)
 {
 	if (ev->type != EV_FAULT && ev->type != EV_TOUCH)
 		return;
@@ -601,6 +602,8 @@ void mm_prefetch(struct sim *s, const struct mm_event *ev)
 	pte_t *pte = pte_range(&s->mm.pt, &t->mm->pgd, addr, addr + 1, &n);
 	if (!pte)
 		return;
-	__builtin_prefetch(pte, 1);
+	if (!frame)
+		__builtin_prefetch(pte, 1);
+	else if (pte_present(*pte))
+		__builtin_prefetch(sim_page(s, pte_pfn(*pte)), 1);
 }
-

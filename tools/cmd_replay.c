@@ -199,8 +199,9 @@ static void show_progress(struct replay_run *r, bool last)
 		r->info.events / (t - r->start) / 1e6, last ? "\n" : "");
 }
 
-/* How far ahead of the event being applied the pte of a fault is prefetched: far enough
- * for a miss to land before its turn (events take ~100 ns to ~1 us). */
+/* How far ahead of the event being applied the pte of a fault is prefetched (and the
+ * frame it maps, half as far): far enough for a miss to land before its turn (events
+ * take ~100 ns to ~1 us). */
 #define REPLAY_PREFETCH 8
 
 static int replay_loop(struct replay_run *r)
@@ -217,7 +218,9 @@ static int replay_loop(struct replay_run *r)
 				return EXIT_FAIL; /* the snapshot writer said why */
 			h = trace_hash_event(h, &batch[i]);
 			if (i + REPLAY_PREFETCH < n)
-				mm_prefetch(r->sim, &batch[i + REPLAY_PREFETCH]);
+				mm_prefetch(r->sim, &batch[i + REPLAY_PREFETCH], false);
+			if (i + REPLAY_PREFETCH / 2 < n)
+				mm_prefetch(r->sim, &batch[i + REPLAY_PREFETCH / 2], true);
 			sim_apply(r->sim, &batch[i]);
 			if (r->csv.f)
 				maybe_sample(r);
