@@ -188,29 +188,40 @@ static const struct knob knobs[] = {
 	KNOB("panic_on_oom", KNOB_INT, panic_on_oom, 0, 2),
 };
 
-static int set_lowmem_reserve_ratio(struct vm_sysctl *vm, const char *value, char *err,
+/* vm.lowmem_reserve_ratio lists one ratio per zone in the kernel's zone order, which is
+ * the configured zones only (enum zone_type): DMA, Normal, HighMem, Movable on i386 and
+ * DMA, DMA32, Normal, Movable, Device on Debian's amd64 (CONFIG_ZONE_DEVICE), as the
+ * kernel logs in tests/kernel-logs show. ZONE_MOVABLE and ZONE_DEVICE are not modeled:
+ * their ratios are taken and ignored. Ratios below 1 mean no reserve (lowmem_reserve_ratio_sysctl_handler). */
+static int set_lowmem_reserve_ratio(struct machine_config *cfg, const char *value, char *err,
 				    size_t errlen)
 {
-	int v[MAX_NR_ZONES];
+	static const enum zone_type order_32[] = {ZONE_DMA, ZONE_NORMAL, ZONE_HIGHMEM};
+	static const enum zone_type order_64[] = {ZONE_DMA, ZONE_DMA32, ZONE_NORMAL};
+	const enum zone_type *order = cfg->arch == ARCH_X86_64 ? order_64 : order_32;
+	const int nr = cfg->arch == ARCH_X86_64 ? 5 : 4;
+	int v[5];
 	int n = 0;
 	const char *p = value;
-	while (*p && n < MAX_NR_ZONES) {
+	while (*p && n < nr) {
 		char *end;
 		long x = strtol(p, &end, 10);
-		if (end == p || x < 1 || x > INT32_MAX)
+		if (end == p || x < 0 || x > INT32_MAX)
 			break;
 		v[n++] = (int)x;
 		p = end;
-		while (*p == ' ' || *p == ',')
+		while (*p == ' ' || *p == ',' || *p == '\t')
 			p++;
 	}
 	if (*p || n == 0) {
-		snprintf(err, errlen, "expected up to %d ratios >= 1 separated by spaces or commas",
-			 MAX_NR_ZONES);
+		snprintf(err, errlen, "expected up to %d ratios >= 0 separated by spaces or commas "
+			 "(%s order: %s)", nr, arch_names[cfg->arch],
+			 cfg->arch == ARCH_X86_64 ? "DMA DMA32 Normal Movable Device"
+						  : "DMA Normal HighMem Movable");
 		return -1;
 	}
-	for (int i = 0; i < n; i++)
-		vm->lowmem_reserve_ratio[i] = v[i];
+	for (int i = 0; i < n && i < 3; i++)
+		cfg->vm.lowmem_reserve_ratio[order[i]] = v[i] < 1 ? 0 : v[i];
 	return 0;
 }
 
@@ -218,7 +229,7 @@ int machine_config_set(struct machine_config *cfg, const char *key, const char *
 		       size_t errlen)
 {
 	if (strcmp(key, "vm.lowmem_reserve_ratio") == 0)
-		return set_lowmem_reserve_ratio(&cfg->vm, value, err, errlen);
+		return set_lowmem_reserve_ratio(cfg, value, err, errlen);
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		const struct knob *k = &knobs[i];
 		if (strcmp(key, k->name) != 0)

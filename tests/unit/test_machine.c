@@ -350,3 +350,30 @@ Test(machine, random_configs_keep_the_invariants)
 	}
 	free(m);
 }
+
+/* vm.lowmem_reserve_ratio as the kernel prints it (the -proc.log files in tests/kernel-logs) lands on
+ * the zones it names: the i386 list has no DMA32 slot, the amd64 one has Movable and Device
+ * at the end; 0 is accepted (no reserve). */
+Test(machine, lowmem_reserve_ratio_in_the_kernels_zone_order)
+{
+	char err[256];
+	struct machine_config c;
+	machine_config_default(&c, ARCH_I386);
+	cr_assert_eq(machine_config_set(&c, "vm.lowmem_reserve_ratio", "128\t16 0 0", err,
+					sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_DMA], 128);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_NORMAL], 16);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_HIGHMEM], 0);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_DMA32], 256, "DMA32 is not in the i386 list");
+	cr_assert_neq(machine_config_set(&c, "vm.lowmem_reserve_ratio", "1 2 3 4 5", err,
+					 sizeof(err)), 0, "i386 has four zones");
+
+	machine_config_default(&c, ARCH_X86_64);
+	cr_assert_eq(machine_config_set(&c, "vm.lowmem_reserve_ratio", "64 128 8 0 0", err,
+					sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_DMA], 64);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_DMA32], 128);
+	cr_assert_eq(c.vm.lowmem_reserve_ratio[ZONE_NORMAL], 8);
+	cr_assert_neq(machine_config_set(&c, "vm.lowmem_reserve_ratio", "1 -2", err, sizeof(err)),
+		      0);
+}
