@@ -36,10 +36,8 @@ int kmalloc_index(uint64_t size)
 		return 2;
 	if (size > KMALLOC_MAX_CACHE_SIZE)
 		return -1;
-	int i = KMALLOC_SHIFT_LOW;
-	while ((1ull << i) < size)
-		i++;
-	return i;
+	/* the smallest i with 2^i >= size: fls(size - 1), size > 8 here */
+	return 64 - __builtin_clzll(size - 1);
 }
 
 unsigned kmalloc_index_size(int index) { return index == 1 ? 96 : index == 2 ? 192 : 1u << index; }
@@ -223,26 +221,30 @@ static bool ptr_grow(struct slub *s)
 	return true;
 }
 
-/* The entry of ptr, created (PTR_FREED, never seen) when absent and create is set. */
-static struct slub_ptr *ptr_slot(struct slub *s, uint64_t ptr, bool create)
+/* The entry of ptr, or the empty slot that ends its probe run. Kept apart from the
+ * insertion below so that the per-event lookup stays a short inlined loop. */
+static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 {
 	uint32_t j = hash64(ptr) & s->ptr_mask;
-	while (s->ptrs[j].ptr) {
-		if (s->ptrs[j].ptr == ptr)
-			return &s->ptrs[j];
+	while (s->ptrs[j].ptr && s->ptrs[j].ptr != ptr)
 		j = (j + 1) & s->ptr_mask;
-	}
-	if (!create)
-		return NULL;
+	return &s->ptrs[j];
+}
+
+/* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
+ * NULL when the table cannot grow. */
+static __attribute__((noinline)) struct slub_ptr *ptr_insert(struct slub *s, uint64_t ptr,
+							     struct slub_ptr *e)
+{
 	if (2 * (s->ptr_count + 1) > s->ptr_mask + 1) {
 		if (!ptr_grow(s))
 			return NULL;
-		return ptr_slot(s, ptr, true);
+		e = ptr_probe(s, ptr);
 	}
 	s->ptr_count++;
-	s->ptrs[j].ptr = ptr;
-	s->ptrs[j].state = PTR_FREED;
-	return &s->ptrs[j];
+	e->ptr = ptr;
+	e->state = PTR_FREED;
+	return e;
 }
 
 static uint16_t site_slot(struct slub *s, uint64_t call_site)
@@ -284,7 +286,9 @@ static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
 		s->null_events++;
 		return;
 	}
-	struct slub_ptr *e = ptr_slot(s, ptr, true);
+	struct slub_ptr *e = ptr_probe(s, ptr);
+	if (!e->ptr)
+		e = ptr_insert(s, ptr, e);
 	if (!e) {
 		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
 		return;
@@ -320,8 +324,8 @@ static void traced_free(struct slub *s, const struct mm_event *ev)
 	const uint64_t ptr = ev->u.kmem.ptr;
 	if (ptr <= ZERO_SIZE_PTR)
 		return;
-	struct slub_ptr *e = ptr_slot(s, ptr, false);
-	if (!e) {
+	struct slub_ptr *e = ptr_probe(s, ptr);
+	if (!e->ptr) {
 		s->unknown_free++;
 		count_vm_event(s->vmstat, SLAB_UNKNOWN_FREE);
 		return;

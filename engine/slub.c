@@ -3,11 +3,15 @@
  * the renderers are in slab_common.c. */
 #include "slub.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "slub_internal.h"
 #include "vmstat.h"
+
+_Static_assert(offsetof(struct kmem_cache, frees) + sizeof(uint64_t) <= 64,
+	       "the allocation and free fast paths read one line of the cache");
 
 static unsigned fls_u(unsigned x) { return x ? 32u - (unsigned)__builtin_clz(x) : 0; }
 
@@ -82,10 +86,14 @@ int slub_cache_create(struct slub *s, const char *name, uint32_t size, uint32_t 
 	if (size == 0 || size > (PAGE_SIZE << MAX_PAGE_ORDER) || s->nr_caches >= SLUB_CACHE_LARGE)
 		return -1;
 	if (s->nr_caches == s->cap_caches) {
+		/* realloc would not keep the line alignment of struct kmem_cache */
 		uint32_t cap = s->cap_caches ? 2 * s->cap_caches : 128;
-		struct kmem_cache *c = realloc(s->caches, cap * sizeof(*c));
+		struct kmem_cache *c = aligned_alloc(_Alignof(struct kmem_cache), cap * sizeof(*c));
 		if (!c)
 			return -1;
+		if (s->nr_caches)
+			memcpy(c, s->caches, s->nr_caches * sizeof(*c));
+		free(s->caches);
 		s->caches = c;
 		s->cap_caches = cap;
 	}

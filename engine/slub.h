@@ -76,22 +76,29 @@ struct slab {
 	uint8_t on_partial;
 };
 
+/* The first 64 bytes hold what every object allocation and free touches, and the array of
+ * caches is line-aligned, so the fast paths read one line of the cache. */
 struct kmem_cache {
-	char name[32];
-	uint32_t size;		     /* s->size; the model keeps no per-object metadata */
-	uint32_t flags;		     /* SLAB_* above */
-	uint32_t min_partial;	     /* mm/slub.c:set_min_partial */
-	uint8_t oo_order, min_order; /* preferred order and the get_order(size) fallback */
-	uint16_t oo_objects, min_objects;
 	/* Slab descriptors: slabs[i] with its free-index array at freeidx[i * oo_objects]. */
-	struct slab *slabs;
+	_Alignas(64) struct slab *slabs;
 	uint16_t *freeidx;
-	uint32_t nr_desc, cap_desc, free_desc;
-	uint32_t partial_head, partial_tail, nr_partial;
-	uint64_t nr_slabs, nr_pages, total_objects, inuse_objects;
+	uint32_t size; /* s->size; the model keeps no per-object metadata */
+	uint32_t partial_head, nr_partial;
+	uint16_t oo_objects;
+	uint64_t inuse_objects;
 	uint64_t bytes_req_live; /* Σ requested bytes of live objects */
-	uint64_t allocs, frees, alloc_fail;
+	uint64_t allocs, frees;
+	/* slab creation and discard, renderers */
+	uint32_t partial_tail;
+	uint32_t min_partial; /* mm/slub.c:set_min_partial */
+	uint32_t flags;	      /* SLAB_* above */
+	uint8_t oo_order, min_order; /* preferred order and the get_order(size) fallback */
+	uint16_t min_objects;
+	uint32_t nr_desc, cap_desc, free_desc;
+	uint64_t nr_slabs, nr_pages, total_objects;
+	uint64_t alloc_fail;
 	uint32_t trace_name; /* the trace's string id, UINT32_MAX if none */
+	char name[32];
 };
 
 /* A simulated object, as the engine holds it (no trace pointer). */

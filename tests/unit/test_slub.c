@@ -435,3 +435,72 @@ Test(slub, builtin_caches)
 	cr_assert_eq(slub_builtin_size(ARCH_X86_64, SLUB_TASK_STRUCT), 5888);
 	rig_free(r);
 }
+
+/* The trace-pointer table against a per-pointer reference state: pointers are reused, freed
+ * twice, freed without an allocation, allocated while live, and some allocations fail (too
+ * large); 40000 distinct pointers make the table grow twice. Every counter the pointer
+ * states feed is compared after every step. */
+Test(slub, pointer_table_matches_reference)
+{
+	enum { NPTR = 40000, STEPS = 160000 };
+	enum { NEVER, LIVE, FREED, FAILED };
+	static uint8_t st[NPTR];
+	struct rig *r = rig_boot(2);
+	uint64_t unknown = 0, dbl = 0, missed = 0, nulls = 0, live = 0, seen = 0;
+	memset(st, NEVER, sizeof(st));
+	rng = 2024;
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t x = rnd();
+		/* a hot window slides over the pool so that old pointers come back */
+		uint32_t k = (uint32_t)((step / 4 + x % 3000) % NPTR);
+		if (x % 97 == 0)
+			k = (uint32_t)((x >> 20) % NPTR);
+		uint64_t ptr = 0xc1000000u + (uint64_t)k * 64;
+		if ((x >> 32) % 100 < 52) {
+			uint32_t size = (x >> 40) % 500 == 0 ? (5u << 20) : 1 + (uint32_t)((x >> 40) % 700);
+			if ((x >> 12) % 1000 == 0)
+				size = 0;
+			struct mm_event ev = kev(EV_KMALLOC, ptr, size, GFP_KERNEL, 0x2000 + (x >> 56) % 8);
+			ev.cpu = (uint16_t)((x >> 8) & 1);
+			slub_kmalloc_event(&r->s, &ev);
+			if (!size) {
+				nulls++;
+				continue;
+			}
+			seen += st[k] == NEVER;
+			missed += st[k] == LIVE;
+			live -= st[k] == LIVE;
+			st[k] = size > KMALLOC_MAX_SIZE ? FAILED : LIVE;
+			live += st[k] == LIVE;
+		} else {
+			struct mm_event ev = kev(EV_KFREE, ptr, 0, 0, 0x2000);
+			slub_kfree_event(&r->s, &ev);
+			unknown += st[k] == NEVER;
+			dbl += st[k] == FREED;
+			live -= st[k] == LIVE;
+			if (st[k] != NEVER)
+				st[k] = FREED;
+		}
+		cr_assert_eq(r->vmstat[SLAB_UNKNOWN_FREE], unknown, "step %d", step);
+		cr_assert_eq(r->vmstat[SLAB_DOUBLE_FREE], dbl, "step %d", step);
+		cr_assert_eq(r->vmstat[SLAB_MISSED_FREE], missed, "step %d", step);
+		cr_assert_eq(r->s.null_events, nulls, "step %d", step);
+		cr_assert_eq(r->s.ptr_count, seen, "step %d", step);
+		uint64_t inuse = r->s.large_allocs - r->s.large_frees;
+		for (uint32_t c = 0; c < r->s.nr_caches; c++)
+			inuse += r->s.caches[c].inuse_objects;
+		cr_assert_eq(inuse, live, "step %d", step);
+		if (step % 20000 == 0) {
+			cr_assert_eq(slub_live_pointers(&r->s), live, "step %d", step);
+			const char *why = slub_check(&r->s);
+			cr_assert_null(why, "step %d: %s", step, why);
+		}
+	}
+	cr_assert_gt(r->s.ptr_mask + 1, 65536u, "the table grew");
+	cr_assert_gt(unknown, 0);
+	cr_assert_gt(dbl, 0);
+	cr_assert_gt(missed, 0);
+	cr_assert_gt(r->s.large_fail, 0, "some allocations failed");
+	cr_assert_null(slub_check(&r->s));
+	rig_free(r);
+}

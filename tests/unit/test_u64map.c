@@ -45,3 +45,80 @@ Test(u64map, matches_reference_under_random_churn)
 	cr_assert_eq(m.count, 0);
 	u64map_free(&m);
 }
+
+/* Dense keys, as the page cache makes them (runs of consecutive page offsets in a few
+ * files): neighbours share a home group, so long probe runs and backward shifts across
+ * groups and across the table's wrap-around happen. Every step is checked against the
+ * reference, every key after each burst. */
+Test(u64map, dense_runs_match_reference)
+{
+	enum { FILES = 6, PAGES = 700, KEYS = FILES * PAGES, STEPS = 120000 };
+	static int64_t ref[KEYS];
+	struct u64map m;
+	cr_assert_eq(u64map_init(&m, 4), 0);
+	memset(ref, 0xff, sizeof(ref));
+	uint64_t x = 99, live = 0;
+	for (int step = 0; step < STEPS; step++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		/* a burst walks a few consecutive pages of one file */
+		uint32_t file = (uint32_t)(x >> 40) % FILES;
+		uint32_t first = (uint32_t)(x >> 16) % PAGES;
+		unsigned op = (x >> 60) % 3, len = 1 + (unsigned)(x >> 8) % 9;
+		for (unsigned p = first; p < first + len && p < PAGES; p++) {
+			uint32_t idx = file * PAGES + p;
+			uint64_t key = (uint64_t)(file + 1) << 40 | p, val;
+			if (op == 0) {
+				live += ref[idx] < 0;
+				cr_assert_eq(u64map_put(&m, key, (uint64_t)step * 7 + p), 0);
+				ref[idx] = (int64_t)step * 7 + p;
+			} else if (op == 1) {
+				bool had = u64map_get(&m, key, &val);
+				cr_assert_eq(had, ref[idx] >= 0, "step %d key %u", step, idx);
+				if (had)
+					cr_assert_eq(val, (uint64_t)ref[idx]);
+			} else {
+				bool had = u64map_take(&m, key, &val);
+				cr_assert_eq(had, ref[idx] >= 0, "step %d key %u", step, idx);
+				if (had) {
+					cr_assert_eq(val, (uint64_t)ref[idx]);
+					ref[idx] = -1;
+					live--;
+				}
+			}
+		}
+		cr_assert_eq(m.count, live);
+		cr_assert_leq(2 * m.count, m.mask + 1, "load stays at most 1/2");
+		if (step % 1000 == 0)
+			for (uint32_t idx = 0; idx < KEYS; idx++) {
+				uint64_t key = (uint64_t)(idx / PAGES + 1) << 40 | idx % PAGES, val;
+				bool had = u64map_get(&m, key, &val);
+				cr_assert_eq(had, ref[idx] >= 0, "step %d key %u", step, idx);
+				if (had)
+					cr_assert_eq(val, (uint64_t)ref[idx]);
+			}
+	}
+	u64map_free(&m);
+}
+
+/* Key 0 and the largest keys the callers use; the slot array is line-aligned. */
+Test(u64map, edge_keys_and_alignment)
+{
+	struct u64map m;
+	uint64_t val;
+	cr_assert_eq(u64map_init(&m, 1), 0);
+	cr_assert_eq((uintptr_t)m.slots % 64, 0);
+	cr_assert_eq(u64map_put(&m, 0, 11), 0);
+	cr_assert_eq(u64map_put(&m, UINT64_MAX - 1, 22), 0);
+	cr_assert(u64map_get(&m, 0, &val) && val == 11);
+	cr_assert(u64map_get(&m, UINT64_MAX - 1, &val) && val == 22);
+	cr_assert_not(u64map_get(&m, 1, &val));
+	for (uint64_t k = 1; k < 200; k++)
+		cr_assert_eq(u64map_put(&m, k, k), 0);
+	cr_assert_eq((uintptr_t)m.slots % 64, 0, "still aligned after growing");
+	cr_assert(u64map_take(&m, 0, &val) && val == 11);
+	cr_assert_not(u64map_take(&m, 0, &val));
+	for (uint64_t k = 1; k < 200; k++)
+		cr_assert(u64map_get(&m, k, &val) && val == k);
+	cr_assert_eq(m.count, 200);
+	u64map_free(&m);
+}
