@@ -443,9 +443,9 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		uint64_t prev_ts = d->regs.ts;
 		bool bad = false;
 		p = mmt_decode_event(p, d, ev, &bad);
-		/* one rarely taken branch for every way the record can be wrong */
-		bool wrong = bad | (p > end) | (ev->ts < prev_ts) |
-			     ((uint8_t)(ev->type - 1) >= EV_NR_TYPES - 1);
+		/* one rarely taken branch for every way the record can be wrong (an unknown
+		 * type sets bad too) */
+		bool wrong = bad | (p > end) | (ev->ts < prev_ts);
 		if (__builtin_expect(wrong || !event_surely_ok(ev, r->strings.count), 0) &&
 		    bad_record(r, at, p, ev, bad, prev_ts, err, errlen))
 			return -1;

@@ -249,8 +249,10 @@ static inline const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *
 	uint64_t v;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = code & MMT_TYPE_MASK;
-	if (ev->type == 0 || ev->type >= EV_NR_TYPES)
+	if (ev->type == 0 || ev->type >= EV_NR_TYPES) {
+		*bad = true; /* the caller tells an unknown type from a corrupt varint */
 		return p;
+	}
 	if (!(code & MMT_F_SAME_TS)) {
 		p = mmt_get_uv(p, &v, bad);
 		r->ts += v;
