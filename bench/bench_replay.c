@@ -104,7 +104,8 @@ static double mono_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* One whole replay as the replay command's loop does it: decode, hash the batch, apply.
+/* One whole replay as the replay command's loop does it: decode a batch, then hash and
+ * apply event by event.
  * Returns the events replayed, -1 with err; *pgfault gets the simulated faults. */
 static int64_t replay_once(struct cbench_state *st, const char *path, uint64_t *hash,
 			   uint64_t *pgfault, double *ns, char *err, size_t errlen)
@@ -124,9 +125,10 @@ static int64_t replay_once(struct cbench_state *st, const char *path, uint64_t *
 	uint64_t h = *hash;
 	ssize_t n;
 	while ((n = trace_reader_next(r, batch, REPLAY_BATCH, err, errlen)) > 0) {
-		h = trace_hash_events(h, batch, (size_t)n);
-		for (ssize_t i = 0; i < n; i++)
+		for (ssize_t i = 0; i < n; i++) {
+			h = trace_hash_event(h, &batch[i]);
 			sim_apply(s, &batch[i]);
+		}
 		events += n;
 	}
 	*ns += mono_ns() - t0;
