@@ -151,8 +151,8 @@ static inline const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32
 
 /* Inlined into the reader's loop whatever gcc's size heuristics say: the call cost ~14
  * instructions per event (callgrind, mix trace). */
-static inline __attribute__((always_inline)) const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-					   bool *bad)
+static inline __attribute__((always_inline)) const uint8_t *
+decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev, bool *bad)
 {
 	struct mmt_regs *r = &d->regs;
 	uint64_t v;
