@@ -117,11 +117,16 @@ static struct mmt_slot *take_block(struct mmt_pipe *pp)
 	return s;
 }
 
+/* The inflate thread, which waits only when every slot is full, is woken once half of them
+ * are free: it then inflates several blocks in a row. On one core (taskset) a wake-up per
+ * block cost two context switches per block. It cannot sleep through the end: the consumer
+ * passes half-empty before it can find the pipe empty. */
 static void release_block(struct mmt_pipe *pp)
 {
 	pthread_mutex_lock(&pp->lock);
 	pp->head++;
-	pthread_cond_signal(&pp->room);
+	if (pp->tail - pp->head <= MMT_NR_SLOTS / 2)
+		pthread_cond_signal(&pp->room);
 	pthread_mutex_unlock(&pp->lock);
 }
 
@@ -372,18 +377,65 @@ static int define_string(struct trace_reader *r, char *err, size_t errlen)
 	return 0;
 }
 
+/* Why the record at `at` is rejected, in the order the checks were always reported: type,
+ * varint, block end, timestamp, then the semantic check. Off the hot path: the decoding
+ * loop only calls it once one of them failed. */
+static int bad_record(struct trace_reader *r, const uint8_t *at, const uint8_t *p,
+		      const struct mm_event *ev, bool bad, uint64_t prev_ts, char *err,
+		      size_t errlen)
+{
+	if (ev->type == 0 || ev->type >= EV_NR_TYPES)
+		return fail(r, err, errlen, AT_FMT ": unknown event type %u", AT_ARGS(r, at),
+			    *at & MMT_TYPE_MASK);
+	if (bad)
+		return fail(r, err, errlen, AT_FMT ": corrupt varint in a %s record",
+			    AT_ARGS(r, at), mm_event_names[ev->type]);
+	if (p > r->end)
+		return fail(r, err, errlen, AT_FMT ": %s record runs past the end of its block",
+			    AT_ARGS(r, at), mm_event_names[ev->type]);
+	if (ev->ts < prev_ts)
+		return fail(r, err, errlen, AT_FMT ": timestamp overflows (goes backwards)",
+			    AT_ARGS(r, at));
+	const char *field;
+	char why[160];
+	if (trace_check_event(ev, r->strings.count, why, sizeof(why), &field))
+		return fail(r, err, errlen, AT_FMT ": %s", AT_ARGS(r, at), why);
+	return 0;
+}
+
+/* True only where trace_check_event would accept ev: the frequent checked types (slab cache
+ * events, touches, mmaps) are checked here without the call; the rare ones, and any event
+ * that fails here, take the full check. */
+static inline bool event_surely_ok(const struct mm_event *ev, uint32_t nr_strings)
+{
+	if (!ev->pid)
+		return false;
+	if (!((1u << ev->type) & MMT_CHECKED_TYPES))
+		return true;
+	switch (ev->type) {
+	case EV_CACHE_ALLOC:
+	case EV_CACHE_FREE:
+		return ev->u.kmem.cache < nr_strings;
+	case EV_TOUCH:
+		return ev->u.touch.len != 0;
+	case EV_MMAP:
+		return ev->u.map.len != 0 && ev->u.map.file < nr_strings;
+	}
+	return false;
+}
+
 /* Decodes events of the current block into buf until it is full or the block ends. */
 static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			     size_t errlen)
 {
-	size_t n = 0;
+	size_t n = 0, want = cap < r->block_left ? cap : r->block_left;
 	struct mmt_dec *d = r->dec;
 	const uint8_t *p = r->pos, *end = r->end;
-	while (n < cap && r->block_left) {
+	while (n < want) {
 		if (p >= end)
 			return fail(r, err, errlen,
 				    AT_FMT ": block ends with %u of its events missing",
-				    AT_ARGS(r, p), r->block_left);
+				    AT_ARGS(r, p), r->block_left - (uint32_t)n);
 		if (*p == MMT_REC_STRING) {
 			r->pos = p;
 			if (define_string(r, err, errlen))
@@ -396,28 +448,15 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		uint64_t prev_ts = d->regs.ts;
 		bool bad = false;
 		p = mmt_decode_event(p, d, ev, &bad);
-		if (ev->type == 0 || ev->type >= EV_NR_TYPES)
-			return fail(r, err, errlen, AT_FMT ": unknown event type %u",
-				    AT_ARGS(r, at), *at & MMT_TYPE_MASK);
-		if (bad)
-			return fail(r, err, errlen, AT_FMT ": corrupt varint in a %s record",
-				    AT_ARGS(r, at), mm_event_names[ev->type]);
-		if (p > end)
-			return fail(r, err, errlen,
-				    AT_FMT ": %s record runs past the end of its block",
-				    AT_ARGS(r, at), mm_event_names[ev->type]);
-		if (ev->ts < prev_ts)
-			return fail(r, err, errlen, AT_FMT ": timestamp overflows (goes backwards)",
-				    AT_ARGS(r, at));
-		const char *field;
-		char why[160];
-		/* the full check only for types that have more to check than the pid */
-		if (((1u << ev->type) & MMT_CHECKED_TYPES || !ev->pid) &&
-		    trace_check_event(ev, r->strings.count, why, sizeof(why), &field))
-			return fail(r, err, errlen, AT_FMT ": %s", AT_ARGS(r, at), why);
-		r->block_left--;
+		/* one rarely taken branch for every way the record can be wrong (an unknown
+		 * type sets bad too) */
+		bool wrong = bad | (p > end) | (ev->ts < prev_ts);
+		if (__builtin_expect(wrong || !event_surely_ok(ev, r->strings.count), 0) &&
+		    bad_record(r, at, p, ev, bad, prev_ts, err, errlen))
+			return -1;
 		n++;
 	}
+	r->block_left -= (uint32_t)n;
 	r->pos = p;
 	if (n) {
 		r->count += n;

@@ -149,8 +149,10 @@ static inline const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32
 	return p;
 }
 
-static inline const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-					   bool *bad)
+/* Inlined into the reader's loop whatever gcc's size heuristics say: the call cost ~14
+ * instructions per event (callgrind, mix trace). */
+static inline __attribute__((always_inline)) const uint8_t *
+decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev, bool *bad)
 {
 	struct mmt_regs *r = &d->regs;
 	uint64_t v;
@@ -247,8 +249,10 @@ static inline const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *
 	uint64_t v;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = code & MMT_TYPE_MASK;
-	if (ev->type == 0 || ev->type >= EV_NR_TYPES)
+	if (ev->type == 0 || ev->type >= EV_NR_TYPES) {
+		*bad = true; /* the caller tells an unknown type from a corrupt varint */
 		return p;
+	}
 	if (!(code & MMT_F_SAME_TS)) {
 		p = mmt_get_uv(p, &v, bad);
 		r->ts += v;

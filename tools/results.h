@@ -24,6 +24,8 @@ struct run_info {
 
 /* A 64-bit identity of the decoded trace, independent of its file format. */
 uint64_t trace_hash_event(uint64_t h, const struct mm_event *ev);
+/* The same chain over n consecutive events: trace_hash_event applied to each in order. */
+uint64_t trace_hash_events(uint64_t h, const struct mm_event *ev, size_t n);
 uint64_t trace_hash_strings(uint64_t h, const struct strtab *t);
 
 void results_write_json(struct json *j, const struct sim *s, const struct run_info *run);

@@ -106,6 +106,8 @@ static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *b
 		return p;
 	}
 	uint64_t v = b & 0x7f;
+	/* unrolled: constant shifts, and the overflow test only on the tenth byte */
+#pragma GCC unroll 9
 	for (unsigned s = 7; s <= 63; s += 7) {
 		b = *p++;
 		v |= (b & 0x7f) << s;

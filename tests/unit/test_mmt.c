@@ -479,6 +479,22 @@ Test(mmt_bad, record_errors)
 
 	n = fault_rec(rec, 100);
 	record_case(rec, n - 1, 1, "fault record runs past the end of its block");
+
+	/* the types the reader clears without trace_check_event must still be refused */
+	uint8_t calloc_bad[] = {EV_CACHE_ALLOC, 0, 0, 7, 1, 64, 0, 0, 0x10, 5, 0, 2};
+	record_case(calloc_bad, sizeof(calloc_bad), 1,
+		    "string id 5 was never defined (1 defined so far)");
+	uint8_t cfree_bad[] = {EV_CACHE_FREE, 0, 0, 7, 1, 6, 0, 2};
+	record_case(cfree_bad, sizeof(cfree_bad), 1,
+		    "string id 6 was never defined (1 defined so far)");
+	uint8_t touch0[] = {EV_TOUCH, 0, 0, 7, 1, 1, 3};
+	record_case(touch0, sizeof(touch0), 1, "touch len 0: a positive size is required");
+	uint8_t mmap_file[] = {EV_MMAP, 0, 0, 7, 1, 3, 0, 3, 6, 9};
+	record_case(mmap_file, sizeof(mmap_file), 1,
+		    "string id 9 was never defined (1 defined so far)");
+	uint8_t kmalloc_pid0[] = {EV_KMALLOC, 0, 0, 0, 1, 64, 0, 0, 0x10, 0, 2};
+	record_case(kmalloc_pid0, sizeof(kmalloc_pid0), 1,
+		    "pid 0: the acting task needs a real pid");
 }
 
 Test(mmt_bad, timestamps_backwards)
