@@ -127,6 +127,7 @@ static int64_t replay_once(struct cbench_state *st, const char *path, uint64_t *
 	while ((n = trace_reader_next(r, batch, REPLAY_BATCH, err, errlen)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
 			h = trace_hash_event(h, &batch[i]);
+			sim_prefetch(s, batch, (size_t)i, (size_t)n);
 			sim_apply(s, &batch[i]);
 		}
 		events += n;
@@ -226,8 +227,10 @@ static void bm_mix_events_apply(struct cbench_state *st)
 			continue;
 		}
 		cbench_resume_timing(st);
-		for (size_t i = 0; i < len; i++)
+		for (size_t i = 0; i < len; i++) {
+			sim_prefetch(s, evs, i, len);
 			sim_apply(s, &evs[i]);
+		}
 		events += len;
 		cbench_pause_timing(st);
 		h ^= s->vmstat[PGFAULT];

@@ -202,20 +202,6 @@ static void show_progress(struct replay_run *r, bool last)
 		r->info.events / (t - r->start) / 1e6, last ? "\n" : "");
 }
 
-/* How far ahead of the event being applied the pte of a fault is prefetched (and the
- * frame it maps, half as far): far enough for a miss to land before its turn (events
- * take ~100 ns to ~1 us). */
-#define REPLAY_PREFETCH 8
-
-static inline void prefetch_ahead(struct replay_run *r, const struct mm_event *batch, size_t i,
-				  size_t n)
-{
-	if (i + REPLAY_PREFETCH < n)
-		mm_prefetch(r->sim, &batch[i + REPLAY_PREFETCH], false);
-	if (i + REPLAY_PREFETCH / 2 < n)
-		mm_prefetch(r->sim, &batch[i + REPLAY_PREFETCH / 2], true);
-}
-
 /* The events of one batch with snapshots or sampling: both look at every event. */
 static int apply_observed(struct replay_run *r, const struct mm_event *batch, size_t n)
 {
@@ -223,7 +209,7 @@ static int apply_observed(struct replay_run *r, const struct mm_event *batch, si
 		if (r->snaps && proc_points_due(r->snaps, &batch[i], r->info.events + i) &&
 		    proc_points_step(r->snaps, r->sim, &batch[i], r->info.events + i))
 			return EXIT_FAIL; /* the snapshot writer said why */
-		prefetch_ahead(r, batch, i, n);
+		sim_prefetch(r->sim, batch, i, n);
 		sim_apply(r->sim, &batch[i]);
 		if (r->csv.f)
 			maybe_sample(r);
@@ -251,7 +237,7 @@ static int replay_loop(struct replay_run *r)
 			 * own (perf: 1.5 % of the run) */
 			for (ssize_t i = 0; i < n; i++) {
 				h = trace_hash_event(h, &batch[i]);
-				prefetch_ahead(r, batch, (size_t)i, (size_t)n);
+				sim_prefetch(r->sim, batch, (size_t)i, (size_t)n);
 				sim_apply(r->sim, &batch[i]);
 			}
 		}
