@@ -172,7 +172,7 @@ static void memmap_init_zone(struct page *map, pfn_t pfn, pfn_t end, uint32_t zb
 static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	pfn_t pfn = pgdat->node_start_pfn, node_end = pfn + (pfn_t)pgdat->node_spanned_pages;
-	struct page *map = pgdat->mem_map - pgdat->node_start_pfn;
+	struct page *map = pgdat->memmap_base;
 	int r = 0;
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		const struct zone *z = &pgdat->node_zones[zi];
@@ -218,6 +218,7 @@ static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, i
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
 		return -1;
+	pgdat->memmap_base = pgdat->mem_map - pgdat->node_start_pfn;
 	memset(pgdat->pageblock_mt, MIGRATE_MOVABLE, nblocks);
 	memmap_init(pgdat, runs, nr_runs);
 	return 0;
@@ -288,6 +289,6 @@ void page_alloc_destroy(struct pglist_data *pgdat)
 	}
 	free(pgdat->mem_map);
 	free(pgdat->pageblock_mt);
-	pgdat->mem_map = NULL;
+	pgdat->mem_map = pgdat->memmap_base = NULL;
 	pgdat->pageblock_mt = NULL;
 }

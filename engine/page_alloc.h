@@ -88,6 +88,8 @@ struct pglist_data {
 	pfn_t node_start_pfn;
 	uint64_t node_spanned_pages;
 	struct page *mem_map;  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
+	struct page *memmap_base; /* mem_map - node_start_pfn: indexed by pfn (the kernel's
+				     FLATMEM mem_map - ARCH_PFN_OFFSET), one load per lookup */
 	uint8_t *pageblock_mt; /* migratetype of each pageblock (from node_start_pfn
 				  rounded down to a pageblock) */
 	pfn_t pageblock_base;  /* node_start_pfn rounded down to pageblock_order */
@@ -111,12 +113,12 @@ struct pglist_data {
 
 static inline struct page *pfn_to_page(struct pglist_data *pgdat, pfn_t pfn)
 {
-	return &pgdat->mem_map[pfn - pgdat->node_start_pfn];
+	return pgdat->memmap_base + pfn;
 }
 
 static inline pfn_t page_to_pfn(const struct pglist_data *pgdat, const struct page *p)
 {
-	return (pfn_t)(p - pgdat->mem_map) + pgdat->node_start_pfn;
+	return (pfn_t)(p - pgdat->memmap_base);
 }
 
 /* pindex_to_order (6.1) */
