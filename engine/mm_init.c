@@ -15,10 +15,11 @@ static void zone_init_free_lists(struct zone *z)
 {
 	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-			z->free_area[o].free_list[mt] = PFN_NONE;
+			z->free_area[o].free_list[mt] = z->free_area[o].free_tail[mt] = PFN_NONE;
 		memset(z->free_area[o].nr_free_mt, 0, sizeof(z->free_area[o].nr_free_mt));
 		z->free_area[o].nr_free = 0;
 	}
+	memset(z->free_orders, 0, sizeof(z->free_orders));
 }
 
 /* A run of pfns memblock_free_all hands to the buddy allocator: [start, end). */
@@ -235,7 +236,7 @@ static int alloc_pcp(struct pglist_data *pgdat)
 			return -1;
 		for (unsigned c = 0; c < pgdat->nr_cpus; c++)
 			for (int l = 0; l < NR_PCP_LISTS; l++)
-				z->pcp[c].lists[l] = PFN_NONE;
+				z->pcp[c].lists[l] = z->pcp[c].tails[l] = PFN_NONE;
 	}
 	return 0;
 }

@@ -15,54 +15,56 @@
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
 {
+	struct page *map = pgdat->memmap_base;
 	pfn_t buddy = PFN_NONE;
 	z->nr_free_pages += 1ull << order;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
-		if (!page_is_buddy(pgdat, z, buddy, order))
+		if (!page_is_buddy(map, z, buddy, order))
 			break;
 		if (unlikely(order >= pgdat->pageblock_order)) {
 			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
 			if (bmt != (unsigned)mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 				break;
 		}
-		del_from_free_list(pgdat, z, buddy, order);
+		del_from_free_list(map, z, buddy, order);
 		pfn &= buddy;
 		order++;
 	}
-	set_page_order(pfn_to_page(pgdat, pfn), 0);
+	set_page_order(&map[pfn], 0);
 	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
 	 * the block is less likely to be split again before it can merge. */
 	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
 		pfn_t higher = buddy & pfn;
-		to_tail = page_is_buddy(pgdat, z, higher ^ (1u << (order + 1)), order + 1);
+		to_tail = page_is_buddy(map, z, higher ^ (1u << (order + 1)), order + 1);
 	}
-	add_to_free_list(pgdat, z, pfn, order, mt, to_tail);
+	add_to_free_list(map, z, pfn, order, mt, to_tail);
 }
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
 
-static inline void expand(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned low,
+static inline void expand(struct page *map, struct zone *z, pfn_t pfn, unsigned low,
 			  unsigned high, unsigned mt)
 {
 	while (high > low) {
 		high--;
-		add_to_free_list(pgdat, z, pfn + (1u << high), high, mt, false);
+		add_to_free_list(map, z, pfn + (1u << high), high, mt, false);
 	}
 }
 
+/* The first non-empty list of mt from order up, found in zone->free_orders. */
 static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, unsigned order,
 				     unsigned mt)
 {
-	for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-		pfn_t pfn = z->free_area[o].free_list[mt];
-		if (pfn == PFN_NONE)
-			continue;
-		del_from_free_list(pgdat, z, pfn, o);
-		expand(pgdat, z, pfn, order, o, mt);
-		return pfn;
-	}
-	return PFN_NONE;
+	unsigned avail = free_orders_from(z, mt, order);
+	if (!avail)
+		return PFN_NONE;
+	struct page *map = pgdat->memmap_base;
+	unsigned o = order + (unsigned)__builtin_ctz(avail);
+	pfn_t pfn = z->free_area[o].free_list[mt];
+	del_from_free_list(map, z, pfn, o);
+	expand(map, z, pfn, order, o, mt);
+	return pfn;
 }
 
 /* __rmqueue (6.1, no CMA): own type first, then fallback and retry */
@@ -100,6 +102,7 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 {
 	if (count > pcp->count)
 		count = pcp->count;
+	struct page *map = pgdat->memmap_base;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -108,10 +111,9 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		} while (pcp->lists[pindex] == PFN_NONE);
 		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
-			pfn_t head = pcp->lists[pindex];
-			pfn_t pfn = pfn_to_page(pgdat, head)->prev; /* the tail: oldest page */
-			struct page *p = pfn_to_page(pgdat, pfn);
-			list_remove(pgdat, &pcp->lists[pindex], pfn);
+			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
+			struct page *p = &map[pfn];
+			list_del(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
@@ -146,18 +148,20 @@ void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled)
 
 /* rmqueue_bulk: batch blocks from the buddy lists onto a pcp list, in order. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
-			pfn_t *list, unsigned mt, unsigned alloc_flags)
+			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
+			unsigned alloc_flags)
 {
+	struct page *map = pgdat->memmap_base;
 	int i;
 	for (i = 0; i < count; i++) {
 		pfn_t pfn = rmqueue_one(pgdat, z, order, mt, alloc_flags);
 		if (pfn == PFN_NONE)
 			break;
-		struct page *p = pfn_to_page(pgdat, pfn);
+		struct page *p = &map[pfn];
 		p->flags |= PG_pcp;
 		p->private = order;
 		p->index = mt;
-		list_insert(pgdat, list, pfn, true);
+		list_add_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	}
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
@@ -167,7 +171,8 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 				    unsigned mt, unsigned alloc_flags, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	pfn_t *list = &pcp->lists[order_to_pindex(mt, order)];
+	unsigned pindex = order_to_pindex(mt, order);
+	pfn_t *list = &pcp->lists[pindex];
 	pcp->free_factor >>= 1;
 	if (unlikely(*list == PFN_NONE)) {
 		int batch = pcp->batch;
@@ -177,13 +182,15 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 			if (batch < 2)
 				batch = 2;
 		}
-		pcp->count += rmqueue_bulk(pgdat, z, order, batch, list, mt, alloc_flags) << order;
+		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
+			      << order;
 		if (*list == PFN_NONE)
 			return PFN_NONE;
 	}
+	struct page *map = pgdat->memmap_base;
 	pfn_t pfn = *list;
-	list_remove(pgdat, list, pfn);
-	pfn_to_page(pgdat, pfn)->flags &= ~PG_pcp;
+	list_del(map, list, &pcp->tails[pindex], pfn);
+	map[pfn].flags &= ~PG_pcp;
 	pcp->count -= 1 << order;
 	return pfn;
 }
@@ -212,11 +219,12 @@ static inline void free_unref_page_commit(struct pglist_data *pgdat, struct zone
 {
 	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
 	unsigned pindex = order_to_pindex(mt, order);
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *map = pgdat->memmap_base;
+	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
 	p->private = order;
 	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
-	list_insert(pgdat, &pcp->lists[pindex], pfn, false);
+	list_add_head(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	pcp->count += 1 << order;
 	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
@@ -244,17 +252,13 @@ static inline bool wmark_ok(const struct zone *z, unsigned order, int64_t mark, 
 		return false;
 	if (!order)
 		return true;
-	for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-		const struct free_area *area = &z->free_area[o];
-		if (!area->nr_free)
-			continue;
-		for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			if (area->free_list[mt] != PFN_NONE)
-				return true;
-		if (harder && area->free_list[MIGRATE_HIGHATOMIC] != PFN_NONE)
-			return true;
-	}
-	return false;
+	/* a free block of at least order on a PCP type list, or highatomic when harder */
+	unsigned avail = free_orders_from(z, MIGRATE_UNMOVABLE, order) |
+			 free_orders_from(z, MIGRATE_MOVABLE, order) |
+			 free_orders_from(z, MIGRATE_RECLAIMABLE, order);
+	if (harder)
+		avail |= free_orders_from(z, MIGRATE_HIGHATOMIC, order);
+	return avail != 0;
 }
 
 bool zone_watermark_ok(const struct zone *z, unsigned order, uint64_t mark, int highest_zoneidx,
@@ -566,12 +570,12 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 		if (z->boost_pending)
 			return PFN_NONE;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
-		pfn_t pfn = *list;
+		unsigned pindex = order_to_pindex(ac->migratetype, 0);
+		pfn_t pfn = pcp->lists[pindex];
 		if (unlikely(pfn == PFN_NONE))
 			return PFN_NONE;
 		pcp->free_factor >>= 1;
-		list_remove(pgdat, list, pfn);
+		list_del(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 		pcp->count--;
 		prep_new_page(pgdat, z, pfn, 0, gfp);
 		pgdat->vmstat[PGALLOC_DMA + z->type]++;

@@ -4,8 +4,8 @@
  *
  * Contract extensions over the skeleton (all additive, struct page unchanged):
  * - ALLOC_* flags (mm/internal.h) so callers can use zone_watermark_ok as the kernel does;
- * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), lists are circular (tail in O(1));
- * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK) and .stat_threshold;
+ * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), list tails kept beside the heads;
+ * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders;
  * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
  *   the sysctls the allocator reads at run time, per-order failure counters,
  *   kswapd_failures (owned by reclaim, shown in zoneinfo). */
@@ -20,11 +20,12 @@
 #include "mmzone.h"
 #include "page.h"
 
-/* Free lists are circular and doubly linked through page->next/prev (pfns); the head pfn
- * is stored here, so head->prev is the tail. While PG_buddy: page->private = order,
- * page->index = the migratetype of the list the block is on. */
+/* Free lists are doubly linked through page->next/prev (pfns), PFN_NONE at both ends; head
+ * and tail are stored here. While PG_buddy: page->private = order, page->index = the
+ * migratetype of the list the block is on. */
 struct free_area {
 	pfn_t free_list[MIGRATE_TYPES]; /* heads; PFN_NONE when empty */
+	pfn_t free_tail[MIGRATE_TYPES]; /* tails; PFN_NONE when empty */
 	uint64_t
 	    nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
 	uint64_t nr_free;	       /* blocks of this order, all types */
@@ -38,7 +39,8 @@ struct free_area {
 struct per_cpu_pages {
 	int count, high, batch;
 	int free_factor;	   /* 6.1: doubles the bulk-free size while only freeing */
-	pfn_t lists[NR_PCP_LISTS]; /* circular; order * MIGRATE_PCPTYPES + mt, then the THP list */
+	pfn_t lists[NR_PCP_LISTS]; /* heads: order * MIGRATE_PCPTYPES + mt, then the THP list */
+	pfn_t tails[NR_PCP_LISTS]; /* tails, the oldest block (free_pcppages_bulk takes it) */
 };
 
 struct zone {
@@ -54,9 +56,12 @@ struct zone {
 	uint64_t nr_reserved_highatomic;
 	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
+	uint16_t free_orders[MIGRATE_TYPES]; /* bit o: free_area[o].free_list[mt] not empty */
 	struct per_cpu_pages *pcp; /* [nr_cpus] (high/batch always set; lists used
 				      only when pgdat->pcp_enabled) */
 };
+
+_Static_assert(NR_PAGE_ORDERS <= 16, "zone->free_orders holds one bit per order");
 
 /* Called by the allocator's slow path; set by the simulator to vmscan/oom_kill. */
 struct alloc_hooks {

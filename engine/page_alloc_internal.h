@@ -9,73 +9,101 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* ---- circular pfn lists ------------------------------------------------------------ */
+/* ---- pfn lists ------------------------------------------------------------------------
+ * Doubly linked through page->next/prev, PFN_NONE-terminated, with head and tail kept
+ * outside the pages: adding at the head or taking the head never touches the tail page
+ * (a circular list would, and the tail is the coldest page on the list). The order of
+ * the blocks is the kernel's list_head order. map is pgdat->memmap_base, passed in so
+ * that stores through struct page (the build has -fno-strict-aliasing) do not force it
+ * to be reloaded from pgdat. */
 
-static inline void list_insert(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn, bool tail)
+static inline void list_add_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *p = &map[pfn];
 	pfn_t h = *head;
-	if (h == PFN_NONE) {
-		p->next = p->prev = pfn;
-		*head = pfn;
-		return;
-	}
-	struct page *hp = pfn_to_page(pgdat, h);
-	pfn_t t = hp->prev;
+	p->prev = PFN_NONE;
 	p->next = h;
-	p->prev = t;
-	pfn_to_page(pgdat, t)->next = pfn;
-	hp->prev = pfn;
-	if (!tail)
-		*head = pfn;
+	if (h == PFN_NONE)
+		*tail = pfn;
+	else
+		map[h].prev = pfn;
+	*head = pfn;
 }
 
-static inline void list_remove(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn)
+static inline void list_add_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
-		pfn_to_page(pgdat, p->prev)->next = p->next;
-		pfn_to_page(pgdat, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
+	struct page *p = &map[pfn];
+	pfn_t t = *tail;
+	p->next = PFN_NONE;
+	p->prev = t;
+	if (t == PFN_NONE)
+		*head = pfn;
+	else
+		map[t].next = pfn;
+	*tail = pfn;
+}
+
+static inline void list_del(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+{
+	struct page *p = &map[pfn];
+	pfn_t n = p->next, pr = p->prev;
+	if (pr == PFN_NONE)
+		*head = n;
+	else
+		map[pr].next = n;
+	if (n == PFN_NONE)
+		*tail = pr;
+	else
+		map[n].prev = pr;
 	p->next = p->prev = PFN_NONE;
 }
 
-/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------ */
+/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
+ * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so
+ * the searches over orders (__rmqueue_smallest, __rmqueue_fallback, the watermark check)
+ * find the first usable order without reading the empty lists. */
 
-static inline void add_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned order, unsigned mt, bool tail)
+static inline void add_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
+				    unsigned mt, bool tail)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	p->flags |= PG_buddy;
 	p->private = order;
 	p->index = mt;
-	list_insert(pgdat, &area->free_list[mt], pfn, tail);
+	if (tail)
+		list_add_tail(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	else
+		list_add_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	z->free_orders[mt] |= (uint16_t)(1u << order);
 	area->nr_free_mt[mt]++;
 	area->nr_free++;
 }
 
-static inline void del_from_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				      unsigned order)
+static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	unsigned mt = p->index;
-	list_remove(pgdat, &area->free_list[mt], pfn);
+	list_del(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	if (area->free_list[mt] == PFN_NONE)
+		z->free_orders[mt] &= (uint16_t)~(1u << order);
 	p->flags &= ~PG_buddy;
 	area->nr_free_mt[mt]--;
 	area->nr_free--;
 }
 
-static inline void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				     unsigned order, unsigned mt)
+static inline void move_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
+				     unsigned mt)
 {
-	del_from_free_list(pgdat, z, pfn, order);
-	add_to_free_list(pgdat, z, pfn, order, mt, false);
+	del_from_free_list(map, z, pfn, order);
+	add_to_free_list(map, z, pfn, order, mt, false);
+}
+
+/* Orders >= order whose mt list is not empty, as a mask shifted down by order. */
+static inline unsigned free_orders_from(const struct zone *z, unsigned mt, unsigned order)
+{
+	return (unsigned)z->free_orders[mt] >> order;
 }
 
 static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pfn, unsigned mt)
@@ -85,12 +113,12 @@ static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pf
 
 /* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
  * inside mem_map). */
-static inline bool page_is_buddy(struct pglist_data *pgdat, const struct zone *z, pfn_t buddy,
+static inline bool page_is_buddy(const struct page *map, const struct zone *z, pfn_t buddy,
 				 unsigned order)
 {
 	if ((uint64_t)(buddy - z->zone_start_pfn) >= z->spanned_pages)
 		return false;
-	const struct page *b = pfn_to_page(pgdat, buddy);
+	const struct page *b = &map[buddy];
 	return (b->flags & PG_buddy) && b->private == order;
 }
 

@@ -87,7 +87,10 @@ static void check_invariants(struct model *md)
 			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 				uint64_t n = 0;
 				pfn_t head = z->free_area[o].free_list[mt];
-				pfn_t p = head;
+				pfn_t p = head, prev = PFN_NONE;
+				/* free_orders mirrors the emptiness of every list */
+				cr_assert_eq((z->free_orders[mt] >> o) & 1, head != PFN_NONE,
+					     "free_orders zone %d order %u mt %d", zi, o, mt);
 				while (p != PFN_NONE) {
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_buddy);
@@ -96,7 +99,7 @@ static void check_invariants(struct model *md)
 					cr_assert_eq(p & ((1u << o) - 1), 0, "misaligned block");
 					cr_assert(p >= z->zone_start_pfn &&
 						  p + (1u << o) <= zone_end_pfn(z));
-					cr_assert_eq(pfn_to_page(pg, pp->next)->prev, p);
+					cr_assert_eq(pp->prev, prev, "broken prev link");
 					mark(md, p, 1ull << o, F_FREE);
 					/* no two free buddies left unmerged */
 					pfn_t b = p ^ (1u << o);
@@ -116,10 +119,10 @@ static void check_invariants(struct model *md)
 							    o);
 					}
 					n++;
+					prev = p;
 					p = pp->next;
-					if (p == head)
-						break;
 				}
+				cr_assert_eq(prev, z->free_area[o].free_tail[mt], "tail");
 				cr_assert_eq(n, z->free_area[o].nr_free_mt[mt]);
 				blocks += n;
 			}
@@ -133,18 +136,19 @@ static void check_invariants(struct model *md)
 		for (unsigned c = 0; c < pg->nr_cpus; c++) {
 			int count = 0;
 			for (int l = 0; l < NR_PCP_LISTS; l++) {
-				pfn_t head = z->pcp[c].lists[l], p = head;
+				pfn_t p = z->pcp[c].lists[l], prev = PFN_NONE;
 				unsigned o = pcp_list_order(pg, (unsigned)l);
 				while (p != PFN_NONE) {
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_pcp);
 					cr_assert_eq(page_zonenum(pp), (unsigned)zi);
+					cr_assert_eq(pp->prev, prev, "broken pcp prev link");
 					mark(md, p, 1ull << o, F_PCP);
 					count += 1 << o;
+					prev = p;
 					p = pp->next;
-					if (p == head)
-						break;
 				}
+				cr_assert_eq(prev, z->pcp[c].tails[l], "pcp tail");
 			}
 			/* a refill may leave count above high (rmqueue_bulk ignores it); the
 			 * next free trims it */
@@ -451,6 +455,69 @@ Test(page_alloc, thp_order_uses_its_pcp_list)
 	/* order 8 is neither low order nor THP: straight to the buddy lists */
 	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 8, 0));
 	cr_assert_eq(z->pcp[0].count, 512);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+/* The per-CPU list order the identity of every replay depends on: a refill appends the
+ * buddy's blocks in the order it hands them out, an allocation takes the head, a free
+ * puts the page at the head (LIFO) and a bulk free returns the oldest (the tail) first. */
+Test(page_alloc, pcp_list_order_is_lifo_and_bulk_free_takes_the_oldest)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	struct per_cpu_pages *pcp = &z->pcp[0];
+	unsigned pindex = 0 * MIGRATE_PCPTYPES + MIGRATE_MOVABLE;
+	gfp_t gfp = GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE;
+	/* batch 3: the refill splits one block, so the three pfns are consecutive */
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	pfn_t a = md.live[0].pfn;
+	cr_assert_eq(pcp->lists[pindex], a + 1, "refill appended in order, head taken");
+	cr_assert_eq(pcp->tails[pindex], a + 2);
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	cr_assert_eq(md.live[1].pfn, a + 1);
+	cr_assert_eq(md.live[2].pfn, a + 2);
+	cr_assert_eq(pcp->lists[pindex], PFN_NONE);
+	cr_assert_eq(pcp->tails[pindex], PFN_NONE);
+	/* free a, a+1, a+2 (in that order): a+2 is the head, a the tail */
+	model_free(&md, 0, 0); /* live[0] = a; the last entry moves into slot 0 */
+	model_free(&md, 1, 0); /* a + 1 */
+	model_free(&md, 0, 0); /* a + 2 */
+	cr_assert_eq(pcp->lists[pindex], a + 2);
+	cr_assert_eq(pcp->tails[pindex], a);
+	check_invariants(&md);
+	/* high < batch: nr_pcp_free frees one block on the next free, the oldest */
+	pcp->high = 2;
+	pfn_t b = alloc_pages(&md.pg, gfp, 0, 0);
+	cr_assert_eq(b, a + 2, "LIFO");
+	cr_assert_eq(pcp->count, 2);
+	free_pages(&md.pg, b, 0, 0); /* count 3 >= high 2: one block back to the buddy */
+	cr_assert_eq(pcp->count, 2);
+	cr_assert_eq(pcp->lists[pindex], a + 2);
+	cr_assert_eq(pcp->tails[pindex], a + 1, "the oldest (a) went back first");
+	cr_assert(pfn_to_page(&md.pg, a)->flags & PG_buddy);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+/* zone->free_orders follows the lists through a split down to order 0 and the merge back. */
+Test(page_alloc, free_orders_mask_follows_split_and_merge)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	page_alloc_set_pcp(&md.pg, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	uint16_t boot = z->free_orders[MIGRATE_MOVABLE];
+	cr_assert_eq(boot, 1u << MAX_PAGE_ORDER, "boot leaves only order-10 blocks");
+	cr_assert(model_alloc(&md, GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE, 0, 0));
+	/* the order-10 block split: one free buddy at each order 0..9 (plus the other
+	 * order-10 blocks) */
+	cr_assert_eq(z->free_orders[MIGRATE_MOVABLE], (1u << NR_PAGE_ORDERS) - 1);
+	check_invariants(&md);
+	model_free(&md, 0, 0);
+	cr_assert_eq(z->free_orders[MIGRATE_MOVABLE], boot, "merged back");
 	check_invariants(&md);
 	model_free_all(&md);
 }
