@@ -585,23 +585,28 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 	return PFN_NONE;
 }
 
-pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
+static inline struct alloc_context gfp_alloc_context(const struct pglist_data *pgdat, gfp_t gfp)
+{
+	unsigned zm = pgdat->gfp_zone_mt[gfp & GFP_ZONE_MT_BITS];
+	return (struct alloc_context){.highest_zoneidx = (int)(zm & 0xf), .migratetype = zm >> 4};
+}
+
+/* Everything but a hit on the order-0 pcp fast path. */
+static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *pgdat, gfp_t gfp,
+							   unsigned order, unsigned cpu,
+							   bool tried_fast)
 {
 	if (unlikely(order > MAX_PAGE_ORDER)) {
 		count_vm_event(pgdat->vmstat, ALLOC_FAIL);
 		return PFN_NONE;
 	}
-	struct alloc_context ac = {
-	    .highest_zoneidx = (int)gfp_zone(pgdat, gfp),
-	    .migratetype =
-		pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(gfp),
-	};
+	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
 	pfn_t pfn;
-	if (likely(pgdat->pcp_enabled)) {
+	if (!tried_fast && pgdat->pcp_enabled) {
 		pfn = alloc_pcp_fast(pgdat, gfp, order, &ac, cpu);
-		if (likely(pfn != PFN_NONE))
+		if (pfn != PFN_NONE)
 			return pfn;
 	}
 	unsigned alloc_flags =
@@ -610,6 +615,19 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	if (likely(pfn != PFN_NONE))
 		return pfn;
 	return alloc_pages_slowpath(pgdat, gfp, order, &ac, cpu);
+}
+
+pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
+{
+	/* alloc_pcp_fast changes nothing when it misses, so the general path may retry it */
+	if (likely(!order && pgdat->pcp_enabled && cpu < pgdat->nr_cpus)) {
+		struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
+		pfn_t pfn = alloc_pcp_fast(pgdat, gfp, 0, &ac, cpu);
+		if (likely(pfn != PFN_NONE))
+			return pfn;
+		return alloc_pages_general(pgdat, gfp, 0, cpu, true);
+	}
+	return alloc_pages_general(pgdat, gfp, order, cpu, false);
 }
 
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)

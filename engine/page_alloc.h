@@ -87,6 +87,12 @@ struct alloc_hooks {
 #define ALLOC_NOFRAGMENT 0x100
 #define ALLOC_KSWAPD 0x800
 
+/* __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE | __GFP_RECLAIMABLE */
+#define GFP_ZONE_MT_BITS 0x1fu
+_Static_assert((__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE | __GFP_RECLAIMABLE) ==
+		   GFP_ZONE_MT_BITS,
+	       "gfp_zone_mt is indexed by the low five gfp bits");
+
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
 	int nr_zones; /* highest populated zone index + 1 */
@@ -104,6 +110,9 @@ struct pglist_data {
 	bool pcp_thp;		     /* CONFIG_TRANSPARENT_HUGEPAGE: pcp list for pageblock_order */
 	bool has_dma32, has_highmem; /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
 	uint16_t nofragment[MAX_NR_ZONES]; /* ALLOC_NOFRAGMENT by gfp_zone, set at boot */
+	/* gfp_zone | the allocation's migratetype << 4, by the gfp's zone and mobility bits
+	 * (GFP_ZONEMASK | GFP_MOVABLE_MASK); set at boot, like the kernel's GFP_ZONE_TABLE */
+	uint8_t gfp_zone_mt[GFP_ZONE_MT_BITS + 1];
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
 	struct vm_sysctl vm; /* the sysctls in force (watermark factors, ratios) */

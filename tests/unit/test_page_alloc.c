@@ -521,3 +521,22 @@ Test(page_alloc, free_orders_mask_follows_split_and_merge)
 	check_invariants(&md);
 	model_free_all(&md);
 }
+
+/* The boot-time gfp table the allocation fast path reads agrees with gfp_zone and
+ * gfp_migratetype for every zone/mobility bit combination, on both zone layouts. */
+Test(page_alloc, gfp_zone_mt_table_matches_gfp_zone_and_migratetype)
+{
+	for (int layout = 0; layout < 2; layout++) {
+		struct model md;
+		three_zones(&md, layout ? ARCH_I386 : ARCH_X86_64);
+		cr_assert_not(md.pg.page_group_by_mobility_disabled);
+		for (gfp_t g = 0; g <= GFP_ZONE_MT_BITS; g++) {
+			unsigned zm = md.pg.gfp_zone_mt[g];
+			cr_assert_eq(zm & 0xf, (unsigned)gfp_zone(&md.pg, g | GFP_KERNEL), "gfp %#x", g);
+			cr_assert_eq(zm >> 4, (unsigned)gfp_migratetype(g | GFP_KERNEL), "gfp %#x", g);
+		}
+		cr_assert_eq(md.pg.gfp_zone_mt[__GFP_HIGHMEM] & 0xf,
+			     layout ? ZONE_HIGHMEM : ZONE_NORMAL);
+		model_free_all(&md);
+	}
+}
