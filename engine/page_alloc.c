@@ -12,19 +12,22 @@
 
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
-void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
-		   enum migratetype mt, bool to_tail)
+/* __free_one_page. The zone's span is read once by the caller: every store through struct
+ * page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+static inline __attribute__((always_inline)) void
+free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
+		   uint64_t spanned, pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
 {
-	struct page *map = pgdat->memmap_base;
+	unsigned pb_order = pgdat->pageblock_order;
 	pfn_t buddy = PFN_NONE;
 	z->nr_free_pages += 1ull << order;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
-		if (!page_is_buddy(map, z, buddy, order))
+		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
 			break;
-		if (unlikely(order >= pgdat->pageblock_order)) {
+		if (unlikely(order >= pb_order)) {
 			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
-			if (bmt != (unsigned)mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
+			if (bmt != mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 				break;
 		}
 		del_from_free_list(map, z, buddy, order);
@@ -36,9 +39,17 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 	 * the block is less likely to be split again before it can merge. */
 	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
 		pfn_t higher = buddy & pfn;
-		to_tail = page_is_buddy(map, z, higher ^ (1u << (order + 1)), order + 1);
+		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
+					order + 1);
 	}
 	add_to_free_list(map, z, pfn, order, mt, to_tail);
+}
+
+void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
+		   enum migratetype mt, bool to_tail)
+{
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, pfn,
+			   order, mt, to_tail);
 }
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
@@ -103,6 +114,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 	if (count > pcp->count)
 		count = pcp->count;
 	struct page *map = pgdat->memmap_base;
+	pfn_t zone_start = z->zone_start_pfn;
+	uint64_t spanned = z->spanned_pages;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -117,7 +130,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
-			free_one_page(pgdat, z, pfn, order, (enum migratetype)p->index, false);
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, order, p->index,
+					   false);
 		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
 	}
 }

@@ -113,10 +113,10 @@ static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pf
 
 /* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
  * inside mem_map). */
-static inline bool page_is_buddy(const struct page *map, const struct zone *z, pfn_t buddy,
-				 unsigned order)
+static inline bool page_is_buddy(const struct page *map, pfn_t zone_start, uint64_t spanned,
+				 pfn_t buddy, unsigned order)
 {
-	if ((uint64_t)(buddy - z->zone_start_pfn) >= z->spanned_pages)
+	if ((uint64_t)(buddy - zone_start) >= spanned)
 		return false;
 	const struct page *b = &map[buddy];
 	return (b->flags & PG_buddy) && b->private == order;
