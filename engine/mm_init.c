@@ -279,8 +279,8 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 		    pgdat->has_dma32 && preferred == ZONE_NORMAL ? ALLOC_NOFRAGMENT : 0;
 	}
 	for (gfp_t g = 0; g <= GFP_ZONE_MT_BITS; g++) {
-		unsigned mt = pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE
-								     : gfp_migratetype(g);
+		unsigned mt =
+		    pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(g);
 		pgdat->gfp_zone_mt[g] = (uint8_t)(gfp_zone(pgdat, g) | mt << 4);
 	}
 	init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);

@@ -54,8 +54,8 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
 
-static inline void expand(struct page *map, struct zone *z, pfn_t pfn, unsigned low,
-			  unsigned high, unsigned mt)
+static inline void expand(struct page *map, struct zone *z, pfn_t pfn, unsigned low, unsigned high,
+			  unsigned mt)
 {
 	while (high > low) {
 		high--;
@@ -561,87 +561,118 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 	return alloc_failed(pgdat, gfp, order, alloc_flags, ac);
 }
 
-/* The common case of get_page_from_freelist, spelled out: walking the zonelist down from
- * the highest zone, the first populated zone that passes the order-0 fast watermark test
- * (at the low mark, without ALLOC_HIGH/HARDER, the test is free - highatomic reserve >
- * mark + lowmem_reserve) has a page on its pcp list. Zones that fail the test are skipped as
- * get_page_from_freelist skips them (on i386 with a small HighMem zone that is most user
- * allocations). Anything else (refill, pending boost, slow path) returns PFN_NONE and the
- * general path decides, with the same result it would have had: nothing was changed. */
-static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
-				   const struct alloc_context *ac, unsigned cpu)
-{
-	if (order)
-		return PFN_NONE;
-	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
-		struct zone *z = &pgdat->node_zones[zi];
-		if (!z->populated)
-			continue;
-		int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
-		if (usable <=
-		    (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
-			continue;
-		if (z->boost_pending)
-			return PFN_NONE;
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		unsigned pindex = order_to_pindex(ac->migratetype, 0);
-		pfn_t pfn = pcp->lists[pindex];
-		if (unlikely(pfn == PFN_NONE))
-			return PFN_NONE;
-		pcp->free_factor >>= 1;
-		list_del(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
-		pcp->count--;
-		prep_new_page(pgdat, z, pfn, 0, gfp);
-		pgdat->vmstat[PGALLOC_DMA + z->type]++;
-		pgdat->nr_alloc[0]++;
-		return pfn;
-	}
-	return PFN_NONE;
-}
-
 static inline struct alloc_context gfp_alloc_context(const struct pglist_data *pgdat, gfp_t gfp)
 {
 	unsigned zm = pgdat->gfp_zone_mt[gfp & GFP_ZONE_MT_BITS];
 	return (struct alloc_context){.highest_zoneidx = (int)(zm & 0xf), .migratetype = zm >> 4};
 }
 
-/* Everything but a hit on the order-0 pcp fast path. */
+/* Everything but the order-0 pcp fast path's hits (cpu already in range). */
 static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *pgdat, gfp_t gfp,
-							   unsigned order, unsigned cpu,
-							   bool tried_fast)
+							   unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER)) {
 		count_vm_event(pgdat->vmstat, ALLOC_FAIL);
 		return PFN_NONE;
 	}
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-	if (unlikely(cpu >= pgdat->nr_cpus))
-		cpu %= pgdat->nr_cpus;
-	pfn_t pfn;
-	if (!tried_fast && pgdat->pcp_enabled) {
-		pfn = alloc_pcp_fast(pgdat, gfp, order, &ac, cpu);
-		if (pfn != PFN_NONE)
-			return pfn;
-	}
 	unsigned alloc_flags =
 	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
-	pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
+	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
 	return alloc_pages_slowpath(pgdat, gfp, order, &ac, cpu);
 }
 
+/* The common case of get_page_from_freelist for order 0 with pcp lists, spelled out:
+ * walking the zonelist down from the highest zone, the first populated zone that passes
+ * the order-0 fast watermark test (at the low mark, without ALLOC_HIGH/HARDER, the test is
+ * free - highatomic reserve > mark + lowmem_reserve) has a page on its pcp list. Zones
+ * that fail the test are skipped as get_page_from_freelist skips them (on i386 with a
+ * small HighMem zone that is most user allocations). A zone that passes with an empty list
+ * goes to pcp_fast_pass_over. Anything else (refill, pending boost, slow path) goes to
+ * the general path, which decides with the same result it would have had: nothing was
+ * changed. The misses are tail calls, so the hit path saves no registers. */
+
+static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
+{
+	if (!z->populated)
+		return false;
+	int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
+	return usable > (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[highest];
+}
+
+static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
+				  struct per_cpu_pages *pcp, unsigned pindex, gfp_t gfp)
+{
+	pfn_t pfn = pcp->lists[pindex];
+	pcp->free_factor >>= 1;
+	list_del(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+	pcp->count--;
+	prep_new_page(pgdat, z, pfn, 0, gfp);
+	pgdat->vmstat[PGALLOC_DMA + z->type]++;
+	pgdat->nr_alloc[0]++;
+	return pfn;
+}
+
+/* Zone zi passed the watermark but its pcp list is empty. When its free lists cannot
+ * refill it under the first pass's ALLOC_NOFRAGMENT, get_page_from_freelist passes over
+ * it: rmqueue_pcplist halves its free_factor, rmqueue_bulk and rmqueue_buddy find nothing
+ * and change nothing else (x86_64 with Normal short of movable pages: every allocation
+ * comes from DMA32's pcp list this way). The walk goes on here, and the halvings are
+ * applied only when a later zone hands out the page. */
+static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pgdat, gfp_t gfp,
+							  int highest, unsigned mt, unsigned cpu,
+							  int zi)
+{
+	unsigned pindex = order_to_pindex(mt, 0);
+	unsigned nofragment = pgdat->nofragment[highest];
+	unsigned passed = 0;
+	for (; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!pcp_fast_wmark_ok(z, highest))
+			continue;
+		if (z->boost_pending)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		if (pcp->lists[pindex] != PFN_NONE) {
+			for (; passed; passed &= passed - 1)
+				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
+			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
+		}
+		if (!rmqueue_fails(pgdat, z, 0, mt, nofragment))
+			break;
+		passed |= 1u << zi;
+	}
+	return alloc_pages_general(pgdat, gfp, 0, cpu);
+}
+
+static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu)
+{
+	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
+	for (int zi = ac.highest_zoneidx; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!pcp_fast_wmark_ok(z, ac.highest_zoneidx))
+			continue;
+		if (z->boost_pending)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		unsigned pindex = order_to_pindex(ac.migratetype, 0);
+		if (unlikely(pcp->lists[pindex] == PFN_NONE))
+			return pcp_fast_pass_over(pgdat, gfp, ac.highest_zoneidx, ac.migratetype,
+						  cpu, zi);
+		return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
+	}
+	return alloc_pages_general(pgdat, gfp, 0, cpu);
+}
+
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
 {
-	/* alloc_pcp_fast changes nothing when it misses, so the general path may retry it */
-	if (likely(!order && pgdat->pcp_enabled && cpu < pgdat->nr_cpus)) {
-		struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-		pfn_t pfn = alloc_pcp_fast(pgdat, gfp, 0, &ac, cpu);
-		if (likely(pfn != PFN_NONE))
-			return pfn;
-		return alloc_pages_general(pgdat, gfp, 0, cpu, true);
-	}
-	return alloc_pages_general(pgdat, gfp, order, cpu, false);
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (likely(!order && pgdat->pcp_enabled))
+		return alloc_pcp_fast(pgdat, gfp, cpu);
+	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)

@@ -57,8 +57,8 @@ struct zone {
 	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
 	uint16_t free_orders[MIGRATE_TYPES]; /* bit o: free_area[o].free_list[mt] not empty */
-	struct per_cpu_pages *pcp; /* [nr_cpus] (high/batch always set; lists used
-				      only when pgdat->pcp_enabled) */
+	struct per_cpu_pages *pcp;	     /* [nr_cpus] (high/batch always set; lists used
+						only when pgdat->pcp_enabled) */
 };
 
 _Static_assert(NR_PAGE_ORDERS <= 16, "zone->free_orders holds one bit per order");
@@ -98,12 +98,12 @@ struct pglist_data {
 	int nr_zones; /* highest populated zone index + 1 */
 	pfn_t node_start_pfn;
 	uint64_t node_spanned_pages;
-	struct page *mem_map;  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
+	struct page *mem_map;	  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
 	struct page *memmap_base; /* mem_map - node_start_pfn: indexed by pfn (the kernel's
 				     FLATMEM mem_map - ARCH_PFN_OFFSET), one load per lookup */
-	uint8_t *pageblock_mt; /* migratetype of each pageblock (from node_start_pfn
-				  rounded down to a pageblock) */
-	pfn_t pageblock_base;  /* node_start_pfn rounded down to pageblock_order */
+	uint8_t *pageblock_mt;	  /* migratetype of each pageblock (from node_start_pfn
+				     rounded down to a pageblock) */
+	pfn_t pageblock_base;	  /* node_start_pfn rounded down to pageblock_order */
 	unsigned pageblock_order;
 	bool page_group_by_mobility_disabled;
 	bool pcp_enabled;	     /* per-CPU lists on (default) */
@@ -115,9 +115,9 @@ struct pglist_data {
 	uint8_t gfp_zone_mt[GFP_ZONE_MT_BITS + 1];
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
-	struct vm_sysctl vm; /* the sysctls in force (watermark factors, ratios) */
-	uint64_t nr_alloc[NR_PAGE_ORDERS];	/* successful allocations by order: the
-						   model's mm_page_alloc events (fidelity) */
+	struct vm_sysctl vm;		   /* the sysctls in force (watermark factors, ratios) */
+	uint64_t nr_alloc[NR_PAGE_ORDERS]; /* successful allocations by order: the
+					      model's mm_page_alloc events (fidelity) */
 	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];		   /* failed allocations by order */
 	uint64_t nr_alloc_fail_fragmented[NR_PAGE_ORDERS]; /* ...with enough free pages */
 	unsigned kswapd_failures; /* maintained by reclaim; zoneinfo node_unreclaimable */

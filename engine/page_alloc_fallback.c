@@ -117,17 +117,34 @@ single_page:
 	move_to_free_list(pgdat->memmap_base, z, pfn, order, start_mt);
 }
 
+/* Orders where one of start_mt's fallback types has a free block. */
+static inline unsigned fallback_orders(const struct zone *z, unsigned start_mt)
+{
+	return (unsigned)z->free_orders[fallbacks[start_mt][0]] |
+	       z->free_orders[fallbacks[start_mt][1]];
+}
+
+static inline unsigned fallback_min_order(const struct pglist_data *pgdat, unsigned order,
+					  unsigned alloc_flags)
+{
+	return (alloc_flags & ALLOC_NOFRAGMENT) ? pgdat->pageblock_order : order;
+}
+
+bool rmqueue_fails(const struct pglist_data *pgdat, const struct zone *z, unsigned order,
+		   unsigned start_mt, unsigned alloc_flags)
+{
+	return !(z->free_orders[start_mt] >> order) &&
+	       !(fallback_orders(z, start_mt) >> fallback_min_order(pgdat, order, alloc_flags));
+}
+
 /* __rmqueue_fallback (6.1): largest block first; a movable request that may not steal the
  * whole pageblock takes the smallest suitable block instead. */
 bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned start_mt,
 		      unsigned alloc_flags)
 {
-	unsigned min_order = order;
-	if (alloc_flags & ALLOC_NOFRAGMENT)
-		min_order = pgdat->pageblock_order;
+	unsigned min_order = fallback_min_order(pgdat, order, alloc_flags);
 	/* orders where a fallback type has a free block (the kernel walks the lists) */
-	unsigned avail = (unsigned)z->free_orders[fallbacks[start_mt][0]] |
-			 z->free_orders[fallbacks[start_mt][1]];
+	unsigned avail = fallback_orders(z, start_mt);
 	unsigned from_min = avail >> min_order << min_order;
 	if (!from_min)
 		return false;

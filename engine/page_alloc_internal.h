@@ -87,7 +87,7 @@ static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pf
 	unsigned mt = p->index;
 	list_del(map, &area->free_list[mt], &area->free_tail[mt], pfn);
 	if (area->free_list[mt] == PFN_NONE)
-		z->free_orders[mt] &= (uint16_t)~(1u << order);
+		z->free_orders[mt] &= (uint16_t) ~(1u << order);
 	p->flags &= ~PG_buddy;
 	area->nr_free_mt[mt]--;
 	area->nr_free--;
@@ -129,6 +129,10 @@ static inline bool mt_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
  * start_mt's lists so that __rmqueue_smallest can retry. */
 bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned start_mt,
 		      unsigned alloc_flags);
+/* Would __rmqueue find nothing, neither on start_mt's lists nor by fallback under
+ * alloc_flags? (Both find nothing without changing anything.) */
+bool rmqueue_fails(const struct pglist_data *pgdat, const struct zone *z, unsigned order,
+		   unsigned start_mt, unsigned alloc_flags);
 void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn_t pfn);
 bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsigned mt,
 				    bool force);

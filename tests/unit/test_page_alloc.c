@@ -532,11 +532,66 @@ Test(page_alloc, gfp_zone_mt_table_matches_gfp_zone_and_migratetype)
 		cr_assert_not(md.pg.page_group_by_mobility_disabled);
 		for (gfp_t g = 0; g <= GFP_ZONE_MT_BITS; g++) {
 			unsigned zm = md.pg.gfp_zone_mt[g];
-			cr_assert_eq(zm & 0xf, (unsigned)gfp_zone(&md.pg, g | GFP_KERNEL), "gfp %#x", g);
-			cr_assert_eq(zm >> 4, (unsigned)gfp_migratetype(g | GFP_KERNEL), "gfp %#x", g);
+			cr_assert_eq(zm & 0xf, (unsigned)gfp_zone(&md.pg, g | GFP_KERNEL),
+				     "gfp %#x", g);
+			cr_assert_eq(zm >> 4, (unsigned)gfp_migratetype(g | GFP_KERNEL), "gfp %#x",
+				     g);
 		}
 		cr_assert_eq(md.pg.gfp_zone_mt[__GFP_HIGHMEM] & 0xf,
 			     layout ? ZONE_HIGHMEM : ZONE_NORMAL);
 		model_free_all(&md);
 	}
+}
+
+/* x86_64, Normal short of movable pages: Normal passes the low watermark but holds only
+ * scattered unmovable order-0 blocks, so under ALLOC_NOFRAGMENT its empty movable pcp list
+ * cannot be refilled and the movable page comes from DMA32. get_page_from_freelist tries
+ * Normal first (rmqueue_pcplist halves its free_factor, finds nothing) and the fast path
+ * that passes over it must leave the same state. */
+Test(page_alloc, fast_path_passes_over_a_zone_that_cannot_refill_as_the_kernel_does)
+{
+	struct model md;
+	three_zones(&md, ARCH_X86_64);
+	struct pglist_data *pg = &md.pg;
+	struct zone *normal = &pg->node_zones[ZONE_NORMAL];
+	struct zone *dma32 = &pg->node_zones[ZONE_DMA32];
+	cr_assert_eq(pg->nofragment[ZONE_NORMAL], ALLOC_NOFRAGMENT);
+	/* Normal down to its low watermark with unmovable pages */
+	for (;;) {
+		cr_assert(model_alloc(&md, GFP_KERNEL, 0, 0));
+		if (page_zonenum(pfn_to_page(pg, md.live[md.nlive - 1].pfn)) != ZONE_NORMAL)
+			break;
+	}
+	/* every other Normal page back: order-0 unmovable blocks that cannot merge */
+	for (size_t i = md.nlive; i-- > 0;) {
+		pfn_t pfn = md.live[i].pfn;
+		if (page_zonenum(pfn_to_page(pg, pfn)) == ZONE_NORMAL && (pfn & 1))
+			model_free(&md, i, 0);
+	}
+	drain_all_pages(pg);
+	check_invariants(&md);
+	cr_assert_eq(normal->free_orders[MIGRATE_MOVABLE], 0, "no movable block in Normal");
+	cr_assert_eq(
+	    (normal->free_orders[MIGRATE_UNMOVABLE] | normal->free_orders[MIGRATE_RECLAIMABLE]) >>
+		pg->pageblock_order,
+	    0, "no pageblock-sized block to steal without fragmenting");
+	cr_assert(zone_watermark_ok(normal, 0, wmark_pages(normal, WMARK_LOW), ZONE_NORMAL, 0),
+		  "Normal passes the low watermark");
+	/* a movable page from DMA32, freed again onto cpu 1's DMA32 list */
+	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
+	cr_assert_eq(page_zonenum(pfn_to_page(pg, md.live[md.nlive - 1].pfn)), ZONE_DMA32);
+	model_free(&md, md.nlive - 1, 1);
+	cr_assert_neq(dma32->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
+	cr_assert_eq(normal->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
+	uint64_t normal_free = normal->nr_free_pages;
+	normal->pcp[1].free_factor = 4;
+	dma32->pcp[1].free_factor = 4;
+	pfn_t head = dma32->pcp[1].lists[MIGRATE_MOVABLE];
+	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
+	cr_assert_eq(md.live[md.nlive - 1].pfn, head, "the head of DMA32's list");
+	cr_assert_eq(normal->pcp[1].free_factor, 2, "Normal was tried: free_factor halved");
+	cr_assert_eq(dma32->pcp[1].free_factor, 2);
+	cr_assert_eq(normal->nr_free_pages, normal_free, "and nothing else changed in Normal");
+	check_invariants(&md);
+	model_free_all(&md);
 }
