@@ -689,9 +689,12 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 		return;
 	}
-	/* free_pages_prepare: page flags are reset, the zone bits stay */
-	for (uint32_t i = 0; i < (1u << order); i++)
-		p[i].flags &= PAGE_ZONE_MASK;
+	/* free_pages_prepare: page flags are reset, the zone bits stay (tail pages only for
+	 * order > 0, most frees being order 0) */
+	p->flags &= PAGE_ZONE_MASK;
+	if (order)
+		for (uint32_t i = 1; i < (1u << order); i++)
+			p[i].flags &= PAGE_ZONE_MASK;
 	p->refcount = 0;
 	struct zone *z = &pgdat->node_zones[page_zonenum(p)];
 	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
