@@ -596,10 +596,7 @@ static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *p
 
 static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
 {
-	if (!z->populated)
-		return false;
-	int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
-	return usable > (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[highest];
+	return (int64_t)z->nr_free_pages > z->fast_mark[highest];
 }
 
 static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,

@@ -5,7 +5,8 @@
  * Contract extensions over the skeleton (all additive, struct page unchanged):
  * - ALLOC_* flags (mm/internal.h) so callers can use zone_watermark_ok as the kernel does;
  * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), list tails kept beside the heads;
- * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders;
+ * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders,
+ *   .fast_mark;
  * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
  *   the sysctls the allocator reads at run time, per-order failure counters,
  *   kswapd_failures (owned by reclaim, shown in zoneinfo). */
@@ -57,8 +58,13 @@ struct zone {
 	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
 	uint16_t free_orders[MIGRATE_TYPES]; /* bit o: free_area[o].free_list[mt] not empty */
-	struct per_cpu_pages *pcp;	     /* [nr_cpus] (high/batch always set; lists used
-						only when pgdat->pcp_enabled) */
+	/* The order-0 test at the low mark for a zonelist starting at highest: it passes when
+	 * nr_free_pages > fast_mark[highest] = low + boost + lowmem_reserve[highest] +
+	 * nr_reserved_highatomic; INT64_MAX when the zone is not populated. Kept by whoever
+	 * changes a term (zone_update_fast_mark). */
+	int64_t fast_mark[MAX_NR_ZONES];
+	struct per_cpu_pages *pcp; /* [nr_cpus] (high/batch always set; lists used
+				      only when pgdat->pcp_enabled) */
 };
 
 _Static_assert(NR_PAGE_ORDERS <= 16, "zone->free_orders holds one bit per order");

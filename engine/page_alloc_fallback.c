@@ -76,6 +76,7 @@ static bool boost_watermark(struct pglist_data *pgdat, struct zone *z)
 		max_boost = pb;
 	z->watermark_boost =
 	    z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
+	zone_update_fast_mark(z);
 	return true;
 }
 
@@ -176,6 +177,7 @@ void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn
 	if (!mt_mergeable(mt))
 		return;
 	z->nr_reserved_highatomic += pageblock_nr_pages(pgdat);
+	zone_update_fast_mark(z);
 	set_pageblock_migratetype(pgdat, pfn, MIGRATE_HIGHATOMIC);
 	move_freepages_block(pgdat, z, pfn, MIGRATE_HIGHATOMIC, NULL);
 }
@@ -193,9 +195,11 @@ bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsi
 			pfn_t pfn = z->free_area[o].free_list[MIGRATE_HIGHATOMIC];
 			if (pfn == PFN_NONE)
 				continue;
-			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC)
+			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC) {
 				z->nr_reserved_highatomic -=
 				    pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
+				zone_update_fast_mark(z);
+			}
 			set_pageblock_migratetype(pgdat, pfn, mt);
 			if (move_freepages_block(pgdat, z, pfn, mt, NULL))
 				return true;

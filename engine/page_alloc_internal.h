@@ -125,6 +125,17 @@ static inline bool page_is_buddy(const struct page *map, pfn_t zone_start, uint6
 /* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */
 static inline bool mt_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
 
+/* After a change to the watermarks, the boost, lowmem_reserve or the highatomic reserve. */
+static inline void zone_update_fast_mark(struct zone *z)
+{
+	for (int h = 0; h < MAX_NR_ZONES; h++)
+		z->fast_mark[h] =
+		    z->populated
+			? (int64_t)(wmark_pages(z, WMARK_LOW) + z->nr_reserved_highatomic) +
+			      z->lowmem_reserve[h]
+			: INT64_MAX;
+}
+
 /* page_alloc_fallback.c: __rmqueue_fallback (6.1); true when blocks were moved to
  * start_mt's lists so that __rmqueue_smallest can retry. */
 bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned start_mt,

@@ -154,6 +154,15 @@ static void check_invariants(struct model *md)
 			 * next free trims it */
 			cr_assert_eq(count, z->pcp[c].count);
 		}
+		/* the fast path's order-0 low-mark test, kept in step with its terms */
+		for (int h = 0; h < MAX_NR_ZONES; h++) {
+			int64_t want =
+			    z->populated
+				? (int64_t)(wmark_pages(z, WMARK_LOW) + z->nr_reserved_highatomic) +
+				      z->lowmem_reserve[h]
+				: INT64_MAX;
+			cr_assert_eq(z->fast_mark[h], want, "zone %d fast_mark[%d]", zi, h);
+		}
 		/* watermark arithmetic (__setup_per_zone_wmarks) */
 		if (z->populated) {
 			uint64_t d = z->watermark[WMARK_LOW] - z->watermark[WMARK_MIN];
