@@ -72,8 +72,7 @@ static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, 
 		return PFN_NONE;
 	struct page *map = pgdat->memmap_base;
 	unsigned o = order + (unsigned)__builtin_ctz(avail);
-	pfn_t pfn = z->free_area[o].free_list[mt];
-	del_from_free_list(map, z, pfn, o);
+	pfn_t pfn = take_free_list_head(map, z, o, mt);
 	expand(map, z, pfn, order, o, mt);
 	return pfn;
 }
@@ -126,7 +125,7 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		do {
 			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
 			struct page *p = &map[pfn];
-			list_del(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
@@ -203,7 +202,7 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 	}
 	struct page *map = pgdat->memmap_base;
 	pfn_t pfn = *list;
-	list_del(map, list, &pcp->tails[pindex], pfn);
+	list_del_head(map, list, &pcp->tails[pindex], pfn);
 	map[pfn].flags &= ~PG_pcp;
 	pcp->count -= 1 << order;
 	return pfn;
@@ -604,7 +603,7 @@ static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 {
 	pfn_t pfn = pcp->lists[pindex];
 	pcp->free_factor >>= 1;
-	list_del(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+	list_del_head(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	pcp->count--;
 	prep_new_page(pgdat, z, pfn, 0, gfp);
 	pgdat->vmstat[PGALLOC_DMA + z->type]++;

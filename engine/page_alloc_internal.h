@@ -58,6 +58,29 @@ static inline void list_del(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pf
 	p->next = p->prev = PFN_NONE;
 }
 
+/* Taking the head (allocation) or the tail (bulk free): one neighbour to fix. */
+static inline void list_del_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+{
+	pfn_t n = map[pfn].next;
+	*head = n;
+	if (n == PFN_NONE)
+		*tail = PFN_NONE;
+	else
+		map[n].prev = PFN_NONE;
+	map[pfn].next = PFN_NONE;
+}
+
+static inline void list_del_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+{
+	pfn_t pr = map[pfn].prev;
+	*tail = pr;
+	if (pr == PFN_NONE)
+		*head = PFN_NONE;
+	else
+		map[pr].next = PFN_NONE;
+	map[pfn].prev = PFN_NONE;
+}
+
 /* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
  * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so
  * the searches over orders (__rmqueue_smallest, __rmqueue_fallback, the watermark check)
@@ -91,6 +114,21 @@ static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pf
 	p->flags &= ~PG_buddy;
 	area->nr_free_mt[mt]--;
 	area->nr_free--;
+}
+
+/* del_page_from_free_list of the first block on mt's list at order */
+static inline pfn_t take_free_list_head(struct page *map, struct zone *z, unsigned order,
+					unsigned mt)
+{
+	struct free_area *area = &z->free_area[order];
+	pfn_t pfn = area->free_list[mt];
+	list_del_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	if (area->free_list[mt] == PFN_NONE)
+		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+	map[pfn].flags &= ~PG_buddy;
+	area->nr_free_mt[mt]--;
+	area->nr_free--;
+	return pfn;
 }
 
 static inline void move_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
