@@ -671,7 +671,8 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
-void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+static inline __attribute__((always_inline)) void
+free_pages_order(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
@@ -685,12 +686,9 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 		return;
 	}
-	/* free_pages_prepare: page flags are reset, the zone bits stay (tail pages only for
-	 * order > 0, most frees being order 0) */
-	p->flags &= PAGE_ZONE_MASK;
-	if (order)
-		for (uint32_t i = 1; i < (1u << order); i++)
-			p[i].flags &= PAGE_ZONE_MASK;
+	/* free_pages_prepare: page flags are reset, the zone bits stay */
+	for (uint32_t i = 0; i < (1u << order); i++)
+		p[i].flags &= PAGE_ZONE_MASK;
 	p->refcount = 0;
 	struct zone *z = &pgdat->node_zones[page_zonenum(p)];
 	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
@@ -701,6 +699,15 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
+}
+
+void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+{
+	/* most frees are order 0: that case compiled with the order as a constant */
+	if (likely(order == 0))
+		free_pages_order(pgdat, pfn, 0, cpu);
+	else
+		free_pages_order(pgdat, pfn, order, cpu);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)
