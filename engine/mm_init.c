@@ -15,10 +15,11 @@ static void zone_init_free_lists(struct zone *z)
 {
 	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-			z->free_area[o].free_list[mt] = PFN_NONE;
+			z->free_area[o].free_list[mt] = z->free_area[o].free_tail[mt] = PFN_NONE;
 		memset(z->free_area[o].nr_free_mt, 0, sizeof(z->free_area[o].nr_free_mt));
 		z->free_area[o].nr_free = 0;
 	}
+	memset(z->free_orders, 0, sizeof(z->free_orders));
 }
 
 /* A run of pfns memblock_free_all hands to the buddy allocator: [start, end). */
@@ -172,7 +173,7 @@ static void memmap_init_zone(struct page *map, pfn_t pfn, pfn_t end, uint32_t zb
 static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	pfn_t pfn = pgdat->node_start_pfn, node_end = pfn + (pfn_t)pgdat->node_spanned_pages;
-	struct page *map = pgdat->mem_map - pgdat->node_start_pfn;
+	struct page *map = pgdat->memmap_base;
 	int r = 0;
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		const struct zone *z = &pgdat->node_zones[zi];
@@ -218,6 +219,7 @@ static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, i
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
 		return -1;
+	pgdat->memmap_base = pgdat->mem_map - pgdat->node_start_pfn;
 	memset(pgdat->pageblock_mt, MIGRATE_MOVABLE, nblocks);
 	memmap_init(pgdat, runs, nr_runs);
 	return 0;
@@ -234,7 +236,7 @@ static int alloc_pcp(struct pglist_data *pgdat)
 			return -1;
 		for (unsigned c = 0; c < pgdat->nr_cpus; c++)
 			for (int l = 0; l < NR_PCP_LISTS; l++)
-				z->pcp[c].lists[l] = PFN_NONE;
+				z->pcp[c].lists[l] = z->pcp[c].tails[l] = PFN_NONE;
 	}
 	return 0;
 }
@@ -276,6 +278,11 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 		pgdat->nofragment[zi] =
 		    pgdat->has_dma32 && preferred == ZONE_NORMAL ? ALLOC_NOFRAGMENT : 0;
 	}
+	for (gfp_t g = 0; g <= GFP_ZONE_MT_BITS; g++) {
+		unsigned mt =
+		    pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(g);
+		pgdat->gfp_zone_mt[g] = (uint8_t)(gfp_zone(pgdat, g) | mt << 4);
+	}
 	init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);
 	return 0;
 }
@@ -288,6 +295,6 @@ void page_alloc_destroy(struct pglist_data *pgdat)
 	}
 	free(pgdat->mem_map);
 	free(pgdat->pageblock_mt);
-	pgdat->mem_map = NULL;
+	pgdat->mem_map = pgdat->memmap_base = NULL;
 	pgdat->pageblock_mt = NULL;
 }

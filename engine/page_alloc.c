@@ -12,57 +12,69 @@
 
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
-void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
-		   enum migratetype mt, bool to_tail)
+/* __free_one_page. The zone's span is read once by the caller: every store through struct
+ * page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+static inline __attribute__((always_inline)) void
+free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
+		   uint64_t spanned, pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
 {
+	unsigned pb_order = pgdat->pageblock_order;
 	pfn_t buddy = PFN_NONE;
 	z->nr_free_pages += 1ull << order;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
-		if (!page_is_buddy(pgdat, z, buddy, order))
+		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
 			break;
-		if (unlikely(order >= pgdat->pageblock_order)) {
+		if (unlikely(order >= pb_order)) {
 			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
-			if (bmt != (unsigned)mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
+			if (bmt != mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
 				break;
 		}
-		del_from_free_list(pgdat, z, buddy, order);
+		del_from_free_list(map, z, buddy, order);
 		pfn &= buddy;
 		order++;
 	}
-	set_page_order(pfn_to_page(pgdat, pfn), 0);
+	set_page_order(&map[pfn], 0);
 	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
 	 * the block is less likely to be split again before it can merge. */
 	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
 		pfn_t higher = buddy & pfn;
-		to_tail = page_is_buddy(pgdat, z, higher ^ (1u << (order + 1)), order + 1);
+		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
+					order + 1);
 	}
-	add_to_free_list(pgdat, z, pfn, order, mt, to_tail);
+	add_to_free_list(map, z, pfn, order, mt, to_tail);
+}
+
+void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
+		   enum migratetype mt, bool to_tail)
+{
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, pfn,
+			   order, mt, to_tail);
 }
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
 
-static inline void expand(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned low,
-			  unsigned high, unsigned mt)
+static inline void expand(struct page *map, struct zone *z, pfn_t pfn, unsigned low, unsigned high,
+			  unsigned mt)
 {
 	while (high > low) {
 		high--;
-		add_to_free_list(pgdat, z, pfn + (1u << high), high, mt, false);
+		add_to_free_list(map, z, pfn + (1u << high), high, mt, false);
 	}
 }
 
+/* The first non-empty list of mt from order up, found in zone->free_orders. */
 static inline pfn_t rmqueue_smallest(struct pglist_data *pgdat, struct zone *z, unsigned order,
 				     unsigned mt)
 {
-	for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-		pfn_t pfn = z->free_area[o].free_list[mt];
-		if (pfn == PFN_NONE)
-			continue;
-		del_from_free_list(pgdat, z, pfn, o);
-		expand(pgdat, z, pfn, order, o, mt);
-		return pfn;
-	}
-	return PFN_NONE;
+	unsigned avail = free_orders_from(z, mt, order);
+	if (!avail)
+		return PFN_NONE;
+	struct page *map = pgdat->memmap_base;
+	unsigned o = order + (unsigned)__builtin_ctz(avail);
+	pfn_t pfn = take_free_list_head(map, z, o, mt);
+	expand(map, z, pfn, order, o, mt);
+	return pfn;
 }
 
 /* __rmqueue (6.1, no CMA): own type first, then fallback and retry */
@@ -100,6 +112,9 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 {
 	if (count > pcp->count)
 		count = pcp->count;
+	struct page *map = pgdat->memmap_base;
+	pfn_t zone_start = z->zone_start_pfn;
+	uint64_t spanned = z->spanned_pages;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -108,14 +123,14 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		} while (pcp->lists[pindex] == PFN_NONE);
 		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
-			pfn_t head = pcp->lists[pindex];
-			pfn_t pfn = pfn_to_page(pgdat, head)->prev; /* the tail: oldest page */
-			struct page *p = pfn_to_page(pgdat, pfn);
-			list_remove(pgdat, &pcp->lists[pindex], pfn);
+			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
+			struct page *p = &map[pfn];
+			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
-			free_one_page(pgdat, z, pfn, order, (enum migratetype)p->index, false);
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, order, p->index,
+					   false);
 		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
 	}
 }
@@ -146,18 +161,20 @@ void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled)
 
 /* rmqueue_bulk: batch blocks from the buddy lists onto a pcp list, in order. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
-			pfn_t *list, unsigned mt, unsigned alloc_flags)
+			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
+			unsigned alloc_flags)
 {
+	struct page *map = pgdat->memmap_base;
 	int i;
 	for (i = 0; i < count; i++) {
 		pfn_t pfn = rmqueue_one(pgdat, z, order, mt, alloc_flags);
 		if (pfn == PFN_NONE)
 			break;
-		struct page *p = pfn_to_page(pgdat, pfn);
+		struct page *p = &map[pfn];
 		p->flags |= PG_pcp;
 		p->private = order;
 		p->index = mt;
-		list_insert(pgdat, list, pfn, true);
+		list_add_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	}
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
@@ -167,7 +184,8 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 				    unsigned mt, unsigned alloc_flags, unsigned cpu)
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
-	pfn_t *list = &pcp->lists[order_to_pindex(mt, order)];
+	unsigned pindex = order_to_pindex(mt, order);
+	pfn_t *list = &pcp->lists[pindex];
 	pcp->free_factor >>= 1;
 	if (unlikely(*list == PFN_NONE)) {
 		int batch = pcp->batch;
@@ -177,13 +195,15 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 			if (batch < 2)
 				batch = 2;
 		}
-		pcp->count += rmqueue_bulk(pgdat, z, order, batch, list, mt, alloc_flags) << order;
+		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
+			      << order;
 		if (*list == PFN_NONE)
 			return PFN_NONE;
 	}
+	struct page *map = pgdat->memmap_base;
 	pfn_t pfn = *list;
-	list_remove(pgdat, list, pfn);
-	pfn_to_page(pgdat, pfn)->flags &= ~PG_pcp;
+	list_del_head(map, list, &pcp->tails[pindex], pfn);
+	map[pfn].flags &= ~PG_pcp;
 	pcp->count -= 1 << order;
 	return pfn;
 }
@@ -212,11 +232,12 @@ static inline void free_unref_page_commit(struct pglist_data *pgdat, struct zone
 {
 	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
 	unsigned pindex = order_to_pindex(mt, order);
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *map = pgdat->memmap_base;
+	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
 	p->private = order;
 	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
-	list_insert(pgdat, &pcp->lists[pindex], pfn, false);
+	list_add_head(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	pcp->count += 1 << order;
 	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
@@ -244,17 +265,13 @@ static inline bool wmark_ok(const struct zone *z, unsigned order, int64_t mark, 
 		return false;
 	if (!order)
 		return true;
-	for (unsigned o = order; o < NR_PAGE_ORDERS; o++) {
-		const struct free_area *area = &z->free_area[o];
-		if (!area->nr_free)
-			continue;
-		for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			if (area->free_list[mt] != PFN_NONE)
-				return true;
-		if (harder && area->free_list[MIGRATE_HIGHATOMIC] != PFN_NONE)
-			return true;
-	}
-	return false;
+	/* a free block of at least order on a PCP type list, or highatomic when harder */
+	unsigned avail = free_orders_from(z, MIGRATE_UNMOVABLE, order) |
+			 free_orders_from(z, MIGRATE_MOVABLE, order) |
+			 free_orders_from(z, MIGRATE_RECLAIMABLE, order);
+	if (harder)
+		avail |= free_orders_from(z, MIGRATE_HIGHATOMIC, order);
+	return avail != 0;
 }
 
 bool zone_watermark_ok(const struct zone *z, unsigned order, uint64_t mark, int highest_zoneidx,
@@ -543,72 +560,119 @@ static pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned
 	return alloc_failed(pgdat, gfp, order, alloc_flags, ac);
 }
 
-/* The common case of get_page_from_freelist, spelled out: walking the zonelist down from
- * the highest zone, the first populated zone that passes the order-0 fast watermark test
- * (at the low mark, without ALLOC_HIGH/HARDER, the test is free - highatomic reserve >
- * mark + lowmem_reserve) has a page on its pcp list. Zones that fail the test are skipped as
- * get_page_from_freelist skips them (on i386 with a small HighMem zone that is most user
- * allocations). Anything else (refill, pending boost, slow path) returns PFN_NONE and the
- * general path decides, with the same result it would have had: nothing was changed. */
-static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
-				   const struct alloc_context *ac, unsigned cpu)
+static inline struct alloc_context gfp_alloc_context(const struct pglist_data *pgdat, gfp_t gfp)
 {
-	if (order)
-		return PFN_NONE;
-	for (int zi = ac->highest_zoneidx; zi >= 0; zi--) {
-		struct zone *z = &pgdat->node_zones[zi];
-		if (!z->populated)
-			continue;
-		int64_t usable = (int64_t)z->nr_free_pages - (int64_t)z->nr_reserved_highatomic;
-		if (usable <=
-		    (int64_t)wmark_pages(z, WMARK_LOW) + z->lowmem_reserve[ac->highest_zoneidx])
-			continue;
-		if (z->boost_pending)
-			return PFN_NONE;
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		pfn_t *list = &pcp->lists[order_to_pindex(ac->migratetype, 0)];
-		pfn_t pfn = *list;
-		if (unlikely(pfn == PFN_NONE))
-			return PFN_NONE;
-		pcp->free_factor >>= 1;
-		list_remove(pgdat, list, pfn);
-		pcp->count--;
-		prep_new_page(pgdat, z, pfn, 0, gfp);
-		pgdat->vmstat[PGALLOC_DMA + z->type]++;
-		pgdat->nr_alloc[0]++;
-		return pfn;
-	}
-	return PFN_NONE;
+	unsigned zm = pgdat->gfp_zone_mt[gfp & GFP_ZONE_MT_BITS];
+	return (struct alloc_context){.highest_zoneidx = (int)(zm & 0xf), .migratetype = zm >> 4};
 }
 
-pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
+/* Everything but the order-0 pcp fast path's hits (cpu already in range). */
+static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *pgdat, gfp_t gfp,
+							   unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER)) {
 		count_vm_event(pgdat->vmstat, ALLOC_FAIL);
 		return PFN_NONE;
 	}
-	struct alloc_context ac = {
-	    .highest_zoneidx = (int)gfp_zone(pgdat, gfp),
-	    .migratetype =
-		pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(gfp),
-	};
-	if (unlikely(cpu >= pgdat->nr_cpus))
-		cpu %= pgdat->nr_cpus;
-	pfn_t pfn;
-	if (likely(pgdat->pcp_enabled)) {
-		pfn = alloc_pcp_fast(pgdat, gfp, order, &ac, cpu);
-		if (likely(pfn != PFN_NONE))
-			return pfn;
-	}
+	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
 	unsigned alloc_flags =
 	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
-	pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
+	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
 	return alloc_pages_slowpath(pgdat, gfp, order, &ac, cpu);
 }
 
-void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+/* The common case of get_page_from_freelist for order 0 with pcp lists, spelled out:
+ * walking the zonelist down from the highest zone, the first populated zone that passes
+ * the order-0 fast watermark test (at the low mark, without ALLOC_HIGH/HARDER, the test is
+ * free - highatomic reserve > mark + lowmem_reserve) has a page on its pcp list. Zones
+ * that fail the test are skipped as get_page_from_freelist skips them (on i386 with a
+ * small HighMem zone that is most user allocations). A zone that passes with an empty list
+ * goes to pcp_fast_pass_over. Anything else (refill, pending boost, slow path) goes to
+ * the general path, which decides with the same result it would have had: nothing was
+ * changed. The misses are tail calls, so the hit path saves no registers. */
+
+static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
+{
+	return (int64_t)z->nr_free_pages > z->fast_mark[highest];
+}
+
+static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
+				  struct per_cpu_pages *pcp, unsigned pindex, gfp_t gfp)
+{
+	pfn_t pfn = pcp->lists[pindex];
+	pcp->free_factor >>= 1;
+	list_del_head(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+	pcp->count--;
+	prep_new_page(pgdat, z, pfn, 0, gfp);
+	pgdat->vmstat[PGALLOC_DMA + z->type]++;
+	pgdat->nr_alloc[0]++;
+	return pfn;
+}
+
+/* Zone zi passed the watermark but its pcp list is empty. When its free lists cannot
+ * refill it under the first pass's ALLOC_NOFRAGMENT, get_page_from_freelist passes over
+ * it: rmqueue_pcplist halves its free_factor, rmqueue_bulk and rmqueue_buddy find nothing
+ * and change nothing else (x86_64 with Normal short of movable pages: every allocation
+ * comes from DMA32's pcp list this way). The walk goes on here, and the halvings are
+ * applied only when a later zone hands out the page. */
+static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pgdat, gfp_t gfp,
+							  int highest, unsigned mt, unsigned cpu,
+							  int zi)
+{
+	unsigned pindex = order_to_pindex(mt, 0);
+	unsigned nofragment = pgdat->nofragment[highest];
+	unsigned passed = 0;
+	for (; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!pcp_fast_wmark_ok(z, highest))
+			continue;
+		if (z->boost_pending)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		if (pcp->lists[pindex] != PFN_NONE) {
+			for (; passed; passed &= passed - 1)
+				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
+			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
+		}
+		if (!rmqueue_fails(pgdat, z, 0, mt, nofragment))
+			break;
+		passed |= 1u << zi;
+	}
+	return alloc_pages_general(pgdat, gfp, 0, cpu);
+}
+
+static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu)
+{
+	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
+	for (int zi = ac.highest_zoneidx; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!pcp_fast_wmark_ok(z, ac.highest_zoneidx))
+			continue;
+		if (z->boost_pending)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		unsigned pindex = order_to_pindex(ac.migratetype, 0);
+		if (unlikely(pcp->lists[pindex] == PFN_NONE))
+			return pcp_fast_pass_over(pgdat, gfp, ac.highest_zoneidx, ac.migratetype,
+						  cpu, zi);
+		return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
+	}
+	return alloc_pages_general(pgdat, gfp, 0, cpu);
+}
+
+pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu)
+{
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (likely(!order && pgdat->pcp_enabled))
+		return alloc_pcp_fast(pgdat, gfp, cpu);
+	return alloc_pages_general(pgdat, gfp, order, cpu);
+}
+
+static inline __attribute__((always_inline)) void
+free_pages_order(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
 {
 	if (unlikely(order > MAX_PAGE_ORDER ||
 		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
@@ -635,6 +699,15 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
+}
+
+void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+{
+	/* most frees are order 0: that case compiled with the order as a constant */
+	if (likely(order == 0))
+		free_pages_order(pgdat, pfn, 0, cpu);
+	else
+		free_pages_order(pgdat, pfn, order, cpu);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)

@@ -4,8 +4,9 @@
  *
  * Contract extensions over the skeleton (all additive, struct page unchanged):
  * - ALLOC_* flags (mm/internal.h) so callers can use zone_watermark_ok as the kernel does;
- * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), lists are circular (tail in O(1));
- * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK) and .stat_threshold;
+ * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), list tails kept beside the heads;
+ * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders,
+ *   .fast_mark;
  * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
  *   the sysctls the allocator reads at run time, per-order failure counters,
  *   kswapd_failures (owned by reclaim, shown in zoneinfo). */
@@ -20,11 +21,12 @@
 #include "mmzone.h"
 #include "page.h"
 
-/* Free lists are circular and doubly linked through page->next/prev (pfns); the head pfn
- * is stored here, so head->prev is the tail. While PG_buddy: page->private = order,
- * page->index = the migratetype of the list the block is on. */
+/* Free lists are doubly linked through page->next/prev (pfns), PFN_NONE at both ends; head
+ * and tail are stored here. While PG_buddy: page->private = order, page->index = the
+ * migratetype of the list the block is on. */
 struct free_area {
 	pfn_t free_list[MIGRATE_TYPES]; /* heads; PFN_NONE when empty */
+	pfn_t free_tail[MIGRATE_TYPES]; /* tails; PFN_NONE when empty */
 	uint64_t
 	    nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
 	uint64_t nr_free;	       /* blocks of this order, all types */
@@ -38,7 +40,8 @@ struct free_area {
 struct per_cpu_pages {
 	int count, high, batch;
 	int free_factor;	   /* 6.1: doubles the bulk-free size while only freeing */
-	pfn_t lists[NR_PCP_LISTS]; /* circular; order * MIGRATE_PCPTYPES + mt, then the THP list */
+	pfn_t lists[NR_PCP_LISTS]; /* heads: order * MIGRATE_PCPTYPES + mt, then the THP list */
+	pfn_t tails[NR_PCP_LISTS]; /* tails, the oldest block (free_pcppages_bulk takes it) */
 };
 
 struct zone {
@@ -54,9 +57,17 @@ struct zone {
 	uint64_t nr_reserved_highatomic;
 	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
+	uint16_t free_orders[MIGRATE_TYPES]; /* bit o: free_area[o].free_list[mt] not empty */
+	/* The order-0 test at the low mark for a zonelist starting at highest: it passes when
+	 * nr_free_pages > fast_mark[highest] = low + boost + lowmem_reserve[highest] +
+	 * nr_reserved_highatomic; INT64_MAX when the zone is not populated. Kept by whoever
+	 * changes a term (zone_update_fast_mark). */
+	int64_t fast_mark[MAX_NR_ZONES];
 	struct per_cpu_pages *pcp; /* [nr_cpus] (high/batch always set; lists used
 				      only when pgdat->pcp_enabled) */
 };
+
+_Static_assert(NR_PAGE_ORDERS <= 16, "zone->free_orders holds one bit per order");
 
 /* Called by the allocator's slow path; set by the simulator to vmscan/oom_kill. */
 struct alloc_hooks {
@@ -82,26 +93,37 @@ struct alloc_hooks {
 #define ALLOC_NOFRAGMENT 0x100
 #define ALLOC_KSWAPD 0x800
 
+/* __GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE | __GFP_RECLAIMABLE */
+#define GFP_ZONE_MT_BITS 0x1fu
+_Static_assert((__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE | __GFP_RECLAIMABLE) ==
+		   GFP_ZONE_MT_BITS,
+	       "gfp_zone_mt is indexed by the low five gfp bits");
+
 struct pglist_data {
 	struct zone node_zones[MAX_NR_ZONES];
 	int nr_zones; /* highest populated zone index + 1 */
 	pfn_t node_start_pfn;
 	uint64_t node_spanned_pages;
-	struct page *mem_map;  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
-	uint8_t *pageblock_mt; /* migratetype of each pageblock (from node_start_pfn
-				  rounded down to a pageblock) */
-	pfn_t pageblock_base;  /* node_start_pfn rounded down to pageblock_order */
+	struct page *mem_map;	  /* [node_spanned_pages], indexed by pfn - node_start_pfn */
+	struct page *memmap_base; /* mem_map - node_start_pfn: indexed by pfn (the kernel's
+				     FLATMEM mem_map - ARCH_PFN_OFFSET), one load per lookup */
+	uint8_t *pageblock_mt;	  /* migratetype of each pageblock (from node_start_pfn
+				     rounded down to a pageblock) */
+	pfn_t pageblock_base;	  /* node_start_pfn rounded down to pageblock_order */
 	unsigned pageblock_order;
 	bool page_group_by_mobility_disabled;
 	bool pcp_enabled;	     /* per-CPU lists on (default) */
 	bool pcp_thp;		     /* CONFIG_TRANSPARENT_HUGEPAGE: pcp list for pageblock_order */
 	bool has_dma32, has_highmem; /* CONFIG_ZONE_DMA32 (x86_64), CONFIG_HIGHMEM (i386) */
 	uint16_t nofragment[MAX_NR_ZONES]; /* ALLOC_NOFRAGMENT by gfp_zone, set at boot */
+	/* gfp_zone | the allocation's migratetype << 4, by the gfp's zone and mobility bits
+	 * (GFP_ZONEMASK | GFP_MOVABLE_MASK); set at boot, like the kernel's GFP_ZONE_TABLE */
+	uint8_t gfp_zone_mt[GFP_ZONE_MT_BITS + 1];
 	unsigned nr_cpus;
 	uint64_t min_free_kbytes, totalreserve_pages;
-	struct vm_sysctl vm; /* the sysctls in force (watermark factors, ratios) */
-	uint64_t nr_alloc[NR_PAGE_ORDERS];	/* successful allocations by order: the
-						   model's mm_page_alloc events (fidelity) */
+	struct vm_sysctl vm;		   /* the sysctls in force (watermark factors, ratios) */
+	uint64_t nr_alloc[NR_PAGE_ORDERS]; /* successful allocations by order: the
+					      model's mm_page_alloc events (fidelity) */
 	uint64_t nr_alloc_fail[NR_PAGE_ORDERS];		   /* failed allocations by order */
 	uint64_t nr_alloc_fail_fragmented[NR_PAGE_ORDERS]; /* ...with enough free pages */
 	unsigned kswapd_failures; /* maintained by reclaim; zoneinfo node_unreclaimable */
@@ -111,12 +133,12 @@ struct pglist_data {
 
 static inline struct page *pfn_to_page(struct pglist_data *pgdat, pfn_t pfn)
 {
-	return &pgdat->mem_map[pfn - pgdat->node_start_pfn];
+	return pgdat->memmap_base + pfn;
 }
 
 static inline pfn_t page_to_pfn(const struct pglist_data *pgdat, const struct page *p)
 {
-	return (pfn_t)(p - pgdat->mem_map) + pgdat->node_start_pfn;
+	return (pfn_t)(p - pgdat->memmap_base);
 }
 
 /* pindex_to_order (6.1) */

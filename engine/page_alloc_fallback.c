@@ -21,21 +21,12 @@ static bool can_steal_fallback(const struct pglist_data *pgdat, unsigned order, 
 	       start_mt == MIGRATE_UNMOVABLE || pgdat->page_group_by_mobility_disabled;
 }
 
-/* find_suitable_fallback (6.1, only_stealable = false) */
-static int find_suitable_fallback(const struct pglist_data *pgdat, const struct free_area *area,
-				  unsigned order, unsigned mt, bool *can_steal)
+/* find_suitable_fallback (6.1, only_stealable = false) at an order where one of mt's
+ * fallback types has a free block: the first such type in fallbacks[] order. */
+static unsigned find_suitable_fallback(const struct zone *z, unsigned order, unsigned mt)
 {
-	*can_steal = false;
-	if (!area->nr_free)
-		return -1;
-	for (int i = 0; i < 2; i++) {
-		unsigned fmt = fallbacks[mt][i];
-		if (area->free_list[fmt] == PFN_NONE)
-			continue;
-		*can_steal = can_steal_fallback(pgdat, order, mt);
-		return (int)fmt;
-	}
-	return -1;
+	unsigned first = fallbacks[mt][0];
+	return (z->free_orders[first] >> order) & 1 ? first : fallbacks[mt][1];
 }
 
 /* move_freepages_block (6.1): move the free blocks of pfn's pageblock to mt's lists.
@@ -52,8 +43,9 @@ static uint64_t move_freepages_block(struct pglist_data *pgdat, struct zone *z, 
 	uint64_t moved = 0;
 	if (movable)
 		*movable = 0;
+	struct page *map = pgdat->memmap_base;
 	for (pfn_t p = start; p <= end;) {
-		struct page *pg = pfn_to_page(pgdat, p);
+		struct page *pg = &map[p];
 		if (!(pg->flags & PG_buddy)) {
 			if (movable && (pg->flags & PG_lru))
 				(*movable)++;
@@ -61,7 +53,7 @@ static uint64_t move_freepages_block(struct pglist_data *pgdat, struct zone *z, 
 			continue;
 		}
 		unsigned o = pg->private;
-		move_to_free_list(pgdat, z, p, o, mt);
+		move_to_free_list(map, z, p, o, mt);
 		p += 1u << o;
 		moved += 1ull << o;
 	}
@@ -84,6 +76,7 @@ static bool boost_watermark(struct pglist_data *pgdat, struct zone *z)
 		max_boost = pb;
 	z->watermark_boost =
 	    z->watermark_boost + pb < max_boost ? z->watermark_boost + pb : max_boost;
+	zone_update_fast_mark(z);
 	return true;
 }
 
@@ -122,7 +115,27 @@ static void steal_suitable_fallback(struct pglist_data *pgdat, struct zone *z, p
 		set_pageblock_migratetype(pgdat, pfn, start_mt);
 	return;
 single_page:
-	move_to_free_list(pgdat, z, pfn, order, start_mt);
+	move_to_free_list(pgdat->memmap_base, z, pfn, order, start_mt);
+}
+
+/* Orders where one of start_mt's fallback types has a free block. */
+static inline unsigned fallback_orders(const struct zone *z, unsigned start_mt)
+{
+	return (unsigned)z->free_orders[fallbacks[start_mt][0]] |
+	       z->free_orders[fallbacks[start_mt][1]];
+}
+
+static inline unsigned fallback_min_order(const struct pglist_data *pgdat, unsigned order,
+					  unsigned alloc_flags)
+{
+	return (alloc_flags & ALLOC_NOFRAGMENT) ? pgdat->pageblock_order : order;
+}
+
+bool rmqueue_fails(const struct pglist_data *pgdat, const struct zone *z, unsigned order,
+		   unsigned start_mt, unsigned alloc_flags)
+{
+	return !(z->free_orders[start_mt] >> order) &&
+	       !(fallback_orders(z, start_mt) >> fallback_min_order(pgdat, order, alloc_flags));
 }
 
 /* __rmqueue_fallback (6.1): largest block first; a movable request that may not steal the
@@ -130,35 +143,26 @@ single_page:
 bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned start_mt,
 		      unsigned alloc_flags)
 {
-	unsigned min_order = order;
-	bool can_steal = false;
-	int fmt = -1;
-	int o;
-	if (alloc_flags & ALLOC_NOFRAGMENT)
-		min_order = pgdat->pageblock_order;
-	for (o = MAX_PAGE_ORDER; o >= (int)min_order; o--) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt < 0)
-			continue;
-		if (!can_steal && start_mt == MIGRATE_MOVABLE && (unsigned)o > order)
-			goto find_smallest;
-		goto do_steal;
+	unsigned min_order = fallback_min_order(pgdat, order, alloc_flags);
+	/* orders where a fallback type has a free block (the kernel walks the lists) */
+	unsigned avail = fallback_orders(z, start_mt);
+	unsigned from_min = avail >> min_order << min_order;
+	if (!from_min)
+		return false;
+	/* the largest order first */
+	unsigned o = 31u - (unsigned)__builtin_clz(from_min);
+	bool can_steal = can_steal_fallback(pgdat, o, start_mt);
+	if (!can_steal && start_mt == MIGRATE_MOVABLE && o > order) {
+		/* find_smallest: some order in [order, o] has one */
+		o = order + (unsigned)__builtin_ctz(avail >> order);
+		can_steal = can_steal_fallback(pgdat, o, start_mt);
 	}
-	return false;
-find_smallest:
-	for (o = (int)order; o < NR_PAGE_ORDERS; o++) {
-		fmt = find_suitable_fallback(pgdat, &z->free_area[o], (unsigned)o, start_mt,
-					     &can_steal);
-		if (fmt >= 0)
-			break;
-	}
-do_steal:;
+	unsigned fmt = find_suitable_fallback(z, o, start_mt);
 	pfn_t pfn = z->free_area[o].free_list[fmt];
 	steal_suitable_fallback(pgdat, z, pfn, alloc_flags, start_mt, can_steal);
 	/* kmem:mm_page_alloc_extfrag; "fragmenting" = fallback_order < pageblock_order */
 	count_vm_event(pgdat->vmstat, EXTFRAG_FALLBACK);
-	if ((unsigned)o < pgdat->pageblock_order)
+	if (o < pgdat->pageblock_order)
 		count_vm_event(pgdat->vmstat, EXTFRAG_FRAGMENTING);
 	return true;
 }
@@ -173,6 +177,7 @@ void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn
 	if (!mt_mergeable(mt))
 		return;
 	z->nr_reserved_highatomic += pageblock_nr_pages(pgdat);
+	zone_update_fast_mark(z);
 	set_pageblock_migratetype(pgdat, pfn, MIGRATE_HIGHATOMIC);
 	move_freepages_block(pgdat, z, pfn, MIGRATE_HIGHATOMIC, NULL);
 }
@@ -190,9 +195,11 @@ bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsi
 			pfn_t pfn = z->free_area[o].free_list[MIGRATE_HIGHATOMIC];
 			if (pfn == PFN_NONE)
 				continue;
-			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC)
+			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC) {
 				z->nr_reserved_highatomic -=
 				    pb < z->nr_reserved_highatomic ? pb : z->nr_reserved_highatomic;
+				zone_update_fast_mark(z);
+			}
 			set_pageblock_migratetype(pgdat, pfn, mt);
 			if (move_freepages_block(pgdat, z, pfn, mt, NULL))
 				return true;

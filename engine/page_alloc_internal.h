@@ -9,73 +9,139 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* ---- circular pfn lists ------------------------------------------------------------ */
+/* ---- pfn lists ------------------------------------------------------------------------
+ * Doubly linked through page->next/prev, PFN_NONE-terminated, with head and tail kept
+ * outside the pages: adding at the head or taking the head never touches the tail page
+ * (a circular list would, and the tail is the coldest page on the list). The order of
+ * the blocks is the kernel's list_head order. map is pgdat->memmap_base, passed in so
+ * that stores through struct page (the build has -fno-strict-aliasing) do not force it
+ * to be reloaded from pgdat. */
 
-static inline void list_insert(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn, bool tail)
+static inline void list_add_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *p = &map[pfn];
 	pfn_t h = *head;
-	if (h == PFN_NONE) {
-		p->next = p->prev = pfn;
-		*head = pfn;
-		return;
-	}
-	struct page *hp = pfn_to_page(pgdat, h);
-	pfn_t t = hp->prev;
+	p->prev = PFN_NONE;
 	p->next = h;
-	p->prev = t;
-	pfn_to_page(pgdat, t)->next = pfn;
-	hp->prev = pfn;
-	if (!tail)
-		*head = pfn;
+	if (h == PFN_NONE)
+		*tail = pfn;
+	else
+		map[h].prev = pfn;
+	*head = pfn;
 }
 
-static inline void list_remove(struct pglist_data *pgdat, pfn_t *head, pfn_t pfn)
+static inline void list_add_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
-	if (p->next == pfn) {
-		*head = PFN_NONE;
-	} else {
-		pfn_to_page(pgdat, p->prev)->next = p->next;
-		pfn_to_page(pgdat, p->next)->prev = p->prev;
-		if (*head == pfn)
-			*head = p->next;
-	}
+	struct page *p = &map[pfn];
+	pfn_t t = *tail;
+	p->next = PFN_NONE;
+	p->prev = t;
+	if (t == PFN_NONE)
+		*head = pfn;
+	else
+		map[t].next = pfn;
+	*tail = pfn;
+}
+
+static inline void list_del(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+{
+	struct page *p = &map[pfn];
+	pfn_t n = p->next, pr = p->prev;
+	if (pr == PFN_NONE)
+		*head = n;
+	else
+		map[pr].next = n;
+	if (n == PFN_NONE)
+		*tail = pr;
+	else
+		map[n].prev = pr;
 	p->next = p->prev = PFN_NONE;
 }
 
-/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------ */
-
-static inline void add_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				    unsigned order, unsigned mt, bool tail)
+/* Taking the head (allocation) or the tail (bulk free): one neighbour to fix. */
+static inline void list_del_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	pfn_t n = map[pfn].next;
+	*head = n;
+	if (n == PFN_NONE)
+		*tail = PFN_NONE;
+	else
+		map[n].prev = PFN_NONE;
+	map[pfn].next = PFN_NONE;
+}
+
+static inline void list_del_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+{
+	pfn_t pr = map[pfn].prev;
+	*tail = pr;
+	if (pr == PFN_NONE)
+		*head = PFN_NONE;
+	else
+		map[pr].next = PFN_NONE;
+	map[pfn].prev = PFN_NONE;
+}
+
+/* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
+ * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so
+ * the searches over orders (__rmqueue_smallest, __rmqueue_fallback, the watermark check)
+ * find the first usable order without reading the empty lists. */
+
+static inline void add_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
+				    unsigned mt, bool tail)
+{
+	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	p->flags |= PG_buddy;
 	p->private = order;
 	p->index = mt;
-	list_insert(pgdat, &area->free_list[mt], pfn, tail);
+	if (tail)
+		list_add_tail(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	else
+		list_add_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	z->free_orders[mt] |= (uint16_t)(1u << order);
 	area->nr_free_mt[mt]++;
 	area->nr_free++;
 }
 
-static inline void del_from_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				      unsigned order)
+static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order)
 {
-	struct page *p = pfn_to_page(pgdat, pfn);
+	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	unsigned mt = p->index;
-	list_remove(pgdat, &area->free_list[mt], pfn);
+	list_del(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	if (area->free_list[mt] == PFN_NONE)
+		z->free_orders[mt] &= (uint16_t) ~(1u << order);
 	p->flags &= ~PG_buddy;
 	area->nr_free_mt[mt]--;
 	area->nr_free--;
 }
 
-static inline void move_to_free_list(struct pglist_data *pgdat, struct zone *z, pfn_t pfn,
-				     unsigned order, unsigned mt)
+/* del_page_from_free_list of the first block on mt's list at order */
+static inline pfn_t take_free_list_head(struct page *map, struct zone *z, unsigned order,
+					unsigned mt)
 {
-	del_from_free_list(pgdat, z, pfn, order);
-	add_to_free_list(pgdat, z, pfn, order, mt, false);
+	struct free_area *area = &z->free_area[order];
+	pfn_t pfn = area->free_list[mt];
+	list_del_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+	if (area->free_list[mt] == PFN_NONE)
+		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+	map[pfn].flags &= ~PG_buddy;
+	area->nr_free_mt[mt]--;
+	area->nr_free--;
+	return pfn;
+}
+
+static inline void move_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
+				     unsigned mt)
+{
+	del_from_free_list(map, z, pfn, order);
+	add_to_free_list(map, z, pfn, order, mt, false);
+}
+
+/* Orders >= order whose mt list is not empty, as a mask shifted down by order. */
+static inline unsigned free_orders_from(const struct zone *z, unsigned mt, unsigned order)
+{
+	return (unsigned)z->free_orders[mt] >> order;
 }
 
 static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pfn, unsigned mt)
@@ -85,22 +151,37 @@ static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pf
 
 /* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
  * inside mem_map). */
-static inline bool page_is_buddy(struct pglist_data *pgdat, const struct zone *z, pfn_t buddy,
-				 unsigned order)
+static inline bool page_is_buddy(const struct page *map, pfn_t zone_start, uint64_t spanned,
+				 pfn_t buddy, unsigned order)
 {
-	if ((uint64_t)(buddy - z->zone_start_pfn) >= z->spanned_pages)
+	if ((uint64_t)(buddy - zone_start) >= spanned)
 		return false;
-	const struct page *b = pfn_to_page(pgdat, buddy);
+	const struct page *b = &map[buddy];
 	return (b->flags & PG_buddy) && b->private == order;
 }
 
 /* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */
 static inline bool mt_mergeable(unsigned mt) { return mt < MIGRATE_PCPTYPES; }
 
+/* After a change to the watermarks, the boost, lowmem_reserve or the highatomic reserve. */
+static inline void zone_update_fast_mark(struct zone *z)
+{
+	for (int h = 0; h < MAX_NR_ZONES; h++)
+		z->fast_mark[h] =
+		    z->populated
+			? (int64_t)(wmark_pages(z, WMARK_LOW) + z->nr_reserved_highatomic) +
+			      z->lowmem_reserve[h]
+			: INT64_MAX;
+}
+
 /* page_alloc_fallback.c: __rmqueue_fallback (6.1); true when blocks were moved to
  * start_mt's lists so that __rmqueue_smallest can retry. */
 bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order, unsigned start_mt,
 		      unsigned alloc_flags);
+/* Would __rmqueue find nothing, neither on start_mt's lists nor by fallback under
+ * alloc_flags? (Both find nothing without changing anything.) */
+bool rmqueue_fails(const struct pglist_data *pgdat, const struct zone *z, unsigned order,
+		   unsigned start_mt, unsigned alloc_flags);
 void reserve_highatomic_pageblock(struct pglist_data *pgdat, struct zone *z, pfn_t pfn);
 bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsigned mt,
 				    bool force);

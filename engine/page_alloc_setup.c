@@ -77,6 +77,7 @@ static void setup_per_zone_lowmem_reserve(struct pglist_data *pgdat)
 			upper += pgdat->node_zones[j].managed_pages;
 			z->lowmem_reserve[j] = clear ? 0 : (int64_t)(upper / (uint64_t)ratio);
 		}
+		zone_update_fast_mark(z);
 	}
 	calculate_totalreserve_pages(pgdat);
 }
@@ -112,6 +113,7 @@ static void setup_wmarks(struct pglist_data *pgdat)
 		z->watermark[WMARK_LOW] = z->watermark[WMARK_MIN] + delta;
 		z->watermark[WMARK_HIGH] = z->watermark[WMARK_LOW] + delta;
 		z->watermark[WMARK_PROMO] = z->watermark[WMARK_HIGH] + delta;
+		zone_update_fast_mark(z);
 	}
 	calculate_totalreserve_pages(pgdat);
 }

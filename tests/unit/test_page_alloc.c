@@ -87,7 +87,10 @@ static void check_invariants(struct model *md)
 			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 				uint64_t n = 0;
 				pfn_t head = z->free_area[o].free_list[mt];
-				pfn_t p = head;
+				pfn_t p = head, prev = PFN_NONE;
+				/* free_orders mirrors the emptiness of every list */
+				cr_assert_eq((z->free_orders[mt] >> o) & 1, head != PFN_NONE,
+					     "free_orders zone %d order %u mt %d", zi, o, mt);
 				while (p != PFN_NONE) {
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_buddy);
@@ -96,7 +99,7 @@ static void check_invariants(struct model *md)
 					cr_assert_eq(p & ((1u << o) - 1), 0, "misaligned block");
 					cr_assert(p >= z->zone_start_pfn &&
 						  p + (1u << o) <= zone_end_pfn(z));
-					cr_assert_eq(pfn_to_page(pg, pp->next)->prev, p);
+					cr_assert_eq(pp->prev, prev, "broken prev link");
 					mark(md, p, 1ull << o, F_FREE);
 					/* no two free buddies left unmerged */
 					pfn_t b = p ^ (1u << o);
@@ -116,10 +119,10 @@ static void check_invariants(struct model *md)
 							    o);
 					}
 					n++;
+					prev = p;
 					p = pp->next;
-					if (p == head)
-						break;
 				}
+				cr_assert_eq(prev, z->free_area[o].free_tail[mt], "tail");
 				cr_assert_eq(n, z->free_area[o].nr_free_mt[mt]);
 				blocks += n;
 			}
@@ -133,22 +136,32 @@ static void check_invariants(struct model *md)
 		for (unsigned c = 0; c < pg->nr_cpus; c++) {
 			int count = 0;
 			for (int l = 0; l < NR_PCP_LISTS; l++) {
-				pfn_t head = z->pcp[c].lists[l], p = head;
+				pfn_t p = z->pcp[c].lists[l], prev = PFN_NONE;
 				unsigned o = pcp_list_order(pg, (unsigned)l);
 				while (p != PFN_NONE) {
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_pcp);
 					cr_assert_eq(page_zonenum(pp), (unsigned)zi);
+					cr_assert_eq(pp->prev, prev, "broken pcp prev link");
 					mark(md, p, 1ull << o, F_PCP);
 					count += 1 << o;
+					prev = p;
 					p = pp->next;
-					if (p == head)
-						break;
 				}
+				cr_assert_eq(prev, z->pcp[c].tails[l], "pcp tail");
 			}
 			/* a refill may leave count above high (rmqueue_bulk ignores it); the
 			 * next free trims it */
 			cr_assert_eq(count, z->pcp[c].count);
+		}
+		/* the fast path's order-0 low-mark test, kept in step with its terms */
+		for (int h = 0; h < MAX_NR_ZONES; h++) {
+			int64_t want =
+			    z->populated
+				? (int64_t)(wmark_pages(z, WMARK_LOW) + z->nr_reserved_highatomic) +
+				      z->lowmem_reserve[h]
+				: INT64_MAX;
+			cr_assert_eq(z->fast_mark[h], want, "zone %d fast_mark[%d]", zi, h);
 		}
 		/* watermark arithmetic (__setup_per_zone_wmarks) */
 		if (z->populated) {
@@ -451,6 +464,143 @@ Test(page_alloc, thp_order_uses_its_pcp_list)
 	/* order 8 is neither low order nor THP: straight to the buddy lists */
 	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 8, 0));
 	cr_assert_eq(z->pcp[0].count, 512);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+/* The per-CPU list order the identity of every replay depends on: a refill appends the
+ * buddy's blocks in the order it hands them out, an allocation takes the head, a free
+ * puts the page at the head (LIFO) and a bulk free returns the oldest (the tail) first. */
+Test(page_alloc, pcp_list_order_is_lifo_and_bulk_free_takes_the_oldest)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	struct per_cpu_pages *pcp = &z->pcp[0];
+	unsigned pindex = 0 * MIGRATE_PCPTYPES + MIGRATE_MOVABLE;
+	gfp_t gfp = GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE;
+	/* batch 3: the refill splits one block, so the three pfns are consecutive */
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	pfn_t a = md.live[0].pfn;
+	cr_assert_eq(pcp->lists[pindex], a + 1, "refill appended in order, head taken");
+	cr_assert_eq(pcp->tails[pindex], a + 2);
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	cr_assert(model_alloc(&md, gfp, 0, 0));
+	cr_assert_eq(md.live[1].pfn, a + 1);
+	cr_assert_eq(md.live[2].pfn, a + 2);
+	cr_assert_eq(pcp->lists[pindex], PFN_NONE);
+	cr_assert_eq(pcp->tails[pindex], PFN_NONE);
+	/* free a, a+1, a+2 (in that order): a+2 is the head, a the tail */
+	model_free(&md, 0, 0); /* live[0] = a; the last entry moves into slot 0 */
+	model_free(&md, 1, 0); /* a + 1 */
+	model_free(&md, 0, 0); /* a + 2 */
+	cr_assert_eq(pcp->lists[pindex], a + 2);
+	cr_assert_eq(pcp->tails[pindex], a);
+	check_invariants(&md);
+	/* high < batch: nr_pcp_free frees one block on the next free, the oldest */
+	pcp->high = 2;
+	pfn_t b = alloc_pages(&md.pg, gfp, 0, 0);
+	cr_assert_eq(b, a + 2, "LIFO");
+	cr_assert_eq(pcp->count, 2);
+	free_pages(&md.pg, b, 0, 0); /* count 3 >= high 2: one block back to the buddy */
+	cr_assert_eq(pcp->count, 2);
+	cr_assert_eq(pcp->lists[pindex], a + 2);
+	cr_assert_eq(pcp->tails[pindex], a + 1, "the oldest (a) went back first");
+	cr_assert(pfn_to_page(&md.pg, a)->flags & PG_buddy);
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+/* zone->free_orders follows the lists through a split down to order 0 and the merge back. */
+Test(page_alloc, free_orders_mask_follows_split_and_merge)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	page_alloc_set_pcp(&md.pg, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	uint16_t boot = z->free_orders[MIGRATE_MOVABLE];
+	cr_assert_eq(boot, 1u << MAX_PAGE_ORDER, "boot leaves only order-10 blocks");
+	cr_assert(model_alloc(&md, GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE, 0, 0));
+	/* the order-10 block split: one free buddy at each order 0..9 (plus the other
+	 * order-10 blocks) */
+	cr_assert_eq(z->free_orders[MIGRATE_MOVABLE], (1u << NR_PAGE_ORDERS) - 1);
+	check_invariants(&md);
+	model_free(&md, 0, 0);
+	cr_assert_eq(z->free_orders[MIGRATE_MOVABLE], boot, "merged back");
+	check_invariants(&md);
+	model_free_all(&md);
+}
+
+/* The boot-time gfp table the allocation fast path reads agrees with gfp_zone and
+ * gfp_migratetype for every zone/mobility bit combination, on both zone layouts. */
+Test(page_alloc, gfp_zone_mt_table_matches_gfp_zone_and_migratetype)
+{
+	for (int layout = 0; layout < 2; layout++) {
+		struct model md;
+		three_zones(&md, layout ? ARCH_I386 : ARCH_X86_64);
+		cr_assert_not(md.pg.page_group_by_mobility_disabled);
+		for (gfp_t g = 0; g <= GFP_ZONE_MT_BITS; g++) {
+			unsigned zm = md.pg.gfp_zone_mt[g];
+			cr_assert_eq(zm & 0xf, (unsigned)gfp_zone(&md.pg, g | GFP_KERNEL),
+				     "gfp %#x", g);
+			cr_assert_eq(zm >> 4, (unsigned)gfp_migratetype(g | GFP_KERNEL), "gfp %#x",
+				     g);
+		}
+		cr_assert_eq(md.pg.gfp_zone_mt[__GFP_HIGHMEM] & 0xf,
+			     layout ? ZONE_HIGHMEM : ZONE_NORMAL);
+		model_free_all(&md);
+	}
+}
+
+/* x86_64, Normal short of movable pages: Normal passes the low watermark but holds only
+ * scattered unmovable order-0 blocks, so under ALLOC_NOFRAGMENT its empty movable pcp list
+ * cannot be refilled and the movable page comes from DMA32. get_page_from_freelist tries
+ * Normal first (rmqueue_pcplist halves its free_factor, finds nothing) and the fast path
+ * that passes over it must leave the same state. */
+Test(page_alloc, fast_path_passes_over_a_zone_that_cannot_refill_as_the_kernel_does)
+{
+	struct model md;
+	three_zones(&md, ARCH_X86_64);
+	struct pglist_data *pg = &md.pg;
+	struct zone *normal = &pg->node_zones[ZONE_NORMAL];
+	struct zone *dma32 = &pg->node_zones[ZONE_DMA32];
+	cr_assert_eq(pg->nofragment[ZONE_NORMAL], ALLOC_NOFRAGMENT);
+	/* Normal down to its low watermark with unmovable pages */
+	for (;;) {
+		cr_assert(model_alloc(&md, GFP_KERNEL, 0, 0));
+		if (page_zonenum(pfn_to_page(pg, md.live[md.nlive - 1].pfn)) != ZONE_NORMAL)
+			break;
+	}
+	/* every other Normal page back: order-0 unmovable blocks that cannot merge */
+	for (size_t i = md.nlive; i-- > 0;) {
+		pfn_t pfn = md.live[i].pfn;
+		if (page_zonenum(pfn_to_page(pg, pfn)) == ZONE_NORMAL && (pfn & 1))
+			model_free(&md, i, 0);
+	}
+	drain_all_pages(pg);
+	check_invariants(&md);
+	cr_assert_eq(normal->free_orders[MIGRATE_MOVABLE], 0, "no movable block in Normal");
+	cr_assert_eq(
+	    (normal->free_orders[MIGRATE_UNMOVABLE] | normal->free_orders[MIGRATE_RECLAIMABLE]) >>
+		pg->pageblock_order,
+	    0, "no pageblock-sized block to steal without fragmenting");
+	cr_assert(zone_watermark_ok(normal, 0, wmark_pages(normal, WMARK_LOW), ZONE_NORMAL, 0),
+		  "Normal passes the low watermark");
+	/* a movable page from DMA32, freed again onto cpu 1's DMA32 list */
+	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
+	cr_assert_eq(page_zonenum(pfn_to_page(pg, md.live[md.nlive - 1].pfn)), ZONE_DMA32);
+	model_free(&md, md.nlive - 1, 1);
+	cr_assert_neq(dma32->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
+	cr_assert_eq(normal->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
+	uint64_t normal_free = normal->nr_free_pages;
+	normal->pcp[1].free_factor = 4;
+	dma32->pcp[1].free_factor = 4;
+	pfn_t head = dma32->pcp[1].lists[MIGRATE_MOVABLE];
+	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
+	cr_assert_eq(md.live[md.nlive - 1].pfn, head, "the head of DMA32's list");
+	cr_assert_eq(normal->pcp[1].free_factor, 2, "Normal was tried: free_factor halved");
+	cr_assert_eq(dma32->pcp[1].free_factor, 2);
+	cr_assert_eq(normal->nr_free_pages, normal_free, "and nothing else changed in Normal");
 	check_invariants(&md);
 	model_free_all(&md);
 }

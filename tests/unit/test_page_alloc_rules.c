@@ -76,6 +76,9 @@ Test(fallback, unmovable_claims_pageblock_when_half_is_free_or_alike)
 	/* boost_watermark: the zone has exactly 4 pageblocks (enough); max_boost =
 	 * max(pageblock, high 5 × 15000/10000 = 7) = 512 */
 	cr_assert_eq(z->watermark_boost, 512, "boost_watermark adds one pageblock");
+	cr_assert_eq(z->fast_mark[ZONE_DMA32],
+		     (int64_t)(z->watermark[WMARK_LOW] + 512 + z->nr_reserved_highatomic),
+		     "the fast path's low mark follows the boost");
 	cr_assert_eq(hl.kswapd, 1, "ZONE_BOOSTED_WATERMARK: rmqueue wakes kswapd");
 	cr_assert(!z->boost_pending);
 	page_alloc_destroy(&pg);
@@ -282,6 +285,9 @@ Test(highatomic, atomic_high_order_reserves_a_pageblock)
 	struct zone *z = &pg.node_zones[page_zonenum(pfn_to_page(&pg, p))];
 	cr_assert_eq(z->nr_reserved_highatomic, 512);
 	cr_assert_eq(get_pageblock_migratetype(&pg, p), MIGRATE_HIGHATOMIC);
+	cr_assert_eq(z->fast_mark[z->type],
+		     (int64_t)(wmark_pages(z, WMARK_LOW) + 512) + z->lowmem_reserve[z->type],
+		     "the fast path's low mark counts the reserve");
 	/* the reserve is not usable free memory, except for ALLOC_HARDER requests */
 	uint64_t free = z->nr_free_pages;
 	cr_assert_leq(free, 1024);
