@@ -584,14 +584,12 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 	}
 }
 
-/* A hint for an event a few places ahead in the batch, in two stages: first start
- * loading the pte its fault will read; a few events later (the pte now cached) start
+/* A hint for a fault or touch event a few places ahead in the batch, in two stages: first
+ * start loading the pte its fault will read; a few events later (the pte now cached) start
  * loading the frame behind it, which a COW or a spurious fault reads. Reads only; no
  * effect on the simulation. */
 void mm_prefetch(struct sim *s, const struct mm_event *ev, bool frame)
 {
-	if (ev->type != EV_FAULT && ev->type != EV_TOUCH)
-		return;
 	const struct task_struct *t = find_task(s, ev->pid);
 	if (!t || !t->mm || t->mm->pgd.root == PT_NONE)
 		return;

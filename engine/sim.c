@@ -184,3 +184,23 @@ uint64_t sim_page_level_live_pages(const struct sim *s)
 			n += 1ull << (s->page_level.slots[i].val >> 32);
 	return n;
 }
+
+void sim_prefetch_event(struct sim *s, const struct mm_event *ev, unsigned stage)
+{
+	switch (ev->type) {
+	case EV_FAULT:
+	case EV_TOUCH:
+		if (s->level == REPLAY_MODEL)
+			mm_prefetch(s, ev, stage == 1);
+		break;
+	case EV_KMALLOC:
+	case EV_KFREE:
+	case EV_CACHE_ALLOC:
+	case EV_CACHE_FREE:
+		if (stage == 0 && s->kernel_allocators)
+			slub_prefetch(&s->slub, ev->u.kmem.ptr);
+		break;
+	default:
+		break;
+	}
+}

@@ -48,20 +48,23 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 void sim_destroy(struct sim *s);
 void sim_apply(struct sim *s, const struct mm_event *ev);
 
-/* How far ahead of the event being applied the pte of a fault is prefetched (and the
- * frame it maps, half as far): far enough for a miss to land before its turn (events
- * take ~100 ns to ~1 us). */
+/* How far ahead of the event being applied its data is prefetched: far enough for a miss
+ * to land before its turn (events take ~100 ns to ~1 us). */
 #define SIM_PREFETCH_AHEAD 8
 
-/* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n): starts loading what the
- * faults of the next events will read. A hint; the simulation does not change. */
+/* What the event will read first: a fault's pte (stage 0) and, once that is cached, the
+ * frame it maps (stage 1); a slab event's trace-pointer entry. A hint: nothing changes. */
+void sim_prefetch_event(struct sim *s, const struct mm_event *ev, unsigned stage);
+
+/* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n). */
 static inline void sim_prefetch(struct sim *s, const struct mm_event *batch, size_t i, size_t n)
 {
 	if (i + SIM_PREFETCH_AHEAD < n)
-		mm_prefetch(s, &batch[i + SIM_PREFETCH_AHEAD], false);
+		sim_prefetch_event(s, &batch[i + SIM_PREFETCH_AHEAD], 0);
 	if (i + SIM_PREFETCH_AHEAD / 2 < n)
-		mm_prefetch(s, &batch[i + SIM_PREFETCH_AHEAD / 2], true);
+		sim_prefetch_event(s, &batch[i + SIM_PREFETCH_AHEAD / 2], 1);
 }
+
 /* Page level: pages held for recorded allocations not yet freed (the recording's live set
  * as far as the trace shows it). */
 uint64_t sim_page_level_live_pages(const struct sim *s);

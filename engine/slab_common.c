@@ -231,6 +231,12 @@ static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 	return &s->ptrs[j];
 }
 
+void slub_prefetch(const struct slub *s, uint64_t ptr)
+{
+	if (s->ptrs)
+		__builtin_prefetch(&s->ptrs[hash64(ptr) & s->ptr_mask], 1);
+}
+
 /* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
  * NULL when the table cannot grow. */
 static __attribute__((noinline)) struct slub_ptr *ptr_insert(struct slub *s, uint64_t ptr,

@@ -185,6 +185,9 @@ uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o);
 
 /* Trace events (kmem:kmalloc, kmem:kfree, kmem:kmem_cache_alloc, kmem:kmem_cache_free).
  * cache_name may be NULL or "" when the recording kernel did not name the cache (6.1). */
+/* Start loading the trace-pointer entry of ptr, for an event a few places ahead: a free
+ * of a long-lived object reads a cold entry. A hint; changes nothing. */
+void slub_prefetch(const struct slub *s, uint64_t ptr);
 void slub_kmalloc_event(struct slub *s, const struct mm_event *ev);
 void slub_kfree_event(struct slub *s, const struct mm_event *ev);
 void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev, const char *cache_name);
