@@ -43,12 +43,16 @@ static pte_t *table(struct pgtable_ctx *c, uint32_t idx)
 	return &c->arena[(uint64_t)idx * c->words];
 }
 
+/* New slots are zeroed once here; a freed table is all zero (its entries were cleared
+ * before it went), so slot_get only clears the free-list link. */
 static int grow_arena(struct pgtable_ctx *c)
 {
 	uint32_t cap = c->cap ? c->cap * 2 : 256;
 	uint64_t *arena = realloc(c->arena, (uint64_t)cap * c->words * sizeof(*arena));
 	if (!arena)
 		return -1;
+	memset(&arena[(uint64_t)c->cap * c->words], 0,
+	       (uint64_t)(cap - c->cap) * c->words * sizeof(*arena));
 	c->arena = arena;
 	pfn_t *pfns = realloc(c->table_pfn, cap * sizeof(*pfns));
 	if (!pfns)
@@ -64,12 +68,12 @@ static uint32_t slot_get(struct pgtable_ctx *c)
 	if (c->free_head != PT_NONE) {
 		idx = c->free_head;
 		c->free_head = (uint32_t)table(c, idx)[0];
+		table(c, idx)[0] = 0;
 	} else {
 		if (c->nr == c->cap && grow_arena(c))
 			return PT_NONE;
 		idx = c->nr++;
 	}
-	memset(table(c, idx), 0, c->words * sizeof(pte_t));
 	return idx;
 }
 
@@ -126,10 +130,13 @@ static void free_subtree(struct pgtable_ctx *c, struct pgd *pgd, unsigned level,
 			 unsigned cpu)
 {
 	if (level + 1 < c->geo.levels) {
-		pte_t *t = table(c, idx);
-		for (unsigned i = 0; i < c->geo.ptrs[level]; i++)
-			if (t[i])
-				free_subtree(c, pgd, level + 1, (uint32_t)(t[i] - 1), cpu);
+		for (unsigned i = 0; i < c->geo.ptrs[level]; i++) {
+			pte_t e = table(c, idx)[i];
+			if (!e)
+				continue;
+			free_subtree(c, pgd, level + 1, (uint32_t)(e - 1), cpu);
+			table(c, idx)[i] = 0;
+		}
 	}
 	table_free(c, pgd, idx, cpu);
 }
@@ -257,4 +264,19 @@ void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint6
 		return;
 	struct free_range r = {start, end, floor, ceiling, cpu};
 	free_level(c, pgd, 0, pgd->root, 0, &r);
+}
+
+bool pgtable_free_slots_zero(const struct pgtable_ctx *c)
+{
+	for (uint32_t idx = c->free_head; idx != PT_NONE;) {
+		const pte_t *t = &c->arena[(uint64_t)idx * c->words];
+		for (uint32_t i = 1; i < c->words; i++)
+			if (t[i])
+				return false;
+		idx = (uint32_t)t[0];
+	}
+	for (uint64_t i = (uint64_t)c->nr * c->words; i < (uint64_t)c->cap * c->words; i++)
+		if (c->arena[i])
+			return false;
+	return true;
 }

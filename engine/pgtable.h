@@ -103,4 +103,8 @@ pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t
 void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint64_t end,
 		   uint64_t floor, uint64_t ceiling, unsigned cpu);
 
+/* The invariant that lets slot_get skip zeroing: every free and never-used arena slot is
+ * all zero but its free-list link (tests check it after every step). */
+bool pgtable_free_slots_zero(const struct pgtable_ctx *c);
+
 #endif

@@ -283,6 +283,7 @@ static void check_invariants(struct sim *s)
 	}
 	cr_assert_eq(tables, s->mm.pt.nr_pagetable);
 	cr_assert_eq(pgtable_frames, s->mm.pt.nr_pagetable);
+	cr_assert(pgtable_free_slots_zero(&s->mm.pt), "a freed page table kept an entry");
 	free(maps);
 }
 

@@ -207,6 +207,7 @@ static void check_frames(struct sim *s, uint64_t kernel_pages_at_boot)
 	}
 	uint64_t used = s->mm.nr_anon_pages + s->mm.nr_file_pages + s->mm.pt.nr_pagetable;
 	cr_assert_eq(free_pages + pcp + used + kernel_pages_at_boot, managed);
+	cr_assert(pgtable_free_slots_zero(&s->mm.pt), "a freed page table kept an entry");
 }
 
 Test(swap, working_set_larger_than_ram_swaps_and_conserves_pages)
