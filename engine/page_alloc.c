@@ -159,23 +159,64 @@ void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled)
 	pgdat->pcp_enabled = enabled;
 }
 
-/* rmqueue_bulk: batch blocks from the buddy lists onto a pcp list, in order. */
+/* The part [pfn + (n << order), pfn + 2^o) of a block of order o that a refill leaves
+ * after taking its first n blocks of the requested order: what expand would have left,
+ * one aligned block per order, each alone on its list (the lists below o were empty). */
+static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n, unsigned order,
+			unsigned o, unsigned mt)
+{
+	for (unsigned x = n << order; x < (1u << o); x += x & -x)
+		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
+}
+
+/* rmqueue_bulk: count blocks from the buddy lists onto the tail of a pcp list. The kernel
+ * takes them one by one, each from the smallest non-empty list of mt, and expand puts the
+ * halves of a split block at the heads of the lists below its order, which were empty:
+ * so the next blocks taken are the rest of that block, in pfn order. The loop hands out
+ * such a run at once and puts on the free lists only what the batch leaves of its last
+ * block. Same pages, same order, same free lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
 			unsigned alloc_flags)
 {
 	struct page *map = pgdat->memmap_base;
-	int i;
-	for (i = 0; i < count; i++) {
-		pfn_t pfn = rmqueue_one(pgdat, z, order, mt, alloc_flags);
-		if (pfn == PFN_NONE)
-			break;
-		struct page *p = &map[pfn];
-		p->flags |= PG_pcp;
-		p->private = order;
-		p->index = mt;
-		list_add_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+	pfn_t tail = pcp->tails[pindex];
+	unsigned step = 1u << order;
+	int i = 0;
+	while (i < count) {
+		unsigned avail = free_orders_from(z, mt, order);
+		if (unlikely(!avail)) {
+			if (!rmqueue_fallback(pgdat, z, order, mt, alloc_flags))
+				break;
+			continue;
+		}
+		unsigned o = order + (unsigned)__builtin_ctz(avail);
+		pfn_t pfn = take_free_list_head(map, z, o, mt);
+		unsigned n = 1u << (o - order);
+		if (n > (unsigned)(count - i)) {
+			n = (unsigned)(count - i);
+			expand_rest(map, z, pfn, n, order, o, mt);
+		}
+		if (tail == PFN_NONE)
+			pcp->lists[pindex] = pfn;
+		else
+			map[tail].next = pfn;
+		/* PG_buddy: the halves expand would have put on the lists lose it again */
+		pfn_t prev = tail;
+		for (unsigned k = 0; k < n; k++, pfn += step) {
+			struct page *p = &map[pfn];
+			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
+			p->private = order;
+			p->index = mt;
+			p->prev = prev;
+			p->next = pfn + step;
+			prev = pfn;
+		}
+		map[prev].next = PFN_NONE;
+		tail = prev;
+		i += (int)n;
 	}
+	pcp->tails[pindex] = tail;
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
 }
