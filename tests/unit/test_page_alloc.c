@@ -604,3 +604,52 @@ Test(page_alloc, fast_path_passes_over_a_zone_that_cannot_refill_as_the_kernel_d
 	check_invariants(&md);
 	model_free_all(&md);
 }
+
+/* rmqueue_bulk hands out the rest of a split block as one run and puts on the free lists
+ * only what the batch leaves: the same pages in the same order, and the same free lists
+ * and struct pages, as taking them one by one from the buddy lists (a machine without
+ * pcp lists), over batch sizes 1..70, both mobility types (fallback stealing included)
+ * and random frees in between. */
+Test(page_alloc, refill_runs_match_block_by_block_allocation)
+{
+	static struct model a, b;
+	static pfn_t live[4096];
+	small_x86_64(&a, false);
+	small_x86_64(&b, false);
+	page_alloc_set_pcp(&b.pg, false);
+	struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
+	size_t n = 0;
+	rng_state = 2024;
+	for (int round = 0; round < 400; round++) {
+		if (n > 1500 || (n && rnd() % 3 == 0)) {
+			page_alloc_set_pcp(&a.pg, false);
+			for (uint64_t f = 1 + rnd() % 60; f && n; f--) {
+				size_t i = rnd() % n;
+				free_pages(&a.pg, live[i], 0, 0);
+				free_pages(&b.pg, live[i], 0, 0);
+				live[i] = live[--n];
+			}
+			page_alloc_set_pcp(&a.pg, true);
+		}
+		int k = 1 + (int)(rnd() % 70);
+		gfp_t gfp = GFP_DMA32 | GFP_KERNEL | (rnd() % 4 ? __GFP_MOVABLE : 0);
+		unsigned pindex = gfp_migratetype(gfp);
+		za->pcp[0].batch = k;
+		for (int j = 0; j < k; j++) {
+			pfn_t pa = alloc_pages(&a.pg, gfp, 0, 0);
+			pfn_t pb = alloc_pages(&b.pg, gfp, 0, 0);
+			cr_assert_eq(pa, pb, "round %d page %d of %d", round, j, k);
+			cr_assert_neq(pa, PFN_NONE);
+			live[n++] = pa;
+		}
+		cr_assert_eq(za->pcp[0].lists[pindex], PFN_NONE, "one refill of %d pages", k);
+		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
+		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0);
+		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
+		cr_assert_eq(memcmp(a.pg.mem_map, b.pg.mem_map,
+				    a.pg.node_spanned_pages * sizeof(struct page)),
+			     0, "struct pages differ after round %d", round);
+	}
+	model_free_all(&a);
+	model_free_all(&b);
+}
