@@ -125,12 +125,30 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		do {
 			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
 			struct page *p = &map[pfn];
+			pfn_t older = p->prev;
 			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
-			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, order, p->index,
-					   false);
+			unsigned mt = p->index, o = order;
+			if (order == 0 && older == (pfn ^ 1) && count > 0 && pgdat->pageblock_order) {
+				/* The next oldest is its buddy: freed alone, the first page
+				 * would go on the order-0 list (its buddy is not free yet) and
+				 * come off it again as the second merges with it. What that
+				 * leaves on the first page (order bits cleared, links PFN_NONE
+				 * by list_del_tail, private and index as on the pcp list) is
+				 * written here, and the pair is freed as one order-1 block. */
+				struct page *q = &map[older];
+				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+				list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], older);
+				q->flags &= ~PG_pcp;
+				count--;
+				pcp->count--;
+				mt = q->index;
+				pfn &= older;
+				o = 1;
+			}
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, o, mt, false);
 		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
 	}
 }

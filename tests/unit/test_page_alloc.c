@@ -221,7 +221,7 @@ static void model_free(struct model *md, size_t i, unsigned cpu)
 	free_pages(&md->pg, l.pfn, l.order, cpu);
 }
 
-static const gfp_t gfps[] = {
+static const gfp_t gfp_of[] = {
     GFP_KERNEL, GFP_HIGHUSER_MOVABLE,	  GFP_KERNEL | __GFP_RECLAIMABLE, GFP_HIGHUSER, GFP_DMA,
     GFP_NOWAIT, GFP_USER | __GFP_MOVABLE, GFP_DMA32 | GFP_KERNEL,	  GFP_ATOMIC};
 
@@ -266,7 +266,7 @@ static void random_run(bool pcp, uint64_t seed, int steps, int machine)
 		if (md.nlive && (!grow ? rnd() % 100 < 75 : rnd() % 100 < 30)) {
 			model_free(&md, rnd() % md.nlive, (unsigned)(rnd() % 2));
 		} else {
-			gfp_t gfp = gfps[rnd() % (sizeof(gfps) / sizeof(gfps[0]))];
+			gfp_t gfp = gfp_of[rnd() % (sizeof(gfp_of) / sizeof(gfp_of[0]))];
 			unsigned order = random_order();
 			/* no high-order GFP_ATOMIC here: its highatomic reserve would keep
 			 * pageblocks from merging back (tested in test_page_alloc_rules.c) */
@@ -652,4 +652,86 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 	}
 	model_free_all(&a);
 	model_free_all(&b);
+}
+
+/* free_pcppages_bulk frees a page and its buddy that is next on the list as one order-1
+ * block: the free lists and struct pages come out as freeing every page alone, oldest
+ * first (a machine without pcp lists, freeing in the order a drain does: list by list,
+ * oldest first). The free orders are ascending runs (munmap), reversed runs and random
+ * picks, so pairs, odd-first pairs and lone pages all occur. */
+Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
+{
+	static struct model a, b;
+	static pfn_t pages[1200], order_b[1200];
+	static gfp_t page_gfp[1200];
+	for (int seed = 1; seed <= 6; seed++) {
+		small_x86_64(&a, false);
+		small_x86_64(&b, false);
+		page_alloc_set_pcp(&a.pg, false);
+		page_alloc_set_pcp(&b.pg, false);
+		rng_state = (uint64_t)seed;
+		size_t n = 600 + rnd() % 600;
+		for (size_t i = 0; i < n; i++) {
+			page_gfp[i] = GFP_DMA32 | GFP_KERNEL | (rnd() % 3 ? __GFP_MOVABLE : 0);
+			pages[i] = alloc_pages(&a.pg, page_gfp[i], 0, 0);
+			cr_assert_eq(pages[i], alloc_pages(&b.pg, page_gfp[i], 0, 0));
+		}
+		/* shuffle whole runs of 1..16 pages, some reversed */
+		for (size_t i = 0; i < n;) {
+			size_t len = 1 + rnd() % 16, j = i + rnd() % (n - i);
+			if (len > n - j)
+				len = n - j;
+			if (len > n - i)
+				len = n - i;
+			if (j < i + len)
+				j = i;
+			for (size_t k = 0; k < len; k++) {
+				pfn_t t = pages[i + k];
+				pages[i + k] = pages[j + k];
+				pages[j + k] = t;
+			}
+			if (rnd() % 4 == 0)
+				for (size_t k = 0; k < len / 2; k++) {
+					pfn_t t = pages[i + k];
+					pages[i + k] = pages[i + len - 1 - k];
+					pages[i + len - 1 - k] = t;
+				}
+			i += len;
+		}
+		page_alloc_set_pcp(&a.pg, true);
+		a.pg.node_zones[ZONE_DMA32].pcp[0].high = 1 << 30;
+		size_t nb = 0;
+		for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			for (size_t i = 0; i < n; i++)
+				if (get_pageblock_migratetype(&a.pg, pages[i]) == mt)
+					order_b[nb++] = pages[i];
+		cr_assert_eq(nb, n);
+		for (size_t i = 0; i < n; i++) {
+			free_pages(&a.pg, pages[i], 0, 0);
+			free_pages(&b.pg, order_b[i], 0, 0);
+		}
+		drain_all_pages(&a.pg);
+		struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
+		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
+		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0,
+			     "seed %d", seed);
+		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
+		/* a page that merged on its way in keeps the private and index the pcp list
+		 * gave it (the machine without pcp lists never set them): those two are
+		 * compared on the free blocks' heads only */
+		for (uint64_t i = 0; i < a.pg.node_spanned_pages; i++) {
+			struct page *x = &a.pg.mem_map[i], *y = &b.pg.mem_map[i];
+			cr_assert_eq(x->flags, y->flags, "seed %d pfn index %lu", seed,
+				     (unsigned long)i);
+			cr_assert_eq(x->next, y->next);
+			cr_assert_eq(x->prev, y->prev);
+			cr_assert_eq(x->refcount, y->refcount);
+			if (x->flags & PG_buddy) {
+				cr_assert_eq(x->private, y->private);
+				cr_assert_eq(x->index, y->index);
+			}
+		}
+		model_free_all(&a);
+		model_free_all(&b);
+	}
 }
