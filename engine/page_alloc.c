@@ -107,6 +107,17 @@ static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 	return order * MIGRATE_PCPTYPES + mt;
 }
 
+/* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
+ * pfn's cache line), fetched while the page before it is merged: the merge's buddy tests
+ * are a chain of dependent misses otherwise. A hint only. always_inline: as a plain
+ * static inline GCC 12 takes a prefetch-only helper for pure and drops it. */
+static inline __attribute__((always_inline)) void prefetch_buddies(const struct page *map,
+								   pfn_t pfn)
+{
+	__builtin_prefetch(&map[(pfn & ~1u) ^ 2u]);
+	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
+}
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
@@ -126,6 +137,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
 			struct page *p = &map[pfn];
 			pfn_t older = p->prev;
+			if (older != PFN_NONE)
+				prefetch_buddies(map, older);
 			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
