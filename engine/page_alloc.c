@@ -12,15 +12,15 @@
 
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
-/* __free_one_page. The zone's span is read once by the caller: every store through struct
- * page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+/* __free_one_page, without the zone's free page count (the callers add it). The zone's
+ * span and the pageblock order are read once by the caller: every store through struct
+ * page would otherwise make the compiler reload them (-fno-strict-aliasing). */
 static inline __attribute__((always_inline)) void
 free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
-		   uint64_t spanned, pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
+		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
+		   bool to_tail)
 {
-	unsigned pb_order = pgdat->pageblock_order;
 	pfn_t buddy = PFN_NONE;
-	z->nr_free_pages += 1ull << order;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
 		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
@@ -48,8 +48,9 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
 {
-	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, pfn,
-			   order, mt, to_tail);
+	z->nr_free_pages += 1ull << order;
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages,
+			   pgdat->pageblock_order, pfn, order, mt, to_tail);
 }
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
@@ -126,6 +127,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 	struct page *map = pgdat->memmap_base;
 	pfn_t zone_start = z->zone_start_pfn;
 	uint64_t spanned = z->spanned_pages;
+	unsigned pb_order = pgdat->pageblock_order;
+	int pcp_count = pcp->count;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -144,7 +147,7 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			count -= 1 << order;
 			pcp->count -= 1 << order;
 			unsigned mt = p->index, o = order;
-			if (order == 0 && older == (pfn ^ 1) && count > 0 && pgdat->pageblock_order) {
+			if (order == 0 && older == (pfn ^ 1) && count > 0 && pb_order) {
 				/* The next oldest is its buddy: freed alone, the first page
 				 * would go on the order-0 list (its buddy is not free yet) and
 				 * come off it again as the second merges with it. What that
@@ -161,9 +164,12 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				pfn &= older;
 				o = 1;
 			}
-			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, o, mt, false);
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
+					   false);
 		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
 	}
+	/* every page freed left the pcp count */
+	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
 }
 
 static void drain_zone_pcp(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp)
