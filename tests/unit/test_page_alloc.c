@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "page_alloc.h"
+#include "page_alloc_internal.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
 
@@ -658,13 +659,14 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
  * block: the free lists and struct pages come out as freeing every page alone, oldest
  * first (a machine without pcp lists, freeing in the order a drain does: list by list,
  * oldest first). The free orders are ascending runs (munmap), reversed runs and random
- * picks, so pairs, odd-first pairs and lone pages all occur. */
+ * picks, so pairs, odd-first pairs, aligned ascending runs of 4 and 8 and lone pages all
+ * occur. */
 Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
 {
 	static struct model a, b;
 	static pfn_t pages[1200], order_b[1200];
 	static gfp_t page_gfp[1200];
-	for (int seed = 1; seed <= 6; seed++) {
+	for (int seed = 1; seed <= 40; seed++) {
 		small_x86_64(&a, false);
 		small_x86_64(&b, false);
 		page_alloc_set_pcp(&a.pg, false);
@@ -700,20 +702,35 @@ Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
 		}
 		page_alloc_set_pcp(&a.pg, true);
 		a.pg.node_zones[ZONE_DMA32].pcp[0].high = 1 << 30;
+		/* the pageblocks change type now and then (as stealing and the highatomic
+		 * reserve do), so one pcp list can hold pages of different types */
+		for (size_t i = 0; i < n; i++) {
+			if (rnd() % 4 == 0)
+				set_pageblock_migratetype(&a.pg, pages[i],
+							  (unsigned)(rnd() % (MIGRATE_HIGHATOMIC + 1)));
+			free_pages(&a.pg, pages[i], 0, 0);
+		}
+		/* the drain's order: list by list, oldest first; each page freed with the
+		 * type its pcp list recorded and with what free_pages and the pcp commit
+		 * write besides the links, against the pageblock types the drain sees */
+		for (pfn_t x = a.pg.node_start_pfn; x < a.pg.node_start_pfn + a.pg.node_spanned_pages;
+		     x++)
+			set_pageblock_migratetype(&b.pg, x, get_pageblock_migratetype(&a.pg, x));
+		struct per_cpu_pages *pcp = &a.pg.node_zones[ZONE_DMA32].pcp[0];
 		size_t nb = 0;
-		for (unsigned mt = 0; mt < MIGRATE_PCPTYPES; mt++)
-			for (size_t i = 0; i < n; i++)
-				if (get_pageblock_migratetype(&a.pg, pages[i]) == mt)
-					order_b[nb++] = pages[i];
+		for (unsigned l = 0; l < MIGRATE_PCPTYPES; l++)
+			for (pfn_t x = pcp->tails[l]; x != PFN_NONE; x = pfn_to_page(&a.pg, x)->prev)
+				order_b[nb++] = x;
 		cr_assert_eq(nb, n);
 		for (size_t i = 0; i < n; i++) {
-			free_pages(&a.pg, pages[i], 0, 0);
-			/* what free_unref_page_commit writes besides the links, so that
-			 * the two machines' struct pages can be compared whole */
 			struct page *pb = pfn_to_page(&b.pg, order_b[i]);
+			unsigned mt = pfn_to_page(&a.pg, order_b[i])->index;
+			pb->flags &= PAGE_ZONE_MASK;
+			pb->refcount = 0;
 			pb->private = 0;
-			pb->index = get_pageblock_migratetype(&b.pg, order_b[i]);
-			free_pages(&b.pg, order_b[i], 0, 0);
+			pb->index = mt;
+			free_one_page(&b.pg, &b.pg.node_zones[page_zonenum(pb)], order_b[i], 0,
+				      (enum migratetype)mt, false);
 		}
 		drain_all_pages(&a.pg);
 		struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
