@@ -119,6 +119,51 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
 }
 
+/* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
+#define PCP_RUN_MAX_ORDER 3
+
+/* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
+ * the next 2^o oldest pages continue it as pfn + 2^o, pfn + 2^o + 1, ... and the run stays
+ * aligned, they are taken too: freed one by one, the pages would merge into the same block
+ * of order o + 1, every smaller block on the way going on a free list and off it again.
+ * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
+ * cleared on the even ones, links PFN_NONE by list_del_tail; private and index on the
+ * heads of blocks of order >= 1 that waited for their upper half) is written here. */
+static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, unsigned pindex,
+			     pfn_t pfn, int *count, unsigned pb_order)
+{
+	unsigned o = 1;
+	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
+	       *count >= (1 << o)) {
+		pfn_t first = pfn + (1u << o), last = first + (1u << o) - 1;
+		if (pcp->tails[pindex] != first)
+			break;
+		pfn_t x = first;
+		while (x < last && map[x].prev == x + 1)
+			x++;
+		if (x != last)
+			break;
+		for (x = first; x <= last; x++) {
+			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], x);
+			uint32_t clear = PG_pcp;
+			if (!(x & 1))
+				clear |= PG_buddy | PAGE_ORDER_MASK;
+			map[x].flags &= ~clear;
+		}
+		*count -= 1 << o;
+		pcp->count -= 1 << o;
+		o++;
+	}
+	/* the head at offset i of the block of order m = ctz(i) (o at 0) went on the order
+	 * m - 1 list last, put there by the free of its last page */
+	for (unsigned i = 0; o > 1 && i < (1u << o); i += 4) {
+		unsigned m = i ? (unsigned)__builtin_ctz(i) : o;
+		map[pfn + i].private = m - 1;
+		map[pfn + i].index = map[pfn + i + (1u << (m - 1)) - 1].index;
+	}
+	return o;
+}
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
@@ -161,8 +206,13 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				count--;
 				pcp->count--;
 				mt = q->index;
-				pfn &= older;
-				o = 1;
+				if (older == pfn + 1 && !(pfn & 3)) {
+					o = pcp_take_run(map, pcp, pindex, pfn, &count, pb_order);
+					mt = map[pfn + (1u << o) - 1].index;
+				} else {
+					pfn &= older;
+					o = 1;
+				}
 			}
 			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
 					   false);
