@@ -12,15 +12,15 @@
 
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
-/* __free_one_page. The zone's span is read once by the caller: every store through struct
- * page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+/* __free_one_page, without the zone's free page count (the callers add it). The zone's
+ * span and the pageblock order are read once by the caller: every store through struct
+ * page would otherwise make the compiler reload them (-fno-strict-aliasing). */
 static inline __attribute__((always_inline)) void
 free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
-		   uint64_t spanned, pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
+		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
+		   bool to_tail)
 {
-	unsigned pb_order = pgdat->pageblock_order;
 	pfn_t buddy = PFN_NONE;
-	z->nr_free_pages += 1ull << order;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
 		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
@@ -48,8 +48,9 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
 		   enum migratetype mt, bool to_tail)
 {
-	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, pfn,
-			   order, mt, to_tail);
+	z->nr_free_pages += 1ull << order;
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages,
+			   pgdat->pageblock_order, pfn, order, mt, to_tail);
 }
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
@@ -107,6 +108,62 @@ static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 	return order * MIGRATE_PCPTYPES + mt;
 }
 
+/* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
+ * pfn's cache line), fetched while the page before it is merged: the merge's buddy tests
+ * are a chain of dependent misses otherwise. A hint only. always_inline: as a plain
+ * static inline GCC 12 takes a prefetch-only helper for pure and drops it. */
+static inline __attribute__((always_inline)) void prefetch_buddies(const struct page *map,
+								   pfn_t pfn)
+{
+	__builtin_prefetch(&map[(pfn & ~1u) ^ 2u]);
+	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
+}
+
+/* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
+#define PCP_RUN_MAX_ORDER 3
+
+/* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
+ * the next 2^o oldest pages continue it as pfn + 2^o, pfn + 2^o + 1, ... and the run stays
+ * aligned, they are taken too: freed one by one, the pages would merge into the same block
+ * of order o + 1, every smaller block on the way going on a free list and off it again.
+ * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
+ * cleared on the even ones, links PFN_NONE by list_del_tail; private and index on the
+ * heads of blocks of order >= 1 that waited for their upper half) is written here. */
+static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, unsigned pindex,
+			     pfn_t pfn, int *count, unsigned pb_order)
+{
+	unsigned o = 1;
+	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
+	       *count >= (1 << o)) {
+		pfn_t first = pfn + (1u << o), last = first + (1u << o) - 1;
+		if (pcp->tails[pindex] != first)
+			break;
+		pfn_t x = first;
+		while (x < last && map[x].prev == x + 1)
+			x++;
+		if (x != last)
+			break;
+		for (x = first; x <= last; x++) {
+			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], x);
+			uint32_t clear = PG_pcp;
+			if (!(x & 1))
+				clear |= PG_buddy | PAGE_ORDER_MASK;
+			map[x].flags &= ~clear;
+		}
+		*count -= 1 << o;
+		pcp->count -= 1 << o;
+		o++;
+	}
+	/* the head at offset i of the block of order m = ctz(i) (o at 0) went on the order
+	 * m - 1 list last, put there by the free of its last page */
+	for (unsigned i = 0; o > 1 && i < (1u << o); i += 4) {
+		unsigned m = i ? (unsigned)__builtin_ctz(i) : o;
+		map[pfn + i].private = m - 1;
+		map[pfn + i].index = map[pfn + i + (1u << (m - 1)) - 1].index;
+	}
+	return o;
+}
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
@@ -115,6 +172,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 	struct page *map = pgdat->memmap_base;
 	pfn_t zone_start = z->zone_start_pfn;
 	uint64_t spanned = z->spanned_pages;
+	unsigned pb_order = pgdat->pageblock_order;
+	int pcp_count = pcp->count;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -125,14 +184,42 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		do {
 			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
 			struct page *p = &map[pfn];
+			pfn_t older = p->prev;
+			if (older != PFN_NONE)
+				prefetch_buddies(map, older);
 			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
-			free_one_page_core(pgdat, map, z, zone_start, spanned, pfn, order, p->index,
+			unsigned mt = p->index, o = order;
+			if (order == 0 && older == (pfn ^ 1) && count > 0 && pb_order) {
+				/* The next oldest is its buddy: freed alone, the first page
+				 * would go on the order-0 list (its buddy is not free yet) and
+				 * come off it again as the second merges with it. What that
+				 * leaves on the first page (order bits cleared, links PFN_NONE
+				 * by list_del_tail, private and index as on the pcp list) is
+				 * written here, and the pair is freed as one order-1 block. */
+				struct page *q = &map[older];
+				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+				list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], older);
+				q->flags &= ~PG_pcp;
+				count--;
+				pcp->count--;
+				mt = q->index;
+				if (older == pfn + 1 && !(pfn & 3)) {
+					o = pcp_take_run(map, pcp, pindex, pfn, &count, pb_order);
+					mt = map[pfn + (1u << o) - 1].index;
+				} else {
+					pfn &= older;
+					o = 1;
+				}
+			}
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
 					   false);
 		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
 	}
+	/* every page freed left the pcp count */
+	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
 }
 
 static void drain_zone_pcp(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp)
@@ -159,23 +246,64 @@ void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled)
 	pgdat->pcp_enabled = enabled;
 }
 
-/* rmqueue_bulk: batch blocks from the buddy lists onto a pcp list, in order. */
+/* The part [pfn + (n << order), pfn + 2^o) of a block of order o that a refill leaves
+ * after taking its first n blocks of the requested order: what expand would have left,
+ * one aligned block per order, each alone on its list (the lists below o were empty). */
+static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n, unsigned order,
+			unsigned o, unsigned mt)
+{
+	for (unsigned x = n << order; x < (1u << o); x += x & -x)
+		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
+}
+
+/* rmqueue_bulk: count blocks from the buddy lists onto the tail of a pcp list. The kernel
+ * takes them one by one, each from the smallest non-empty list of mt, and expand puts the
+ * halves of a split block at the heads of the lists below its order, which were empty:
+ * so the next blocks taken are the rest of that block, in pfn order. The loop hands out
+ * such a run at once and puts on the free lists only what the batch leaves of its last
+ * block. Same pages, same order, same free lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
 			unsigned alloc_flags)
 {
 	struct page *map = pgdat->memmap_base;
-	int i;
-	for (i = 0; i < count; i++) {
-		pfn_t pfn = rmqueue_one(pgdat, z, order, mt, alloc_flags);
-		if (pfn == PFN_NONE)
-			break;
-		struct page *p = &map[pfn];
-		p->flags |= PG_pcp;
-		p->private = order;
-		p->index = mt;
-		list_add_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+	pfn_t tail = pcp->tails[pindex];
+	unsigned step = 1u << order;
+	int i = 0;
+	while (i < count) {
+		unsigned avail = free_orders_from(z, mt, order);
+		if (unlikely(!avail)) {
+			if (!rmqueue_fallback(pgdat, z, order, mt, alloc_flags))
+				break;
+			continue;
+		}
+		unsigned o = order + (unsigned)__builtin_ctz(avail);
+		pfn_t pfn = take_free_list_head(map, z, o, mt);
+		unsigned n = 1u << (o - order);
+		if (n > (unsigned)(count - i)) {
+			n = (unsigned)(count - i);
+			expand_rest(map, z, pfn, n, order, o, mt);
+		}
+		if (tail == PFN_NONE)
+			pcp->lists[pindex] = pfn;
+		else
+			map[tail].next = pfn;
+		/* PG_buddy: the halves expand would have put on the lists lose it again */
+		pfn_t prev = tail;
+		for (unsigned k = 0; k < n; k++, pfn += step) {
+			struct page *p = &map[pfn];
+			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
+			p->private = order;
+			p->index = mt;
+			p->prev = prev;
+			p->next = pfn + step;
+			prev = pfn;
+		}
+		map[prev].next = PFN_NONE;
+		tail = prev;
+		i += (int)n;
 	}
+	pcp->tails[pindex] = tail;
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
 }

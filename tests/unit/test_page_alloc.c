@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "page_alloc.h"
+#include "page_alloc_internal.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
 
@@ -221,7 +222,7 @@ static void model_free(struct model *md, size_t i, unsigned cpu)
 	free_pages(&md->pg, l.pfn, l.order, cpu);
 }
 
-static const gfp_t gfps[] = {
+static const gfp_t gfp_of[] = {
     GFP_KERNEL, GFP_HIGHUSER_MOVABLE,	  GFP_KERNEL | __GFP_RECLAIMABLE, GFP_HIGHUSER, GFP_DMA,
     GFP_NOWAIT, GFP_USER | __GFP_MOVABLE, GFP_DMA32 | GFP_KERNEL,	  GFP_ATOMIC};
 
@@ -266,7 +267,7 @@ static void random_run(bool pcp, uint64_t seed, int steps, int machine)
 		if (md.nlive && (!grow ? rnd() % 100 < 75 : rnd() % 100 < 30)) {
 			model_free(&md, rnd() % md.nlive, (unsigned)(rnd() % 2));
 		} else {
-			gfp_t gfp = gfps[rnd() % (sizeof(gfps) / sizeof(gfps[0]))];
+			gfp_t gfp = gfp_of[rnd() % (sizeof(gfp_of) / sizeof(gfp_of[0]))];
 			unsigned order = random_order();
 			/* no high-order GFP_ATOMIC here: its highatomic reserve would keep
 			 * pageblocks from merging back (tested in test_page_alloc_rules.c) */
@@ -603,4 +604,144 @@ Test(page_alloc, fast_path_passes_over_a_zone_that_cannot_refill_as_the_kernel_d
 	cr_assert_eq(normal->nr_free_pages, normal_free, "and nothing else changed in Normal");
 	check_invariants(&md);
 	model_free_all(&md);
+}
+
+/* rmqueue_bulk hands out the rest of a split block as one run and puts on the free lists
+ * only what the batch leaves: the same pages in the same order, and the same free lists
+ * and struct pages, as taking them one by one from the buddy lists (a machine without
+ * pcp lists), over batch sizes 1..70, both mobility types (fallback stealing included)
+ * and random frees in between. */
+Test(page_alloc, refill_runs_match_block_by_block_allocation)
+{
+	static struct model a, b;
+	static pfn_t live[4096];
+	small_x86_64(&a, false);
+	small_x86_64(&b, false);
+	page_alloc_set_pcp(&b.pg, false);
+	struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
+	size_t n = 0;
+	rng_state = 2024;
+	for (int round = 0; round < 400; round++) {
+		if (n > 1500 || (n && rnd() % 3 == 0)) {
+			page_alloc_set_pcp(&a.pg, false);
+			for (uint64_t f = 1 + rnd() % 60; f && n; f--) {
+				size_t i = rnd() % n;
+				free_pages(&a.pg, live[i], 0, 0);
+				free_pages(&b.pg, live[i], 0, 0);
+				live[i] = live[--n];
+			}
+			page_alloc_set_pcp(&a.pg, true);
+		}
+		int k = 1 + (int)(rnd() % 70);
+		gfp_t gfp = GFP_DMA32 | GFP_KERNEL | (rnd() % 4 ? __GFP_MOVABLE : 0);
+		unsigned pindex = gfp_migratetype(gfp);
+		za->pcp[0].batch = k;
+		for (int j = 0; j < k; j++) {
+			pfn_t pa = alloc_pages(&a.pg, gfp, 0, 0);
+			pfn_t pb = alloc_pages(&b.pg, gfp, 0, 0);
+			cr_assert_eq(pa, pb, "round %d page %d of %d", round, j, k);
+			cr_assert_neq(pa, PFN_NONE);
+			live[n++] = pa;
+		}
+		cr_assert_eq(za->pcp[0].lists[pindex], PFN_NONE, "one refill of %d pages", k);
+		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
+		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0);
+		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
+		cr_assert_eq(memcmp(a.pg.mem_map, b.pg.mem_map,
+				    a.pg.node_spanned_pages * sizeof(struct page)),
+			     0, "struct pages differ after round %d", round);
+	}
+	model_free_all(&a);
+	model_free_all(&b);
+}
+
+/* free_pcppages_bulk frees a page and its buddy that is next on the list as one order-1
+ * block: the free lists and struct pages come out as freeing every page alone, oldest
+ * first (a machine without pcp lists, freeing in the order a drain does: list by list,
+ * oldest first). The free orders are ascending runs (munmap), reversed runs and random
+ * picks, so pairs, odd-first pairs, aligned ascending runs of 4 and 8 and lone pages all
+ * occur. */
+Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
+{
+	static struct model a, b;
+	static pfn_t pages[1200], order_b[1200];
+	static gfp_t page_gfp[1200];
+	for (int seed = 1; seed <= 40; seed++) {
+		small_x86_64(&a, false);
+		small_x86_64(&b, false);
+		page_alloc_set_pcp(&a.pg, false);
+		page_alloc_set_pcp(&b.pg, false);
+		rng_state = (uint64_t)seed;
+		size_t n = 600 + rnd() % 600;
+		for (size_t i = 0; i < n; i++) {
+			page_gfp[i] = GFP_DMA32 | GFP_KERNEL | (rnd() % 3 ? __GFP_MOVABLE : 0);
+			pages[i] = alloc_pages(&a.pg, page_gfp[i], 0, 0);
+			cr_assert_eq(pages[i], alloc_pages(&b.pg, page_gfp[i], 0, 0));
+		}
+		/* shuffle whole runs of 1..16 pages, some reversed */
+		for (size_t i = 0; i < n;) {
+			size_t len = 1 + rnd() % 16, j = i + rnd() % (n - i);
+			if (len > n - j)
+				len = n - j;
+			if (len > n - i)
+				len = n - i;
+			if (j < i + len)
+				j = i;
+			for (size_t k = 0; k < len; k++) {
+				pfn_t t = pages[i + k];
+				pages[i + k] = pages[j + k];
+				pages[j + k] = t;
+			}
+			if (rnd() % 4 == 0)
+				for (size_t k = 0; k < len / 2; k++) {
+					pfn_t t = pages[i + k];
+					pages[i + k] = pages[i + len - 1 - k];
+					pages[i + len - 1 - k] = t;
+				}
+			i += len;
+		}
+		page_alloc_set_pcp(&a.pg, true);
+		a.pg.node_zones[ZONE_DMA32].pcp[0].high = 1 << 30;
+		/* the pageblocks change type now and then (as stealing and the highatomic
+		 * reserve do), so one pcp list can hold pages of different types */
+		for (size_t i = 0; i < n; i++) {
+			if (rnd() % 4 == 0)
+				set_pageblock_migratetype(&a.pg, pages[i],
+							  (unsigned)(rnd() % (MIGRATE_HIGHATOMIC + 1)));
+			free_pages(&a.pg, pages[i], 0, 0);
+		}
+		/* the drain's order: list by list, oldest first; each page freed with the
+		 * type its pcp list recorded and with what free_pages and the pcp commit
+		 * write besides the links, against the pageblock types the drain sees */
+		for (pfn_t x = a.pg.node_start_pfn; x < a.pg.node_start_pfn + a.pg.node_spanned_pages;
+		     x++)
+			set_pageblock_migratetype(&b.pg, x, get_pageblock_migratetype(&a.pg, x));
+		struct per_cpu_pages *pcp = &a.pg.node_zones[ZONE_DMA32].pcp[0];
+		size_t nb = 0;
+		for (unsigned l = 0; l < MIGRATE_PCPTYPES; l++)
+			for (pfn_t x = pcp->tails[l]; x != PFN_NONE; x = pfn_to_page(&a.pg, x)->prev)
+				order_b[nb++] = x;
+		cr_assert_eq(nb, n);
+		for (size_t i = 0; i < n; i++) {
+			struct page *pb = pfn_to_page(&b.pg, order_b[i]);
+			unsigned mt = pfn_to_page(&a.pg, order_b[i])->index;
+			pb->flags &= PAGE_ZONE_MASK;
+			pb->refcount = 0;
+			pb->private = 0;
+			pb->index = mt;
+			free_one_page(&b.pg, &b.pg.node_zones[page_zonenum(pb)], order_b[i], 0,
+				      (enum migratetype)mt, false);
+		}
+		drain_all_pages(&a.pg);
+		struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
+		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
+		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0,
+			     "seed %d", seed);
+		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
+		cr_assert_eq(memcmp(a.pg.mem_map, b.pg.mem_map,
+				    a.pg.node_spanned_pages * sizeof(struct page)),
+			     0, "struct pages differ, seed %d", seed);
+		model_free_all(&a);
+		model_free_all(&b);
+	}
 }
