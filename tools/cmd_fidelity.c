@@ -11,7 +11,7 @@
 #include "results.h"
 #include "trace_io.h"
 
-#define FIDELITY_BATCH 8192
+#define FIDELITY_BATCH 256 /* as replay: a batch stays in L1 from decode to apply */
 
 struct fidelity_opts {
 	struct machine_opts machine;
@@ -91,6 +91,7 @@ static int fidelity_loop(struct trace_reader *rd, struct sim *s, struct fidelity
 		for (ssize_t i = 0; i < n; i++) {
 			h = trace_hash_event(h, &batch[i]);
 			fidelity_observe(t, &batch[i], strings);
+			sim_prefetch(s, batch, (size_t)i, (size_t)n);
 			sim_apply(s, &batch[i]);
 		}
 	}
