@@ -92,12 +92,12 @@ static inline void lru_del(struct sim *s, pfn_t pfn)
 	p->flags &= ~(PG_lru | PG_active | PG_referenced);
 }
 
-/* Zap and fork walk ptes in order but their frames are scattered over mem_map: start
- * loading the struct page of the pte `ahead` entries on (16 measured ~2 % faster than 8
- * on the mix replay; 32 no better), so that the miss overlaps the
- * work on this one. A hint only: no effect on the simulation. always_inline: as a plain
- * static inline, GCC 12 found the function free of side effects (pure) and deleted
- * every call, so no prefetch was ever emitted. */
+/* Zap, fork and touch walk ptes in order but their frames are scattered over mem_map:
+ * start loading the struct page of the pte `ahead` entries on, so that the miss overlaps
+ * the work on this one (16 measured ~2 % faster than 8 on the mix replay; 32 no better).
+ * A hint only: no effect on the simulation. always_inline: as a plain static inline, GCC
+ * 12 found the function free of side effects (pure) and deleted every call, so no
+ * prefetch was ever emitted. */
 #define PTE_PREFETCH_AHEAD 16
 __attribute__((always_inline)) static inline void prefetch_pte_page(struct sim *s,
 								    const pte_t *pte,
