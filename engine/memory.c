@@ -473,7 +473,8 @@ static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uin
 }
 
 /* handle_pte_fault: f->vma covers f->addr and allows the access; pte is its slot. */
-static bool handle_pte_fault(struct sim *s, struct fault *f, pte_t *pte)
+static inline __attribute__((always_inline)) bool handle_pte_fault(struct sim *s, struct fault *f,
+							    pte_t *pte)
 {
 	if (f->t->killed)
 		return false; /* the page-table allocation ran the OOM killer on us */
