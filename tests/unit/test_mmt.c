@@ -112,7 +112,7 @@ Test(mmt, same_events_same_bytes)
 	struct strtab sa, sb;
 	struct mm_event *ea = write_random(a, 5, 300000, &sa, NULL);
 	struct mm_event *eb = write_random(b, 5, 300000, &sb, NULL);
-	size_t la, lb;
+	size_t la = 0, lb = 0;
 	char *pa = tl_slurp(a, &la), *pb = tl_slurp(b, &lb);
 	cr_assert_not_null(pa);
 	cr_assert_not_null(pb);
