@@ -437,7 +437,7 @@ static bool access_permitted(const struct sim *s, uint32_t vm_flags, uint32_t ac
 
 static bool segv(struct sim *s, struct task_struct *t)
 {
-	s->vmstat[SIGSEGV]++;
+	s->vmstat[FAULT_SIGSEGV]++;
 	task_kill(s, t);
 	return false;
 }

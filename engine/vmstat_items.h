@@ -75,7 +75,7 @@ X(IMPLICIT_TASK, "mmreplay_implicit_task")
 X(IMPLICIT_VMA, "mmreplay_implicit_vma")
 X(UNKNOWN_UNMAP, "mmreplay_unknown_unmap")
 X(DROPPED_KILLED, "mmreplay_dropped_killed")
-X(SIGSEGV, "mmreplay_sigsegv")
+X(FAULT_SIGSEGV, "mmreplay_sigsegv") /* not SIGSEGV: <signal.h> defines that */
 X(FAULT_OOM, "mmreplay_fault_oom")
 X(UNKNOWN_PAGE_FREE, "mmreplay_unknown_page_free")
 /* slab and vmalloc (appended by the slub/vmalloc module) */

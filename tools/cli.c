@@ -171,3 +171,25 @@ bool cli_is_help(const char *arg)
 {
 	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
+
+int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out)
+{
+	if (strcmp(v, "on") == 0)
+		*out = 1;
+	else if (strcmp(v, "off") == 0)
+		*out = 0;
+	else
+		return cli_usage_error(cmd, "%s=%s: expected on or off", opt, v);
+	return EXIT_OK;
+}
+
+int cli_parse_level(const char *cmd, const char *v, enum replay_level *out)
+{
+	if (strcmp(v, "model") == 0)
+		*out = REPLAY_MODEL;
+	else if (strcmp(v, "page") == 0)
+		*out = REPLAY_PAGE;
+	else
+		return cli_usage_error(cmd, "--level=%s: expected model or page", v);
+	return EXIT_OK;
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "machine.h"
+#include "sim.h"
 
 #define MMREPLAY_VERSION "0.1.0"
 
@@ -44,5 +45,10 @@ struct cli_command {
 	const char *summary;
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 };
+
+/* "on" → 1, "off" → 0; anything else: a usage error naming cmd and opt (EXIT_USAGE). */
+int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out);
+/* --level=model|page; anything else: a usage error naming cmd (EXIT_USAGE). */
+int cli_parse_level(const char *cmd, const char *v, enum replay_level *out);
 
 #endif

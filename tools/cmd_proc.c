@@ -56,13 +56,8 @@ static int parse_args(int argc, char **argv, struct proc_opts *o)
 		} else if ((v = cli_opt(argc, argv, &i, "--file", &missing))) {
 			o->files = v;
 		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
-			if (strcmp(v, "model") == 0)
-				o->level = REPLAY_MODEL;
-			else if (strcmp(v, "page") == 0)
-				o->level = REPLAY_PAGE;
-			else
-				return cli_usage_error("proc", "--level=%s: expected model or page",
-						       v);
+			if (cli_parse_level("proc", v, &o->level))
+				return EXIT_USAGE;
 		} else if (missing) {
 			return cli_usage_error("proc", "%s needs a value", argv[i]);
 		} else if (argv[i][0] == '-' && argv[i][1]) {

@@ -121,12 +121,8 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		} else if ((v = cli_opt(argc, argv, &i, "--snapshot-dir", &missing))) {
 			o->snap_dir = v;
 		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
-			if (strcmp(v, "model") == 0)
-				o->level = REPLAY_MODEL;
-			else if (strcmp(v, "page") == 0)
-				o->level = REPLAY_PAGE;
-			else
-				return cli_usage_error("replay", "--level=%s: expected model or page", v);
+			if (cli_parse_level("replay", v, &o->level))
+				return EXIT_USAGE;
 		} else if ((v = cli_opt(argc, argv, &i, "--sample-every", &missing))) {
 			if (parse_sample(v, o))
 				return cli_usage_error("replay", "--sample-every=%s: expected a number "

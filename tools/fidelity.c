@@ -13,17 +13,6 @@ bool trace_origin_is_recording(const struct trace_origin *o)
 	return trace_origin_get(o, "importer") || trace_origin_get(o, "kernel");
 }
 
-int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out)
-{
-	if (strcmp(v, "on") == 0)
-		*out = 1;
-	else if (strcmp(v, "off") == 0)
-		*out = 0;
-	else
-		return cli_usage_error(cmd, "%s=%s: expected on or off", opt, v);
-	return EXIT_OK;
-}
-
 void fidelity_baseline_take(struct fidelity_baseline *b, const struct sim *s)
 {
 	memcpy(b->vmstat, s->vmstat, sizeof(b->vmstat));
@@ -146,7 +135,7 @@ static void build_events(struct fidelity_report *r, const struct fidelity_trace 
 	model_only(r, "faults", "zero_page", "zero-page maps", D(ZERO_PAGE_MAP));
 	model_only(r, "faults", "implicit_task", "implicit tasks (no fork seen)", D(IMPLICIT_TASK));
 	model_only(r, "faults", "implicit_vma", "implicit VMAs (no mmap seen)", D(IMPLICIT_VMA));
-	model_only(r, "faults", "sigsegv", "SIGSEGV (fault outside every VMA)", D(SIGSEGV));
+	model_only(r, "faults", "sigsegv", "SIGSEGV (fault outside every VMA)", D(FAULT_SIGSEGV));
 }
 
 static bool user_cause(int c)

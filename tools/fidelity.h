@@ -17,9 +17,6 @@
  * fault outside every VMA create an implicit region (docs/MM.md). */
 bool trace_origin_is_recording(const struct trace_origin *o);
 
-/* "on" → 1, "off" → 0; anything else: a usage error naming cmd and opt (EXIT_USAGE). */
-int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out);
-
 /* What the trace itself records, counted event by event. */
 struct fidelity_trace {
 	uint64_t events;

@@ -85,7 +85,7 @@ Test(fidelity, real_samples_replay_at_model_level_with_nothing_unhandled)
 			cr_expect_eq(s->unhandled[e], 0, "%s: %" PRIu64 " unhandled %s", samples[k],
 				     s->unhandled[e], mm_event_names[e]);
 		cr_expect_eq(s->vmstat[UNHANDLED], 0);
-		cr_expect_eq(s->vmstat[SIGSEGV], 0, "%s: a recorded fault was fatal", samples[k]);
+		cr_expect_eq(s->vmstat[FAULT_SIGSEGV], 0, "%s: a recorded fault was fatal", samples[k]);
 		cr_expect_eq(s->vmstat[DROPPED_KILLED], 0, "%s", samples[k]);
 		cr_expect_gt(s->vmstat[IMPLICIT_VMA], 0, "%s", samples[k]);
 		/* every recorded fault is taken; the model adds exec's argument-page write */
@@ -102,7 +102,7 @@ Test(fidelity, without_implicit_regions_real_traces_segfault)
 	struct sim *s = boot(&recording_like, r, REPLAY_MODEL);
 	s->mm.implicit_regions = false;
 	replay_all(r, s, NULL, NULL);
-	cr_expect_gt(s->vmstat[SIGSEGV], 0);
+	cr_expect_gt(s->vmstat[FAULT_SIGSEGV], 0);
 	cr_expect_eq(s->vmstat[IMPLICIT_VMA], 0);
 	sim_destroy(s);
 	trace_reader_close(r);
@@ -317,7 +317,7 @@ Test(fidelity, bad_implicit_regions_value_is_a_usage_error)
 	    "%s replay traces/real/vmalloc-bpf.mmt --implicit-regions=maybe --quiet 2>/dev/null",
 	    mmreplay());
 	int st = system(cmd);
-	cr_expect_eq(st, 2 << 8); /* exited with status 2 (sys/wait.h clashes with SIGSEGV) */
+	cr_expect_eq(st, 2 << 8); /* exited with status 2 (wait status: code << 8) */
 	snprintf(cmd, sizeof(cmd),
 		 "%s replay traces/real/vmalloc-bpf.mmt --arch=x86_64 --mem=24G --cpus=2 "
 		 "--implicit-regions=off --quiet",

@@ -181,7 +181,7 @@ Test(mm, write_to_readonly_mapping_is_sigsegv_and_later_events_dropped)
 	do_exec(s, 3, "/bin/ro");
 	do_mmap(s, 3, HEAP, 4096, MM_PROT_READ, ANON_PRIVATE);
 	do_fault(s, 3, HEAP, FAULT_WRITE);
-	cr_assert_eq(s->vmstat[SIGSEGV], 1);
+	cr_assert_eq(s->vmstat[FAULT_SIGSEGV], 1);
 	do_fault(s, 3, HEAP, FAULT_READ);
 	cr_assert_eq(s->vmstat[DROPPED_KILLED], 1);
 	teardown(s);
