@@ -193,3 +193,28 @@ int cli_parse_level(const char *cmd, const char *v, enum replay_level *out)
 		return cli_usage_error(cmd, "--level=%s: expected model or page", v);
 	return EXIT_OK;
 }
+
+int cli_read_file(const char *path, char **text, size_t *len)
+{
+	*text = NULL;
+	*len = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	FILE *m = open_memstream(text, len);
+	char buf[8192];
+	size_t n;
+	while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, m);
+	bool bad = ferror(f) || !m;
+	fclose(f);
+	if (m)
+		fclose(m);
+	if (bad) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+		return -2;
+	}
+	return 0;
+}

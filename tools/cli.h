@@ -46,6 +46,10 @@ struct cli_command {
 	int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
 };
 
+/* The whole file, NUL-terminated, in *text (the caller frees it) and its size in *len.
+ * -1: it cannot be opened (errno says why); -2: reading it failed. */
+int cli_read_file(const char *path, char **text, size_t *len);
+
 /* "on" → 1, "off" → 0; anything else: a usage error naming cmd and opt (EXIT_USAGE). */
 int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out);
 /* --level=model|page; anything else: a usage error naming cmd (EXIT_USAGE). */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+
 static void table_add_row(struct table *t, char **fields)
 {
 	if (t->nr_rows == t->cap) {
@@ -39,19 +41,13 @@ static char **split(char *line, int nr_cols, int *got)
 int table_read(struct table *t, const char *path, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+	size_t len;
+	int rc = cli_read_file(path, &t->text, &len);
+	if (rc) {
+		snprintf(err, errlen, "%s: cannot %s: %s", path, rc == -1 ? "open" : "read",
+			 strerror(errno));
 		return -1;
 	}
-	size_t len = 0;
-	FILE *m = open_memstream(&t->text, &len);
-	char buf[8192];
-	size_t k;
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, k, m);
-	fclose(f);
-	fclose(m);
 	char *save, *line = strtok_r(t->text, "\n", &save);
 	while (line && line[0] == '#')
 		line = strtok_r(NULL, "\n", &save);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "gen.h"
 #include "machine.h"
 
@@ -310,23 +311,14 @@ int sweep_parse(struct sweep *sw, const char *text, const char *file, const char
 
 int sweep_load(struct sweep *sw, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	char *text;
+	size_t len;
+	int rc = cli_read_file(path, &text, &len);
+	if (rc == -1) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return -1;
 	}
-	char *text = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&text, &len);
-	char buf[8192];
-	size_t n;
-	while (m && (n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, m);
-	bool bad = ferror(f) || !m;
-	fclose(f);
-	if (m)
-		fclose(m);
-	if (bad || memchr(text, 0, len)) {
+	if (rc || memchr(text, 0, len)) {
 		free(text);
 		snprintf(err, errlen, "%s: cannot read (or not a text file)", path);
 		return -1;
@@ -337,7 +329,7 @@ int sweep_load(struct sweep *sw, const char *path, char *err, size_t errlen)
 	snprintf(name, sizeof(name), "%.*s", (int)strcspn(base, "."), base);
 	if (!is_name(name))
 		snprintf(name, sizeof(name), "sweep");
-	int rc = sweep_parse(sw, text, path, name, err, errlen);
+	rc = sweep_parse(sw, text, path, name, err, errlen);
 	free(text);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "atomic_file.h"
+#include "cli.h"
 #include "sweep.h"
 
 struct cell_out {
@@ -25,24 +26,10 @@ struct merge {
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char *text;
+	size_t n;
+	if (cli_read_file(path, &text, &n))
 		return NULL;
-	char *text = NULL;
-	size_t n = 0;
-	FILE *m = open_memstream(&text, &n);
-	char buf[8192];
-	size_t k;
-	while (m && (k = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, k, m);
-	bool bad = ferror(f) || !m;
-	fclose(f);
-	if (m)
-		fclose(m);
-	if (bad) {
-		free(text);
-		return NULL;
-	}
 	if (len)
 		*len = n;
 	return text;
