@@ -7,22 +7,16 @@
 
 #include "machine.h"
 #include "procfs_meminfo.h"
+#include "trace_testlib.h"
 
 #define MiB (1ull << 20)
 #define GiB (1ull << 30)
 
 static char *read_file(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "missing %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	cr_assert_not_null(s);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = 0;
-	fclose(f);
+	size_t n;
+	char *s = tl_slurp(path, &n);
+	cr_assert_not_null(s, "missing %s", path);
 	return s;
 }
 

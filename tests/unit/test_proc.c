@@ -11,6 +11,7 @@
 #include "mm_internal.h"
 #include "proc_snap.h"
 #include "sim_proc.h"
+#include "trace_testlib.h"
 
 /* ---- replaying a generated workload straight into a simulator ---- */
 
@@ -148,16 +149,9 @@ Test(proc, meminfo_adds_up_x86_64)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "missing %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	cr_assert_not_null(s);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = 0;
-	fclose(f);
+	size_t n;
+	char *s = tl_slurp(path, &n);
+	cr_assert_not_null(s, "missing %s", path);
 	return s;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sweep.h"
+#include "trace_testlib.h"
 
 static struct sweep sw;
 static char err[1024];
@@ -181,19 +182,8 @@ static int run(const char *args)
 
 static char *slurp(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&text, &len);
-	char buf[4096];
-	size_t k;
-	while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, k, m);
-	fclose(f);
-	fclose(m);
-	return text;
+	size_t n;
+	return tl_slurp(path, &n);
 }
 
 static char *out_text(void)
