@@ -11,6 +11,41 @@ bool pfn_is_highmem(const struct sim *s, pfn_t pfn)
 	return page_zonenum(p) == ZONE_HIGHMEM;
 }
 
+static unsigned pa_hash(pfn_t pfn)
+{
+	return (pfn * 0x9e3779b1u) >> (32 - 11); /* 11 bits: PA_HASH_SIZE */
+}
+
+_Static_assert(PA_HASH_SIZE == 1u << 11, "pa_hash returns 11 bits");
+
+/* set_page_address(page, vaddr): slot now maps pfn */
+static void set_page_address(struct pkmap *k, unsigned slot, pfn_t pfn)
+{
+	uint16_t *head = &k->pa_head[pa_hash(pfn)];
+	k->page[slot] = pfn;
+	k->pa_next[slot] = *head;
+	*head = (uint16_t)slot;
+}
+
+/* set_page_address(page, NULL): slot maps nothing any more */
+static void clear_page_address(struct pkmap *k, unsigned slot)
+{
+	uint16_t *link = &k->pa_head[pa_hash(k->page[slot])];
+	while (*link != slot)
+		link = &k->pa_next[*link];
+	*link = k->pa_next[slot];
+	k->page[slot] = PFN_NONE;
+}
+
+/* page_address for a highmem page: its pkmap slot, -1 when it has none */
+static int pkmap_slot_of(const struct pkmap *k, pfn_t pfn)
+{
+	for (unsigned i = k->pa_head[pa_hash(pfn)]; i != PKMAP_NONE; i = k->pa_next[i])
+		if (k->page[i] == pfn)
+			return (int)i;
+	return -1;
+}
+
 /* flush_all_zero_pkmaps: slots no longer used (count 1) become free (count 0) and the
  * whole window is flushed once, on every CPU, if any slot was freed. */
 static void flush_all_zero_pkmaps(struct sim *s)
@@ -21,7 +56,7 @@ static void flush_all_zero_pkmaps(struct sim *s)
 		if (k->count[i] != 1)
 			continue;
 		k->count[i] = 0;
-		k->page[i] = PFN_NONE;
+		clear_page_address(k, i);
 		need_flush = true;
 	}
 	if (!need_flush)
@@ -29,14 +64,6 @@ static void flush_all_zero_pkmaps(struct sim *s)
 	s->vmstat[KMAP_FLUSH_ALL_ZERO]++;
 	flush_tlb_kernel_range(&s->mm.tlb, s->vmstat, s->machine.cfg.nr_cpus, k->pkmap_base,
 			       k->pkmap_base + (uint64_t)k->last_pkmap * PAGE_SIZE, TLB_KMAP_WRAP);
-}
-
-static int pkmap_slot_of(const struct pkmap *k, pfn_t pfn)
-{
-	for (unsigned i = 0; i < k->last_pkmap; i++)
-		if (k->count[i] && k->page[i] == pfn)
-			return (int)i;
-	return -1;
 }
 
 /* map_new_virtual: advance the cursor, flushing on wrap, to the first free slot. */
@@ -48,7 +75,7 @@ static int map_new_virtual(struct sim *s, pfn_t pfn)
 		if (k->last_pkmap_nr == 0)
 			flush_all_zero_pkmaps(s);
 		if (k->count[k->last_pkmap_nr] == 0) {
-			k->page[k->last_pkmap_nr] = pfn;
+			set_page_address(k, k->last_pkmap_nr, pfn);
 			k->count[k->last_pkmap_nr] = 1;
 			return (int)k->last_pkmap_nr;
 		}

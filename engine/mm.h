@@ -75,11 +75,17 @@ struct page_cache {
 
 /* The pkmap window of highmem kernels (mm/highmem.c). */
 #define LAST_PKMAP_MAX 1024
+/* page_address_htable: which slot maps a pfn. The kernel hashes into 128 chains
+ * (PA_HASH_ORDER); more chains here only make the lookup shorter, not different. */
+#define PA_HASH_SIZE 2048
+#define PKMAP_NONE 0xffffu
 struct pkmap {
 	unsigned last_pkmap;        /* LAST_PKMAP: 1024 non-PAE, 512 PAE, 0 = no highmem */
 	unsigned last_pkmap_nr;
 	uint16_t count[LAST_PKMAP_MAX];
 	pfn_t page[LAST_PKMAP_MAX];
+	uint16_t pa_head[PA_HASH_SIZE];	  /* first slot of each chain, PKMAP_NONE = empty */
+	uint16_t pa_next[LAST_PKMAP_MAX]; /* next slot in the chain */
 	uint64_t pkmap_base;
 };
 

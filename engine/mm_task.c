@@ -379,6 +379,7 @@ int mm_world_init(struct sim *s)
 		w->pkmap.pkmap_base = m->layout.pkmap_base;
 		for (unsigned i = 0; i < LAST_PKMAP_MAX; i++)
 			w->pkmap.page[i] = PFN_NONE;
+		memset(w->pkmap.pa_head, 0xff, sizeof(w->pkmap.pa_head));
 	}
 	return 0;
 }
