@@ -148,7 +148,7 @@ static void poke(struct mach *a, struct mach *b, struct coverage *cov)
 	if (!a->pg.node_zones[zi].populated)
 		return;
 	struct mach *x[2] = {a, b};
-	uint64_t r = rnd() % 3, ff = rnd() % 40, boost = rnd() % 64;
+	uint64_t r = rnd() % 3, ff = rnd() % 8, boost = rnd() % 64;
 	for (int i = 0; i < 2; i++) {
 		struct zone *z = &x[i]->pg.node_zones[zi];
 		if (r == 0) {
@@ -157,6 +157,8 @@ static void poke(struct mach *a, struct mach *b, struct coverage *cov)
 			z->watermark_boost = boost;
 			zone_update_fast_mark(z);
 		} else {
+			/* free_factor stays small: nr_pcp_free stops raising it once
+			 * batch << free_factor reaches high - batch */
 			z->pcp[0].free_factor = (int)ff;
 			z->pcp[1].free_factor = (int)(ff / 2);
 		}
