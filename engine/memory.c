@@ -517,6 +517,52 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
 	handle_mm_fault(s, t, mm, ev->u.fault.addr, ev->u.fault.access & ~FAULT_KERNEL, cpu);
 }
 
+/* Up to this many frames per alloc_pages_bulk call. */
+#define TOUCH_BULK 64
+
+/* The write faults of touch on the empty ptes from pte[0] (at most n) of an anonymous VMA
+ * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
+ * what handle_pte_fault -> do_anonymous_page does, in the same order. The allocator and
+ * this share no state but the frames' own struct pages, each of which leaves the pcp list
+ * before it goes on the LRU; a pcp hit calls no hook, so the task cannot be OOM-killed
+ * within the run, and no page table is allocated. Returns the pages faulted in (0: none,
+ * the first page needs alloc_pages). */
+static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
+{
+	pfn_t pfns[TOUCH_BULK];
+	uint64_t left = (f->vma->vm_end - f->addr) >> PAGE_SHIFT;
+	if (n > left)
+		n = left;
+	/* the empty ptes are counted a chunk at a time, 8 then doubling: a pcp list often
+	 * holds only a few pages (HighMem's batch is 7 at mem=1G), and counting far past
+	 * them would be repeated after the refill */
+	uint64_t done = 0, chunk = 8;
+	while (done < n) {
+		uint64_t r = 0, max = n - done < chunk ? n - done : chunk;
+		while (r < max && pte_none(pte[done + r]))
+			r++;
+		if (!r)
+			break;
+		unsigned got = alloc_pages_bulk(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
+						(unsigned)r, pfns);
+		uint64_t addr = f->addr + (done << PAGE_SHIFT);
+		for (unsigned i = 0; i < got; i++, addr += PAGE_SIZE) {
+			kmap_local_use(s, pfns[i]); /* clear_user_highpage */
+			page_add_new_anon(s, f->mm, pfns[i], addr);
+			pte[done + i] = pfn_pte(pfns[i], PTE_USER_RW);
+		}
+		done += got;
+		if (got < r)
+			break;
+		chunk = chunk * 2 < TOUCH_BULK ? chunk * 2 : TOUCH_BULK;
+	}
+	if (done) {
+		s->vmstat[PGFAULT] += done - 1;
+		f->vma->vm_flags |= VM_ANON_VMA;
+	}
+	return done;
+}
+
 /* TOUCH: the program accesses every page of the range in order; the MMU faults only where
  * the pte does not already allow the access. */
 void mm_touch(struct sim *s, const struct mm_event *ev)
@@ -564,6 +610,16 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 			if (!f.vma) {
 				segv(s, t);
 				return;
+			}
+		}
+		if (pte && (access & FAULT_WRITE) && pte_none(pte[k]) && !f.vma->file &&
+		    !t->killed) {
+			uint64_t done = touch_anon_run(s, &f, &pte[k], n - k);
+			if (done) {
+				a += done << PAGE_SHIFT;
+				pte += k + done;
+				n -= k + done;
+				continue;
 			}
 		}
 		if (pte)

@@ -799,6 +799,63 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
+/* The bulk's part of pcp_fast_take, page by page in list order: what nr takes leave. The
+ * pages between the first and the last lose their links to prep_new_page, so only the
+ * new head's prev is written (list_del_head of the last one). */
+static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
+			      unsigned pindex, unsigned nr, pfn_t *out)
+{
+	struct page *map = pgdat->memmap_base;
+	const struct page fresh = {.flags = (uint32_t)z->type << PAGE_ZONE_SHIFT,
+				   .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
+	pfn_t pfn = pcp->lists[pindex];
+	unsigned i = 0;
+	for (; i < nr && pfn != PFN_NONE; i++) {
+		struct page *p = &map[pfn];
+		pfn_t next = p->next;
+		out[i] = pfn;
+		*p = fresh; /* prep_new_page, order 0 */
+		pfn = next;
+	}
+	pcp->lists[pindex] = pfn;
+	if (pfn == PFN_NONE)
+		pcp->tails[pindex] = PFN_NONE;
+	else
+		map[pfn].prev = PFN_NONE;
+	pcp->count -= (int)i;
+	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
+	pcp->free_factor >>= i < 31 ? i : 31;
+	pgdat->vmstat[PGALLOC_DMA + z->type] += i;
+	pgdat->nr_alloc[0] += i;
+	return i;
+}
+
+/* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's
+ * hits: one zonelist walk and one watermark test for the lot. A page taken from a pcp list
+ * leaves zone->nr_free_pages (and so every zone's fast test), the boost and the other pcp
+ * lists as they were, so alloc_pages would take each of these pages from the same list,
+ * in list order. Where alloc_pages would do anything else (refill, pass over a zone,
+ * wake kswapd for a boost, the slow path) this returns 0 and the caller calls it. */
+unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			  pfn_t *out)
+{
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (unlikely(!pgdat->pcp_enabled))
+		return 0;
+	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
+	for (int zi = ac.highest_zoneidx; zi >= 0; zi--) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!pcp_fast_wmark_ok(z, ac.highest_zoneidx))
+			continue;
+		if (z->boost_pending)
+			return 0;
+		return pcp_bulk_take(pgdat, z, &z->pcp[cpu], order_to_pindex(ac.migratetype, 0),
+				     nr, out);
+	}
+	return 0;
+}
+
 static inline __attribute__((always_inline)) void
 free_pages_order(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
 {

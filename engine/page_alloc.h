@@ -172,6 +172,11 @@ void page_alloc_destroy(struct pglist_data *pgdat);
 /* Allocate 2^order pages; returns the first pfn, or PFN_NONE on failure (counted). */
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu);
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu);
+/* Up to nr order-0 pages into out, exactly as that many alloc_pages calls would hand them
+ * out, while they come from a pcp list without a refill; returns how many (0: call
+ * alloc_pages for the next page). */
+unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			  pfn_t *out);
 
 /* Return every page on the per-CPU lists to the buddy allocator (drain_all_pages). */
 void drain_all_pages(struct pglist_data *pgdat);
