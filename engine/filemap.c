@@ -1,11 +1,15 @@
 /* The page cache (mm/filemap.c): file pages keyed by (file, page offset). A cached page
  * holds one reference of its own; mappings add theirs. */
+#include <stdlib.h>
+
 #include "mm.h"
 #include "sim.h"
 
+/* The file id takes the high half: shmem ids start at 2^31 and must not alias regular
+ * files. The index is 32 bits, as pgoff_t (unsigned long) is on i386 and as page->index. */
 static uint64_t cache_key(uint32_t file, uint64_t pgoff)
 {
-	return (uint64_t)file << 40 | (pgoff & ((1ull << 40) - 1));
+	return (uint64_t)file << 32 | (uint32_t)pgoff;
 }
 
 int page_cache_init(struct page_cache *c)
@@ -33,4 +37,29 @@ bool page_cache_delete(struct page_cache *c, uint32_t file, uint64_t pgoff)
 {
 	uint64_t pfn;
 	return u64map_take(&c->map, cache_key(file, pgoff), &pfn);
+}
+
+static int by_index(const void *a, const void *b)
+{
+	uint32_t x = ((const struct file_page *)a)->index, y = ((const struct file_page *)b)->index;
+	return (x > y) - (x < y);
+}
+
+struct file_page *page_cache_file_pages(const struct page_cache *c, uint32_t file, uint64_t *nr)
+{
+	const struct u64map *m = &c->map;
+	uint64_t n = 0;
+	for (uint64_t i = 0; i <= m->mask; i++)
+		n += m->slots[i].key && (m->slots[i].key - 1) >> 32 == file;
+	*nr = 0;
+	struct file_page *pages = n ? malloc(n * sizeof(*pages)) : NULL;
+	if (!pages)
+		return NULL;
+	for (uint64_t i = 0; i <= m->mask; i++) {
+		uint64_t key = m->slots[i].key - 1;
+		if (m->slots[i].key && key >> 32 == file)
+			pages[(*nr)++] = (struct file_page){(uint32_t)key, (pfn_t)m->slots[i].val};
+	}
+	qsort(pages, n, sizeof(*pages), by_index);
+	return pages;
 }

@@ -10,11 +10,6 @@
 /* A fault in a real trace outside every known VMA creates one of this size (aligned). */
 #define IMPLICIT_VMA_SIZE (1ull << 20)
 
-static bool is_shmem_file(uint32_t file)
-{
-	return file >= (1u << 31);
-}
-
 static int rss_member(const struct page *p)
 {
 	if (page_test(p, PG_anon))

@@ -68,7 +68,7 @@ struct task_struct {
 	cpumask_t cpus;
 };
 
-/* Page cache: (file id << 40 | page offset) -> pfn. */
+/* Page cache: (file id << 32 | page index) -> pfn. */
 struct page_cache {
 	struct u64map map;
 };
@@ -155,5 +155,12 @@ void page_cache_destroy(struct page_cache *c);
 pfn_t page_cache_lookup(const struct page_cache *c, uint32_t file, uint64_t pgoff);
 int page_cache_insert(struct page_cache *c, uint32_t file, uint64_t pgoff, pfn_t pfn);
 bool page_cache_delete(struct page_cache *c, uint32_t file, uint64_t pgoff);
+/* Every cached page of file by index (malloc'd, *nr of them; NULL when none or the host is
+ * out of memory). */
+struct file_page {
+	uint32_t index;
+	pfn_t pfn;
+};
+struct file_page *page_cache_file_pages(const struct page_cache *c, uint32_t file, uint64_t *nr);
 
 #endif

@@ -13,6 +13,12 @@
 #define PG_USER_STATE (PG_anon | PG_file | PG_anon_exclusive | PG_dirty | PG_referenced | \
 		       PG_active | PG_lru | PG_swapcache)
 
+/* Shared anonymous mappings get pseudo files from 2^31 up (mm_mmap). */
+static inline bool is_shmem_file(uint32_t file)
+{
+	return file >= (1u << 31);
+}
+
 static inline struct page *sim_page(struct sim *s, pfn_t pfn)
 {
 	return pfn_to_page(&s->pgdat, pfn);
@@ -66,7 +72,7 @@ static inline void lru_list_del(struct sim *s, enum lru_list l, pfn_t pfn)
 
 static inline enum lru_list page_lru(const struct page *p)
 {
-	if (!page_test(p, PG_anon) && p->mapping >= (1u << 31))
+	if (!page_test(p, PG_anon) && is_shmem_file(p->mapping))
 		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
 	int base = page_test(p, PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
 	return (enum lru_list)(base + page_test(p, PG_active));
@@ -144,6 +150,9 @@ void put_page(struct sim *s, pfn_t pfn, unsigned cpu);
 /* rmap.c: fn returns false to stop the walk */
 typedef bool (*rmap_fn)(struct sim *s, struct mm_struct *mm, pte_t *pte, uint64_t addr, void *arg);
 void rmap_walk(struct sim *s, pfn_t pfn, rmap_fn fn, void *arg);
+
+/* shmem.c: after a VMA of file was removed, free the file's pages if no VMA maps it. */
+void shmem_release_if_unmapped(struct sim *s, uint32_t file, unsigned cpu);
 
 /* memory.c: swap */
 bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,

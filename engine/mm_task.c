@@ -157,7 +157,10 @@ void exit_mmap(struct sim *s, struct mm_struct *mm, unsigned cpu)
 		flush_tlb_mm_range(&s->mm.tlb, s->vmstat, mm->cpumask, cpu, 0, 0, TLB_EXEC_EXIT);
 	vm_unacct_memory(&s->commit, mm->committed);
 	mm->committed = 0;
+	uint32_t nr_vma = mm->nr_vma;
 	mm->nr_vma = 0;
+	for (uint32_t i = 0; i < nr_vma; i++)
+		shmem_release_if_unmapped(s, mm->vma[i].file, cpu);
 	mm->total_vm = 0;
 	pgd_free(&s->mm.pt, &mm->pgd, cpu);
 }

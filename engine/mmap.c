@@ -146,7 +146,9 @@ int do_munmap(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 			mm->committed -= vma_pages(v);
 		}
 		mm->total_vm -= vma_pages(v);
+		uint32_t file = v->file;
 		vma_remove(mm, i);
+		shmem_release_if_unmapped(s, file, cpu);
 	}
 	uint64_t ceiling = i < mm->nr_vma ? mm->vma[i].vm_start : s->mm.pt.geo.task_size;
 	uint64_t tables = mm->pgd.nr_pages;

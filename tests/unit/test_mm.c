@@ -225,6 +225,53 @@ Test(mm, highmem_pages_go_through_kmap_local_on_i386_only)
 	teardown(s);
 }
 
+Test(mm, shared_anonymous_pages_live_until_the_last_mapping_goes)
+{
+	struct sim *s = boot(ARCH_I386, "512M", 1);
+	do_exec(s, 30, "/bin/db");
+	uint64_t base = free_now(s);
+	do_mmap(s, 30, HEAP, 64 * 4096, RW, MM_MAP_SHARED | MM_MAP_ANON);
+	do_touch(s, 30, HEAP, 64 * 4096, FAULT_WRITE);
+	cr_assert_eq(s->mm.nr_file_pages, 64);
+	do_fork(s, 30, 31);
+	do_simple(s, 30, EV_MUNMAP, HEAP, 64 * 4096, 0);
+	cr_assert_eq(s->mm.nr_file_pages, 64, "the child still maps the file");
+	do_touch(s, 31, HEAP, 64 * 4096, FAULT_READ);
+	do_simple(s, 31, EV_MUNMAP, HEAP, 16 * 4096, 0);
+	cr_assert_eq(s->mm.nr_file_pages, 64, "an unmapped part stays in the live file");
+	uint64_t mapped = free_now(s);
+	sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = 31, .type = EV_EXIT});
+	cr_assert_eq(s->mm.nr_file_pages, 0, "the last mapping went: the file is truncated");
+	cr_assert_geq(free_now(s), mapped + 64);
+	sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = 30, .type = EV_EXIT});
+	cr_assert_geq(free_now(s), base);
+	teardown(s);
+}
+
+Test(mm, shmem_pages_do_not_alias_a_regular_file)
+{
+	struct sim *s = boot(ARCH_I386, "512M", 1);
+	do_exec(s, 40, "/bin/app");
+	uint32_t lib = strtab_intern(&strings, "/lib/data", 9);
+	struct mm_event e = ev(40, EV_MMAP);
+	e.u.map.addr = HEAP;
+	e.u.map.len = 4096;
+	e.u.map.prot = MM_PROT_READ;
+	e.u.map.flags = MM_MAP_PRIVATE;
+	e.u.map.file = lib;
+	sim_apply(s, &e);
+	do_fault(s, 40, HEAP, FAULT_READ);
+	/* shmem ids count up from 2^31: map shared anonymous regions until one's id has the
+	 * file's low bits */
+	uint64_t addr = HEAP + (1ull << 20);
+	for (uint32_t i = 0; i <= lib; i++, addr += 4096)
+		do_mmap(s, 40, addr, 4096, RW, MM_MAP_SHARED | MM_MAP_ANON);
+	do_fault(s, 40, addr - 4096, FAULT_READ);
+	cr_assert_eq(s->mm.nr_file_pages, 2, "the shmem page is its own, not the file's");
+	cr_assert_eq(s->vmstat[PGMAJFAULT], 1, "only the file was read");
+	teardown(s);
+}
+
 /* ---- randomized run with invariants ------------------------------------------------ */
 
 struct walk_ctx {
@@ -256,6 +303,35 @@ static void count_ptes(struct sim *s, struct mm_struct *mm, int32_t *maps)
 	}
 }
 
+static bool file_mapped(const struct sim *s, uint32_t file)
+{
+	for (const struct mm_struct *mm = s->mm.all_mms; mm; mm = mm->next)
+		for (uint32_t i = 0; mm->live && i < mm->nr_vma; i++)
+			if (mm->vma[i].file == file)
+				return true;
+	return false;
+}
+
+/* A shmem file lives while a VMA maps it: no page of an unmapped one stays cached. */
+static void check_shmem_mapped(const struct sim *s)
+{
+	uint32_t ok[64], nr_ok = 0;
+	for (uint64_t i = 0; i < s->pgdat.node_spanned_pages; i++) {
+		const struct page *p = &s->pgdat.mem_map[i];
+		if (!page_test(p, PG_file) || !is_shmem_file(p->mapping))
+			continue;
+		bool known = false;
+		for (uint32_t k = 0; k < nr_ok && !known; k++)
+			known = ok[k] == p->mapping;
+		if (known)
+			continue;
+		cr_assert(file_mapped(s, p->mapping), "pfn %llu: page of unmapped shmem file %#x",
+			  (unsigned long long)(i + s->pgdat.node_start_pfn), p->mapping);
+		if (nr_ok < 64)
+			ok[nr_ok++] = p->mapping;
+	}
+}
+
 static void check_invariants(struct sim *s)
 {
 	uint64_t span = s->pgdat.node_spanned_pages;
@@ -283,6 +359,7 @@ static void check_invariants(struct sim *s)
 	}
 	cr_assert_eq(tables, s->mm.pt.nr_pagetable);
 	cr_assert_eq(pgtable_frames, s->mm.pt.nr_pagetable);
+	check_shmem_mapped(s);
 	cr_assert(pgtable_free_slots_zero(&s->mm.pt), "a freed page table kept an entry");
 	free(maps);
 }
@@ -348,7 +425,8 @@ Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
 	check_invariants(s);
 	cr_assert_eq(s->mm.live_mms, 0);
 	cr_assert_eq(s->mm.pt.nr_pagetable, 0);
-	/* every frame is back, except shmem pages still in the page cache */
-	cr_assert_eq(free_now(s) + s->mm.nr_file_pages, boot_free);
+	/* every frame is back, shmem files' pages too */
+	cr_assert_eq(s->mm.nr_file_pages, 0);
+	cr_assert_eq(free_now(s), boot_free);
 	teardown(s);
 }
