@@ -172,6 +172,8 @@ void page_alloc_destroy(struct pglist_data *pgdat);
 /* Allocate 2^order pages; returns the first pfn, or PFN_NONE on failure (counted). */
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu);
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu);
+/* free_pages(pfns[i], 0, cpu) for i = 0 .. n - 1, in that order, with the same effects. */
+void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu);
 
 /* Return every page on the per-CPU lists to the buddy allocator (drain_all_pages). */
 void drain_all_pages(struct pglist_data *pgdat);
