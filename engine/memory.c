@@ -62,9 +62,10 @@ static void page_add_file_rmap(struct sim *s, struct mm_struct *mm, struct page 
 
 /* The mmu_gather of one zap (mm/mmu_gather.c): frames whose last reference zap dropped wait
  * in pfns[] and are freed together (tlb_flush_mmu -> free_pages_and_swap_cache ->
- * free_unref_folios), in the order zap dropped them. The batch is smaller than the
- * kernel's MAX_GATHER_BATCH (510) so that the struct pages are still cached when they are
- * freed; its size changes no result. */
+ * release_pages -> free_unref_page_list in 6.1), in the order zap dropped them. The batch
+ * is smaller than the kernel's MAX_GATHER_BATCH (include/asm-generic/tlb.h: a page of
+ * pointers, 510 on x86_64) so that the struct pages are still cached when they are freed;
+ * its size changes no result. */
 #define ZAP_GATHER_BATCH 64
 
 /* What zap changes besides the pages, summed as zap_pte_range sums rss[] (add_mm_rss_vec)

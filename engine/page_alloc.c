@@ -838,7 +838,8 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_pages_order(pgdat, pfn, order, cpu);
 }
 
-/* free_unref_folios (6.10) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
+/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
+ * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
  * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
  * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
  * free_pcppages_bulk whose merges depend on what went before. */
