@@ -73,9 +73,9 @@ static void page_add_file_rmap(struct sim *s, struct mm_struct *mm, struct page 
  * functions, so that it stays in registers across the stores through struct page. */
 struct zap_state {
 	uint64_t anon, file, shmem, swapents; /* rss: pages and swap entries unmapped */
-	uint64_t nr_anon, nr_file;            /* frames freed */
-	uint64_t nr_mapped;                   /* file frames no longer mapped anywhere */
-	uint64_t first_va, last_va;           /* the present ptes cleared (flush range) */
+	uint64_t nr_anon, nr_file;	      /* frames freed */
+	uint64_t nr_mapped;		      /* file frames no longer mapped anywhere */
+	uint64_t first_va, last_va;	      /* the present ptes cleared (flush range) */
 	struct lru_run lru;
 	unsigned nr; /* pfns gathered */
 };
@@ -107,9 +107,10 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 }
 
 /* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
-static inline __attribute__((always_inline)) void
-zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, pfn_t pfn,
-		 unsigned cpu)
+static inline __attribute__((always_inline)) void zap_present_page(struct sim *s, struct page *map,
+								   pfn_t *pfns,
+								   struct zap_state *st, pfn_t pfn,
+								   unsigned cpu)
 {
 	struct page *p = &map[pfn];
 	uint32_t flags = p->flags;
@@ -145,9 +146,9 @@ zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state 
 		zap_flush(s, map, pfns, st, cpu);
 }
 
-static inline __attribute__((always_inline)) void
-zap_pte(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, pte_t *pte,
-	uint64_t va, unsigned cpu)
+static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
+							  pfn_t *pfns, struct zap_state *st,
+							  pte_t *pte, uint64_t va, unsigned cpu)
 {
 	pte_t val = *pte;
 	if (pte_none(val))

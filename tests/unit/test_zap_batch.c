@@ -21,8 +21,8 @@ static uint64_t rnd(void)
 
 static void assert_pgdat_equal(struct pglist_data *a, struct pglist_data *b, const char *what)
 {
-	cr_assert_eq(memcmp(a->mem_map, b->mem_map, a->node_spanned_pages * sizeof(struct page)),
-		     0, "%s: struct pages differ", what);
+	cr_assert_eq(memcmp(a->mem_map, b->mem_map, a->node_spanned_pages * sizeof(struct page)), 0,
+		     "%s: struct pages differ", what);
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		struct zone *za = &a->node_zones[zi], *zb = &b->node_zones[zi];
 		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "%s: zone %d", what, zi);
@@ -126,10 +126,7 @@ Test(zap_batch, free_unref_folios_matches_free_pages_across_zones)
 		batch_run(seed * 0x9e3779b97f4a7c15ull, true);
 }
 
-Test(zap_batch, free_unref_folios_without_pcp_lists_matches_free_pages)
-{
-	batch_run(77, false);
-}
+Test(zap_batch, free_unref_folios_without_pcp_lists_matches_free_pages) { batch_run(77, false); }
 
 /* ---- zap_page_range against the page-by-page zap -------------------------------------- */
 
@@ -211,7 +208,7 @@ static void zap_reference(struct sim *s, struct mm_struct *mm, uint64_t start, u
 			if (val & _PAGE_SPECIAL)
 				continue;
 			struct page *p = sim_page(s, pte_pfn(val));
-			mm->rss[page_test(p, PG_anon)	     ? MM_ANONPAGES
+			mm->rss[page_test(p, PG_anon)	   ? MM_ANONPAGES
 				: p->mapping >= (1u << 31) ? MM_SHMEMPAGES
 							   : MM_FILEPAGES]--;
 			if (--p->mapcount == 0 && page_test(p, PG_file))
@@ -232,9 +229,9 @@ static void assert_sims_equal(struct sim *a, struct sim *b, const char *what)
 	cr_assert_eq(a->mm.nr_anon_pages, b->mm.nr_anon_pages);
 	cr_assert_eq(a->mm.nr_file_pages, b->mm.nr_file_pages);
 	cr_assert_eq(a->mm.nr_mapped, b->mm.nr_mapped);
-	cr_assert_eq(memcmp(a->swap.swap_map, b->swap.swap_map,
-			    a->swap.pages * sizeof(*a->swap.swap_map)),
-		     0, "%s: swap map differs", what);
+	cr_assert_eq(
+	    memcmp(a->swap.swap_map, b->swap.swap_map, a->swap.pages * sizeof(*a->swap.swap_map)),
+	    0, "%s: swap map differs", what);
 	cr_assert_eq(a->swap.inuse_pages, b->swap.inuse_pages);
 }
 
@@ -413,9 +410,9 @@ Test(zap_batch, lru_run_del_matches_lru_list_del)
 				cr_assert_eq(memcmp(&la, &lb, sizeof(la)), 0);
 			}
 			uint64_t r = rnd() % 10;
-			pfn = r < 7 && toward_head != PFN_NONE	  ? toward_head
+			pfn = r < 7 && toward_head != PFN_NONE	 ? toward_head
 			      : r < 8 && toward_tail != PFN_NONE ? toward_tail
-								  : (pfn_t)(rnd() % LRU_PAGES);
+								 : (pfn_t)(rnd() % LRU_PAGES);
 		}
 		lru_run_close(&la, ma, &run);
 		cr_assert_eq(memcmp(ma, mb, sizeof(ma)), 0, "seed %llu", (unsigned long long)seed);
