@@ -55,33 +55,141 @@ static void page_add_file_rmap(struct sim *s, struct mm_struct *mm, struct page 
 		s->mm.nr_mapped++;
 }
 
+/* The mmu_gather of one zap (mm/mmu_gather.c): frames whose last reference zap dropped wait
+ * in pfns[] and are freed together (tlb_flush_mmu -> free_pages_and_swap_cache ->
+ * release_pages -> free_unref_page_list in 6.1), in the order zap dropped them. The batch
+ * is smaller than the kernel's MAX_GATHER_BATCH (include/asm-generic/tlb.h: a page of
+ * pointers, 510 on x86_64) so that the struct pages are still cached when they are freed;
+ * its size changes no result. */
+#define ZAP_GATHER_BATCH 64
+
+/* What zap changes besides the pages, summed as zap_pte_range sums rss[] (add_mm_rss_vec)
+ * and applied when it returns: nothing reads them before. Only ever passed to inlined
+ * functions, so that it stays in registers across the stores through struct page. */
+struct zap_state {
+	uint64_t anon, file, shmem, swapents; /* rss: pages and swap entries unmapped */
+	uint64_t nr_anon, nr_file;	      /* frames freed */
+	uint64_t nr_mapped;		      /* file frames no longer mapped anywhere */
+	uint64_t first_va, last_va;	      /* the present ptes cleared (flush range) */
+	struct lru_run lru;
+	unsigned nr; /* pfns gathered */
+};
+
+/* Before anything else frees a page or reads the LRU: the pages freed so far go first. */
+static inline __attribute__((always_inline)) void
+zap_flush(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, unsigned cpu)
+{
+	lru_run_close(&s->lru, map, &st->lru); /* the pcp list takes over the links */
+	if (st->nr)
+		free_unref_folios(&s->pgdat, pfns, st->nr, cpu);
+	st->nr = 0;
+}
+
+static inline __attribute__((always_inline)) void
+zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, struct flush_range *fr)
+{
+	mm->rss[MM_ANONPAGES] -= st->anon;
+	mm->rss[MM_FILEPAGES] -= st->file;
+	mm->rss[MM_SHMEMPAGES] -= st->shmem;
+	mm->rss[MM_SWAPENTS] -= st->swapents;
+	s->mm.nr_anon_pages -= st->nr_anon;
+	s->mm.nr_file_pages -= st->nr_file;
+	s->mm.nr_mapped -= st->nr_mapped;
+	if (st->first_va != UINT64_MAX) {
+		note_flush(fr, st->first_va);
+		note_flush(fr, st->last_va);
+	}
+}
+
+/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
+static inline __attribute__((always_inline)) void zap_present_page(struct sim *s, struct page *map,
+								   pfn_t *pfns,
+								   struct zap_state *st, pfn_t pfn,
+								   unsigned cpu)
+{
+	struct page *p = &map[pfn];
+	uint32_t flags = p->flags;
+	if (flags & PG_anon)
+		st->anon++;
+	else if (is_shmem_file(p->mapping))
+		st->shmem++;
+	else
+		st->file++;
+	if (--p->mapcount == 0 && (flags & PG_file))
+		st->nr_mapped++;
+	if (--p->refcount > 0)
+		return;
+	if (__builtin_expect(p->refcount < 0, 0)) {
+		/* a frame freed already (a model bug): its free must find it where the
+		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
+		zap_flush(s, map, pfns, st, cpu);
+		p->refcount++;
+		folio_put(s, p, pfn, cpu);
+		return;
+	}
+	if (flags & PG_lru)
+		lru_run_del(&s->lru, map, &st->lru, pfn);
+	if (flags & PG_anon)
+		st->nr_anon++;
+	else if (flags & PG_file)
+		st->nr_file++;
+	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
+	p->mapping = 0;
+	p->index = 0;
+	pfns[st->nr++] = pfn;
+	if (st->nr == ZAP_GATHER_BATCH)
+		zap_flush(s, map, pfns, st, cpu);
+}
+
+static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
+							  pfn_t *pfns, struct zap_state *st,
+							  pte_t *pte, uint64_t va, unsigned cpu)
+{
+	pte_t val = *pte;
+	if (pte_none(val))
+		return;
+	*pte = 0;
+	if (!pte_present(val)) {
+		st->swapents++;
+		swap_free(&s->swap, pte_swp_offset(val));
+		/* it may put the last reference to a swap-cache frame */
+		zap_flush(s, map, pfns, st, cpu);
+		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
+		return;
+	}
+	if (__builtin_expect(st->first_va == UINT64_MAX, 0))
+		st->first_va = va;
+	st->last_va = va;
+	if (!(val & _PAGE_SPECIAL))
+		zap_present_page(s, map, pfns, st, pte_pfn(val), cpu);
+}
+
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 		    unsigned cpu, struct flush_range *fr)
 {
+	pfn_t pfns[ZAP_GATHER_BATCH];
+	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
+	struct page *map = s->pgdat.memmap_base;
 	for (uint64_t a = start; a < end;) {
 		uint64_t n;
 		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
-		for (uint64_t k = 0; pte && k < n; k++) {
-			pte_t val = pte[k];
-			prefetch_pte_page(s, pte, k, n);
-			if (pte_none(val))
-				continue;
-			pte[k] = 0;
-			if (!pte_present(val)) {
-				mm->rss[MM_SWAPENTS]--;
-				swap_free(&s->swap, pte_swp_offset(val));
-				swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
-				continue;
-			}
-			note_flush(fr, a + (k << PAGE_SHIFT));
-			if (val & _PAGE_SPECIAL)
-				continue;
-			struct page *p = sim_page(s, pte_pfn(val));
-			page_remove_rmap(s, mm, p);
-			folio_put(s, p, pte_pfn(val), cpu);
+		if (!pte) {
+			a += n << PAGE_SHIFT;
+			continue;
 		}
-		a += n << PAGE_SHIFT;
+		pte_t *pend = pte + n;
+		/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+		for (; pte + PTE_PREFETCH_AHEAD < pend; pte++, a += PAGE_SIZE) {
+			pte_t ahead = pte[PTE_PREFETCH_AHEAD];
+			if (pte_present(ahead))
+				__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+			zap_pte(s, map, pfns, &st, pte, a, cpu);
+		}
+		for (; pte < pend; pte++, a += PAGE_SIZE)
+			zap_pte(s, map, pfns, &st, pte, a, cpu);
 	}
+	zap_flush(s, map, pfns, &st, cpu);
+	zap_finish(s, mm, &st, fr);
 }
 
 /* copy_present_pte: share the frame; a COW mapping write-protects both sides. */

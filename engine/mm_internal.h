@@ -98,6 +98,59 @@ static inline void lru_del(struct sim *s, pfn_t pfn)
 	p->flags &= ~(PG_lru | PG_active | PG_referenced);
 }
 
+/* Unlinking a run of pages that follow each other towards the head of one LRU list, as
+ * zap meets them (pages faulted in address order went to the head one after the other).
+ * A page joins the run as it is deleted; the pages around the run are linked to each other
+ * once, when it closes. In between the list must not be read, and the last page's prev
+ * link, which finds the run's next page, must not be reused: lru_run_close first. The
+ * result is that of lru_list_del on each page in turn. */
+struct lru_run {
+	pfn_t last;  /* the page deleted last, PFN_NONE when no run is open */
+	pfn_t after; /* the page on the tail side of the run */
+	enum lru_list l;
+	uint32_t n;
+};
+
+#define LRU_RUN_INIT ((struct lru_run){.last = PFN_NONE})
+
+static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lru_run *r)
+{
+	if (r->last == PFN_NONE)
+		return;
+	pfn_t before = map[r->last].prev;
+	map[r->last].prev = PFN_NONE;
+	if (before == PFN_NONE)
+		lru->head[r->l] = r->after;
+	else
+		map[before].next = r->after;
+	if (r->after == PFN_NONE)
+		lru->tail[r->l] = before;
+	else
+		map[r->after].prev = before;
+	lru->nr[r->l] -= r->n;
+	r->last = PFN_NONE;
+}
+
+/* lru_del of the page pfn (on an LRU list) but for its flags, which the caller clears; map
+ * is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page
+ * linked to the run's last one is on the same list: its list is looked up only when it
+ * starts a run. */
+static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_run *r, pfn_t pfn)
+{
+	struct page *p = &map[pfn];
+	if (r->last != PFN_NONE && map[r->last].prev == pfn) {
+		map[r->last].prev = PFN_NONE;
+		r->n++;
+	} else {
+		lru_run_close(lru, map, r);
+		r->after = p->next;
+		r->l = page_lru(p);
+		r->n = 1;
+	}
+	p->next = PFN_NONE;
+	r->last = pfn;
+}
+
 /* Zap, fork and touch walk ptes in order but their frames are scattered over mem_map:
  * start loading the struct page of the pte `ahead` entries on, so that the miss overlaps
  * the work on this one (16 measured ~2 % faster than 8 on the mix replay; 32 no better).

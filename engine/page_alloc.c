@@ -354,13 +354,13 @@ static int nr_pcp_free(struct per_cpu_pages *pcp, int high, int batch, bool free
 	return batch;
 }
 
-static inline void free_unref_page_commit(struct pglist_data *pgdat, struct zone *z,
-					  struct per_cpu_pages *pcp, pfn_t pfn, unsigned order,
-					  unsigned block_mt)
+/* map is pgdat->memmap_base (see the pfn lists in page_alloc_internal.h) */
+static inline void free_unref_page_commit(struct pglist_data *pgdat, struct page *map,
+					  struct zone *z, struct per_cpu_pages *pcp, pfn_t pfn,
+					  unsigned order, unsigned block_mt)
 {
 	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
 	unsigned pindex = order_to_pindex(mt, order);
-	struct page *map = pgdat->memmap_base;
 	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
 	p->private = order;
@@ -881,7 +881,7 @@ free_pages_order(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned 
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
 	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
-		free_unref_page_commit(pgdat, z, &z->pcp[cpu], pfn, order, mt);
+		free_unref_page_commit(pgdat, pgdat->memmap_base, z, &z->pcp[cpu], pfn, order, mt);
 	else
 		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
 }
@@ -893,6 +893,54 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_pages_order(pgdat, pfn, 0, cpu);
 	else
 		free_pages_order(pgdat, pfn, order, cpu);
+}
+
+/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
+ * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
+ * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
+ * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
+ * free_pcppages_bulk whose merges depend on what went before. */
+void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
+{
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (unlikely(!pgdat->pcp_enabled)) {
+		for (unsigned i = 0; i < n; i++)
+			free_pages_order(pgdat, pfns[i], 0, cpu);
+		return;
+	}
+	struct page *map = pgdat->memmap_base;
+	pfn_t node_start = pgdat->node_start_pfn;
+	uint64_t spanned = pgdat->node_spanned_pages;
+	const uint8_t *pageblock_mt = pgdat->pageblock_mt;
+	pfn_t pageblock_base = pgdat->pageblock_base;
+	unsigned pb_order = pgdat->pageblock_order;
+	struct zone *z = NULL;
+	struct per_cpu_pages *pcp = NULL;
+	unsigned zone = MAX_NR_ZONES;
+	unsigned unknown = 0;
+	for (unsigned i = 0; i < n; i++) {
+		pfn_t pfn = pfns[i];
+		struct page *p = &map[pfn];
+		/* the checks of free_pages_order: counted, not applied */
+		if (unlikely((uint64_t)(pfn - node_start) >= spanned ||
+			     (p->flags & (PG_buddy | PG_pcp | PG_reserved)))) {
+			unknown++;
+			continue;
+		}
+		p->flags &= PAGE_ZONE_MASK;
+		p->refcount = 0;
+		if (unlikely(page_zonenum(p) != zone)) {
+			zone = page_zonenum(p);
+			z = &pgdat->node_zones[zone];
+			pcp = &z->pcp[cpu];
+		}
+		/* get_pageblock_migratetype, its fields read once */
+		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
+		free_unref_page_commit(pgdat, map, z, pcp, pfn, 0, mt);
+	}
+	count_vm_events(pgdat->vmstat, UNKNOWN_PAGE_FREE, unknown);
+	count_vm_events(pgdat->vmstat, PGFREE, n - unknown);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)

@@ -177,6 +177,8 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
  * alloc_pages for the next page). */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out);
+/* free_pages(pfns[i], 0, cpu) for i = 0 .. n - 1, in that order, with the same effects. */
+void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu);
 
 /* Return every page on the per-CPU lists to the buddy allocator (drain_all_pages). */
 void drain_all_pages(struct pglist_data *pgdat);
