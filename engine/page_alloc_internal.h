@@ -204,4 +204,54 @@ static inline bool zone_configured(const struct pglist_data *pgdat, enum zone_ty
 /* calculate_min_free_kbytes (+ set_recommended_min_free_kbytes with THP) at boot. */
 void init_per_zone_wmark_min(struct pglist_data *pgdat, bool thp);
 
+/* ---- shared by the fast and the slow allocation paths (page_alloc.c,
+ * page_alloc_slowpath.c) ---- */
+
+/* __zone_watermark_ok with the free count given (the slow path's fragmentation test
+ * passes its own) */
+static inline bool wmark_ok(const struct zone *z, unsigned order, int64_t mark, int highest,
+			    unsigned alloc_flags, int64_t free)
+{
+	bool harder = alloc_flags & (ALLOC_HARDER | ALLOC_OOM);
+	/* __zone_watermark_unusable_free */
+	free -= (int64_t)(1u << order) - 1;
+	if (!harder)
+		free -= (int64_t)z->nr_reserved_highatomic;
+	if (alloc_flags & ALLOC_HIGH)
+		mark -= mark / 2;
+	if (unlikely(harder))
+		mark -= (alloc_flags & ALLOC_OOM) ? mark / 2 : mark / 4;
+	if (free <= mark + z->lowmem_reserve[highest])
+		return false;
+	if (!order)
+		return true;
+	/* a free block of at least order on a PCP type list, or highatomic when harder */
+	unsigned avail = free_orders_from(z, MIGRATE_UNMOVABLE, order) |
+			 free_orders_from(z, MIGRATE_MOVABLE, order) |
+			 free_orders_from(z, MIGRATE_RECLAIMABLE, order);
+	if (harder)
+		avail |= free_orders_from(z, MIGRATE_HIGHATOMIC, order);
+	return avail != 0;
+}
+
+static inline bool gfp_is_atomic(gfp_t gfp)
+{
+	/* 6.1's __GFP_ATOMIC is set by GFP_ATOMIC only: high priority, cannot sleep */
+	return (gfp & __GFP_HIGH) && !(gfp & __GFP_DIRECT_RECLAIM);
+}
+
+/* struct alloc_context: the zonelist's start and the allocation's migratetype */
+struct alloc_context {
+	int highest_zoneidx;
+	unsigned migratetype;
+};
+
+/* get_page_from_freelist: the first zone, from ac->highest_zoneidx down, that passes its
+ * watermark under alloc_flags and has the block; PFN_NONE when none. */
+pfn_t get_page_from_freelist(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
+			     unsigned alloc_flags, const struct alloc_context *ac, unsigned cpu);
+/* __alloc_pages_slowpath (page_alloc_slowpath.c): kswapd, direct reclaim, OOM. */
+pfn_t alloc_pages_slowpath(struct pglist_data *pgdat, gfp_t gfp, unsigned order,
+			   const struct alloc_context *ac, unsigned cpu);
+
 #endif
