@@ -125,16 +125,29 @@ static void table_free(struct pgtable_ctx *c, struct pgd *pgd, uint32_t idx, uns
 	slot_put(c, idx);
 }
 
+/* The first entry at or after i (before hi) that is not empty, else hi. Upper-level tables
+ * are mostly empty: teardown skips eight entries per test. */
+static unsigned next_present(const pte_t *t, unsigned i, unsigned hi)
+{
+	for (; i + 8 <= hi; i += 8) {
+		const pte_t *e = &t[i];
+		if (e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7])
+			break;
+	}
+	for (; i < hi && !t[i]; i++)
+		;
+	return i;
+}
+
 /* Free a table and everything below it. */
 static void free_subtree(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
 			 unsigned cpu)
 {
 	if (level + 1 < c->geo.levels) {
-		for (unsigned i = 0; i < c->geo.ptrs[level]; i++) {
-			pte_t e = table(c, idx)[i];
-			if (!e)
-				continue;
-			free_subtree(c, pgd, level + 1, (uint32_t)(e - 1), cpu);
+		unsigned n = c->geo.ptrs[level];
+		for (unsigned i = next_present(table(c, idx), 0, n); i < n;
+		     i = next_present(table(c, idx), i + 1, n)) {
+			free_subtree(c, pgd, level + 1, (uint32_t)(table(c, idx)[i] - 1), cpu);
 			table(c, idx)[i] = 0;
 		}
 	}
@@ -229,8 +242,9 @@ struct free_range {
 };
 
 /* Walk the tables of `level` covering [base, ...) that meet [start, end); free each child
- * whose whole span lies within [floor, ceiling) (mm/memory.c free_pgd_range's rule). */
-static void free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
+ * whose whole span lies within [floor, ceiling) (mm/memory.c free_pgd_range's rule).
+ * Returns true when the walk covered the whole table and left it empty. */
+static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
 		       uint64_t base, const struct free_range *r)
 {
 	const struct pt_geometry *g = &c->geo;
@@ -241,20 +255,25 @@ static void free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 	uint64_t hi = r->end > base ? ((r->end - base - 1) >> g->shift[level]) + 1 : 0;
 	if (hi > g->ptrs[level])
 		hi = g->ptrs[level];
-	for (unsigned i = lo; i < hi; i++) {
+	bool empty = lo == 0 && hi == g->ptrs[level];
+	for (unsigned i = next_present(table(c, idx), lo, (unsigned)hi); i < hi;
+	     i = next_present(table(c, idx), i + 1, (unsigned)hi)) {
 		uint64_t s = base + i * span, e = s + span;
-		pte_t *ent = &table(c, idx)[i];
-		if (!*ent)
-			continue;
-		uint32_t child = (uint32_t)(*ent - 1);
-		if (level + 2 < g->levels)
-			free_level(c, pgd, level + 1, child, s, r);
+		uint32_t child = (uint32_t)(table(c, idx)[i] - 1);
+		/* a child left empty by the walk below needs no second scan to be freed */
+		bool child_empty = level + 2 < g->levels && free_level(c, pgd, level + 1, child, s, r);
 		bool prealloc = g->prealloc_pmds && level == 0;
 		if (!prealloc && s >= r->floor && e <= r->ceiling) {
-			free_subtree(c, pgd, level + 1, child, r->cpu);
+			if (child_empty)
+				table_free(c, pgd, child, r->cpu);
+			else
+				free_subtree(c, pgd, level + 1, child, r->cpu);
 			table(c, idx)[i] = 0;
+		} else {
+			empty = false;
 		}
 	}
+	return empty;
 }
 
 void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint64_t end,

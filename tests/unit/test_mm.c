@@ -372,10 +372,13 @@ static uint64_t rnd(uint64_t *x)
 	return *x;
 }
 
+/* Four regions this far apart (in different upper-level tables), 64 pages each. */
+static uint64_t region_step;
+
 static void random_step(struct sim *s, uint64_t *x, uint32_t *pids, int npids)
 {
 	uint32_t pid = pids[rnd(x) % npids];
-	uint64_t addr = HEAP + (rnd(x) % 64) * 4096;
+	uint64_t addr = HEAP + (rnd(x) % 4) * region_step + (rnd(x) % 64) * 4096;
 	uint64_t len = (1 + rnd(x) % 16) * 4096;
 	uint32_t access = rnd(x) & 1 ? FAULT_WRITE : FAULT_READ;
 	struct task_struct *t = find_task(s, pid);
@@ -407,9 +410,10 @@ static void random_step(struct sim *s, uint64_t *x, uint32_t *pids, int npids)
 	}
 }
 
-Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
+static void random_run(enum arch arch, uint64_t region)
 {
-	struct sim *s = boot(ARCH_I386, "256M", 2);
+	region_step = region;
+	struct sim *s = boot(arch, "256M", 2);
 	s->mm.implicit_regions = false;
 	uint64_t boot_free = free_now(s);
 	uint32_t pids[6] = {10, 11, 12, 13, 14, 15};
@@ -429,4 +433,19 @@ Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
 	cr_assert_eq(s->mm.nr_file_pages, 0);
 	cr_assert_eq(free_now(s), boot_free);
 	teardown(s);
+}
+
+Test(mm, random_events_keep_rmap_refcount_and_pgtable_invariants)
+{
+	random_run(ARCH_I386, 512ull << 20); /* a pgd entry spans 4 MiB */
+}
+
+Test(mm, random_events_keep_invariants_pae)
+{
+	random_run(ARCH_I386_PAE, 768ull << 20); /* pgd entries span 1 GiB, pmds 2 MiB */
+}
+
+Test(mm, random_events_keep_invariants_x86_64)
+{
+	random_run(ARCH_X86_64, 256ull << 30); /* pgd entries span 512 GiB, puds 1 GiB */
 }
