@@ -650,10 +650,12 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's
  * hits: one zonelist walk and one watermark test for the lot. A page taken from a pcp list
- * leaves zone->nr_free_pages (and so every zone's fast test), the boost and the other pcp
- * lists as they were, so alloc_pages would take each of these pages from the same list,
- * in list order. Where alloc_pages would do anything else (refill, pass over a zone,
- * wake kswapd for a boost, the slow path) this returns 0 and the caller calls it. */
+ * leaves zone->nr_free_pages (and so every zone's fast test), the boost, the free lists
+ * and the other pcp lists as they were, so alloc_pages would take each of these pages from
+ * the same list, in list order, passing over the same zones (pcp_fast_pass_over: each
+ * passed zone's free_factor halves once per page). Where alloc_pages would do anything
+ * else (refill, wake kswapd for a boost, the slow path) this returns 0 and the caller
+ * calls it. */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out)
 {
@@ -662,14 +664,26 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
+	unsigned pindex = order_to_pindex(ac.migratetype, 0);
+	unsigned passed = 0;
 	for (int zi = ac.highest_zoneidx; zi >= 0; zi--) {
 		struct zone *z = &pgdat->node_zones[zi];
 		if (!pcp_fast_wmark_ok(z, ac.highest_zoneidx))
 			continue;
 		if (z->boost_pending)
 			return 0;
-		return pcp_bulk_take(pgdat, z, &z->pcp[cpu], order_to_pindex(ac.migratetype, 0),
-				     nr, out);
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		if (pcp->lists[pindex] != PFN_NONE) {
+			unsigned got = pcp_bulk_take(pgdat, z, pcp, pindex, nr, out);
+			for (; passed; passed &= passed - 1)
+				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>=
+				    got < 31 ? got : 31;
+			return got;
+		}
+		if (!rmqueue_fails(pgdat, z, 0, ac.migratetype,
+				   pgdat->nofragment[ac.highest_zoneidx]))
+			return 0;
+		passed |= 1u << zi;
 	}
 	return 0;
 }

@@ -78,8 +78,19 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 }
 
 struct coverage {
-	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted;
+	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over;
 };
+
+/* Would the fast path pass over gfp's first zone: populated, above its fast mark, no
+ * pending boost, but nothing on its order-0 pcp list for cpu? */
+static bool first_zone_passable(const struct mach *x, gfp_t gfp, unsigned cpu)
+{
+	int zi = (int)gfp_zone(&x->pg, gfp);
+	const struct zone *z = &x->pg.node_zones[zi];
+	return z->populated && !z->boost_pending &&
+	       (int64_t)z->nr_free_pages > z->fast_mark[zi] &&
+	       z->pcp[cpu % x->pg.nr_cpus].lists[gfp_migratetype(gfp)] == PFN_NONE;
+}
 
 #define MAX_RUN 160
 #define MAX_LIVE 20000
@@ -97,6 +108,7 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 		unsigned want = nr - i;
 		if (want > MAX_LIVE - nlive)
 			want = (unsigned)(MAX_LIVE - nlive);
+		bool passable = first_zone_passable(a, gfp, cpu);
 		unsigned got = alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
 		cr_assert_leq(got, want);
 		if (got == 0) {
@@ -114,8 +126,10 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 				cov->full++;
 			else
 				cov->short_of_list++;
-			if (page_zonenum(pfn_to_page(&a->pg, out[0])) < gfp_zone(&a->pg, gfp))
+			if (page_zonenum(pfn_to_page(&a->pg, out[0])) < gfp_zone(&a->pg, gfp)) {
 				cov->lower_zone++;
+				cov->passed_over += passable;
+			}
 		}
 		for (unsigned j = 0; j < got; j++) {
 			pfn_t pb = alloc_pages(&b->pg, gfp, 0, cpu);
@@ -203,6 +217,8 @@ static void random_bulk(enum layout l, uint64_t seed, int steps)
 	cr_assert_gt(cov.lower_zone, 0, "no bulk call fell back to a lower zone");
 	cr_assert_gt(cov.boosted, 0);
 	cr_assert_gt(a.vmstat[EXTFRAG_FALLBACK], 0, "no refill fell back to another type");
+	if (l == X86_64_THREE_ZONES)
+		cr_assert_gt(cov.passed_over, 0, "no bulk call passed over an empty Normal list");
 	page_alloc_destroy(&a.pg);
 	page_alloc_destroy(&b.pg);
 }
