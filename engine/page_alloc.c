@@ -4,6 +4,8 @@
  * what the model leaves out (compaction, CMA, isolation, NUMA). */
 #include "page_alloc.h"
 
+#include <stdlib.h>
+
 #include "page_alloc_internal.h"
 #include "vmstat.h"
 
@@ -105,6 +107,100 @@ static inline unsigned order_to_pindex(unsigned mt, unsigned order)
 	return order * MIGRATE_PCPTYPES + mt;
 }
 
+/* ---- the rings (struct pcp_list) ---- */
+
+/* Moves the blocks to a ring of cap slots (a power of two, at least their number). */
+static bool pcp_list_resize(struct pcp_list *l, uint64_t cap)
+{
+	uint32_t nr = pcp_list_count(l);
+	pfn_t *ring = malloc(cap * sizeof(*ring));
+	if (!ring)
+		return false;
+	for (uint32_t i = 0; i < nr; i++)
+		ring[i] = pcp_list_nth(l, i);
+	free(l->ring);
+	l->ring = ring;
+	l->head = 0;
+	l->tail = nr;
+	l->cap = (uint32_t)cap;
+	l->mask = l->cap - 1;
+	return true;
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t cap = 1;
+	while (cap < n)
+		cap <<= 1;
+	return cap;
+}
+
+/* The ring size for list pindex: the most blocks it can hold is max(refill, high >> order)
+ * plus one. A refill fills an empty list with at most max(2, batch >> order) blocks
+ * (rmqueue_pcplist). A free adds one block at the head; if pcp->count is then below high
+ * the list holds fewer than high pages, otherwise free_pcppages_bulk takes at least one
+ * block (high >= 4 * batch, zone_highsize, so nr_pcp_free is >= 1) and starts with this
+ * very list: the list does not grow. The block is added before that trim, hence the one
+ * more. The sum rather than the maximum: a refill may take pcp->count past high for a
+ * while, and the commit's test against ring_pages stays cheap only while it is below.
+ * When high falls, a list may hold what the old high allowed: rings never shrink. */
+static uint64_t pcp_list_bound(const struct pglist_data *pgdat, const struct per_cpu_pages *pcp,
+			       unsigned pindex)
+{
+	unsigned order = pcp_list_order(pgdat, pindex);
+	uint64_t high = pcp->high > 0 ? (uint64_t)pcp->high : 0;
+	uint64_t refill = pcp->batch > 1 ? (uint64_t)pcp->batch >> order : 1;
+	if (refill < 2)
+		refill = 2;
+	return (high >> order) + refill + 1;
+}
+
+static void pcp_set_ring_pages(const struct pglist_data *pgdat, struct per_cpu_pages *pcp)
+{
+	uint64_t pages = INT32_MAX;
+	for (unsigned l = 0; l < NR_PCP_LISTS; l++) {
+		uint64_t room = (uint64_t)pcp->lists[l].cap << pcp_list_order(pgdat, l);
+		if (room < pages)
+			pages = room;
+	}
+	pcp->ring_pages = (int)pages;
+}
+
+void pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp)
+{
+	for (unsigned l = 0; l < NR_PCP_LISTS; l++) {
+		uint64_t cap = pow2_at_least(pcp_list_bound(pgdat, pcp, l));
+		if (cap > pcp->lists[l].cap && cap <= (1ull << 31))
+			pcp_list_resize(&pcp->lists[l], cap);
+	}
+	pcp_set_ring_pages(pgdat, pcp);
+}
+
+/* Room for n more blocks on l, when pcp->count is past ring_pages: it usually is there
+ * already (a refill can take count past high, and so past ring_pages, for a while). A
+ * ring grows only when something set pcp->high past what pcp_lists_reserve sized it for
+ * (a test); out of host memory, a trap rather than a write past the ring. */
+static __attribute__((noinline, cold)) void pcp_list_make_room(const struct pglist_data *pgdat,
+							       struct per_cpu_pages *pcp,
+							       struct pcp_list *l, uint32_t n)
+{
+	uint64_t need = (uint64_t)pcp_list_count(l) + n;
+	if (need <= l->cap)
+		return;
+	/* a list holds at most every page of the node, far below 2^31 blocks */
+	if (need > (1ull << 31) || !pcp_list_resize(l, pow2_at_least(need)))
+		__builtin_trap();
+	pcp_set_ring_pages(pgdat, pcp);
+}
+
+void pcp_lists_free(struct per_cpu_pages *pcp)
+{
+	for (unsigned l = 0; l < NR_PCP_LISTS; l++) {
+		free(pcp->lists[l].ring);
+		pcp->lists[l] = (struct pcp_list){0};
+	}
+}
+
 /* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
  * pfn's cache line), fetched while the page before it is merged: the merge's buddy tests
  * are a chain of dependent misses otherwise. A hint only. always_inline: as a plain
@@ -119,29 +215,41 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
 #define PCP_RUN_MAX_ORDER 3
 
+/* A pcp list's ring held in registers while free_pcppages_bulk takes its tail: the stores
+ * through struct page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+struct ring_tail {
+	const pfn_t *ring;
+	uint32_t mask, head, tail;
+};
+
+/* Block i from the tail, 0 the oldest. */
+static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
+{
+	return r->ring[(r->tail - 1 - i) & r->mask];
+}
+
 /* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
  * the next 2^o oldest pages continue it as pfn + 2^o, pfn + 2^o + 1, ... and the run stays
  * aligned, they are taken too: freed one by one, the pages would merge into the same block
  * of order o + 1, every smaller block on the way going on a free list and off it again.
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
- * cleared on the even ones, links PFN_NONE by list_del_tail; private and index on the
- * heads of blocks of order >= 1 that waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, unsigned pindex,
+ * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
+ * waited for their upper half) is written here. */
+static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct ring_tail *r,
 			     pfn_t pfn, int *count, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
-	       *count >= (1 << o)) {
-		pfn_t first = pfn + (1u << o), last = first + (1u << o) - 1;
-		if (pcp->tails[pindex] != first)
+	       *count >= (1 << o) && r->tail - r->head >= (1u << o)) {
+		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
+		pfn_t first = pfn + (1u << o);
+		uint32_t i = 0;
+		while (i < (1u << o) && ring_tail_nth(r, i) == first + i)
+			i++;
+		if (i < (1u << o))
 			break;
-		pfn_t x = first;
-		while (x < last && map[x].prev == x + 1)
-			x++;
-		if (x != last)
-			break;
-		for (x = first; x <= last; x++) {
-			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], x);
+		r->tail -= 1u << o;
+		for (pfn_t x = first; x < first + (1u << o); x++) {
 			uint32_t clear = PG_pcp;
 			if (!(x & 1))
 				clear |= PG_buddy | PAGE_ORDER_MASK;
@@ -176,15 +284,17 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		do {
 			if (++pindex >= NR_PCP_LISTS)
 				pindex = 0;
-		} while (pcp->lists[pindex] == PFN_NONE);
+		} while (pcp_list_empty(&pcp->lists[pindex]));
+		struct pcp_list *l = &pcp->lists[pindex];
+		struct ring_tail r = {l->ring, l->mask, l->head, l->tail};
 		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
-			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
+			pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
+			r.tail--;
 			struct page *p = &map[pfn];
-			pfn_t older = p->prev;
+			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
 			if (older != PFN_NONE)
 				prefetch_buddies(map, older);
-			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
@@ -193,18 +303,18 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				/* The next oldest is its buddy: freed alone, the first page
 				 * would go on the order-0 list (its buddy is not free yet) and
 				 * come off it again as the second merges with it. What that
-				 * leaves on the first page (order bits cleared, links PFN_NONE
-				 * by list_del_tail, private and index as on the pcp list) is
-				 * written here, and the pair is freed as one order-1 block. */
+				 * leaves on the first page (order bits cleared, private and
+				 * index as on the pcp list) is written here, and the pair is
+				 * freed as one order-1 block. */
 				struct page *q = &map[older];
 				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
-				list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], older);
+				r.tail--;
 				q->flags &= ~PG_pcp;
 				count--;
 				pcp->count--;
 				mt = q->index;
 				if (older == pfn + 1 && !(pfn & 3)) {
-					o = pcp_take_run(map, pcp, pindex, pfn, &count, pb_order);
+					o = pcp_take_run(map, pcp, &r, pfn, &count, pb_order);
 					mt = map[pfn + (1u << o) - 1].index;
 				} else {
 					pfn &= older;
@@ -213,7 +323,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			}
 			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
 					   false);
-		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
+		} while (count > 0 && r.tail != r.head);
+		l->tail = r.tail;
 	}
 	/* every page freed left the pcp count */
 	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
@@ -264,9 +375,11 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			unsigned alloc_flags)
 {
 	struct page *map = pgdat->memmap_base;
-	pfn_t tail = pcp->tails[pindex];
+	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned step = 1u << order;
 	int i = 0;
+	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
+		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
 	while (i < count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -281,26 +394,17 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			n = (unsigned)(count - i);
 			expand_rest(map, z, pfn, n, order, o, mt);
 		}
-		if (tail == PFN_NONE)
-			pcp->lists[pindex] = pfn;
-		else
-			map[tail].next = pfn;
 		/* PG_buddy: the halves expand would have put on the lists lose it again */
-		pfn_t prev = tail;
 		for (unsigned k = 0; k < n; k++, pfn += step) {
 			struct page *p = &map[pfn];
 			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
+			p->next = p->prev = PFN_NONE;
 			p->private = order;
 			p->index = mt;
-			p->prev = prev;
-			p->next = pfn + step;
-			prev = pfn;
+			pcp_list_add_tail(l, pfn);
 		}
-		map[prev].next = PFN_NONE;
-		tail = prev;
 		i += (int)n;
 	}
-	pcp->tails[pindex] = tail;
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
 }
@@ -310,9 +414,9 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	unsigned pindex = order_to_pindex(mt, order);
-	pfn_t *list = &pcp->lists[pindex];
+	struct pcp_list *l = &pcp->lists[pindex];
 	pcp->free_factor >>= 1;
-	if (unlikely(*list == PFN_NONE)) {
+	if (unlikely(pcp_list_empty(l))) {
 		int batch = pcp->batch;
 		/* scale the refill to the order, but never below 2 unless batch is 1 */
 		if (batch > 1) {
@@ -322,13 +426,11 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 		}
 		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
 			      << order;
-		if (*list == PFN_NONE)
+		if (pcp_list_empty(l))
 			return PFN_NONE;
 	}
-	struct page *map = pgdat->memmap_base;
-	pfn_t pfn = *list;
-	list_del_head(map, list, &pcp->tails[pindex], pfn);
-	map[pfn].flags &= ~PG_pcp;
+	pfn_t pfn = pcp_list_take_head(l);
+	pfn_to_page(pgdat, pfn)->flags &= ~PG_pcp;
 	pcp->count -= 1 << order;
 	return pfn;
 }
@@ -358,12 +460,18 @@ static inline void free_unref_page_commit(struct pglist_data *pgdat, struct page
 {
 	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
 	unsigned pindex = order_to_pindex(mt, order);
+	struct pcp_list *l = &pcp->lists[pindex];
+	int count = pcp->count;
+	if (unlikely(count >= pcp->ring_pages))
+		pcp_list_make_room(pgdat, pcp, l, 1);
+	/* the ring first: the stores through struct page would make the compiler reload l */
+	pcp_list_add_head(l, pfn);
 	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
+	p->next = p->prev = PFN_NONE;
 	p->private = order;
 	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
-	list_add_head(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
-	pcp->count += 1 << order;
+	pcp->count = count + (1 << order);
 	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
 	int high = free_high ? 0 : pcp->high;
@@ -547,9 +655,8 @@ static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
 static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 				  struct per_cpu_pages *pcp, unsigned pindex, gfp_t gfp)
 {
-	pfn_t pfn = pcp->lists[pindex];
+	pfn_t pfn = pcp_list_take_head(&pcp->lists[pindex]);
 	pcp->free_factor >>= 1;
-	list_del_head(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	pcp->count--;
 	prep_new_page(pgdat, z, pfn, 0, gfp);
 	pgdat->vmstat[PGALLOC_DMA + z->type]++;
@@ -577,7 +684,7 @@ static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pg
 		if (z->boost_pending)
 			break;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		if (pcp->lists[pindex] != PFN_NONE) {
+		if (!pcp_list_empty(&pcp->lists[pindex])) {
 			for (; passed; passed &= passed - 1)
 				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
 			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
@@ -600,7 +707,7 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 			break;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		unsigned pindex = order_to_pindex(ac.migratetype, 0);
-		if (unlikely(pcp->lists[pindex] == PFN_NONE))
+		if (unlikely(pcp_list_empty(&pcp->lists[pindex])))
 			return pcp_fast_pass_over(pgdat, gfp, ac.highest_zoneidx, ac.migratetype,
 						  cpu, zi);
 		return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
@@ -617,35 +724,30 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
-/* The bulk's part of pcp_fast_take, page by page in list order: what nr takes leave. The
- * pages between the first and the last lose their links to prep_new_page, so only the
- * new head's prev is written (list_del_head of the last one). */
+/* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
+ * pages before any is touched, so their struct pages (cold: freed a while ago) are all
+ * fetched at once and written after, instead of one miss after another. */
 static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			      unsigned pindex, unsigned nr, pfn_t *out)
 {
 	struct page *map = pgdat->memmap_base;
 	const struct page fresh = {.flags = (uint32_t)z->type << PAGE_ZONE_SHIFT,
 				   .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
-	pfn_t pfn = pcp->lists[pindex];
-	unsigned i = 0;
-	for (; i < nr && pfn != PFN_NONE; i++) {
-		struct page *p = &map[pfn];
-		pfn_t next = p->next;
-		out[i] = pfn;
-		*p = fresh; /* prep_new_page, order 0 */
-		pfn = next;
+	struct pcp_list *l = &pcp->lists[pindex];
+	uint32_t avail = pcp_list_count(l);
+	unsigned n = nr < avail ? nr : (unsigned)avail;
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = pcp_list_take_head(l);
+		__builtin_prefetch(&map[out[i]], 1);
 	}
-	pcp->lists[pindex] = pfn;
-	if (pfn == PFN_NONE)
-		pcp->tails[pindex] = PFN_NONE;
-	else
-		map[pfn].prev = PFN_NONE;
-	pcp->count -= (int)i;
+	for (unsigned i = 0; i < n; i++)
+		map[out[i]] = fresh; /* prep_new_page, order 0 */
+	pcp->count -= (int)n;
 	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
-	pcp->free_factor >>= i < 31 ? i : 31;
-	pgdat->vmstat[PGALLOC_DMA + z->type] += i;
-	pgdat->nr_alloc[0] += i;
-	return i;
+	pcp->free_factor >>= n < 31 ? n : 31;
+	pgdat->vmstat[PGALLOC_DMA + z->type] += n;
+	pgdat->nr_alloc[0] += n;
+	return n;
 }
 
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's
