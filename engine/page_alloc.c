@@ -269,6 +269,9 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct
 	return o;
 }
 
+/* How far ahead free_pcppages_bulk fetches. */
+#define PCP_BULK_PREFETCH 4
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
@@ -293,8 +296,13 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			r.tail--;
 			struct page *p = &map[pfn];
 			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
-			if (older != PFN_NONE)
-				prefetch_buddies(map, older);
+			/* the ring names the pages to come: their struct pages and buddies
+			 * are fetched a few pages ahead, not found one miss at a time */
+			if (r.tail - r.head > PCP_BULK_PREFETCH) {
+				pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
+				__builtin_prefetch(&map[ahead], 1);
+				prefetch_buddies(map, ahead);
+			}
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
@@ -468,14 +476,14 @@ static inline void free_unref_page_commit(struct pglist_data *pgdat, struct page
 	pcp_list_add_head(l, pfn);
 	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
-	p->next = p->prev = PFN_NONE;
 	p->private = order;
 	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
-	pcp->count = count + (1 << order);
+	count += 1 << order;
+	pcp->count = count;
 	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
 	int high = free_high ? 0 : pcp->high;
-	if (pcp->count >= high)
+	if (count >= high)
 		free_pcppages_bulk(pgdat, z, pcp, nr_pcp_free(pcp, high, pcp->batch, free_high),
 				   pindex);
 }
