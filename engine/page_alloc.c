@@ -663,7 +663,11 @@ static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
 static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 				  struct per_cpu_pages *pcp, unsigned pindex, gfp_t gfp)
 {
-	pfn_t pfn = pcp_list_take_head(&pcp->lists[pindex]);
+	struct pcp_list *l = &pcp->lists[pindex];
+	pfn_t pfn = pcp_list_take_head(l);
+	/* the next allocation writes the new head's struct page: the ring names it now */
+	if (likely(!pcp_list_empty(l)))
+		__builtin_prefetch(&pgdat->memmap_base[pcp_list_nth(l, 0)], 1);
 	pcp->free_factor >>= 1;
 	pcp->count--;
 	prep_new_page(pgdat, z, pfn, 0, gfp);
