@@ -55,15 +55,9 @@ struct pcp_list {
 };
 
 /* Blocks on the list. */
-static inline uint32_t pcp_list_count(const struct pcp_list *l)
-{
-	return l->tail - l->head;
-}
+static inline uint32_t pcp_list_count(const struct pcp_list *l) { return l->tail - l->head; }
 
-static inline bool pcp_list_empty(const struct pcp_list *l)
-{
-	return l->tail == l->head;
-}
+static inline bool pcp_list_empty(const struct pcp_list *l) { return l->tail == l->head; }
 
 /* Block i of the list, 0 the newest (the head), count - 1 the oldest (the tail). */
 static inline pfn_t pcp_list_nth(const struct pcp_list *l, uint32_t i)

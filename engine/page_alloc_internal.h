@@ -83,15 +83,9 @@ static inline void pcp_list_add_tail(struct pcp_list *l, pfn_t pfn)
 	l->ring[l->tail++ & l->mask] = pfn;
 }
 
-static inline pfn_t pcp_list_take_head(struct pcp_list *l)
-{
-	return l->ring[l->head++ & l->mask];
-}
+static inline pfn_t pcp_list_take_head(struct pcp_list *l) { return l->ring[l->head++ & l->mask]; }
 
-static inline pfn_t pcp_list_take_tail(struct pcp_list *l)
-{
-	return l->ring[--l->tail & l->mask];
-}
+static inline pfn_t pcp_list_take_tail(struct pcp_list *l) { return l->ring[--l->tail & l->mask]; }
 
 /* Block i from the tail: 0 the oldest. */
 static inline pfn_t pcp_list_nth_oldest(const struct pcp_list *l, uint32_t i)
@@ -105,12 +99,15 @@ static inline pfn_t pcp_list_last(const struct pcp_list *l)
 	return pcp_list_empty(l) ? PFN_NONE : pcp_list_nth_oldest(l, 0);
 }
 
-/* page_alloc.c: size pcp's rings for its high and batch (called wherever they are set);
+/* page_alloc_pcp_ring.c: size pcp's rings for its high and batch (called wherever they are set);
  * rings only grow. Out of host memory, a ring stays as it is (grown when it fills, or a
  * trap). */
 void pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp);
-/* page_alloc.c: the rings' memory (page_alloc_destroy) */
+/* page_alloc_pcp_ring.c: the rings' memory (page_alloc_destroy) */
 void pcp_lists_free(struct per_cpu_pages *pcp);
+/* page_alloc_pcp_ring.c: room for n more blocks on l, past pcp->ring_pages (cold) */
+void pcp_list_make_room(const struct pglist_data *pgdat, struct per_cpu_pages *pcp,
+			struct pcp_list *l, uint32_t n);
 
 /* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
  * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so

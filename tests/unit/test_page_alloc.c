@@ -144,14 +144,16 @@ static void check_invariants(struct model *md)
 				cr_assert(pl->cap && !(pl->cap & (pl->cap - 1)), "sized at boot");
 				cr_assert_eq(pl->mask, pl->cap - 1);
 				cr_assert_leq(pcp_list_count(pl), pl->cap);
-				cr_assert_leq((uint64_t)z->pcp[c].ring_pages, (uint64_t)pl->cap << o);
+				cr_assert_leq((uint64_t)z->pcp[c].ring_pages,
+					      (uint64_t)pl->cap << o);
 				for (uint32_t i = 0; i < pcp_list_count(pl); i++) {
 					pfn_t p = pcp_list_nth(pl, i);
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_pcp);
 					cr_assert_eq(page_zonenum(pp), (unsigned)zi);
 					cr_assert_eq(pp->private, o, "pcp block order");
-					cr_assert_eq(p & ((1u << o) - 1), 0, "misaligned pcp block");
+					cr_assert_eq(p & ((1u << o) - 1), 0,
+						     "misaligned pcp block");
 					/* mark() fails on a frame seen twice: no block is on two
 					 * lists, or twice on one */
 					mark(md, p, 1ull << o, F_PCP);
@@ -769,8 +771,8 @@ Test(page_alloc, pcp_list_ring_matches_a_deque)
 		rng_state = (uint64_t)seed;
 		/* start near the wrap of the indexes */
 		uint32_t start = seed % 2 ? UINT32_MAX - 40 : 0;
-		struct pcp_list l = {.ring = ring, .head = start, .tail = start, .mask = CAP - 1,
-				     .cap = CAP};
+		struct pcp_list l = {
+		    .ring = ring, .head = start, .tail = start, .mask = CAP - 1, .cap = CAP};
 		size_t lo = REF / 2, hi = REF / 2; /* ref[lo, hi): head first */
 		pfn_t next = 0;
 		for (int step = 0; step < 20000; step++) {

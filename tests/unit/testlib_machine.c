@@ -57,8 +57,7 @@ __attribute__((weak)) bool machine_pfn_free_at_boot(const struct machine *m, pfn
 	return true;
 }
 
-bool test_pcp_equal(const struct per_cpu_pages *a, const struct per_cpu_pages *b,
-		    unsigned nr_cpus)
+bool test_pcp_equal(const struct per_cpu_pages *a, const struct per_cpu_pages *b, unsigned nr_cpus)
 {
 	for (unsigned c = 0; c < nr_cpus; c++) {
 		if (a[c].count != b[c].count || a[c].high != b[c].high ||
