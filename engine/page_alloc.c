@@ -292,6 +292,9 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 	int i = 0;
 	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
+	/* the ring's tail in registers: the stores through struct page would reload it */
+	pfn_t *ring = l->ring;
+	uint32_t mask = l->mask, tail = l->tail;
 	while (i < count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -313,10 +316,11 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			p->next = p->prev = PFN_NONE;
 			p->private = order;
 			p->index = mt;
-			pcp_list_add_tail(l, pfn);
+			ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
 		}
 		i += (int)n;
 	}
+	l->tail = tail;
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
 }
@@ -652,10 +656,14 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 	struct pcp_list *l = &pcp->lists[pindex];
 	uint32_t avail = pcp_list_count(l);
 	unsigned n = nr < avail ? nr : (unsigned)avail;
+	/* pcp_list_take_head n times, the ring in registers (out may alias it) */
+	const pfn_t *ring = l->ring;
+	uint32_t mask = l->mask, head = l->head;
 	for (unsigned i = 0; i < n; i++) {
-		out[i] = pcp_list_take_head(l);
+		out[i] = ring[(head + i) & mask];
 		__builtin_prefetch(&map[out[i]], 1);
 	}
+	l->head = head + n;
 	for (unsigned i = 0; i < n; i++)
 		map[out[i]] = fresh; /* prep_new_page, order 0 */
 	pcp->count -= (int)n;

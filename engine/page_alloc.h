@@ -44,7 +44,7 @@ struct free_area {
  * order, owned by the pcp: the bulk paths know the next blocks without reading their
  * struct pages (and can fetch many at once), and taking the head does not write the next
  * block's struct page, as unlinking it through the pages would. The pages keep PG_pcp,
- * private = order and index = migratetype; their next/prev are PFN_NONE. The ring is sized
+ * private = order and index = migratetype; their next/prev are not read. The ring is sized
  * when pcp->high and batch are set (pcp_lists_reserve) to what the list can hold. */
 struct pcp_list {
 	pfn_t *ring;   /* [cap]; NULL while cap is 0 */
