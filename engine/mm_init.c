@@ -232,11 +232,8 @@ static int alloc_pcp(struct pglist_data *pgdat)
 		if (!zone_configured(pgdat, (enum zone_type)zi))
 			continue;
 		z->pcp = calloc(pgdat->nr_cpus, sizeof(*z->pcp));
-		if (!z->pcp)
+		if (!z->pcp) /* the rings come with high and batch (zone_pcp_update) */
 			return -1;
-		for (unsigned c = 0; c < pgdat->nr_cpus; c++)
-			for (int l = 0; l < NR_PCP_LISTS; l++)
-				z->pcp[c].lists[l] = z->pcp[c].tails[l] = PFN_NONE;
 	}
 	return 0;
 }
@@ -290,8 +287,11 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 void page_alloc_destroy(struct pglist_data *pgdat)
 {
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
-		free(pgdat->node_zones[zi].pcp);
-		pgdat->node_zones[zi].pcp = NULL;
+		struct zone *z = &pgdat->node_zones[zi];
+		for (unsigned c = 0; z->pcp && c < pgdat->nr_cpus; c++)
+			pcp_lists_free(&z->pcp[c]);
+		free(z->pcp);
+		z->pcp = NULL;
 	}
 	free(pgdat->mem_map);
 	free(pgdat->pageblock_mt);

@@ -119,29 +119,41 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
 #define PCP_RUN_MAX_ORDER 3
 
+/* A pcp list's ring held in registers while free_pcppages_bulk takes its tail: the stores
+ * through struct page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+struct ring_tail {
+	const pfn_t *ring;
+	uint32_t mask, head, tail;
+};
+
+/* Block i from the tail, 0 the oldest. */
+static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
+{
+	return r->ring[(r->tail - 1 - i) & r->mask];
+}
+
 /* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
  * the next 2^o oldest pages continue it as pfn + 2^o, pfn + 2^o + 1, ... and the run stays
  * aligned, they are taken too: freed one by one, the pages would merge into the same block
  * of order o + 1, every smaller block on the way going on a free list and off it again.
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
- * cleared on the even ones, links PFN_NONE by list_del_tail; private and index on the
- * heads of blocks of order >= 1 that waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, unsigned pindex,
+ * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
+ * waited for their upper half) is written here. */
+static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct ring_tail *r,
 			     pfn_t pfn, int *count, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
-	       *count >= (1 << o)) {
-		pfn_t first = pfn + (1u << o), last = first + (1u << o) - 1;
-		if (pcp->tails[pindex] != first)
+	       *count >= (1 << o) && r->tail - r->head >= (1u << o)) {
+		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
+		pfn_t first = pfn + (1u << o);
+		uint32_t i = 0;
+		while (i < (1u << o) && ring_tail_nth(r, i) == first + i)
+			i++;
+		if (i < (1u << o))
 			break;
-		pfn_t x = first;
-		while (x < last && map[x].prev == x + 1)
-			x++;
-		if (x != last)
-			break;
-		for (x = first; x <= last; x++) {
-			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], x);
+		r->tail -= 1u << o;
+		for (pfn_t x = first; x < first + (1u << o); x++) {
 			uint32_t clear = PG_pcp;
 			if (!(x & 1))
 				clear |= PG_buddy | PAGE_ORDER_MASK;
@@ -161,6 +173,9 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, unsign
 	return o;
 }
 
+/* How far ahead free_pcppages_bulk fetches. */
+#define PCP_BULK_PREFETCH 4
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
@@ -176,15 +191,22 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		do {
 			if (++pindex >= NR_PCP_LISTS)
 				pindex = 0;
-		} while (pcp->lists[pindex] == PFN_NONE);
+		} while (pcp_list_empty(&pcp->lists[pindex]));
+		struct pcp_list *l = &pcp->lists[pindex];
+		struct ring_tail r = {l->ring, l->mask, l->head, l->tail};
 		unsigned order = pcp_list_order(pgdat, pindex);
 		do {
-			pfn_t pfn = pcp->tails[pindex]; /* the oldest page */
+			pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
+			r.tail--;
 			struct page *p = &map[pfn];
-			pfn_t older = p->prev;
-			if (older != PFN_NONE)
-				prefetch_buddies(map, older);
-			list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
+			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
+			/* the ring names the pages to come: their struct pages and buddies
+			 * are fetched a few pages ahead, not found one miss at a time */
+			if (r.tail - r.head > PCP_BULK_PREFETCH) {
+				pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
+				__builtin_prefetch(&map[ahead], 1);
+				prefetch_buddies(map, ahead);
+			}
 			p->flags &= ~PG_pcp;
 			count -= 1 << order;
 			pcp->count -= 1 << order;
@@ -193,18 +215,18 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				/* The next oldest is its buddy: freed alone, the first page
 				 * would go on the order-0 list (its buddy is not free yet) and
 				 * come off it again as the second merges with it. What that
-				 * leaves on the first page (order bits cleared, links PFN_NONE
-				 * by list_del_tail, private and index as on the pcp list) is
-				 * written here, and the pair is freed as one order-1 block. */
+				 * leaves on the first page (order bits cleared, private and
+				 * index as on the pcp list) is written here, and the pair is
+				 * freed as one order-1 block. */
 				struct page *q = &map[older];
 				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
-				list_del_tail(map, &pcp->lists[pindex], &pcp->tails[pindex], older);
+				r.tail--;
 				q->flags &= ~PG_pcp;
 				count--;
 				pcp->count--;
 				mt = q->index;
 				if (older == pfn + 1 && !(pfn & 3)) {
-					o = pcp_take_run(map, pcp, pindex, pfn, &count, pb_order);
+					o = pcp_take_run(map, pcp, &r, pfn, &count, pb_order);
 					mt = map[pfn + (1u << o) - 1].index;
 				} else {
 					pfn &= older;
@@ -213,7 +235,8 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 			}
 			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
 					   false);
-		} while (count > 0 && pcp->lists[pindex] != PFN_NONE);
+		} while (count > 0 && r.tail != r.head);
+		l->tail = r.tail;
 	}
 	/* every page freed left the pcp count */
 	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
@@ -264,9 +287,14 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			unsigned alloc_flags)
 {
 	struct page *map = pgdat->memmap_base;
-	pfn_t tail = pcp->tails[pindex];
+	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned step = 1u << order;
 	int i = 0;
+	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
+		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
+	/* the ring's tail in registers: the stores through struct page would reload it */
+	pfn_t *ring = l->ring;
+	uint32_t mask = l->mask, tail = l->tail;
 	while (i < count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -281,26 +309,18 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			n = (unsigned)(count - i);
 			expand_rest(map, z, pfn, n, order, o, mt);
 		}
-		if (tail == PFN_NONE)
-			pcp->lists[pindex] = pfn;
-		else
-			map[tail].next = pfn;
 		/* PG_buddy: the halves expand would have put on the lists lose it again */
-		pfn_t prev = tail;
 		for (unsigned k = 0; k < n; k++, pfn += step) {
 			struct page *p = &map[pfn];
 			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
+			p->next = p->prev = PFN_NONE;
 			p->private = order;
 			p->index = mt;
-			p->prev = prev;
-			p->next = pfn + step;
-			prev = pfn;
+			ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
 		}
-		map[prev].next = PFN_NONE;
-		tail = prev;
 		i += (int)n;
 	}
-	pcp->tails[pindex] = tail;
+	l->tail = tail;
 	z->nr_free_pages -= (uint64_t)i << order;
 	return i;
 }
@@ -310,9 +330,9 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 {
 	struct per_cpu_pages *pcp = &z->pcp[cpu];
 	unsigned pindex = order_to_pindex(mt, order);
-	pfn_t *list = &pcp->lists[pindex];
+	struct pcp_list *l = &pcp->lists[pindex];
 	pcp->free_factor >>= 1;
-	if (unlikely(*list == PFN_NONE)) {
+	if (unlikely(pcp_list_empty(l))) {
 		int batch = pcp->batch;
 		/* scale the refill to the order, but never below 2 unless batch is 1 */
 		if (batch > 1) {
@@ -322,13 +342,11 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 		}
 		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
 			      << order;
-		if (*list == PFN_NONE)
+		if (pcp_list_empty(l))
 			return PFN_NONE;
 	}
-	struct page *map = pgdat->memmap_base;
-	pfn_t pfn = *list;
-	list_del_head(map, list, &pcp->tails[pindex], pfn);
-	map[pfn].flags &= ~PG_pcp;
+	pfn_t pfn = pcp_list_take_head(l);
+	pfn_to_page(pgdat, pfn)->flags &= ~PG_pcp;
 	pcp->count -= 1 << order;
 	return pfn;
 }
@@ -358,16 +376,22 @@ static inline void free_unref_page_commit(struct pglist_data *pgdat, struct page
 {
 	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
 	unsigned pindex = order_to_pindex(mt, order);
+	struct pcp_list *l = &pcp->lists[pindex];
+	int count = pcp->count;
+	if (unlikely(count >= pcp->ring_pages))
+		pcp_list_make_room(pgdat, pcp, l, 1);
+	/* the ring first: the stores through struct page would make the compiler reload l */
+	pcp_list_add_head(l, pfn);
 	struct page *p = &map[pfn];
 	p->flags |= PG_pcp;
 	p->private = order;
 	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
-	list_add_head(map, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
-	pcp->count += 1 << order;
+	count += 1 << order;
+	pcp->count = count;
 	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
 	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
 	int high = free_high ? 0 : pcp->high;
-	if (pcp->count >= high)
+	if (count >= high)
 		free_pcppages_bulk(pgdat, z, pcp, nr_pcp_free(pcp, high, pcp->batch, free_high),
 				   pindex);
 }
@@ -547,9 +571,12 @@ static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
 static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 				  struct per_cpu_pages *pcp, unsigned pindex, gfp_t gfp)
 {
-	pfn_t pfn = pcp->lists[pindex];
+	struct pcp_list *l = &pcp->lists[pindex];
+	pfn_t pfn = pcp_list_take_head(l);
+	/* the next allocation writes the new head's struct page: the ring names it now */
+	if (likely(!pcp_list_empty(l)))
+		__builtin_prefetch(&pgdat->memmap_base[pcp_list_nth(l, 0)], 1);
 	pcp->free_factor >>= 1;
-	list_del_head(pgdat->memmap_base, &pcp->lists[pindex], &pcp->tails[pindex], pfn);
 	pcp->count--;
 	prep_new_page(pgdat, z, pfn, 0, gfp);
 	pgdat->vmstat[PGALLOC_DMA + z->type]++;
@@ -577,7 +604,7 @@ static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pg
 		if (z->boost_pending)
 			break;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		if (pcp->lists[pindex] != PFN_NONE) {
+		if (!pcp_list_empty(&pcp->lists[pindex])) {
 			for (; passed; passed &= passed - 1)
 				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
 			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
@@ -600,7 +627,7 @@ static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigne
 			break;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		unsigned pindex = order_to_pindex(ac.migratetype, 0);
-		if (unlikely(pcp->lists[pindex] == PFN_NONE))
+		if (unlikely(pcp_list_empty(&pcp->lists[pindex])))
 			return pcp_fast_pass_over(pgdat, gfp, ac.highest_zoneidx, ac.migratetype,
 						  cpu, zi);
 		return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
@@ -617,35 +644,34 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
-/* The bulk's part of pcp_fast_take, page by page in list order: what nr takes leave. The
- * pages between the first and the last lose their links to prep_new_page, so only the
- * new head's prev is written (list_del_head of the last one). */
+/* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
+ * pages before any is touched, so their struct pages (cold: freed a while ago) are all
+ * fetched at once and written after, instead of one miss after another. */
 static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			      unsigned pindex, unsigned nr, pfn_t *out)
 {
 	struct page *map = pgdat->memmap_base;
 	const struct page fresh = {.flags = (uint32_t)z->type << PAGE_ZONE_SHIFT,
 				   .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
-	pfn_t pfn = pcp->lists[pindex];
-	unsigned i = 0;
-	for (; i < nr && pfn != PFN_NONE; i++) {
-		struct page *p = &map[pfn];
-		pfn_t next = p->next;
-		out[i] = pfn;
-		*p = fresh; /* prep_new_page, order 0 */
-		pfn = next;
+	struct pcp_list *l = &pcp->lists[pindex];
+	uint32_t avail = pcp_list_count(l);
+	unsigned n = nr < avail ? nr : (unsigned)avail;
+	/* pcp_list_take_head n times, the ring in registers (out may alias it) */
+	const pfn_t *ring = l->ring;
+	uint32_t mask = l->mask, head = l->head;
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = ring[(head + i) & mask];
+		__builtin_prefetch(&map[out[i]], 1);
 	}
-	pcp->lists[pindex] = pfn;
-	if (pfn == PFN_NONE)
-		pcp->tails[pindex] = PFN_NONE;
-	else
-		map[pfn].prev = PFN_NONE;
-	pcp->count -= (int)i;
+	l->head = head + n;
+	for (unsigned i = 0; i < n; i++)
+		map[out[i]] = fresh; /* prep_new_page, order 0 */
+	pcp->count -= (int)n;
 	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
-	pcp->free_factor >>= i < 31 ? i : 31;
-	pgdat->vmstat[PGALLOC_DMA + z->type] += i;
-	pgdat->nr_alloc[0] += i;
-	return i;
+	pcp->free_factor >>= n < 31 ? n : 31;
+	pgdat->vmstat[PGALLOC_DMA + z->type] += n;
+	pgdat->nr_alloc[0] += n;
+	return n;
 }
 
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's

@@ -4,7 +4,8 @@
  *
  * Contract extensions over the skeleton (all additive, struct page unchanged):
  * - ALLOC_* flags (mm/internal.h) so callers can use zone_watermark_ok as the kernel does;
- * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free), list tails kept beside the heads;
+ * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free); its lists are rings of pfns
+ *   (struct pcp_list) instead of links through struct page;
  * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders,
  *   .fast_mark;
  * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
@@ -37,11 +38,41 @@ struct free_area {
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 #define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + 1)
 
+/* A per-CPU list is only ever added to and taken from at its ends: a free puts the block
+ * at the head, an allocation takes the head, a refill appends at the tail and a bulk free
+ * takes the tail (the oldest). So it is a ring of first pfns in the kernel's list_head
+ * order, owned by the pcp: the bulk paths know the next blocks without reading their
+ * struct pages (and can fetch many at once), and taking the head does not write the next
+ * block's struct page, as unlinking it through the pages would. The pages keep PG_pcp,
+ * private = order and index = migratetype; their next/prev are not read. The ring is sized
+ * when pcp->high and batch are set (pcp_lists_reserve) to what the list can hold. */
+struct pcp_list {
+	pfn_t *ring;   /* [cap]; NULL while cap is 0 */
+	uint32_t head; /* slot of the newest block, modulo cap (free-running) */
+	uint32_t tail; /* one past the oldest, modulo cap (free-running) */
+	uint32_t mask; /* cap - 1 */
+	uint32_t cap;  /* a power of two, or 0 */
+};
+
+/* Blocks on the list. */
+static inline uint32_t pcp_list_count(const struct pcp_list *l) { return l->tail - l->head; }
+
+static inline bool pcp_list_empty(const struct pcp_list *l) { return l->tail == l->head; }
+
+/* Block i of the list, 0 the newest (the head), count - 1 the oldest (the tail). */
+static inline pfn_t pcp_list_nth(const struct pcp_list *l, uint32_t i)
+{
+	return l->ring[(l->head + i) & l->mask];
+}
+
 struct per_cpu_pages {
 	int count, high, batch;
-	int free_factor;	   /* 6.1: doubles the bulk-free size while only freeing */
-	pfn_t lists[NR_PCP_LISTS]; /* heads: order * MIGRATE_PCPTYPES + mt, then the THP list */
-	pfn_t tails[NR_PCP_LISTS]; /* tails, the oldest block (free_pcppages_bulk takes it) */
+	int free_factor; /* 6.1: doubles the bulk-free size while only freeing */
+	/* While count is below it, every list has room for one more block: a list of order o
+	 * holds at most count >> o blocks, and its ring 2^o * ring_pages. */
+	int ring_pages;
+	/* order * MIGRATE_PCPTYPES + mt, then the THP list */
+	struct pcp_list lists[NR_PCP_LISTS];
 };
 
 struct zone {

@@ -58,7 +58,7 @@ static inline void list_del(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pf
 	p->next = p->prev = PFN_NONE;
 }
 
-/* Taking the head (allocation) or the tail (bulk free): one neighbour to fix. */
+/* Taking the head (allocation): one neighbour to fix. */
 static inline void list_del_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
 {
 	pfn_t n = map[pfn].next;
@@ -70,16 +70,44 @@ static inline void list_del_head(struct page *map, pfn_t *head, pfn_t *tail, pfn
 	map[pfn].next = PFN_NONE;
 }
 
-static inline void list_del_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+/* ---- per-CPU lists (struct pcp_list, a ring of pfns) -----------------------------------
+ * The adds need room (see per_cpu_pages.ring_pages); the takes a list that is not empty. */
+
+static inline void pcp_list_add_head(struct pcp_list *l, pfn_t pfn)
 {
-	pfn_t pr = map[pfn].prev;
-	*tail = pr;
-	if (pr == PFN_NONE)
-		*head = PFN_NONE;
-	else
-		map[pr].next = PFN_NONE;
-	map[pfn].prev = PFN_NONE;
+	l->ring[--l->head & l->mask] = pfn;
 }
+
+static inline void pcp_list_add_tail(struct pcp_list *l, pfn_t pfn)
+{
+	l->ring[l->tail++ & l->mask] = pfn;
+}
+
+static inline pfn_t pcp_list_take_head(struct pcp_list *l) { return l->ring[l->head++ & l->mask]; }
+
+static inline pfn_t pcp_list_take_tail(struct pcp_list *l) { return l->ring[--l->tail & l->mask]; }
+
+/* Block i from the tail: 0 the oldest. */
+static inline pfn_t pcp_list_nth_oldest(const struct pcp_list *l, uint32_t i)
+{
+	return l->ring[(l->tail - 1 - i) & l->mask];
+}
+
+/* The oldest block, PFN_NONE on an empty list. */
+static inline pfn_t pcp_list_last(const struct pcp_list *l)
+{
+	return pcp_list_empty(l) ? PFN_NONE : pcp_list_nth_oldest(l, 0);
+}
+
+/* page_alloc_pcp_ring.c: size pcp's rings for its high and batch (called wherever they are set);
+ * rings only grow. Out of host memory, a ring stays as it is (grown when it fills, or a
+ * trap). */
+void pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp);
+/* page_alloc_pcp_ring.c: the rings' memory (page_alloc_destroy) */
+void pcp_lists_free(struct per_cpu_pages *pcp);
+/* page_alloc_pcp_ring.c: room for n more blocks on l, past pcp->ring_pages (cold) */
+void pcp_list_make_room(const struct pglist_data *pgdat, struct per_cpu_pages *pcp,
+			struct pcp_list *l, uint32_t n);
 
 /* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
  * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so

@@ -169,6 +169,7 @@ static void zone_pcp_update(struct pglist_data *pgdat, struct zone *z)
 	for (unsigned c = 0; c < pgdat->nr_cpus; c++) {
 		z->pcp[c].batch = batch;
 		z->pcp[c].high = high;
+		pcp_lists_reserve(pgdat, &z->pcp[c]);
 	}
 }
 

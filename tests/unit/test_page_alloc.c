@@ -137,19 +137,28 @@ static void check_invariants(struct model *md)
 		for (unsigned c = 0; c < pg->nr_cpus; c++) {
 			int count = 0;
 			for (int l = 0; l < NR_PCP_LISTS; l++) {
-				pfn_t p = z->pcp[c].lists[l], prev = PFN_NONE;
+				const struct pcp_list *pl = &z->pcp[c].lists[l];
 				unsigned o = pcp_list_order(pg, (unsigned)l);
-				while (p != PFN_NONE) {
+				/* a ring: a power of two holding every block, and room for one
+				 * more while count is below ring_pages */
+				cr_assert(pl->cap && !(pl->cap & (pl->cap - 1)), "sized at boot");
+				cr_assert_eq(pl->mask, pl->cap - 1);
+				cr_assert_leq(pcp_list_count(pl), pl->cap);
+				cr_assert_leq((uint64_t)z->pcp[c].ring_pages,
+					      (uint64_t)pl->cap << o);
+				for (uint32_t i = 0; i < pcp_list_count(pl); i++) {
+					pfn_t p = pcp_list_nth(pl, i);
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_pcp);
 					cr_assert_eq(page_zonenum(pp), (unsigned)zi);
-					cr_assert_eq(pp->prev, prev, "broken pcp prev link");
+					cr_assert_eq(pp->private, o, "pcp block order");
+					cr_assert_eq(p & ((1u << o) - 1), 0,
+						     "misaligned pcp block");
+					/* mark() fails on a frame seen twice: no block is on two
+					 * lists, or twice on one */
 					mark(md, p, 1ull << o, F_PCP);
 					count += 1 << o;
-					prev = p;
-					p = pp->next;
 				}
-				cr_assert_eq(prev, z->pcp[c].tails[l], "pcp tail");
 			}
 			/* a refill may leave count above high (rmqueue_bulk ignores it); the
 			 * next free trims it */
@@ -454,7 +463,7 @@ Test(page_alloc, thp_order_uses_its_pcp_list)
 	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 9, 0));
 	cr_assert_eq(z->nr_free_pages, before - 1024);
 	cr_assert_eq(z->pcp[0].count, 512);
-	cr_assert_neq(z->pcp[0].lists[NR_LOWORDER_PCP_LISTS], PFN_NONE);
+	cr_assert_eq(pcp_list_count(&z->pcp[0].lists[NR_LOWORDER_PCP_LISTS]), 1);
 	check_invariants(&md);
 	cr_assert_lt(z->pcp[0].high, 1024);
 	model_free(&md, 0, 0);
@@ -483,20 +492,23 @@ Test(page_alloc, pcp_list_order_is_lifo_and_bulk_free_takes_the_oldest)
 	/* batch 3: the refill splits one block, so the three pfns are consecutive */
 	cr_assert(model_alloc(&md, gfp, 0, 0));
 	pfn_t a = md.live[0].pfn;
-	cr_assert_eq(pcp->lists[pindex], a + 1, "refill appended in order, head taken");
-	cr_assert_eq(pcp->tails[pindex], a + 2);
+	struct pcp_list *l = &pcp->lists[pindex];
+	cr_assert_eq(pcp_list_count(l), 2);
+	cr_assert_eq(pcp_list_nth(l, 0), a + 1, "refill appended in order, head taken");
+	cr_assert_eq(pcp_list_nth(l, 1), a + 2);
 	cr_assert(model_alloc(&md, gfp, 0, 0));
 	cr_assert(model_alloc(&md, gfp, 0, 0));
 	cr_assert_eq(md.live[1].pfn, a + 1);
 	cr_assert_eq(md.live[2].pfn, a + 2);
-	cr_assert_eq(pcp->lists[pindex], PFN_NONE);
-	cr_assert_eq(pcp->tails[pindex], PFN_NONE);
+	cr_assert(pcp_list_empty(l));
 	/* free a, a+1, a+2 (in that order): a+2 is the head, a the tail */
 	model_free(&md, 0, 0); /* live[0] = a; the last entry moves into slot 0 */
 	model_free(&md, 1, 0); /* a + 1 */
 	model_free(&md, 0, 0); /* a + 2 */
-	cr_assert_eq(pcp->lists[pindex], a + 2);
-	cr_assert_eq(pcp->tails[pindex], a);
+	cr_assert_eq(pcp_list_count(l), 3);
+	cr_assert_eq(pcp_list_nth(l, 0), a + 2);
+	cr_assert_eq(pcp_list_nth(l, 1), a + 1);
+	cr_assert_eq(pcp_list_nth(l, 2), a);
 	check_invariants(&md);
 	/* high < batch: nr_pcp_free frees one block on the next free, the oldest */
 	pcp->high = 2;
@@ -505,8 +517,9 @@ Test(page_alloc, pcp_list_order_is_lifo_and_bulk_free_takes_the_oldest)
 	cr_assert_eq(pcp->count, 2);
 	free_pages(&md.pg, b, 0, 0); /* count 3 >= high 2: one block back to the buddy */
 	cr_assert_eq(pcp->count, 2);
-	cr_assert_eq(pcp->lists[pindex], a + 2);
-	cr_assert_eq(pcp->tails[pindex], a + 1, "the oldest (a) went back first");
+	cr_assert_eq(pcp_list_count(l), 2);
+	cr_assert_eq(pcp_list_nth(l, 0), a + 2);
+	cr_assert_eq(pcp_list_nth(l, 1), a + 1, "the oldest (a) went back first");
 	cr_assert(pfn_to_page(&md.pg, a)->flags & PG_buddy);
 	check_invariants(&md);
 	model_free_all(&md);
@@ -591,12 +604,12 @@ Test(page_alloc, fast_path_passes_over_a_zone_that_cannot_refill_as_the_kernel_d
 	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
 	cr_assert_eq(page_zonenum(pfn_to_page(pg, md.live[md.nlive - 1].pfn)), ZONE_DMA32);
 	model_free(&md, md.nlive - 1, 1);
-	cr_assert_neq(dma32->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
-	cr_assert_eq(normal->pcp[1].lists[MIGRATE_MOVABLE], PFN_NONE);
+	cr_assert(!pcp_list_empty(&dma32->pcp[1].lists[MIGRATE_MOVABLE]));
+	cr_assert(pcp_list_empty(&normal->pcp[1].lists[MIGRATE_MOVABLE]));
 	uint64_t normal_free = normal->nr_free_pages;
 	normal->pcp[1].free_factor = 4;
 	dma32->pcp[1].free_factor = 4;
-	pfn_t head = dma32->pcp[1].lists[MIGRATE_MOVABLE];
+	pfn_t head = pcp_list_nth(&dma32->pcp[1].lists[MIGRATE_MOVABLE], 0);
 	cr_assert(model_alloc(&md, GFP_HIGHUSER_MOVABLE, 0, 1));
 	cr_assert_eq(md.live[md.nlive - 1].pfn, head, "the head of DMA32's list");
 	cr_assert_eq(normal->pcp[1].free_factor, 2, "Normal was tried: free_factor halved");
@@ -643,7 +656,7 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 			cr_assert_neq(pa, PFN_NONE);
 			live[n++] = pa;
 		}
-		cr_assert_eq(za->pcp[0].lists[pindex], PFN_NONE, "one refill of %d pages", k);
+		cr_assert(pcp_list_empty(&za->pcp[0].lists[pindex]), "one refill of %d pages", k);
 		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
 		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0);
 		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
@@ -719,8 +732,8 @@ Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
 		struct per_cpu_pages *pcp = &a.pg.node_zones[ZONE_DMA32].pcp[0];
 		size_t nb = 0;
 		for (unsigned l = 0; l < MIGRATE_PCPTYPES; l++)
-			for (pfn_t x = pcp->tails[l]; x != PFN_NONE; x = pfn_to_page(&a.pg, x)->prev)
-				order_b[nb++] = x;
+			for (uint32_t i = pcp_list_count(&pcp->lists[l]); i-- > 0;)
+				order_b[nb++] = pcp_list_nth(&pcp->lists[l], i);
 		cr_assert_eq(nb, n);
 		for (size_t i = 0; i < n; i++) {
 			struct page *pb = pfn_to_page(&b.pg, order_b[i]);
@@ -744,4 +757,92 @@ Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
 		model_free_all(&a);
 		model_free_all(&b);
 	}
+}
+
+/* struct pcp_list against a plain deque: adds and takes at both ends in random order,
+ * wrapping around a 64-slot ring many times (and its free-running indexes around 2^32),
+ * keep every block in its place. */
+Test(page_alloc, pcp_list_ring_matches_a_deque)
+{
+	enum { CAP = 64, REF = 4096 };
+	static pfn_t ref[REF];
+	pfn_t ring[CAP];
+	for (int seed = 1; seed <= 20; seed++) {
+		rng_state = (uint64_t)seed;
+		/* start near the wrap of the indexes */
+		uint32_t start = seed % 2 ? UINT32_MAX - 40 : 0;
+		struct pcp_list l = {
+		    .ring = ring, .head = start, .tail = start, .mask = CAP - 1, .cap = CAP};
+		size_t lo = REF / 2, hi = REF / 2; /* ref[lo, hi): head first */
+		pfn_t next = 0;
+		for (int step = 0; step < 20000; step++) {
+			unsigned op = (unsigned)(rnd() % 4);
+			bool adding = (step / 500) % 2 == 0 ? op < 3 : op < 1;
+			if (adding && hi - lo < CAP) {
+				if (rnd() % 2) {
+					pcp_list_add_tail(&l, next);
+					ref[hi++] = next++;
+				} else {
+					pcp_list_add_head(&l, next);
+					ref[--lo] = next++;
+				}
+			} else if (hi > lo) {
+				bool tail = rnd() % 2;
+				pfn_t want = tail ? ref[--hi] : ref[lo++];
+				cr_assert_eq(tail ? pcp_list_take_tail(&l) : pcp_list_take_head(&l),
+					     want, "seed %d step %d", seed, step);
+			}
+			if (lo < CAP || hi > REF - CAP) { /* recentre the reference */
+				size_t n = hi - lo, c = REF / 2 - n / 2;
+				memmove(&ref[c], &ref[lo], n * sizeof(ref[0]));
+				lo = c;
+				hi = c + n;
+			}
+			cr_assert_eq(pcp_list_count(&l), hi - lo);
+			cr_assert_eq(pcp_list_last(&l), hi > lo ? ref[hi - 1] : PFN_NONE);
+			for (uint32_t i = 0; step % 31 == 0 && i < pcp_list_count(&l); i++) {
+				cr_assert_eq(pcp_list_nth(&l, i), ref[lo + i]);
+				cr_assert_eq(pcp_list_nth_oldest(&l, i), ref[hi - 1 - i]);
+			}
+		}
+	}
+}
+
+/* The rings are sized at boot for high and batch; a list pushed past that (high raised by
+ * hand) grows, keeping its blocks in order, and count stays below ring_pages or the
+ * commit finds room anyway. */
+Test(page_alloc, pcp_ring_grows_past_its_boot_size_in_order)
+{
+	struct model md;
+	small_x86_64(&md, false);
+	struct zone *z = &md.pg.node_zones[ZONE_DMA32];
+	struct per_cpu_pages *pcp = &z->pcp[0];
+	struct pcp_list *l = &pcp->lists[MIGRATE_MOVABLE];
+	uint32_t boot_cap = l->cap;
+	/* sized for what the list can hold: high pages plus a refill, plus one */
+	cr_assert_geq(boot_cap, (uint32_t)(pcp->high + pcp->batch + 1));
+	cr_assert_geq(pcp->ring_pages, pcp->high + pcp->batch + 1);
+	gfp_t gfp = GFP_DMA32 | GFP_KERNEL | __GFP_MOVABLE;
+	size_t n = 3 * (size_t)boot_cap;
+	for (size_t i = 0; i < n; i++)
+		cr_assert(model_alloc(&md, gfp, 0, 0));
+	check_invariants(&md);
+	pcp->high = 1 << 30;
+	pfn_t *freed = malloc(n * sizeof(*freed));
+	cr_assert(freed);
+	int before = pcp->count;
+	for (size_t i = 0; i < n; i++) {
+		freed[i] = md.live[md.nlive - 1].pfn;
+		model_free(&md, md.nlive - 1, 0);
+	}
+	cr_assert_eq(pcp->count, before + (int)n, "nothing went back to the buddy");
+	cr_assert_gt(l->cap, boot_cap, "the ring grew");
+	cr_assert_geq(pcp_list_count(l), n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(pcp_list_nth(l, (uint32_t)i), freed[n - 1 - i], "LIFO at %zu", i);
+	check_invariants(&md);
+	free(freed);
+	drain_all_pages(&md.pg);
+	check_invariants(&md);
+	model_free_all(&md);
 }

@@ -11,6 +11,7 @@
 
 #include "mm_internal.h"
 #include "sim.h"
+#include "testlib_machine.h"
 
 static struct strtab strings;
 static uint64_t ts;
@@ -73,7 +74,7 @@ static void same_state(const struct sim *a, const struct sim *b, int step, bool 
 		const struct zone *za = &pa->node_zones[zi], *zb = &pb->node_zones[zi];
 		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "zone %d step %d", zi, step);
 		if (za->pcp)
-			cr_assert_eq(memcmp(za->pcp, zb->pcp, pa->nr_cpus * sizeof(*za->pcp)), 0,
+			cr_assert(test_pcp_equal(za->pcp, zb->pcp, pa->nr_cpus),
 				     "zone %d pcp, step %d", zi, step);
 	}
 	cr_assert_eq(a->swap.inuse_pages, b->swap.inuse_pages, "step %d", step);

@@ -29,7 +29,7 @@ static void assert_pgdat_equal(struct pglist_data *a, struct pglist_data *b, con
 		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0);
 		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
 		if (za->pcp)
-			cr_assert_eq(memcmp(za->pcp, zb->pcp, a->nr_cpus * sizeof(*za->pcp)), 0,
+			cr_assert(test_pcp_equal(za->pcp, zb->pcp, a->nr_cpus),
 				     "%s: pcp lists of zone %d differ", what, zi);
 	}
 	cr_assert_eq(memcmp(a->vmstat, b->vmstat, NR_VM_STAT_ITEMS * sizeof(uint64_t)), 0,

@@ -56,3 +56,21 @@ __attribute__((weak)) bool machine_pfn_free_at_boot(const struct machine *m, pfn
 			return false;
 	return true;
 }
+
+bool test_pcp_equal(const struct per_cpu_pages *a, const struct per_cpu_pages *b, unsigned nr_cpus)
+{
+	for (unsigned c = 0; c < nr_cpus; c++) {
+		if (a[c].count != b[c].count || a[c].high != b[c].high ||
+		    a[c].batch != b[c].batch || a[c].free_factor != b[c].free_factor)
+			return false;
+		for (int l = 0; l < NR_PCP_LISTS; l++) {
+			const struct pcp_list *la = &a[c].lists[l], *lb = &b[c].lists[l];
+			if (pcp_list_count(la) != pcp_list_count(lb))
+				return false;
+			for (uint32_t i = 0; i < pcp_list_count(la); i++)
+				if (pcp_list_nth(la, i) != pcp_list_nth(lb, i))
+					return false;
+		}
+	}
+	return true;
+}
