@@ -699,7 +699,7 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 		if (z->boost_pending)
 			return 0;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		if (pcp->lists[pindex] != PFN_NONE) {
+		if (!pcp_list_empty(&pcp->lists[pindex])) {
 			unsigned got = pcp_bulk_take(pgdat, z, pcp, pindex, nr, out);
 			for (; passed; passed &= passed - 1)
 				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>=

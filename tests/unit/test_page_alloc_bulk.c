@@ -89,7 +89,7 @@ static bool first_zone_passable(const struct mach *x, gfp_t gfp, unsigned cpu)
 	const struct zone *z = &x->pg.node_zones[zi];
 	return z->populated && !z->boost_pending &&
 	       (int64_t)z->nr_free_pages > z->fast_mark[zi] &&
-	       z->pcp[cpu % x->pg.nr_cpus].lists[gfp_migratetype(gfp)] == PFN_NONE;
+	       pcp_list_empty(&z->pcp[cpu % x->pg.nr_cpus].lists[gfp_migratetype(gfp)]);
 }
 
 #define MAX_RUN 160
