@@ -6,6 +6,7 @@
 
 #include "mm_internal.h"
 #include "sim.h"
+#include "testlib_sim.h"
 
 struct ref_pkmap {
 	unsigned last, nr;
@@ -64,14 +65,9 @@ static void ref_kunmap(struct ref_pkmap *r, pfn_t pfn)
 static struct sim *boot_i386(struct strtab *strings, enum arch arch, const char *mem)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, arch);
-	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
+	tl_sim_config(&cfg, arch, mem, NULL);
 	strtab_init(strings);
-	struct sim *s = sim_create(&cfg, strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
-	return s;
+	return tl_sim_create(&cfg, strings);
 }
 
 static uint64_t rng_next(uint64_t *x)

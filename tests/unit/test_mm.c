@@ -6,21 +6,17 @@
 
 #include "mm_internal.h"
 #include "sim.h"
+#include "testlib_sim.h"
 
 static struct strtab strings;
 
 static struct sim *boot(enum arch arch, const char *mem, unsigned cpus)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, arch);
-	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
+	tl_sim_config(&cfg, arch, mem, NULL);
 	cfg.nr_cpus = cpus;
 	strtab_init(&strings);
-	struct sim *s = sim_create(&cfg, &strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
-	return s;
+	return tl_sim_create(&cfg, &strings);
 }
 
 static void teardown(struct sim *s)

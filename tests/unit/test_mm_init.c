@@ -9,6 +9,7 @@
 #include "page_alloc.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
+#include "testlib_rng.h"
 
 #define GiB (1ull << 30)
 #define MiB (1ull << 20)
@@ -103,11 +104,7 @@ Test(mm_init, real_boots_free_what_the_pfn_rule_frees)
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
-	/* splitmix64: deterministic, seeded per test */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return tl_splitmix64(&rng_state);
 }
 
 /* A byte address near a, now and then mid-page, so page rounding matters. */

@@ -7,6 +7,7 @@
 #include "page_alloc_internal.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
+#include "testlib_rng.h"
 
 enum frame_state { F_UNSEEN, F_FREE, F_PCP, F_ALLOC, F_RESERVED };
 
@@ -28,11 +29,7 @@ struct model {
 static uint64_t rng_state;
 static uint64_t rnd(void)
 {
-	/* splitmix64: deterministic, seeded per test */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return tl_splitmix64(&rng_state);
 }
 
 static void model_boot(struct model *md)

@@ -10,6 +10,7 @@
 #include "page_alloc_internal.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
+#include "testlib_rng.h"
 
 struct mach {
 	struct machine m;
@@ -20,11 +21,7 @@ struct mach {
 static uint64_t rng;
 static uint64_t rnd(void)
 {
-	/* splitmix64 */
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return tl_splitmix64(&rng);
 }
 
 enum layout { X86_64_TWO_ZONES, X86_64_THREE_ZONES, I386_HIGHMEM };

@@ -11,6 +11,7 @@
 #include "mm_internal.h"
 #include "proc_snap.h"
 #include "sim_proc.h"
+#include "testlib_sim.h"
 #include "trace_testlib.h"
 
 /* ---- replaying a generated workload straight into a simulator ---- */
@@ -54,16 +55,9 @@ static int live_put(void *ctx, const struct mm_event *ev)
 static struct sim *boot_sim(struct live *l, enum arch arch, const char *mem, const char *swap)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, arch);
-	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
-	if (swap)
-		cr_assert_eq(parse_size(swap, &cfg.swap_bytes, err, sizeof(err)), 0);
+	tl_sim_config(&cfg, arch, mem, swap);
 	cfg.nr_cpus = 2;
-	struct sim *s = sim_create(&cfg, &l->strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
-	return s;
+	return tl_sim_create(&cfg, &l->strings);
 }
 
 static void run_workload(struct live *l, const char *wl, double scale, enum arch arch,

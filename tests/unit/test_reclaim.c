@@ -6,6 +6,7 @@
 
 #include "mm_internal.h"
 #include "sim.h"
+#include "testlib_sim.h"
 
 static struct strtab strings;
 static uint64_t ts;
@@ -13,17 +14,10 @@ static uint64_t ts;
 static struct sim *boot(const char *mem, const char *swap, int overcommit)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, ARCH_I386);
-	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
-	if (swap)
-		cr_assert_eq(parse_size(swap, &cfg.swap_bytes, err, sizeof(err)), 0);
+	tl_sim_config(&cfg, ARCH_I386, mem, swap);
 	cfg.vm.overcommit_memory = overcommit;
 	strtab_init(&strings);
-	struct sim *s = sim_create(&cfg, &strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
-	return s;
+	return tl_sim_create(&cfg, &strings);
 }
 
 static void teardown(struct sim *s)

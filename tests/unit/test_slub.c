@@ -10,6 +10,7 @@
 #include "slub.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
+#include "testlib_rng.h"
 
 struct rig {
 	struct machine m;
@@ -177,10 +178,7 @@ Test(slub, calculate_order_table)
 static uint64_t rng;
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return tl_splitmix64(&rng);
 }
 
 struct ref_obj {

@@ -12,6 +12,7 @@
 #include "mm_internal.h"
 #include "sim.h"
 #include "testlib_machine.h"
+#include "testlib_sim.h"
 
 static struct strtab strings;
 static uint64_t ts;
@@ -19,15 +20,9 @@ static uint64_t ts;
 static struct sim *boot(enum arch arch, const char *mem, const char *swap, bool implicit)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, arch);
-	cr_assert_eq(parse_size(mem, &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
-	if (swap)
-		cr_assert_eq(parse_size(swap, &cfg.swap_bytes, err, sizeof(err)), 0);
+	tl_sim_config(&cfg, arch, mem, swap);
 	cfg.nr_cpus = 2;
-	struct sim *s = sim_create(&cfg, &strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
+	struct sim *s = tl_sim_create(&cfg, &strings);
 	s->mm.implicit_regions = implicit;
 	return s;
 }

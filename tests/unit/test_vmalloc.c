@@ -10,6 +10,7 @@
 #include "testlib_machine.h"
 #include "vmalloc.h"
 #include "vmstat.h"
+#include "testlib_rng.h"
 
 struct vrig {
 	struct machine m;
@@ -244,10 +245,7 @@ Test(vmalloc, highmem_first_and_page_tables)
 static uint64_t rng;
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return tl_splitmix64(&rng);
 }
 
 static void random_run(struct vrig *r, uint64_t seed, int steps)

@@ -8,6 +8,7 @@
 #include "mm_internal.h"
 #include "page_alloc_internal.h"
 #include "testlib_machine.h"
+#include "testlib_sim.h"
 #include "vmstat.h"
 
 static uint64_t rng;
@@ -136,15 +137,9 @@ static uint64_t ts;
 static struct sim *boot(void)
 {
 	struct machine_config cfg;
-	char err[256];
-	machine_config_default(&cfg, ARCH_I386);
-	cr_assert_eq(parse_size("64M", &cfg.mem_limit, err, sizeof(err)), 0);
-	cfg.ram = cfg.mem_limit;
-	cr_assert_eq(parse_size("64M", &cfg.swap_bytes, err, sizeof(err)), 0);
+	tl_sim_config(&cfg, ARCH_I386, "64M", "64M");
 	cfg.vm.overcommit_memory = 1;
-	struct sim *s = sim_create(&cfg, &strings, REPLAY_MODEL, err, sizeof(err));
-	cr_assert_not_null(s, "%s", err);
-	return s;
+	return tl_sim_create(&cfg, &strings);
 }
 
 static void apply(struct sim *s, uint32_t pid, enum mm_event_type type, uint64_t a, uint64_t len,
