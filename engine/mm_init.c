@@ -280,8 +280,8 @@ int page_alloc_init(struct pglist_data *pgdat, const struct machine *m, uint64_t
 		    pgdat->page_group_by_mobility_disabled ? MIGRATE_UNMOVABLE : gfp_migratetype(g);
 		pgdat->gfp_zone_mt[g] = (uint8_t)(gfp_zone(pgdat, g) | mt << 4);
 	}
-	init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);
-	return 0;
+	/* the pcp lists' rings are allocated with high and batch */
+	return init_per_zone_wmark_min(pgdat, m->cfg.kernel.thp);
 }
 
 void page_alloc_destroy(struct pglist_data *pgdat)

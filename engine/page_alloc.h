@@ -217,8 +217,9 @@ void drain_all_pages(struct pglist_data *pgdat);
 void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled);
 
 /* Recompute min_free_kbytes (when vm->min_free_kbytes is 0), watermarks, lowmem_reserve,
- * totalreserve_pages and pcp high after a sysctl change (init_per_zone_wmark_min). */
-void setup_per_zone_wmarks(struct pglist_data *pgdat, const struct vm_sysctl *vm);
+ * totalreserve_pages and pcp high after a sysctl change (init_per_zone_wmark_min); -1 when
+ * the host has no memory for the pcp lists' rings. */
+int setup_per_zone_wmarks(struct pglist_data *pgdat, const struct vm_sysctl *vm);
 
 /* __zone_watermark_ok against the zone's current free pages. */
 bool zone_watermark_ok(const struct zone *z, unsigned order, uint64_t mark, int highest_zoneidx,

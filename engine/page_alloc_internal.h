@@ -102,7 +102,7 @@ static inline pfn_t pcp_list_last(const struct pcp_list *l)
 /* page_alloc_pcp_ring.c: size pcp's rings for its high and batch (called wherever they are set);
  * rings only grow. Out of host memory, a ring stays as it is (grown when it fills, or a
  * trap). */
-void pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp);
+bool pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp);
 /* page_alloc_pcp_ring.c: the rings' memory (page_alloc_destroy) */
 void pcp_lists_free(struct per_cpu_pages *pcp);
 /* page_alloc_pcp_ring.c: room for n more blocks on l, past pcp->ring_pages (cold) */
@@ -230,7 +230,7 @@ static inline bool zone_configured(const struct pglist_data *pgdat, enum zone_ty
 }
 
 /* calculate_min_free_kbytes (+ set_recommended_min_free_kbytes with THP) at boot. */
-void init_per_zone_wmark_min(struct pglist_data *pgdat, bool thp);
+int init_per_zone_wmark_min(struct pglist_data *pgdat, bool thp);
 
 /* ---- shared by the fast and the slow allocation paths (page_alloc.c,
  * page_alloc_slowpath.c) ---- */

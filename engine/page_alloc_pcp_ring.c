@@ -63,20 +63,25 @@ static void pcp_set_ring_pages(const struct pglist_data *pgdat, struct per_cpu_p
 	pcp->ring_pages = (int)pages;
 }
 
-void pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp)
+bool pcp_lists_reserve(const struct pglist_data *pgdat, struct per_cpu_pages *pcp)
 {
+	bool ok = true;
 	for (unsigned l = 0; l < NR_PCP_LISTS; l++) {
 		uint64_t cap = pow2_at_least(pcp_list_bound(pgdat, pcp, l));
-		if (cap > pcp->lists[l].cap && cap <= (1ull << 31))
-			pcp_list_resize(&pcp->lists[l], cap);
+		if (cap > (1ull << 31))
+			ok = false;
+		else if (cap > pcp->lists[l].cap && !pcp_list_resize(&pcp->lists[l], cap))
+			ok = false;
 	}
 	pcp_set_ring_pages(pgdat, pcp);
+	return ok;
 }
 
 /* Room for n more blocks on l, when pcp->count is past ring_pages: it usually is there
  * already (a refill can take count past high, and so past ring_pages, for a while). A
  * ring grows only when something set pcp->high past what pcp_lists_reserve sized it for
- * (a test); out of host memory, a trap rather than a write past the ring. */
+ * (only tests do: the machine's sysctls are set before boot, and a boot without the
+ * rings fails); out of host memory there, a trap rather than a write past the ring. */
 __attribute__((noinline, cold)) void pcp_list_make_room(const struct pglist_data *pgdat,
 							struct per_cpu_pages *pcp,
 							struct pcp_list *l, uint32_t n)

@@ -156,28 +156,31 @@ static int calculate_normal_threshold(const struct pglist_data *pgdat, const str
 	return t < 125 ? t : 125;
 }
 
-/* zone_pcp_update → zone_set_pageset_high_and_batch */
-static void zone_pcp_update(struct pglist_data *pgdat, struct zone *z)
+/* zone_pcp_update → zone_set_pageset_high_and_batch; false when the host has no memory
+ * for the lists' rings */
+static bool zone_pcp_update(struct pglist_data *pgdat, struct zone *z)
 {
 	int batch = zone_batchsize(z);
 	if (batch < 1)
 		batch = 1;
 	int high = zone_highsize(pgdat, z, batch);
 	z->stat_threshold = calculate_normal_threshold(pgdat, z);
-	if (!z->pcp)
-		return;
-	for (unsigned c = 0; c < pgdat->nr_cpus; c++) {
+	bool ok = true;
+	for (unsigned c = 0; z->pcp && c < pgdat->nr_cpus; c++) {
 		z->pcp[c].batch = batch;
 		z->pcp[c].high = high;
-		pcp_lists_reserve(pgdat, &z->pcp[c]);
+		ok &= pcp_lists_reserve(pgdat, &z->pcp[c]);
 	}
+	return ok;
 }
 
-static void setup_per_zone_wmarks_now(struct pglist_data *pgdat)
+static int setup_per_zone_wmarks_now(struct pglist_data *pgdat)
 {
 	setup_wmarks(pgdat);
+	bool ok = true;
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
-		zone_pcp_update(pgdat, &pgdat->node_zones[zi]);
+		ok &= zone_pcp_update(pgdat, &pgdat->node_zones[zi]);
+	return ok ? 0 : -1;
 }
 
 /* calculate_min_free_kbytes: int_sqrt(lowmem_kbytes * 16) clamped to [128, 262144] */
@@ -203,32 +206,34 @@ static uint64_t recommended_min_free_kbytes(const struct pglist_data *pgdat)
 	return rec << (PAGE_SHIFT - 10);
 }
 
-void init_per_zone_wmark_min(struct pglist_data *pgdat, bool thp)
+int init_per_zone_wmark_min(struct pglist_data *pgdat, bool thp)
 {
 	/* boot: init_per_zone_wmark_min (postcore_initcall), then khugepaged's start raises
 	 * min_free_kbytes for THP (subsys_initcall hugepage_init); a user value set through
 	 * the sysctl afterwards replaces both. */
 	pgdat->min_free_kbytes = calculate_min_free_kbytes(pgdat);
-	setup_per_zone_wmarks_now(pgdat);
+	int err = setup_per_zone_wmarks_now(pgdat);
 	setup_per_zone_lowmem_reserve(pgdat);
 	if (thp) {
 		uint64_t rec = recommended_min_free_kbytes(pgdat);
 		if (rec > pgdat->min_free_kbytes) {
 			pgdat->min_free_kbytes = rec;
-			setup_per_zone_wmarks_now(pgdat);
+			err |= setup_per_zone_wmarks_now(pgdat);
 		}
 	}
 	if (pgdat->vm.min_free_kbytes) {
 		pgdat->min_free_kbytes = pgdat->vm.min_free_kbytes;
-		setup_per_zone_wmarks_now(pgdat);
+		err |= setup_per_zone_wmarks_now(pgdat);
 	}
+	return err;
 }
 
-void setup_per_zone_wmarks(struct pglist_data *pgdat, const struct vm_sysctl *vm)
+int setup_per_zone_wmarks(struct pglist_data *pgdat, const struct vm_sysctl *vm)
 {
 	pgdat->vm = *vm;
 	if (vm->min_free_kbytes)
 		pgdat->min_free_kbytes = vm->min_free_kbytes;
-	setup_per_zone_wmarks_now(pgdat);
+	int err = setup_per_zone_wmarks_now(pgdat);
 	setup_per_zone_lowmem_reserve(pgdat);
+	return err;
 }

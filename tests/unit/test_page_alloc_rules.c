@@ -26,7 +26,7 @@ static void four_pageblocks(bool boost)
 	vm.min_free_kbytes = 4;
 	if (!boost)
 		vm.watermark_boost_factor = 0;
-	setup_per_zone_wmarks(&pg, &vm);
+	cr_assert_eq(setup_per_zone_wmarks(&pg, &vm), 0);
 	cr_assert_eq(pg.node_zones[ZONE_DMA32].watermark[WMARK_LOW], 3);
 }
 
