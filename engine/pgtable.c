@@ -6,12 +6,13 @@
 /* The three shapes, as constants: pte_offset and pte_range specialise on them, and a walk
  * whose shifts are immediates costs a few instructions per level (the loop reading them
  * from the geometry cost ~60 per walk). task_size is set by pt_geometry_for. */
-static const struct pt_geometry geo_2level = /* asm/pgtable-2level_types.h: PGDIR_SHIFT 22 */
-	{2, {22, 12}, {1024, 1024}, 4, 0, false};
-static const struct pt_geometry geo_3level = /* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
-	{3, {30, 21, 12}, {4, 512, 512}, 8, 0, true};
-static const struct pt_geometry geo_4level = /* asm/pgtable_64_types.h, 4-level: 39/30/21/12 */
-	{4, {39, 30, 21, 12}, {512, 512, 512, 512}, 8, 0, false};
+/* asm/pgtable-2level_types.h: PGDIR_SHIFT 22 */
+static const struct pt_geometry geo_2level = {2, {22, 12}, {1024, 1024}, 4, 0, false};
+/* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
+static const struct pt_geometry geo_3level = {3, {30, 21, 12}, {4, 512, 512}, 8, 0, true};
+/* asm/pgtable_64_types.h, 4-level: 39/30/21/12 */
+static const struct pt_geometry geo_4level = {4, {39, 30, 21, 12}, {512, 512, 512, 512}, 8, 0,
+					      false};
 
 void pt_geometry_for(struct pt_geometry *g, enum arch arch, uint64_t page_offset)
 {
