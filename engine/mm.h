@@ -136,9 +136,8 @@ void task_kill(struct sim *s, struct task_struct *t);
 /* VMA lookup: the VMA containing addr, or NULL. O(log n). */
 struct vm_area_struct *find_vma(const struct mm_struct *mm, uint64_t addr);
 
-/* Prefetch what the fault of an upcoming event will read: its pte, or (frame, once the
- * pte was prefetched) the frame the pte maps. A hint; changes nothing. */
-void mm_prefetch(struct sim *s, const struct mm_event *ev, bool frame);
+/* Prefetch the pte the fault of an upcoming event will read. A hint; changes nothing. */
+void mm_prefetch(struct sim *s, const struct mm_event *ev);
 
 /* Teardown helpers shared with reclaim and the OOM killer. */
 void exit_mmap(struct sim *s, struct mm_struct *mm, unsigned cpu);

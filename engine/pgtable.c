@@ -3,19 +3,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The three shapes, as constants: pte_offset and pte_range specialise on them, and a walk
+ * whose shifts are immediates costs a few instructions per level (the loop reading them
+ * from the geometry cost ~60 per walk). task_size is set by pt_geometry_for. */
+/* asm/pgtable-2level_types.h: PGDIR_SHIFT 22 */
+static const struct pt_geometry geo_2level = {2, {22, 12}, {1024, 1024}, 4, 0, false};
+/* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
+static const struct pt_geometry geo_3level = {3, {30, 21, 12}, {4, 512, 512}, 8, 0, true};
+/* asm/pgtable_64_types.h, 4-level: 39/30/21/12 */
+static const struct pt_geometry geo_4level = {4, {39, 30, 21, 12}, {512, 512, 512, 512}, 8, 0,
+					      false};
+
 void pt_geometry_for(struct pt_geometry *g, enum arch arch, uint64_t page_offset)
 {
-	memset(g, 0, sizeof(*g));
 	switch (arch) {
-	case ARCH_I386: /* asm/pgtable-2level_types.h: PGDIR_SHIFT 22, PTRS_PER_PTE 1024 */
-		*g = (struct pt_geometry){2, {22, 12}, {1024, 1024}, 4, page_offset, false};
+	case ARCH_I386: /* PTRS_PER_PTE 1024, 4-byte entries */
+		*g = geo_2level;
+		g->task_size = page_offset;
 		break;
-	case ARCH_I386_PAE: /* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
-		*g = (struct pt_geometry){3, {30, 21, 12}, {4, 512, 512}, 8, page_offset, true};
+	case ARCH_I386_PAE:
+		*g = geo_3level;
+		g->task_size = page_offset;
 		break;
-	default: /* asm/pgtable_64_types.h, 4-level: 39/30/21/12; TASK_SIZE_MAX 2^47 - 4096 */
-		*g = (struct pt_geometry){4, {39, 30, 21, 12}, {512, 512, 512, 512}, 8,
-					  (1ull << 47) - 4096, false};
+	default: /* TASK_SIZE_MAX 2^47 - 4096 */
+		*g = geo_4level;
+		g->task_size = (1ull << 47) - 4096;
 		break;
 	}
 }
@@ -190,16 +202,42 @@ static unsigned index_at(const struct pt_geometry *g, unsigned level, uint64_t a
 	return (unsigned)(addr >> g->shift[level]) & (g->ptrs[level] - 1);
 }
 
-pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc,
-		  unsigned cpu)
+/* The entry for addr in table idx of `level`; with g a constant shape, all immediates
+ * (a table's arena slot is the size of the last level's table, as c->words). */
+static inline __attribute__((always_inline)) pte_t *entry_at(const struct pgtable_ctx *c,
+							     const struct pt_geometry *g,
+							     uint32_t idx, unsigned level,
+							     uint64_t addr)
+{
+	return &c->arena[(uint64_t)idx * g->ptrs[g->levels - 1] + index_at(g, level, addr)];
+}
+
+/* Descend from *idx towards addr's pte table while entries exist: returns the level where
+ * the walk stopped (levels - 1 when *idx is the pte table). Inlined with g one of the
+ * constant shapes, the loop unrolls and every shift and mask is an immediate. */
+static inline __attribute__((always_inline)) unsigned walk_to_pte(const struct pgtable_ctx *c,
+								  const struct pt_geometry *g,
+								  uint32_t *idx, uint64_t addr)
+{
+	unsigned level = 0;
+#pragma GCC unroll 4 /* GCC 12 peels the 2- and 3-level walks but loops over the 4-level one */
+	for (; level + 1 < g->levels; level++) {
+		pte_t e = *entry_at(c, g, *idx, level, addr);
+		if (!e)
+			break;
+		*idx = (uint32_t)(e - 1);
+	}
+	return level;
+}
+
+/* __pte_alloc and friends: the walk that fills in missing tables. */
+static pte_t *pte_alloc_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, unsigned cpu)
 {
 	const struct pt_geometry *g = &c->geo;
 	uint32_t idx = pgd->root;
 	for (unsigned level = 0; level + 1 < g->levels; level++) {
 		pte_t *e = &table(c, idx)[index_at(g, level, addr)];
 		if (!*e) {
-			if (!alloc)
-				return NULL;
 			uint32_t child = table_alloc(c, pgd, true, cpu);
 			if (child == PT_NONE)
 				return NULL;
@@ -211,18 +249,36 @@ pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool al
 	return &table(c, idx)[index_at(g, g->levels - 1, addr)];
 }
 
-pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
-		 uint64_t *n)
+static inline __attribute__((always_inline)) pte_t *
+pte_lookup(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd, uint64_t addr,
+	   bool alloc, unsigned cpu)
 {
-	const struct pt_geometry *g = &c->geo;
 	uint32_t idx = pgd->root;
-	unsigned level = 0;
-	for (; level + 1 < g->levels; level++) {
-		pte_t e = table(c, idx)[index_at(g, level, addr)];
-		if (!e)
-			break;
-		idx = (uint32_t)(e - 1);
+	unsigned level = walk_to_pte(c, g, &idx, addr);
+	if (level + 1 == g->levels)
+		return entry_at(c, g, idx, level, addr);
+	return alloc ? pte_alloc_walk(c, pgd, addr, cpu) : NULL;
+}
+
+pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc,
+		  unsigned cpu)
+{
+	switch (c->geo.levels) {
+	case 2:
+		return pte_lookup(c, &geo_2level, pgd, addr, alloc, cpu);
+	case 3:
+		return pte_lookup(c, &geo_3level, pgd, addr, alloc, cpu);
+	default:
+		return pte_lookup(c, &geo_4level, pgd, addr, alloc, cpu);
 	}
+}
+
+static inline __attribute__((always_inline)) pte_t *
+pte_span(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd, uint64_t addr,
+	 uint64_t end, uint64_t *n)
+{
+	uint32_t idx = pgd->root;
+	unsigned level = walk_to_pte(c, g, &idx, addr);
 	/* a missing entry at `level` is a hole of that entry's span; a pte table reached at the
 	 * last level covers the span of the entry above it (one walk per table, not per pte) */
 	unsigned span_level = level + 1 < g->levels ? level : level - 1;
@@ -230,10 +286,23 @@ pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t
 	uint64_t next = (addr | (span - 1)) + 1;
 	if (next > end || next == 0)
 		next = end;
+	/* the slot before the store to *n, which the compiler must assume may hit c->arena */
+	pte_t *pte = level + 1 < g->levels ? NULL : entry_at(c, g, idx, level, addr);
 	*n = (next - addr + PAGE_SIZE - 1) >> PAGE_SHIFT; /* a partial last page counts */
-	if (level + 1 < g->levels)
-		return NULL;
-	return &table(c, idx)[index_at(g, level, addr)];
+	return pte;
+}
+
+pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
+		 uint64_t *n)
+{
+	switch (c->geo.levels) {
+	case 2:
+		return pte_span(c, &geo_2level, pgd, addr, end, n);
+	case 3:
+		return pte_span(c, &geo_3level, pgd, addr, end, n);
+	default:
+		return pte_span(c, &geo_4level, pgd, addr, end, n);
+	}
 }
 
 struct free_range {

@@ -185,19 +185,19 @@ uint64_t sim_page_level_live_pages(const struct sim *s)
 	return n;
 }
 
-void sim_prefetch_event(struct sim *s, const struct mm_event *ev, unsigned stage)
+void sim_prefetch_event(struct sim *s, const struct mm_event *ev)
 {
 	switch (ev->type) {
 	case EV_FAULT:
 	case EV_TOUCH:
 		if (s->level == REPLAY_MODEL)
-			mm_prefetch(s, ev, stage == 1);
+			mm_prefetch(s, ev);
 		break;
 	case EV_KMALLOC:
 	case EV_KFREE:
 	case EV_CACHE_ALLOC:
 	case EV_CACHE_FREE:
-		if (stage == 0 && s->kernel_allocators)
+		if (s->kernel_allocators)
 			slub_prefetch(&s->slub, ev->u.kmem.ptr);
 		break;
 	default:

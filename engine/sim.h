@@ -52,17 +52,15 @@ void sim_apply(struct sim *s, const struct mm_event *ev);
  * to land before its turn (events take ~100 ns to ~1 us). */
 #define SIM_PREFETCH_AHEAD 8
 
-/* What the event will read first: a fault's pte (stage 0) and, once that is cached, the
- * frame it maps (stage 1); a slab event's trace-pointer entry. A hint: nothing changes. */
-void sim_prefetch_event(struct sim *s, const struct mm_event *ev, unsigned stage);
+/* What the event will read first: a fault's pte; a slab event's trace-pointer entry.
+ * A hint: nothing changes. */
+void sim_prefetch_event(struct sim *s, const struct mm_event *ev);
 
 /* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n). */
 static inline void sim_prefetch(struct sim *s, const struct mm_event *batch, size_t i, size_t n)
 {
 	if (i + SIM_PREFETCH_AHEAD < n)
-		sim_prefetch_event(s, &batch[i + SIM_PREFETCH_AHEAD], 0);
-	if (i + SIM_PREFETCH_AHEAD / 2 < n)
-		sim_prefetch_event(s, &batch[i + SIM_PREFETCH_AHEAD / 2], 1);
+		sim_prefetch_event(s, &batch[i + SIM_PREFETCH_AHEAD]);
 }
 
 /* Page level: pages held for recorded allocations not yet freed (the recording's live set
