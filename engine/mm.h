@@ -101,6 +101,7 @@ struct mm_world {
 	uint32_t live_mms;
 	uint32_t next_anon;
 	uint32_t next_shmem;        /* pseudo file ids of shared anonymous mappings */
+	struct u64map shmem_acct;   /* shmem file id -> pages charged for it (shmem_acct_size) */
 	pfn_t zero_pfn;             /* empty_zero_page: reserved, never freed */
 	bool implicit_regions;      /* real traces: a fault outside every VMA creates one */
 	uint64_t nr_file_pages, nr_anon_pages, nr_mapped;

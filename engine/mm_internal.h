@@ -204,8 +204,11 @@ void put_page(struct sim *s, pfn_t pfn, unsigned cpu);
 typedef bool (*rmap_fn)(struct sim *s, struct mm_struct *mm, pte_t *pte, uint64_t addr, void *arg);
 void rmap_walk(struct sim *s, pfn_t pfn, rmap_fn fn, void *arg);
 
-/* shmem.c: after a VMA of file was removed, free the file's pages if no VMA maps it. */
+/* shmem.c: after a VMA of file was removed, free the file's pages and its charge if no
+ * VMA maps it. */
 void shmem_release_if_unmapped(struct sim *s, uint32_t file, unsigned cpu);
+/* The charge for v's new shmem file; false when the overcommit policy refuses it. */
+bool shmem_zero_setup(struct sim *s, const struct mm_struct *mm, const struct vm_area_struct *v);
 
 /* memory.c: swap */
 bool do_swap_page(struct sim *s, struct task_struct *t, struct mm_struct *mm,

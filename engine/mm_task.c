@@ -370,7 +370,8 @@ int mm_world_init(struct sim *s)
 	pgtable_ctx_init(&w->pt, &s->pgdat, m->cfg.arch, m->cfg.kernel.page_offset);
 	w->task_mask = 1023;
 	w->tasks = calloc(w->task_mask + 1, sizeof(*w->tasks));
-	if (!w->tasks || page_cache_init(&w->cache) || u64map_init(&w->anon_families, 256))
+	if (!w->tasks || page_cache_init(&w->cache) || u64map_init(&w->anon_families, 256) ||
+	    u64map_init(&w->shmem_acct, 16))
 		return -1;
 	w->zero_pfn = find_zero_pfn(s);
 	if (w->zero_pfn == PFN_NONE)
@@ -398,6 +399,7 @@ void mm_world_destroy(struct sim *s)
 	free(w->tasks);
 	page_cache_destroy(&w->cache);
 	u64map_free(&w->anon_families);
+	u64map_free(&w->shmem_acct);
 	pgtable_ctx_destroy(&w->pt);
 	memset(w, 0, sizeof(*w));
 }

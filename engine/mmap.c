@@ -176,15 +176,13 @@ static uint32_t vm_flags_for(const struct mm_event *ev)
 	return f;
 }
 
-/* accountable_mapping (mm/vma.c): private writable, not NORESERVE (ignored in mode 2);
- * shared anonymous memory is charged through shmem for its size. */
-static bool accountable(const struct sim *s, uint32_t vm_flags, uint32_t file)
+/* accountable_mapping (mm/vma.c): private writable, not NORESERVE (ignored in mode 2).
+ * Shared anonymous memory is charged once for its file instead (shmem_zero_setup). */
+static bool accountable(const struct sim *s, uint32_t vm_flags)
 {
 	if ((vm_flags & VM_NORESERVE) && s->machine.cfg.vm.overcommit_memory != 2)
 		return false;
-	if (vm_flags & VM_SHARED)
-		return file == 0;
-	return vm_flags & VM_WRITE;
+	return !(vm_flags & VM_SHARED) && (vm_flags & VM_WRITE);
 }
 
 /* get_unmapped_area, top-down (mm/mmap.c vm_unmapped_area with VM_UNMAPPED_AREA_TOPDOWN):
@@ -250,7 +248,7 @@ void mm_mmap(struct sim *s, const struct mm_event *ev)
 				   .vm_pgoff = ev->u.map.pgoff};
 	if ((ev->u.map.flags & (MM_MAP_SHARED | MM_MAP_ANON)) == (MM_MAP_SHARED | MM_MAP_ANON))
 		v.file = s->mm.next_shmem++; /* shmem: its own pseudo file, shared across fork */
-	if (accountable(s, v.vm_flags, ev->u.map.file))
+	if (accountable(s, v.vm_flags))
 		v.vm_flags |= VM_ACCOUNT;
 	uint64_t addr = ev->u.map.addr & ~(uint64_t)(PAGE_SIZE - 1);
 	if (ev->u.map.flags & MM_MAP_ADDR_UNKNOWN)
@@ -262,6 +260,10 @@ void mm_mmap(struct sim *s, const struct mm_event *ev)
 	v.vm_start = addr;
 	v.vm_end = addr + len;
 	int r = map_region(s, mm, &v, cpu);
+	if (r == 0 && is_shmem_file(v.file) && !shmem_zero_setup(s, mm, &v)) {
+		do_munmap(s, mm, v.vm_start, v.vm_end, cpu); /* the mmap fails after all */
+		r = 1;
+	}
 	if (r > 0)
 		mm_charge_refused(s, COMMIT_REFUSED_MMAP);
 	else if (r == 0 && (ev->u.map.flags & MM_MAP_POPULATE))
@@ -320,7 +322,7 @@ void mm_mprotect(struct sim *s, const struct mm_event *ev)
 		nf |= prot & MM_PROT_WRITE ? VM_WRITE : 0;
 		nf |= prot & MM_PROT_EXEC ? VM_EXEC : 0;
 		/* mprotect_fixup charges a private mapping that becomes writable */
-		if (!(v->vm_flags & VM_ACCOUNT) && accountable(s, nf, v->file)) {
+		if (!(v->vm_flags & VM_ACCOUNT) && accountable(s, nf)) {
 			if (!vm_enough_memory(&s->commit, vma_pages(v), mm->total_vm)) {
 				mm_charge_refused(s, COMMIT_REFUSED_MMAP);
 				break;

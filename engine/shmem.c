@@ -2,7 +2,8 @@
  * by its own unlinked shmem file, which every VMA mapping it holds a reference to
  * (shmem_zero_setup, get_file at split and fork, fput in remove_vma). When the last such
  * VMA goes, shmem_evict_inode truncates the file and its pages are freed; until then even
- * pages of parts already unmapped stay in the file. */
+ * pages of parts already unmapped stay in the file. The commit charge belongs to the file
+ * too: made when it is created, returned when it dies. */
 #include <stdlib.h>
 
 #include "mm_internal.h"
@@ -21,6 +22,24 @@ static bool shmem_file_mapped(const struct sim *s, uint32_t file)
 	return false;
 }
 
+/* shmem_acct_size: the file is charged for its size when it is created, unless
+ * MAP_NORESERVE outside mode 2 (then the kernel charges blocks as they are allocated,
+ * which the model does not: docs/RECLAIM.md). mm->total_vm does not count the new VMA
+ * yet at this point of mmap_region (vm_stat_account comes last). */
+bool shmem_zero_setup(struct sim *s, const struct mm_struct *mm, const struct vm_area_struct *v)
+{
+	if ((v->vm_flags & VM_NORESERVE) && s->machine.cfg.vm.overcommit_memory != 2)
+		return true;
+	uint64_t pages = vma_pages(v);
+	if (!vm_enough_memory(&s->commit, pages, mm->total_vm - pages))
+		return false;
+	if (u64map_put(&s->mm.shmem_acct, v->file, pages)) {
+		vm_unacct_memory(&s->commit, pages);
+		return false;
+	}
+	return true;
+}
+
 void shmem_release_if_unmapped(struct sim *s, uint32_t file, unsigned cpu)
 {
 	if (!is_shmem_file(file) || shmem_file_mapped(s, file))
@@ -33,4 +52,7 @@ void shmem_release_if_unmapped(struct sim *s, uint32_t file, unsigned cpu)
 		put_page(s, pages[i].pfn, cpu); /* the cache's reference, the last one */
 	}
 	free(pages);
+	uint64_t charged;
+	if (u64map_take(&s->mm.shmem_acct, file, &charged))
+		vm_unacct_memory(&s->commit, charged); /* shmem_unacct_size */
 }

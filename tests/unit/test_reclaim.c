@@ -98,6 +98,43 @@ Test(overcommit, mode2_refuses_one_page_over_the_limit_and_accepts_the_limit)
 	teardown(s);
 }
 
+/* Pages charged for the mm's own VMAs (what dup_mmap charges again at fork). */
+static uint64_t vma_charge(const struct mm_struct *mm)
+{
+	uint64_t pages = 0;
+	for (uint32_t i = 0; i < mm->nr_vma; i++)
+		if (mm->vma[i].vm_flags & VM_ACCOUNT)
+			pages += vma_pages(&mm->vma[i]);
+	return pages;
+}
+
+Test(overcommit, shared_anonymous_memory_is_charged_once_for_its_file)
+{
+	struct sim *s = boot("512M", NULL, 2);
+	apply(s, 1, EV_EXEC, 0, 0, 0);
+	const struct commit_state *c = &s->commit;
+	uint64_t before = c->committed_as;
+	apply(s, 1, EV_MMAP, BASE, 256 * 4096, MM_MAP_SHARED | MM_MAP_ANON);
+	cr_assert_eq(c->committed_as, before + 256, "shmem_acct_size charges the file's size");
+	struct mm_struct *mm = find_task(s, 1)->mm;
+	cr_assert(!(find_vma(mm, BASE)->vm_flags & VM_ACCOUNT), "the VMA itself is not charged");
+	uint64_t own = vma_charge(mm), at_fork = c->committed_as;
+	apply(s, 1, EV_FORK, 2, 0, 0);
+	cr_assert_eq(c->committed_as, at_fork + own, "fork charges the private VMAs only");
+	apply(s, 1, EV_MUNMAP, BASE, 256 * 4096, 0);
+	apply(s, 2, EV_MUNMAP, BASE, 64 * 4096, 0);
+	cr_assert_eq(c->committed_as, at_fork + own, "the file lives while the child maps part of it");
+	apply(s, 2, EV_EXIT, 0, 0, 0);
+	cr_assert_eq(c->committed_as, at_fork - 256, "the last mapping went: the charge with it");
+	/* a file larger than the policy allows is refused and leaves nothing mapped */
+	uint64_t limit = vm_commit_limit(c);
+	apply(s, 1, EV_MMAP, BASE, limit * 4096, MM_MAP_SHARED | MM_MAP_ANON);
+	cr_assert_eq(s->vmstat[COMMIT_REFUSED_MMAP], 1);
+	cr_assert_null(find_vma(mm, BASE));
+	cr_assert_eq(c->committed_as, at_fork - 256);
+	teardown(s);
+}
+
 Test(overcommit, mode0_refuses_a_single_request_larger_than_ram_plus_swap)
 {
 	struct sim *s = boot("256M", NULL, 0);
