@@ -757,7 +757,18 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
  * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
  * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
  * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
- * free_pcppages_bulk whose merges depend on what went before. */
+ * free_pcppages_bulk whose merges depend on what went before. Between those, the list
+ * being added to (its ring and head) and the pcp's count live in registers: the stores
+ * through struct page would make the compiler reload them for every page
+ * (-fno-strict-aliasing). A commit that may trim or grow the lists (count at high or at
+ * ring_pages) writes them back and goes through free_unref_page_commit. */
+/* The pcp count from which an order-0 commit needs room (ring_pages, before the add) or
+ * trims (high, after it). */
+static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
+{
+	return pcp->high - 1 < pcp->ring_pages ? pcp->high - 1 : pcp->ring_pages;
+}
+
 void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
@@ -775,6 +786,10 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 	unsigned pb_order = pgdat->pageblock_order;
 	struct zone *z = NULL;
 	struct per_cpu_pages *pcp = NULL;
+	struct pcp_list *l = NULL; /* the list whose ring and head are in registers */
+	pfn_t *ring = NULL;
+	uint32_t mask = 0, head = 0;
+	int count = 0, limit = 0;
 	unsigned zone = MAX_NR_ZONES;
 	unsigned unknown = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -786,17 +801,52 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 			unknown++;
 			continue;
 		}
-		p->flags &= PAGE_ZONE_MASK;
+		uint32_t flags = p->flags & PAGE_ZONE_MASK;
 		p->refcount = 0;
-		if (unlikely(page_zonenum(p) != zone)) {
-			zone = page_zonenum(p);
+		if (unlikely(flags >> PAGE_ZONE_SHIFT != zone)) {
+			if (l)
+				l->head = head;
+			if (pcp)
+				pcp->count = count;
+			l = NULL;
+			zone = flags >> PAGE_ZONE_SHIFT;
 			z = &pgdat->node_zones[zone];
 			pcp = &z->pcp[cpu];
+			count = pcp->count;
+			limit = pcp_commit_limit(pcp);
 		}
 		/* get_pageblock_migratetype, its fields read once */
 		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
-		free_unref_page_commit(pgdat, map, z, pcp, pfn, 0, mt);
+		if (unlikely(count >= limit)) {
+			if (l)
+				l->head = head;
+			l = NULL;
+			pcp->count = count;
+			p->flags = flags;
+			free_unref_page_commit(pgdat, map, z, pcp, pfn, 0, mt);
+			count = pcp->count;
+			limit = pcp_commit_limit(pcp); /* a ring that grew changed it */
+			continue;
+		}
+		struct pcp_list *to = &pcp->lists[mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE];
+		if (unlikely(to != l)) {
+			if (l)
+				l->head = head;
+			l = to;
+			ring = l->ring;
+			mask = l->mask;
+			head = l->head;
+		}
+		ring[--head & mask] = pfn; /* pcp_list_add_head */
+		p->flags = flags | PG_pcp;
+		p->private = 0;
+		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
+		count++;
 	}
+	if (l)
+		l->head = head;
+	if (pcp)
+		pcp->count = count;
 	count_vm_events(pgdat->vmstat, UNKNOWN_PAGE_FREE, unknown);
 	count_vm_events(pgdat->vmstat, PGFREE, n - unknown);
 }
