@@ -276,6 +276,40 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
 }
 
+/* The blocks rmqueue_bulk takes one by one from the head of mt's list at order, the
+ * requested order (no split), up to want or the list's end, in one pass: the list's head,
+ * counts and free_orders are written once, and the prev links of the pages taken are not
+ * fixed on the way (the pcp pages have none). Adds the blocks taken to *i. */
+static inline uint32_t take_free_list_run(struct page *map, struct zone *z, unsigned order,
+					  unsigned mt, unsigned want, pfn_t *ring, uint32_t mask,
+					  uint32_t tail, int *i)
+{
+	struct free_area *area = &z->free_area[order];
+	pfn_t pfn = area->free_list[mt];
+	unsigned k = 0;
+	do {
+		struct page *p = &map[pfn];
+		pfn_t next = p->next;
+		p->flags = (p->flags & ~PG_buddy) | PG_pcp;
+		p->next = p->prev = PFN_NONE;
+		p->private = order;
+		p->index = mt;
+		ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
+		pfn = next;
+	} while (++k < want && pfn != PFN_NONE);
+	area->free_list[mt] = pfn;
+	if (pfn == PFN_NONE) {
+		area->free_tail[mt] = PFN_NONE;
+		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+	} else {
+		map[pfn].prev = PFN_NONE;
+	}
+	area->nr_free_mt[mt] -= k;
+	area->nr_free -= k;
+	*i += (int)k;
+	return tail;
+}
+
 /* rmqueue_bulk: count blocks from the buddy lists onto the tail of a pcp list. The kernel
  * takes them one by one, each from the smallest non-empty list of mt, and expand puts the
  * halves of a split block at the heads of the lists below its order, which were empty:
@@ -303,6 +337,11 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			continue;
 		}
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
+		if (o == order) {
+			tail = take_free_list_run(map, z, order, mt, (unsigned)(count - i), ring,
+						  mask, tail, &i);
+			continue;
+		}
 		pfn_t pfn = take_free_list_head(map, z, o, mt);
 		unsigned n = 1u << (o - order);
 		if (n > (unsigned)(count - i)) {
@@ -584,6 +623,18 @@ static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 	return pfn;
 }
 
+/* get_page_from_freelist's first pass has come to z, which passed its watermark, with an
+ * empty pcp list its free lists can refill: rmqueue refills and takes the page there, the
+ * walk is not done again (the zones before it were left as that walk leaves them). */
+static pfn_t pcp_fast_refill(struct pglist_data *pgdat, struct zone *z, gfp_t gfp, int highest,
+			     unsigned mt, unsigned cpu)
+{
+	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, highest, gfp);
+	pfn_t pfn = rmqueue(pgdat, z, 0, mt, alloc_flags, cpu);
+	prep_new_page(pgdat, z, pfn, 0, gfp);
+	return pfn;
+}
+
 /* Zone zi passed the watermark but its pcp list is empty. When its free lists cannot
  * refill it under the first pass's ALLOC_NOFRAGMENT, get_page_from_freelist passes over
  * it: rmqueue_pcplist halves its free_factor, rmqueue_bulk and rmqueue_buddy find nothing
@@ -609,8 +660,11 @@ static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pg
 				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
 			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
 		}
-		if (!rmqueue_fails(pgdat, z, 0, mt, nofragment))
-			break;
+		if (!rmqueue_fails(pgdat, z, 0, mt, nofragment)) {
+			for (; passed; passed &= passed - 1)
+				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
+			return pcp_fast_refill(pgdat, z, gfp, highest, mt, cpu);
+		}
 		passed |= 1u << zi;
 	}
 	return alloc_pages_general(pgdat, gfp, 0, cpu);
