@@ -816,6 +816,12 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
  * through struct page would make the compiler reload them for every page
  * (-fno-strict-aliasing). A commit that may trim or grow the lists (count at high or at
  * ring_pages) writes them back and goes through free_unref_page_commit. */
+/* The order-0 list a page of pageblock type mt is freed to (free_unref_page_commit). */
+static inline struct pcp_list *pcp_list_of(struct per_cpu_pages *pcp, unsigned mt)
+{
+	return &pcp->lists[mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE];
+}
+
 /* The pcp count from which an order-0 commit needs room (ring_pages, before the add) or
  * trims (high, after it). */
 static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
@@ -832,61 +838,54 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 			free_pages_order(pgdat, pfns[i], 0, cpu);
 		return;
 	}
+	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
 	struct page *map = pgdat->memmap_base;
 	pfn_t node_start = pgdat->node_start_pfn;
 	uint64_t spanned = pgdat->node_spanned_pages;
 	const uint8_t *pageblock_mt = pgdat->pageblock_mt;
 	pfn_t pageblock_base = pgdat->pageblock_base;
 	unsigned pb_order = pgdat->pageblock_order;
-	struct zone *z = NULL;
 	struct per_cpu_pages *pcp = NULL;
-	struct pcp_list *l = NULL; /* the list whose ring and head are in registers */
+	/* The list in registers: pcp->lists[key & 7] of zone key >> PAGE_ZONE_SHIFT, the page
+	 * flags' zone bits or'ed with the pageblock type (UINT32_MAX: none). */
+	_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
+	uint32_t key = UINT32_MAX;
 	pfn_t *ring = NULL;
 	uint32_t mask = 0, head = 0;
-	int count = 0, limit = 0;
-	unsigned zone = MAX_NR_ZONES;
-	unsigned unknown = 0;
-	for (unsigned i = 0; i < n; i++) {
-		pfn_t pfn = pfns[i];
+	/* commits left before pcp_commit_limit: count is limit - room */
+	int room = 0, limit = 0;
+	for (const pfn_t *pp = pfns, *end = pfns + n; pp != end; pp++) {
+		pfn_t pfn = *pp;
 		struct page *p = &map[pfn];
 		/* the checks of free_pages_order: counted, not applied */
 		if (unlikely((uint64_t)(pfn - node_start) >= spanned ||
 			     (p->flags & (PG_buddy | PG_pcp | PG_reserved)))) {
-			unknown++;
+			count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
+			pgdat->vmstat[PGFREE]--;
 			continue;
 		}
 		uint32_t flags = p->flags & PAGE_ZONE_MASK;
 		p->refcount = 0;
-		if (unlikely(flags >> PAGE_ZONE_SHIFT != zone)) {
-			if (l)
-				l->head = head;
-			if (pcp)
-				pcp->count = count;
-			l = NULL;
-			zone = flags >> PAGE_ZONE_SHIFT;
-			z = &pgdat->node_zones[zone];
-			pcp = &z->pcp[cpu];
-			count = pcp->count;
-			limit = pcp_commit_limit(pcp);
-		}
 		/* get_pageblock_migratetype, its fields read once */
 		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
-		if (unlikely(count >= limit)) {
-			if (l)
-				l->head = head;
-			l = NULL;
-			pcp->count = count;
-			p->flags = flags;
-			free_unref_page_commit(pgdat, map, z, pcp, pfn, 0, mt);
-			count = pcp->count;
-			limit = pcp_commit_limit(pcp); /* a ring that grew changed it */
-			continue;
-		}
-		struct pcp_list *to = &pcp->lists[mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE];
-		if (unlikely(to != l)) {
-			if (l)
-				l->head = head;
-			l = to;
+		if (unlikely((flags | mt) != key || room <= 0)) {
+			if (key != UINT32_MAX) {
+				pcp_list_of(pcp, key & 7)->head = head;
+				pcp->count = limit - room;
+			}
+			key = UINT32_MAX;
+			pcp = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT].pcp[cpu];
+			limit = pcp_commit_limit(pcp);
+			room = limit - pcp->count;
+			if (room <= 0) {
+				p->flags = flags;
+				free_unref_page_commit(pgdat, map,
+						       &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT],
+						       pcp, pfn, 0, mt);
+				continue;
+			}
+			struct pcp_list *l = pcp_list_of(pcp, mt);
+			key = flags | mt;
 			ring = l->ring;
 			mask = l->mask;
 			head = l->head;
@@ -895,14 +894,12 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 		p->flags = flags | PG_pcp;
 		p->private = 0;
 		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
-		count++;
+		room--;
 	}
-	if (l)
-		l->head = head;
-	if (pcp)
-		pcp->count = count;
-	count_vm_events(pgdat->vmstat, UNKNOWN_PAGE_FREE, unknown);
-	count_vm_events(pgdat->vmstat, PGFREE, n - unknown);
+	if (key != UINT32_MAX) {
+		pcp_list_of(pcp, key & 7)->head = head;
+		pcp->count = limit - room;
+	}
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)
