@@ -335,9 +335,10 @@ static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *p
  * free - highatomic reserve > mark + lowmem_reserve) has a page on its pcp list. Zones
  * that fail the test are skipped as get_page_from_freelist skips them (on i386 with a
  * small HighMem zone that is most user allocations). A zone that passes with an empty list
- * goes to pcp_fast_pass_over. Anything else (refill, pending boost, slow path) goes to
- * the general path, which decides with the same result it would have had: nothing was
- * changed. The misses are tail calls, so the hit path saves no registers. */
+ * goes to pcp_fast_pass_over, which passes over it or refills it in place. Anything else
+ * (pending boost, slow path) goes to the general path, which decides with the same result
+ * it would have had: nothing was changed. The misses are tail calls, so the hit path
+ * saves no registers. */
 
 static inline bool pcp_fast_wmark_ok(const struct zone *z, int highest)
 {
@@ -377,7 +378,7 @@ static pfn_t pcp_fast_refill(struct pglist_data *pgdat, struct zone *z, gfp_t gf
  * it: rmqueue_pcplist halves its free_factor, rmqueue_bulk and rmqueue_buddy find nothing
  * and change nothing else (x86_64 with Normal short of movable pages: every allocation
  * comes from DMA32's pcp list this way). The walk goes on here, and the halvings are
- * applied only when a later zone hands out the page. */
+ * applied only when a later zone hands out the page or refills its list in place. */
 static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pgdat, gfp_t gfp,
 							  int highest, unsigned mt, unsigned cpu,
 							  int zi)
