@@ -1,4 +1,4 @@
-/* Shared between the buddy core (page_alloc.c), fallback stealing (page_alloc_fallback.c),
+/* Shared between the buddy core (page_alloc.c, page_alloc_free.c), fallback stealing (page_alloc_fallback.c),
  * boot (mm_init.c) and the setup of watermarks, reserves and pcp sizes
  * (page_alloc_setup.c); the kernel's mm/internal.h. */
 #ifndef MM_PAGE_ALLOC_INTERNAL_H
@@ -108,6 +108,21 @@ void pcp_lists_free(struct per_cpu_pages *pcp);
 /* page_alloc_pcp_ring.c: room for n more blocks on l, past pcp->ring_pages (cold) */
 void pcp_list_make_room(const struct pglist_data *pgdat, struct per_cpu_pages *pcp,
 			struct pcp_list *l, uint32_t n);
+
+/* pcp_allowed_order (6.1) */
+static inline bool pcp_allowed_order(const struct pglist_data *pgdat, unsigned order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       (pgdat->pcp_thp && order == pgdat->pageblock_order);
+}
+
+/* order_to_pindex (6.1): the THP list is shared by all migratetypes */
+static inline unsigned order_to_pindex(unsigned mt, unsigned order)
+{
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS;
+	return order * MIGRATE_PCPTYPES + mt;
+}
 
 /* ---- free areas (add_to_free_list, del_page_from_free_list, move_to_free_list) ------
  * zone->free_orders[mt] has bit o set while free_area[o].free_list[mt] is not empty, so

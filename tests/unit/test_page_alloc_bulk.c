@@ -1,7 +1,9 @@
 /* alloc_pages_bulk against alloc_pages: two machines booted alike, one taking its pages in
  * bulk (alloc_pages for the page after a 0), the other page by page; the pfns, every
  * struct page, the free areas, the pcp lists and counters and vmstat must agree after
- * every call. */
+ * every call. The same against the kernel's general path (get_page_from_freelist, then
+ * the slow path) page by page: the fast path's hits, pass-overs and in-place refills must
+ * leave what that walk leaves. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,8 +77,30 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 }
 
 struct coverage {
-	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over;
+	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over,
+	    refilled;
 };
+
+static pfn_t alloc_order0(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
+{
+	return alloc_pages(pg, gfp, 0, cpu);
+}
+
+/* __alloc_pages for order 0 without the fast paths: the first get_page_from_freelist at
+ * the low watermark (ALLOC_NOFRAGMENT where the zonelist asks for it), then the slow path. */
+static pfn_t alloc_general(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
+{
+	cpu %= pg->nr_cpus;
+	int highest = (int)gfp_zone(pg, gfp);
+	struct alloc_context ac = {.highest_zoneidx = highest, .migratetype = gfp_migratetype(gfp)};
+	unsigned flags = ALLOC_WMARK_LOW | pg->nofragment[highest] |
+			 ((gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0);
+	pfn_t pfn = get_page_from_freelist(pg, gfp, 0, flags, &ac, cpu);
+	return pfn != PFN_NONE ? pfn : alloc_pages_slowpath(pg, gfp, 0, &ac, cpu);
+}
+
+/* how machine b takes its pages one by one */
+static pfn_t (*alloc_b)(struct pglist_data *pg, gfp_t gfp, unsigned cpu) = alloc_order0;
 
 /* Would the fast path pass over gfp's first zone: populated, above its fast mark, no
  * pending boost, but nothing on its order-0 pcp list for cpu? */
@@ -110,9 +134,11 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 		cr_assert_leq(got, want);
 		if (got == 0) {
 			cov->zero++;
+			uint64_t before = global_free_pages(&a->pg);
 			out[0] = alloc_pages(&a->pg, gfp, 0, cpu);
+			cov->refilled += global_free_pages(&a->pg) < before;
 			if (out[0] == PFN_NONE) {
-				cr_assert_eq(alloc_pages(&b->pg, gfp, 0, cpu), PFN_NONE);
+				cr_assert_eq(alloc_b(&b->pg, gfp, cpu), PFN_NONE);
 				cov->single_failed++;
 				same_state(a, b, "after a failed allocation");
 				return;
@@ -129,7 +155,7 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 			}
 		}
 		for (unsigned j = 0; j < got; j++) {
-			pfn_t pb = alloc_pages(&b->pg, gfp, 0, cpu);
+			pfn_t pb = alloc_b(&b->pg, gfp, cpu);
 			cr_assert_eq(out[j], pb, "page %u of %u (gfp %#x cpu %u)", i + j, nr, gfp,
 				     cpu);
 			live[nlive++] = out[j];
@@ -214,6 +240,7 @@ static void random_bulk(enum layout l, uint64_t seed, int steps)
 	cr_assert_gt(cov.lower_zone, 0, "no bulk call fell back to a lower zone");
 	cr_assert_gt(cov.boosted, 0);
 	cr_assert_gt(a.vmstat[EXTFRAG_FALLBACK], 0, "no refill fell back to another type");
+	cr_assert_gt(cov.refilled, 0, "no alloc_pages took from the free lists");
 	if (l == X86_64_THREE_ZONES)
 		cr_assert_gt(cov.passed_over, 0, "no bulk call passed over an empty Normal list");
 	page_alloc_destroy(&a.pg);
@@ -228,6 +255,15 @@ Test(alloc_pages_bulk, matches_alloc_pages_x86_64_three_zones)
 }
 
 Test(alloc_pages_bulk, matches_alloc_pages_i386_highmem) { random_bulk(I386_HIGHMEM, 31, 2400); }
+
+Test(alloc_pages_bulk, fast_paths_match_the_general_path)
+{
+	alloc_b = alloc_general;
+	random_bulk(X86_64_TWO_ZONES, 11, 2400);
+	random_bulk(X86_64_THREE_ZONES, 12, 2400);
+	random_bulk(I386_HIGHMEM, 13, 2400);
+	alloc_b = alloc_order0;
+}
 
 /* The fast watermark test at its edge: with HighMem's nr_free_pages equal to its fast mark
  * the pages come from Normal's list, one page above it from HighMem's; a pending boost

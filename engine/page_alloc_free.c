@@ -1,0 +1,395 @@
+/* Freeing (mm/page_alloc.c, Linux 6.1; free_unref_folios from 6.10): free_pages and the
+ * batched free_unref_folios onto the per-CPU lists, free_pcppages_bulk from them into the
+ * buddy free lists, and the merging there (__free_one_page). The allocation side and the
+ * refill of the per-CPU lists are in page_alloc.c. */
+#include "page_alloc.h"
+
+#include "page_alloc_internal.h"
+#include "vmstat.h"
+
+/* ---- freeing (__free_one_page) -------------------------------------------------------- */
+
+/* __free_one_page, without the zone's free page count (the callers add it). The zone's
+ * span and the pageblock order are read once by the caller: every store through struct
+ * page would otherwise make the compiler reload them (-fno-strict-aliasing). */
+static inline __attribute__((always_inline)) void
+free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
+		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
+		   bool to_tail)
+{
+	pfn_t buddy = PFN_NONE;
+	while (order < MAX_PAGE_ORDER) {
+		buddy = pfn ^ (1u << order);
+		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
+			break;
+		if (unlikely(order >= pb_order)) {
+			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
+			if (bmt != mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
+				break;
+		}
+		del_from_free_list(map, z, buddy, order);
+		pfn &= buddy;
+		order++;
+	}
+	set_page_order(&map[pfn], 0);
+	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
+	 * the block is less likely to be split again before it can merge. */
+	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
+		pfn_t higher = buddy & pfn;
+		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
+					order + 1);
+	}
+	add_to_free_list(map, z, pfn, order, mt, to_tail);
+}
+
+void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
+		   enum migratetype mt, bool to_tail)
+{
+	z->nr_free_pages += 1ull << order;
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages,
+			   pgdat->pageblock_order, pfn, order, mt, to_tail);
+}
+
+/* ---- per-CPU lists to the free lists (free_pcppages_bulk) -------------------------- */
+
+/* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
+ * pfn's cache line), fetched while the page before it is merged: the merge's buddy tests
+ * are a chain of dependent misses otherwise. A hint only. always_inline: as a plain
+ * static inline GCC 12 takes a prefetch-only helper for pure and drops it. */
+static inline __attribute__((always_inline)) void prefetch_buddies(const struct page *map,
+								   pfn_t pfn)
+{
+	__builtin_prefetch(&map[(pfn & ~1u) ^ 2u]);
+	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
+}
+
+/* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
+#define PCP_RUN_MAX_ORDER 3
+
+/* A pcp list's ring held in registers while free_pcppages_bulk takes its tail: the stores
+ * through struct page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+struct ring_tail {
+	const pfn_t *ring;
+	uint32_t mask, head, tail;
+};
+
+/* Block i from the tail, 0 the oldest. */
+static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
+{
+	return r->ring[(r->tail - 1 - i) & r->mask];
+}
+
+/* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
+ * the next 2^o oldest pages continue it as pfn + 2^o, pfn + 2^o + 1, ... and the run stays
+ * aligned, they are taken too: freed one by one, the pages would merge into the same block
+ * of order o + 1, every smaller block on the way going on a free list and off it again.
+ * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
+ * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
+ * waited for their upper half) is written here. */
+static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct ring_tail *r,
+			     pfn_t pfn, int *count, unsigned pb_order)
+{
+	unsigned o = 1;
+	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
+	       *count >= (1 << o) && r->tail - r->head >= (1u << o)) {
+		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
+		pfn_t first = pfn + (1u << o);
+		uint32_t i = 0;
+		while (i < (1u << o) && ring_tail_nth(r, i) == first + i)
+			i++;
+		if (i < (1u << o))
+			break;
+		r->tail -= 1u << o;
+		for (pfn_t x = first; x < first + (1u << o); x++) {
+			uint32_t clear = PG_pcp;
+			if (!(x & 1))
+				clear |= PG_buddy | PAGE_ORDER_MASK;
+			map[x].flags &= ~clear;
+		}
+		*count -= 1 << o;
+		pcp->count -= 1 << o;
+		o++;
+	}
+	/* the head at offset i of the block of order m = ctz(i) (o at 0) went on the order
+	 * m - 1 list last, put there by the free of its last page */
+	for (unsigned i = 0; o > 1 && i < (1u << o); i += 4) {
+		unsigned m = i ? (unsigned)__builtin_ctz(i) : o;
+		map[pfn + i].private = m - 1;
+		map[pfn + i].index = map[pfn + i + (1u << (m - 1)) - 1].index;
+	}
+	return o;
+}
+
+/* How far ahead free_pcppages_bulk fetches. */
+#define PCP_BULK_PREFETCH 4
+
+static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
+			       int count, unsigned pindex)
+{
+	if (count > pcp->count)
+		count = pcp->count;
+	struct page *map = pgdat->memmap_base;
+	pfn_t zone_start = z->zone_start_pfn;
+	uint64_t spanned = z->spanned_pages;
+	unsigned pb_order = pgdat->pageblock_order;
+	int pcp_count = pcp->count;
+	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
+	while (count > 0) {
+		do {
+			if (++pindex >= NR_PCP_LISTS)
+				pindex = 0;
+		} while (pcp_list_empty(&pcp->lists[pindex]));
+		struct pcp_list *l = &pcp->lists[pindex];
+		struct ring_tail r = {l->ring, l->mask, l->head, l->tail};
+		unsigned order = pcp_list_order(pgdat, pindex);
+		do {
+			pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
+			r.tail--;
+			struct page *p = &map[pfn];
+			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
+			/* the ring names the pages to come: their struct pages and buddies
+			 * are fetched a few pages ahead, not found one miss at a time */
+			if (r.tail - r.head > PCP_BULK_PREFETCH) {
+				pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
+				__builtin_prefetch(&map[ahead], 1);
+				prefetch_buddies(map, ahead);
+			}
+			p->flags &= ~PG_pcp;
+			count -= 1 << order;
+			pcp->count -= 1 << order;
+			unsigned mt = p->index, o = order;
+			if (order == 0 && older == (pfn ^ 1) && count > 0 && pb_order) {
+				/* The next oldest is its buddy: freed alone, the first page
+				 * would go on the order-0 list (its buddy is not free yet) and
+				 * come off it again as the second merges with it. What that
+				 * leaves on the first page (order bits cleared, private and
+				 * index as on the pcp list) is written here, and the pair is
+				 * freed as one order-1 block. */
+				struct page *q = &map[older];
+				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+				r.tail--;
+				q->flags &= ~PG_pcp;
+				count--;
+				pcp->count--;
+				mt = q->index;
+				if (older == pfn + 1 && !(pfn & 3)) {
+					o = pcp_take_run(map, pcp, &r, pfn, &count, pb_order);
+					mt = map[pfn + (1u << o) - 1].index;
+				} else {
+					pfn &= older;
+					o = 1;
+				}
+			}
+			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
+					   false);
+		} while (count > 0 && r.tail != r.head);
+		l->tail = r.tail;
+	}
+	/* every page freed left the pcp count */
+	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
+}
+
+static void drain_zone_pcp(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp)
+{
+	if (pcp->count)
+		free_pcppages_bulk(pgdat, z, pcp, pcp->count, 0);
+}
+
+void drain_all_pages(struct pglist_data *pgdat)
+{
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		struct zone *z = &pgdat->node_zones[zi];
+		if (!z->pcp)
+			continue;
+		for (unsigned c = 0; c < pgdat->nr_cpus; c++)
+			drain_zone_pcp(pgdat, z, &z->pcp[c]);
+	}
+}
+
+void page_alloc_set_pcp(struct pglist_data *pgdat, bool enabled)
+{
+	if (!enabled)
+		drain_all_pages(pgdat);
+	pgdat->pcp_enabled = enabled;
+}
+
+/* ---- onto the per-CPU lists (free_unref_page_commit, free_unref_folios) ------------- */
+
+/* nr_pcp_free (6.1) */
+static int nr_pcp_free(struct per_cpu_pages *pcp, int high, int batch, bool free_high)
+{
+	if (unlikely(free_high))
+		return pcp->count;
+	if (unlikely(high < batch))
+		return 1;
+	int min_nr = batch, max_nr = high - batch;
+	batch <<= pcp->free_factor;
+	if (batch < max_nr)
+		pcp->free_factor++;
+	if (batch < min_nr)
+		batch = min_nr;
+	if (batch > max_nr)
+		batch = max_nr;
+	return batch;
+}
+
+/* map is pgdat->memmap_base (see the pfn lists in page_alloc_internal.h) */
+static inline void free_unref_page_commit(struct pglist_data *pgdat, struct page *map,
+					  struct zone *z, struct per_cpu_pages *pcp, pfn_t pfn,
+					  unsigned order, unsigned block_mt)
+{
+	unsigned mt = block_mt < MIGRATE_PCPTYPES ? block_mt : MIGRATE_MOVABLE;
+	unsigned pindex = order_to_pindex(mt, order);
+	struct pcp_list *l = &pcp->lists[pindex];
+	int count = pcp->count;
+	if (unlikely(count >= pcp->ring_pages))
+		pcp_list_make_room(pgdat, pcp, l, 1);
+	/* the ring first: the stores through struct page would make the compiler reload l */
+	pcp_list_add_head(l, pfn);
+	struct page *p = &map[pfn];
+	p->flags |= PG_pcp;
+	p->private = order;
+	p->index = block_mt; /* get_pcppage_migratetype: where it goes back to */
+	count += 1 << order;
+	pcp->count = count;
+	bool free_high = pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
+	/* nr_pcp_high without ZONE_RECLAIM_ACTIVE (not modeled) */
+	int high = free_high ? 0 : pcp->high;
+	if (count >= high)
+		free_pcppages_bulk(pgdat, z, pcp, nr_pcp_free(pcp, high, pcp->batch, free_high),
+				   pindex);
+}
+
+static inline __attribute__((always_inline)) void
+free_pages_order(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+{
+	if (unlikely(order > MAX_PAGE_ORDER ||
+		     (uint64_t)(pfn - pgdat->node_start_pfn) + (1ull << order) >
+			 pgdat->node_spanned_pages)) {
+		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
+		return;
+	}
+	struct page *p = pfn_to_page(pgdat, pfn);
+	/* a double free or a free of memory the allocator never owned is counted, not applied */
+	if (unlikely(p->flags & (PG_buddy | PG_pcp | PG_reserved))) {
+		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
+		return;
+	}
+	/* free_pages_prepare: page flags are reset, the zone bits stay */
+	for (uint32_t i = 0; i < (1u << order); i++)
+		p[i].flags &= PAGE_ZONE_MASK;
+	p->refcount = 0;
+	struct zone *z = &pgdat->node_zones[page_zonenum(p)];
+	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
+	pgdat->vmstat[PGFREE] += 1ull << order;
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (likely(pgdat->pcp_enabled && pcp_allowed_order(pgdat, order)))
+		free_unref_page_commit(pgdat, pgdat->memmap_base, z, &z->pcp[cpu], pfn, order, mt);
+	else
+		free_one_page(pgdat, z, pfn, order, (enum migratetype)mt, false);
+}
+
+void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu)
+{
+	/* most frees are order 0: that case compiled with the order as a constant */
+	if (likely(order == 0))
+		free_pages_order(pgdat, pfn, 0, cpu);
+	else
+		free_pages_order(pgdat, pfn, order, cpu);
+}
+
+/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
+ * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
+ * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
+ * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
+ * free_pcppages_bulk whose merges depend on what went before. Between those, the list
+ * being added to (its ring and head) and the pcp's count live in registers: the stores
+ * through struct page would make the compiler reload them for every page
+ * (-fno-strict-aliasing). A commit that may trim or grow the lists (count at high or at
+ * ring_pages) writes them back and goes through free_unref_page_commit. */
+/* The order-0 list a page of pageblock type mt is freed to (free_unref_page_commit). */
+static inline struct pcp_list *pcp_list_of(struct per_cpu_pages *pcp, unsigned mt)
+{
+	return &pcp->lists[mt < MIGRATE_PCPTYPES ? mt : MIGRATE_MOVABLE];
+}
+
+/* The pcp count from which an order-0 commit needs room (ring_pages, before the add) or
+ * trims (high, after it). */
+static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
+{
+	return pcp->high - 1 < pcp->ring_pages ? pcp->high - 1 : pcp->ring_pages;
+}
+
+void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
+{
+	if (unlikely(cpu >= pgdat->nr_cpus))
+		cpu %= pgdat->nr_cpus;
+	if (unlikely(!pgdat->pcp_enabled)) {
+		for (unsigned i = 0; i < n; i++)
+			free_pages_order(pgdat, pfns[i], 0, cpu);
+		return;
+	}
+	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
+	struct page *map = pgdat->memmap_base;
+	pfn_t node_start = pgdat->node_start_pfn;
+	uint64_t spanned = pgdat->node_spanned_pages;
+	const uint8_t *pageblock_mt = pgdat->pageblock_mt;
+	pfn_t pageblock_base = pgdat->pageblock_base;
+	unsigned pb_order = pgdat->pageblock_order;
+	struct per_cpu_pages *pcp = NULL;
+	/* The list in registers: pcp->lists[key & 7] of zone key >> PAGE_ZONE_SHIFT, the page
+	 * flags' zone bits or'ed with the pageblock type (UINT32_MAX: none). */
+	_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
+	uint32_t key = UINT32_MAX;
+	pfn_t *ring = NULL;
+	uint32_t mask = 0, head = 0;
+	/* commits left before pcp_commit_limit: count is limit - room */
+	int room = 0, limit = 0;
+	for (const pfn_t *pp = pfns, *end = pfns + n; pp != end; pp++) {
+		pfn_t pfn = *pp;
+		struct page *p = &map[pfn];
+		/* the checks of free_pages_order: counted, not applied */
+		if (unlikely((uint64_t)(pfn - node_start) >= spanned ||
+			     (p->flags & (PG_buddy | PG_pcp | PG_reserved)))) {
+			count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
+			pgdat->vmstat[PGFREE]--;
+			continue;
+		}
+		uint32_t flags = p->flags & PAGE_ZONE_MASK;
+		p->refcount = 0;
+		/* get_pageblock_migratetype, its fields read once */
+		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
+		if (unlikely((flags | mt) != key || room <= 0)) {
+			if (key != UINT32_MAX) {
+				pcp_list_of(pcp, key & 7)->head = head;
+				pcp->count = limit - room;
+			}
+			key = UINT32_MAX;
+			pcp = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT].pcp[cpu];
+			limit = pcp_commit_limit(pcp);
+			room = limit - pcp->count;
+			if (room <= 0) {
+				p->flags = flags;
+				free_unref_page_commit(pgdat, map,
+						       &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT],
+						       pcp, pfn, 0, mt);
+				continue;
+			}
+			struct pcp_list *l = pcp_list_of(pcp, mt);
+			key = flags | mt;
+			ring = l->ring;
+			mask = l->mask;
+			head = l->head;
+		}
+		ring[--head & mask] = pfn; /* pcp_list_add_head */
+		p->flags = flags | PG_pcp;
+		p->private = 0;
+		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
+		room--;
+	}
+	if (key != UINT32_MAX) {
+		pcp_list_of(pcp, key & 7)->head = head;
+		pcp->count = limit - room;
+	}
+}
