@@ -1,8 +1,8 @@
 /* The buddy allocator's allocation side: splitting, the refill of the per-CPU lists,
  * watermark checks and the fast allocation paths (mm/page_alloc.c, Linux 6.1); freeing and
  * merging are in page_alloc_free.c, fallback stealing in page_alloc_fallback.c, the slow
- * path in page_alloc_slowpath.c. docs/BUDDY.md lists
- * what the model leaves out (compaction, CMA, isolation, NUMA). */
+ * path in page_alloc_slowpath.c. docs/BUDDY.md lists what the model leaves out
+ * (compaction, CMA, isolation, NUMA). */
 #include "page_alloc.h"
 
 #include "page_alloc_internal.h"
