@@ -377,35 +377,52 @@ static pfn_t pcp_fast_refill(struct pglist_data *pgdat, struct zone *z, gfp_t gf
  * refill it under the first pass's ALLOC_NOFRAGMENT, get_page_from_freelist passes over
  * it: rmqueue_pcplist halves its free_factor, rmqueue_bulk and rmqueue_buddy find nothing
  * and change nothing else (x86_64 with Normal short of movable pages: every allocation
- * comes from DMA32's pcp list this way). The walk goes on here, and the halvings are
- * applied only when a later zone hands out the page or refills its list in place. */
-static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pgdat, gfp_t gfp,
-							  int highest, unsigned mt, unsigned cpu,
-							  int zi)
+ * comes from DMA32's pcp list this way). The walk from zi down returns the zone that hands
+ * out the page, *refill when its list must be refilled first, NULL when the general path
+ * decides (a pending boost, no zone left); the zones passed over are left in *passed, to
+ * be halved once the caller knows how many pages it takes. */
+static inline struct zone *pcp_fast_zone(struct pglist_data *pgdat, int highest, unsigned mt,
+					 unsigned cpu, int zi, unsigned *passed, bool *refill)
 {
 	unsigned pindex = order_to_pindex(mt, 0);
 	unsigned nofragment = pgdat->nofragment[highest];
-	unsigned passed = 0;
+	*passed = 0;
 	for (; zi >= 0; zi--) {
 		struct zone *z = &pgdat->node_zones[zi];
 		if (!pcp_fast_wmark_ok(z, highest))
 			continue;
 		if (z->boost_pending)
-			break;
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		if (!pcp_list_empty(&pcp->lists[pindex])) {
-			for (; passed; passed &= passed - 1)
-				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
-			return pcp_fast_take(pgdat, z, pcp, pindex, gfp);
-		}
-		if (!rmqueue_fails(pgdat, z, 0, mt, nofragment)) {
-			for (; passed; passed &= passed - 1)
-				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>= 1;
-			return pcp_fast_refill(pgdat, z, gfp, highest, mt, cpu);
-		}
-		passed |= 1u << zi;
+			return NULL;
+		*refill = pcp_list_empty(&z->pcp[cpu].lists[pindex]);
+		if (!*refill || !rmqueue_fails(pgdat, z, 0, mt, nofragment))
+			return z;
+		*passed |= 1u << zi;
 	}
-	return alloc_pages_general(pgdat, gfp, 0, cpu);
+	return NULL;
+}
+
+/* The halvings of the zones passed over, once per page taken (rmqueue_pcplist). */
+static inline void pcp_pass_over_done(struct pglist_data *pgdat, unsigned passed, unsigned cpu,
+				      unsigned pages)
+{
+	for (; passed; passed &= passed - 1)
+		pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>=
+		    pages < 31 ? pages : 31;
+}
+
+static __attribute__((noinline)) pfn_t pcp_fast_pass_over(struct pglist_data *pgdat, gfp_t gfp,
+							  int highest, unsigned mt, unsigned cpu,
+							  int zi)
+{
+	unsigned passed;
+	bool refill;
+	struct zone *z = pcp_fast_zone(pgdat, highest, mt, cpu, zi, &passed, &refill);
+	if (!z)
+		return alloc_pages_general(pgdat, gfp, 0, cpu);
+	pcp_pass_over_done(pgdat, passed, cpu, 1);
+	if (refill)
+		return pcp_fast_refill(pgdat, z, gfp, highest, mt, cpu);
+	return pcp_fast_take(pgdat, z, &z->pcp[cpu], order_to_pindex(mt, 0), gfp);
 }
 
 static inline pfn_t alloc_pcp_fast(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu)
@@ -482,28 +499,16 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-	unsigned pindex = order_to_pindex(ac.migratetype, 0);
-	unsigned passed = 0;
-	for (int zi = ac.highest_zoneidx; zi >= 0; zi--) {
-		struct zone *z = &pgdat->node_zones[zi];
-		if (!pcp_fast_wmark_ok(z, ac.highest_zoneidx))
-			continue;
-		if (z->boost_pending)
-			return 0;
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		if (!pcp_list_empty(&pcp->lists[pindex])) {
-			unsigned got = pcp_bulk_take(pgdat, z, pcp, pindex, nr, out);
-			for (; passed; passed &= passed - 1)
-				pgdat->node_zones[__builtin_ctz(passed)].pcp[cpu].free_factor >>=
-				    got < 31 ? got : 31;
-			return got;
-		}
-		if (!rmqueue_fails(pgdat, z, 0, ac.migratetype,
-				   pgdat->nofragment[ac.highest_zoneidx]))
-			return 0;
-		passed |= 1u << zi;
-	}
-	return 0;
+	unsigned passed;
+	bool refill;
+	struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
+				       ac.highest_zoneidx, &passed, &refill);
+	if (!z || refill)
+		return 0;
+	unsigned got = pcp_bulk_take(pgdat, z, &z->pcp[cpu], order_to_pindex(ac.migratetype, 0),
+				     nr, out);
+	pcp_pass_over_done(pgdat, passed, cpu, got);
+	return got;
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)
