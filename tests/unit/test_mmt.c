@@ -44,7 +44,7 @@ static void check_read(const char *path, const struct mm_event *ev, size_t n,
 	size_t got = 0;
 	uint64_t s = seed;
 	for (;;) {
-		size_t cap = 1 + tl_next(&s) % (tl_next(&s) % 2 ? 7 : 70000);
+		size_t cap = 1 + tl_splitmix64(&s) % (tl_splitmix64(&s) % 2 ? 7 : 70000);
 		ssize_t k = trace_reader_next(r, buf, cap, err, sizeof(err));
 		cr_assert_geq(k, 0, "%s", err);
 		if (k == 0)
@@ -542,7 +542,7 @@ Test(mmt, skip_to_matches_sequential_read)
 	uint64_t s = 5;
 	for (int round = 0; round < 40; round++) {
 		uint64_t from_ev = 0, from_ts = 0;
-		size_t target = (size_t)(tl_next(&s) % (n + 10));
+		size_t target = (size_t)(tl_splitmix64(&s) % (n + 10));
 		if (round % 2)
 			from_ev = target;
 		else

@@ -10,20 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testlib_rng.h"
 #include "trace_io.h"
 
-static inline uint64_t tl_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* Values that exercise every varint width and each delta encoding's escape. */
 static inline uint64_t tl_u64(uint64_t *s)
 {
-	uint64_t r = tl_next(s);
+	uint64_t r = tl_splitmix64(s);
 	switch (r % 8) {
 	case 0:
 		return r >> 60;
@@ -38,13 +32,13 @@ static inline uint64_t tl_u64(uint64_t *s)
 	case 5:
 		return 1ull << 63 | (r >> 50);
 	default:
-		return tl_next(s);
+		return tl_splitmix64(s);
 	}
 }
 
 static inline uint32_t tl_u32(uint64_t *s)
 {
-	uint64_t r = tl_next(s);
+	uint64_t r = tl_splitmix64(s);
 	return r % 3 == 0 ? (uint32_t)(r >> 60) : r % 3 == 1 ? UINT32_MAX : (uint32_t)(r >> 16);
 }
 
@@ -54,13 +48,13 @@ static inline uint64_t tl_nz(uint64_t v) { return v ? v : 1; }
 static inline int tl_string(uint64_t *s, char *buf, size_t cap)
 {
 	static const char alpha[] = "abcXYZ019_./:-+ \"\\=#\t\n\x7f\x80\xc3\xa9\xff,'()";
-	size_t n = 1 + tl_next(s) % 24;
+	size_t n = 1 + tl_splitmix64(s) % 24;
 	if (n >= cap)
 		n = cap - 1;
-	bool plain = tl_next(s) % 2;
+	bool plain = tl_splitmix64(s) % 2;
 	for (size_t i = 0; i < n; i++)
-		buf[i] = plain ? "abcdefgh/._-0123"[tl_next(s) % 16]
-			       : alpha[tl_next(s) % (sizeof(alpha) - 1)];
+		buf[i] = plain ? "abcdefgh/._-0123"[tl_splitmix64(s) % 16]
+			       : alpha[tl_splitmix64(s) % (sizeof(alpha) - 1)];
 	buf[n] = 0;
 	return (int)n;
 }
@@ -71,7 +65,7 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 			    int nstr)
 {
 	memset(ev, 0, sizeof(*ev));
-	uint64_t r = tl_next(s);
+	uint64_t r = tl_splitmix64(s);
 	*ts += r % 4 == 0   ? 0
 	       : r % 4 == 1 ? (r >> 8) % 1000
 	       : r % 4 == 2 ? (r >> 16) % 10000000
@@ -79,8 +73,8 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 	ev->ts = *ts;
 	ev->type = (uint8_t)(1 + (r >> 40) % (EV_NR_TYPES - 1));
 	ev->pid = (uint32_t)tl_nz((r >> 20) % 3 ? 100 + (r >> 50) % 8 : tl_u32(s));
-	ev->cpu = (uint16_t)((r >> 30) % 4 ? (r >> 32) % 4 : tl_next(s));
-	uint32_t str = strs[tl_next(s) % (uint64_t)nstr];
+	ev->cpu = (uint16_t)((r >> 30) % 4 ? (r >> 32) % 4 : tl_splitmix64(s));
+	uint32_t str = strs[tl_splitmix64(s) % (uint64_t)nstr];
 	switch (ev->type) {
 	case EV_FORK:
 		ev->u.fork.child = (uint32_t)tl_nz(tl_u32(s));
@@ -95,9 +89,9 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 		ev->u.map.addr = tl_u64(s);
 		ev->u.map.len = tl_nz(tl_u64(s));
 		ev->u.map.pgoff = tl_u64(s);
-		ev->u.map.prot = (uint16_t)tl_next(s);
-		ev->u.map.flags = (uint16_t)tl_next(s);
-		ev->u.map.file = tl_next(s) % 2 ? str : 0;
+		ev->u.map.prot = (uint16_t)tl_splitmix64(s);
+		ev->u.map.flags = (uint16_t)tl_splitmix64(s);
+		ev->u.map.file = tl_splitmix64(s) % 2 ? str : 0;
 		break;
 	case EV_MUNMAP:
 		ev->u.range.addr = tl_u64(s);
@@ -116,7 +110,7 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 		break;
 	case EV_BRK:
 		ev->u.brk.addr = tl_u64(s);
-		ev->u.brk.old = tl_next(s) % 2 ? tl_u64(s) : 0;
+		ev->u.brk.old = tl_splitmix64(s) % 2 ? tl_u64(s) : 0;
 		break;
 	case EV_FAULT:
 		ev->u.fault.addr = tl_u64(s);
@@ -132,9 +126,9 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 		ev->u.kmem.ptr = tl_u64(s);
 		ev->u.kmem.bytes_req = tl_u32(s);
 		ev->u.kmem.bytes_alloc = tl_u32(s);
-		ev->u.kmem.gfp = tl_next(s) % 2 ? 0xcc0 : tl_u32(s);
+		ev->u.kmem.gfp = tl_splitmix64(s) % 2 ? 0xcc0 : tl_u32(s);
 		ev->u.kmem.call_site =
-		    tl_next(s) % 2 ? 0xffffffff81000000ull + tl_next(s) % 8 : tl_u64(s);
+		    tl_splitmix64(s) % 2 ? 0xffffffff81000000ull + tl_splitmix64(s) % 8 : tl_u64(s);
 		if (ev->type == EV_CACHE_ALLOC)
 			ev->u.kmem.cache = str;
 		break;
@@ -164,7 +158,7 @@ static inline void tl_event(uint64_t *s, struct mm_event *ev, uint64_t *ts, cons
 		ev->u.page.order = tl_u32(s);
 		break;
 	case EV_SET_OOM_SCORE_ADJ:
-		ev->u.adj.value = (int32_t)(tl_next(s) % 2001) - 1000;
+		ev->u.adj.value = (int32_t)(tl_splitmix64(s) % 2001) - 1000;
 		break;
 	case EV_COMM:
 		ev->u.comm.name = str;
