@@ -51,6 +51,22 @@ static void model_free_all(struct model *md)
 	free(md->live);
 }
 
+/* Twins a (batched) and b (page by page): DMA32's free pages, free areas and free-order
+ * masks, and every struct page, are the same after step `what` number n. */
+static void expect_same_dma32(const struct model *a, const struct model *b, const char *what,
+			      int n)
+{
+	const struct zone *za = &a->pg.node_zones[ZONE_DMA32], *zb = &b->pg.node_zones[ZONE_DMA32];
+	cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "%s %d", what, n);
+	cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0, "%s %d",
+		     what, n);
+	cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0,
+		     "%s %d", what, n);
+	cr_assert_eq(memcmp(a->pg.mem_map, b->pg.mem_map,
+			    a->pg.node_spanned_pages * sizeof(struct page)),
+		     0, "struct pages differ, %s %d", what, n);
+}
+
 /* x86_64-like 64 MiB: DMA [1, 4096), DMA32 [4096, 16384), a reserved hole in DMA32. */
 static void small_x86_64(struct model *md, bool hole)
 {
@@ -628,7 +644,7 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 	small_x86_64(&a, false);
 	small_x86_64(&b, false);
 	page_alloc_set_pcp(&b.pg, false);
-	struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
+	struct zone *za = &a.pg.node_zones[ZONE_DMA32];
 	size_t n = 0;
 	rng_state = 2024;
 	for (int round = 0; round < 400; round++) {
@@ -654,12 +670,7 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 			live[n++] = pa;
 		}
 		cr_assert(pcp_list_empty(&za->pcp[0].lists[pindex]), "one refill of %d pages", k);
-		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
-		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0);
-		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
-		cr_assert_eq(memcmp(a.pg.mem_map, b.pg.mem_map,
-				    a.pg.node_spanned_pages * sizeof(struct page)),
-			     0, "struct pages differ after round %d", round);
+		expect_same_dma32(&a, &b, "round", round);
 	}
 	model_free_all(&a);
 	model_free_all(&b);
@@ -743,14 +754,7 @@ Test(page_alloc, bulk_free_of_buddy_pairs_matches_page_by_page)
 				      (enum migratetype)mt, false);
 		}
 		drain_all_pages(&a.pg);
-		struct zone *za = &a.pg.node_zones[ZONE_DMA32], *zb = &b.pg.node_zones[ZONE_DMA32];
-		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages);
-		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0,
-			     "seed %d", seed);
-		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
-		cr_assert_eq(memcmp(a.pg.mem_map, b.pg.mem_map,
-				    a.pg.node_spanned_pages * sizeof(struct page)),
-			     0, "struct pages differ, seed %d", seed);
+		expect_same_dma32(&a, &b, "seed", seed);
 		model_free_all(&a);
 		model_free_all(&b);
 	}
