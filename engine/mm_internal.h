@@ -14,9 +14,11 @@
 		       PG_active | PG_lru | PG_swapcache)
 
 /* Shared anonymous mappings get pseudo files from 2^31 up (mm_mmap). */
+#define SHMEM_FILE_FIRST (1u << 31)
+
 static inline bool is_shmem_file(uint32_t file)
 {
-	return file >= (1u << 31);
+	return file >= SHMEM_FILE_FIRST;
 }
 
 static inline struct page *sim_page(struct sim *s, pfn_t pfn)

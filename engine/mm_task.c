@@ -377,7 +377,7 @@ int mm_world_init(struct sim *s)
 	if (w->zero_pfn == PFN_NONE)
 		return -1;
 	sim_page(s, w->zero_pfn)->flags |= PG_zero;
-	w->next_shmem = 1u << 31;
+	w->next_shmem = SHMEM_FILE_FIRST;
 	if (m->zones[ZONE_HIGHMEM].spanned) {
 		w->pkmap.last_pkmap = m->layout.last_pkmap;
 		w->pkmap.pkmap_base = m->layout.pkmap_base;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mm_internal.h"
 #include "page_alloc_internal.h"
 #include "procfs.h"
 
@@ -18,23 +19,13 @@ void page_census(const struct sim *s, struct page_census *c)
 		const struct page *p = &pgdat->mem_map[i];
 		uint32_t f = p->flags;
 		unsigned z = page_zonenum(p);
-		if (f & PG_lru) {
-			/* vmscan.c page_lru: shmem on the unevictable list, else anon/file x active
-			 */
-			enum lru_list l;
-			if (!(f & PG_anon) && p->mapping >= (1u << 31))
-				l = LRU_UNEVICTABLE;
-			else
-				l = (enum lru_list)(
-				    ((f & PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE) +
-				    ((f & PG_active) ? 1 : 0));
-			c->zone_lru[z][l]++;
-		}
+		if (f & PG_lru)
+			c->zone_lru[z][page_lru(p)]++;
 		if (f & PG_swapcache)
 			c->swapcache++;
 		if (!(f & PG_file))
 			continue;
-		if (p->mapping >= (1u << 31))
+		if (is_shmem_file(p->mapping))
 			c->shmem++;
 		if (f & PG_dirty)
 			c->file_dirty++;
