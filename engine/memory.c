@@ -17,7 +17,8 @@ static int rss_member(const struct page *p)
 	return is_shmem_file(p->mapping) ? MM_SHMEMPAGES : MM_FILEPAGES;
 }
 
-/* folio_put: the last reference frees the frame (zap calls it for every page). */
+/* folio_put: the last reference frees the frame (zap keeps its frees for its gather:
+ * zap_present_page). */
 static inline void folio_put(struct sim *s, struct page *p, pfn_t pfn, unsigned cpu)
 {
 	if (--p->refcount > 0)
