@@ -403,59 +403,72 @@ static int bad_record(struct trace_reader *r, const uint8_t *at, const uint8_t *
 	return 0;
 }
 
-/* True only where trace_check_event would accept ev: the frequent checked types (slab cache
- * events, touches, mmaps) are checked here without the call; the rare ones, and any event
- * that fails here, take the full check. */
-static inline bool event_surely_ok(const struct mm_event *ev, uint32_t nr_strings)
+/* The registers' timestamp before the record at `at` was decoded (it is the only register
+ * bad_record looks at): the record's delta taken off again. */
+static uint64_t ts_before(const struct mmt_regs *regs, const uint8_t *at)
 {
-	if (!ev->pid)
-		return false;
-	if (!((1u << ev->type) & MMT_CHECKED_TYPES))
-		return true;
-	switch (ev->type) {
-	case EV_CACHE_ALLOC:
-	case EV_CACHE_FREE:
-		return ev->u.kmem.cache < nr_strings;
-	case EV_TOUCH:
-		return ev->u.touch.len != 0;
-	case EV_MMAP:
-		return ev->u.map.len != 0 && ev->u.map.file < nr_strings;
+	uint64_t v = 0;
+	bool bad = false;
+	if (!(*at & MMT_F_SAME_TS))
+		mmt_get_uv(at + 1, &v, &bad);
+	return regs->ts - v;
+}
+
+/* A record the decoding loop did not take as it came: the block's end (the slack after it
+ * reads as type 0), a string definition, or a record it flagged. Where decoding goes on
+ * when a string was defined, NULL with the reason otherwise. A flagged record is decoded
+ * again with separate flags: what is corrupt and what is checked, and where the record
+ * ends, depend only on its bytes and the registers before it, of which bad_record needs
+ * the timestamp (the rest only shift addresses and pointers). */
+static const uint8_t *odd_record(struct trace_reader *r, const uint8_t *at, struct mm_event *ev,
+				 uint32_t missing, char *err, size_t errlen)
+{
+	if (at >= r->end) {
+		fail(r, err, errlen, AT_FMT ": block ends with %u of its events missing",
+		     AT_ARGS(r, at), missing);
+		return NULL;
 	}
-	return false;
+	if (*at == MMT_REC_STRING) {
+		r->pos = at;
+		return define_string(r, err, errlen) ? NULL : r->pos;
+	}
+	struct mmt_regs *regs = &r->dec->regs;
+	uint64_t prev_ts = (*at & MMT_TYPE_MASK) - 1u < EV_NR_TYPES - 1u ? ts_before(regs, at)
+									: regs->ts;
+	bool bad = false, odd = false;
+	regs->ts = prev_ts;
+	const uint8_t *p = mmt_decode_event(at, r->dec, ev, r->strings.count, &bad, &odd);
+	/* bad_record gives a reason for every flag */
+	if (!bad_record(r, at, p, ev, bad, prev_ts, err, errlen))
+		fail(r, err, errlen, AT_FMT ": record refused", AT_ARGS(r, at));
+	return NULL;
 }
 
 /* Decodes events of the current block into buf until it is full or the block ends. */
 static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_t cap, char *err,
 			     size_t errlen)
 {
-	size_t n = 0, want = cap < r->block_left ? cap : r->block_left;
+	size_t want = cap < r->block_left ? cap : r->block_left;
 	struct mmt_dec *d = r->dec;
 	const uint8_t *p = r->pos, *end = r->end;
-	while (n < want) {
-		if (p >= end)
-			return fail(r, err, errlen,
-				    AT_FMT ": block ends with %u of its events missing",
-				    AT_ARGS(r, p), r->block_left - (uint32_t)n);
-		if (*p == MMT_REC_STRING) {
-			r->pos = p;
-			if (define_string(r, err, errlen))
+	uint32_t nr_strings = r->strings.count;
+	struct mm_event *ev = buf, *stop = buf + want;
+	while (ev < stop) {
+		const uint8_t *at = p;
+		bool bad = false;
+		p = mmt_decode_event(p, d, ev, nr_strings, &bad, &bad);
+		/* one rarely taken branch for every record that is not a plain valid event */
+		if (__builtin_expect(bad || p > end, 0)) {
+			p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err,
+				       errlen);
+			if (!p)
 				return -1;
-			p = r->pos;
+			nr_strings = r->strings.count;
 			continue;
 		}
-		const uint8_t *at = p;
-		struct mm_event *ev = &buf[n];
-		uint64_t prev_ts = d->regs.ts;
-		bool bad = false;
-		p = mmt_decode_event(p, d, ev, &bad);
-		/* one rarely taken branch for every way the record can be wrong (an unknown
-		 * type sets bad too) */
-		bool wrong = bad | (p > end) | (ev->ts < prev_ts);
-		if (__builtin_expect(wrong || !event_surely_ok(ev, r->strings.count), 0) &&
-		    bad_record(r, at, p, ev, bad, prev_ts, err, errlen))
-			return -1;
-		n++;
+		ev++;
 	}
+	size_t n = (size_t)(ev - buf);
 	r->block_left -= (uint32_t)n;
 	r->pos = p;
 	if (n) {

@@ -8,9 +8,14 @@
 
 #include "trace_impl.h"
 
+/* Every helper is inlined into the reader's one loop: left to its size heuristics gcc kept
+ * get_delta, get_uaddr or the whole record out of line (a call and saved registers per
+ * field, ~20 instructions). */
+#define MMT_DEC static inline __attribute__((always_inline))
+
 /* The base of a task's user addresses: its slot, taken over (seeded with the block's last
  * user address) when another task held it. */
-static inline uint64_t *mmt_uslot(struct mmt_regs *r, uint32_t pid)
+MMT_DEC uint64_t *mmt_uslot(struct mmt_regs *r, uint32_t pid)
 {
 	struct mmt_uslot *s = &r->uslot[pid % MMT_PID_SLOTS];
 	if (s->pid != pid) {
@@ -22,7 +27,7 @@ static inline uint64_t *mmt_uslot(struct mmt_regs *r, uint32_t pid)
 
 /* ---- decoding ---- */
 
-static inline const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, bool *bad)
+MMT_DEC const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
@@ -39,7 +44,7 @@ static inline const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned s
 	return p;
 }
 
-static inline const uint8_t *get_len(const uint8_t *p, uint64_t *len, bool *bad)
+MMT_DEC const uint8_t *get_len(const uint8_t *p, uint64_t *len, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
@@ -55,28 +60,31 @@ static inline const uint8_t *get_len(const uint8_t *p, uint64_t *len, bool *bad)
 	return p;
 }
 
-static inline const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uint64_t *out,
-				       bool *bad)
+MMT_DEC const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uint32_t pid, uint64_t *out,
+				bool *bad)
 {
-	uint64_t *base = mmt_uslot(r, r->pid), d;
+	uint64_t *base = mmt_uslot(r, pid), d;
 	p = get_delta(p, &d, 12, bad);
-	*base += d;
-	r->uaddr = *base;
-	*out = *base;
+	/* through a local: ev's stores may alias the registers (-fno-strict-aliasing) */
+	uint64_t a = *base + d;
+	*base = a;
+	r->uaddr = a;
+	*out = a;
 	return p;
 }
 
-static inline const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out, unsigned shift,
+MMT_DEC const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out, unsigned shift,
 				     bool *bad)
 {
 	uint64_t d;
 	p = get_delta(p, &d, shift, bad);
-	*reg += d;
-	*out = *reg;
+	d += *reg;
+	*reg = d;
+	*out = d;
 	return p;
 }
 
-static inline const uint8_t *get_u32(const uint8_t *p, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_u32(const uint8_t *p, uint32_t *out, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
@@ -86,7 +94,7 @@ static inline const uint8_t *get_u32(const uint8_t *p, uint32_t *out, bool *bad)
 	return p;
 }
 
-static inline const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
+MMT_DEC const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
@@ -97,7 +105,7 @@ static inline const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
 }
 
 /* base + a zigzag delta, which must land in 0..UINT32_MAX */
-static inline const uint8_t *get_rel32(const uint8_t *p, int64_t base, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_rel32(const uint8_t *p, int64_t base, uint32_t *out, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
@@ -111,7 +119,7 @@ static inline const uint8_t *get_rel32(const uint8_t *p, int64_t base, uint32_t 
 	return p;
 }
 
-static inline const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *out, bool *bad)
+MMT_DEC const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *out, bool *bad)
 {
 	uint64_t v;
 	struct mmt_regs *r = &d->regs;
@@ -124,14 +132,15 @@ static inline const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint6
 		return p;
 	}
 	p = mmt_get_uv(p, &v, bad);
-	r->site += (uint64_t)mmt_unzigzag(v);
-	*out = r->site;
+	uint64_t site = r->site + (uint64_t)mmt_unzigzag(v);
+	r->site = site;
+	*out = site;
 	if (r->nr_site < MMT_DICT_MAX)
-		d->site[r->nr_site++] = r->site;
+		d->site[r->nr_site++] = site;
 	return p;
 }
 
-static inline const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *out, bool *bad)
 {
 	uint64_t v;
 	struct mmt_regs *r = &d->regs;
@@ -143,76 +152,109 @@ static inline const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32
 			*out = d->gfp[v - 1];
 		return p;
 	}
-	p = get_u32(p, out, bad);
+	uint32_t gfp;
+	p = get_u32(p, &gfp, bad);
+	*out = gfp;
 	if (r->nr_gfp < MMT_DICT_MAX)
-		d->gfp[r->nr_gfp++] = *out;
+		d->gfp[r->nr_gfp++] = gfp;
 	return p;
 }
 
-/* Inlined into the reader's loop whatever gcc's size heuristics say: the call cost ~14
- * instructions per event (callgrind, mix trace). */
-static inline __attribute__((always_inline)) const uint8_t *
-decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev, bool *bad)
+/* bytes_req, then bytes_alloc relative to it */
+MMT_DEC const uint8_t *get_kmem_sizes(const uint8_t *p, struct mm_event *ev, bool *bad)
+{
+	uint32_t req;
+	p = get_u32(p, &req, bad);
+	ev->u.kmem.bytes_req = req;
+	return get_rel32(p, req, &ev->u.kmem.bytes_alloc, bad);
+}
+
+/* *odd is set where trace_check_event could
+ * refuse the event (the same conditions, type by type): the reader's loop then takes the
+ * full check, so the frequent valid events need neither the call nor a second switch. */
+MMT_DEC const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
+				     unsigned type, uint32_t pid, uint32_t nr_strings, bool *bad,
+				     bool *odd)
 {
 	struct mmt_regs *r = &d->regs;
 	uint64_t v;
-	switch (ev->type) {
-	case EV_FORK:
-		p = get_rel32(p, ev->pid, &ev->u.fork.child, bad);
+	switch (type) {
+	case EV_FORK: {
+		uint32_t child;
+		p = get_rel32(p, pid, &child, bad);
+		ev->u.fork.child = child;
+		*odd |= !child;
 		return get_u32(p, &ev->u.fork.flags, bad);
+	}
 	case EV_EXEC:
-		return get_u32(p, &ev->u.exec.filename, bad);
+		p = get_u32(p, &ev->u.exec.filename, bad);
+		*odd |= ev->u.exec.filename >= nr_strings;
+		return p;
 	case EV_EXIT:
 		return p;
 	case EV_MMAP:
-		p = get_uaddr(p, r, &ev->u.map.addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.map.addr, bad);
 		p = get_len(p, &ev->u.map.len, bad);
 		p = mmt_get_uv(p, &ev->u.map.pgoff, bad);
 		p = get_u16(p, &ev->u.map.prot, bad);
 		p = get_u16(p, &ev->u.map.flags, bad);
-		return get_u32(p, &ev->u.map.file, bad);
+		p = get_u32(p, &ev->u.map.file, bad);
+		*odd |= !ev->u.map.len | (ev->u.map.file >= nr_strings);
+		return p;
 	case EV_MUNMAP:
-		p = get_uaddr(p, r, &ev->u.range.addr, bad);
-		return get_len(p, &ev->u.range.len, bad);
-	case EV_MPROTECT:
-		p = get_uaddr(p, r, &ev->u.range.addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.range.addr, bad);
 		p = get_len(p, &ev->u.range.len, bad);
+		*odd |= !ev->u.range.len;
+		return p;
+	case EV_MPROTECT:
+		p = get_uaddr(p, r, pid, &ev->u.range.addr, bad);
+		p = get_len(p, &ev->u.range.len, bad);
+		*odd |= !ev->u.range.len;
 		return get_u32(p, &ev->u.range.prot, bad);
 	case EV_MREMAP:
-		p = get_uaddr(p, r, &ev->u.remap.old_addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.remap.old_addr, bad);
 		p = get_len(p, &ev->u.remap.old_len, bad);
-		p = get_uaddr(p, r, &ev->u.remap.new_addr, bad);
-		return get_len(p, &ev->u.remap.new_len, bad);
+		p = get_uaddr(p, r, pid, &ev->u.remap.new_addr, bad);
+		p = get_len(p, &ev->u.remap.new_len, bad);
+		*odd |= !ev->u.remap.new_len;
+		return p;
 	case EV_BRK:
-		p = get_uaddr(p, r, &ev->u.brk.addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.brk.addr, bad);
 		p = get_delta(p, &v, 12, bad);
 		ev->u.brk.old = ev->u.brk.addr + v;
 		return p;
 	case EV_FAULT:
-		p = get_uaddr(p, r, &ev->u.fault.addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.fault.addr, bad);
 		return get_u32(p, &ev->u.fault.access, bad);
 	case EV_TOUCH:
-		p = get_uaddr(p, r, &ev->u.touch.addr, bad);
+		p = get_uaddr(p, r, pid, &ev->u.touch.addr, bad);
 		p = get_len(p, &ev->u.touch.len, bad);
+		*odd |= !ev->u.touch.len;
 		return get_u32(p, &ev->u.touch.access, bad);
 	case EV_KMALLOC:
+		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
+		p = get_kmem_sizes(p, ev, bad);
+		p = get_gfp(p, d, &ev->u.kmem.gfp, bad);
+		return get_site(p, d, &ev->u.kmem.call_site, bad);
 	case EV_CACHE_ALLOC:
 		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
-		p = get_u32(p, &ev->u.kmem.bytes_req, bad);
-		p = get_rel32(p, ev->u.kmem.bytes_req, &ev->u.kmem.bytes_alloc, bad);
+		p = get_kmem_sizes(p, ev, bad);
 		p = get_gfp(p, d, &ev->u.kmem.gfp, bad);
-		if (ev->type == EV_CACHE_ALLOC)
-			p = get_u32(p, &ev->u.kmem.cache, bad);
+		p = get_u32(p, &ev->u.kmem.cache, bad);
+		*odd |= ev->u.kmem.cache >= nr_strings;
 		return get_site(p, d, &ev->u.kmem.call_site, bad);
 	case EV_KFREE:
+		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
+		return get_site(p, d, &ev->u.kmem.call_site, bad);
 	case EV_CACHE_FREE:
 		p = get_reg(p, &r->kptr, &ev->u.kmem.ptr, 3, bad);
-		if (ev->type == EV_CACHE_FREE)
-			p = get_u32(p, &ev->u.kmem.cache, bad);
+		p = get_u32(p, &ev->u.kmem.cache, bad);
+		*odd |= ev->u.kmem.cache >= nr_strings;
 		return get_site(p, d, &ev->u.kmem.call_site, bad);
 	case EV_VMALLOC:
 		p = get_reg(p, &r->vaddr, &ev->u.vmalloc.addr, 12, bad);
 		p = get_len(p, &ev->u.vmalloc.size, bad);
+		*odd |= !ev->u.vmalloc.size;
 		return get_site(p, d, &ev->u.vmalloc.caller, bad);
 	case EV_VFREE:
 		return get_reg(p, &r->vaddr, &ev->u.vmalloc.addr, 12, bad);
@@ -230,41 +272,57 @@ decode_fields(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev, bool *ba
 		if (x < INT32_MIN || x > INT32_MAX)
 			*bad = true;
 		ev->u.adj.value = (int32_t)x;
+		*odd |= ev->u.adj.value < -1000 || ev->u.adj.value > 1000;
 		return p;
 	}
 	case EV_COMM:
-		return get_u32(p, &ev->u.comm.name, bad);
+		p = get_u32(p, &ev->u.comm.name, bad);
+		*odd |= ev->u.comm.name >= nr_strings;
+		return p;
 	case EV_MARK:
-		return get_u32(p, &ev->u.mark.name, bad);
+		p = get_u32(p, &ev->u.mark.name, bad);
+		*odd |= ev->u.mark.name >= nr_strings;
+		return p;
 	}
-	*bad = true;
-	return p;
+	__builtin_unreachable(); /* mmt_decode_event passes valid types only */
 }
 
-static inline const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d,
-					      struct mm_event *ev, bool *bad)
+/* One record into ev. *bad: an unknown type or a corrupt varint. *odd: the event may be
+ * wrong otherwise (pid 0, a timestamp that overflows, what decode_fields flags). bad and
+ * odd may be the same flag: the reader's loop takes one branch for both, and a record it
+ * stops at is decoded again (from the registers as they were) to tell them apart.
+ * nr_strings: the strings defined so far. */
+MMT_DEC const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
+					uint32_t nr_strings, bool *bad, bool *odd)
 {
 	struct mmt_regs *r = &d->regs;
 	uint8_t code = *p++;
+	unsigned type = code & MMT_TYPE_MASK;
 	uint64_t v;
 	memset(ev, 0, sizeof(*ev));
-	ev->type = code & MMT_TYPE_MASK;
-	if (ev->type == 0 || ev->type >= EV_NR_TYPES) {
+	ev->type = (uint8_t)type;
+	if (type - 1u >= EV_NR_TYPES - 1u) {
 		*bad = true; /* the caller tells an unknown type from a corrupt varint */
 		return p;
 	}
+	uint64_t ts = r->ts;
 	if (!(code & MMT_F_SAME_TS)) {
 		p = mmt_get_uv(p, &v, bad);
-		r->ts += v;
+		ts += v;
+		*odd |= ts < v; /* wrapped around: the timestamp went backwards */
+		r->ts = ts;
 	}
 	if (!(code & MMT_F_SAME_CPU))
 		p = get_u16(p, &r->cpu, bad);
 	if (!(code & MMT_F_SAME_PID))
 		p = get_u32(p, &r->pid, bad);
-	ev->ts = r->ts;
-	ev->cpu = r->cpu;
-	ev->pid = r->pid;
-	return decode_fields(p, d, ev, bad);
+	uint32_t pid = r->pid;
+	uint16_t cpu = r->cpu;
+	*odd |= !pid;
+	ev->ts = ts;
+	ev->cpu = cpu;
+	ev->pid = pid;
+	return decode_fields(p, d, ev, type, pid, nr_strings, bad, odd);
 }
 
 #endif
