@@ -414,16 +414,57 @@ static uint64_t ts_before(const struct mmt_regs *regs, const uint8_t *at)
 	return regs->ts - v;
 }
 
-/* A record the decoding loop did not take as it came: the block's end (the slack after it
- * reads as type 0), a string definition, or a record it flagged. Where decoding goes on
- * when a string was defined, NULL with the reason otherwise. A flagged record is decoded
- * again with separate flags: what is corrupt and what is checked, and where the record
- * ends, depend only on its bytes and the registers before it, of which bad_record needs
- * the timestamp (the rest only shift addresses and pointers). */
+/* The decoder once more, out of line, for the rare paths below. */
+static __attribute__((noinline)) const uint8_t *
+decode_again(struct trace_reader *r, const uint8_t *at, struct mm_event *ev, bool *bad, bool *odd)
+{
+	return mmt_decode_event(at, r->dec, ev, r->strings.count, bad, odd);
+}
+
+/* The record that ends at `at`, which is past the block's end. Where a record ends depends
+ * on its bytes alone, so a second pass from where this batch began finds it. */
+static const uint8_t *record_before(struct trace_reader *r, const uint8_t *at)
+{
+	const uint8_t *q = r->pos, *rec = q;
+	struct mm_event scratch;
+	while (q < at) {
+		bool bad = false;
+		uint64_t len;
+		rec = q;
+		if (*q == MMT_REC_STRING) {
+			q = mmt_get_uv(q + 1, &len, &bad);
+			q += len;
+		} else {
+			q = decode_again(r, q, &scratch, &bad, &bad);
+		}
+	}
+	return rec;
+}
+
+/* A record that runs past its block's end, which the loop notices only at the record after
+ * it (the zeroed slack past the end reads as type 0) or at the end of the batch. Nothing
+ * else was wrong with it, or the loop would have stopped at it. */
+static int past_end(struct trace_reader *r, const uint8_t *p, char *err, size_t errlen)
+{
+	const uint8_t *at = record_before(r, p);
+	return fail(r, err, errlen, AT_FMT ": %s record runs past the end of its block",
+		    AT_ARGS(r, at), mm_event_names[*at & MMT_TYPE_MASK]);
+}
+
+/* A record the decoding loop did not take as it came: the block's end, a string
+ * definition, or a record it flagged. Where decoding goes on when a string was defined,
+ * NULL with the reason otherwise. A flagged record is decoded again with separate flags:
+ * what is corrupt and what is checked, and where the record ends, depend only on its bytes
+ * and the registers before it, of which bad_record needs the timestamp (the rest only
+ * shift addresses and pointers). */
 static const uint8_t *odd_record(struct trace_reader *r, const uint8_t *at, struct mm_event *ev,
 				 uint32_t missing, char *err, size_t errlen)
 {
-	if (at >= r->end) {
+	if (at > r->end) {
+		past_end(r, at, err, errlen);
+		return NULL;
+	}
+	if (at == r->end) {
 		fail(r, err, errlen, AT_FMT ": block ends with %u of its events missing",
 		     AT_ARGS(r, at), missing);
 		return NULL;
@@ -437,7 +478,7 @@ static const uint8_t *odd_record(struct trace_reader *r, const uint8_t *at, stru
 									: regs->ts;
 	bool bad = false, odd = false;
 	regs->ts = prev_ts;
-	const uint8_t *p = mmt_decode_event(at, r->dec, ev, r->strings.count, &bad, &odd);
+	const uint8_t *p = decode_again(r, at, ev, &bad, &odd);
 	/* bad_record gives a reason for every flag */
 	if (!bad_record(r, at, p, ev, bad, prev_ts, err, errlen))
 		fail(r, err, errlen, AT_FMT ": record refused", AT_ARGS(r, at));
@@ -458,7 +499,7 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		bool bad = false;
 		p = mmt_decode_event(p, d, ev, nr_strings, &bad, &bad);
 		/* one rarely taken branch for every record that is not a plain valid event */
-		if (__builtin_expect(bad || p > end, 0)) {
+		if (__builtin_expect(bad, 0)) {
 			p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err,
 				       errlen);
 			if (!p)
@@ -468,6 +509,8 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		}
 		ev++;
 	}
+	if (p > end)
+		return past_end(r, p, err, errlen);
 	size_t n = (size_t)(ev - buf);
 	r->block_left -= (uint32_t)n;
 	r->pos = p;

@@ -104,16 +104,15 @@ MMT_DEC const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
 	return p;
 }
 
-/* base + a zigzag delta, which must land in 0..UINT32_MAX */
-MMT_DEC const uint8_t *get_rel32(const uint8_t *p, int64_t base, uint32_t *out, bool *bad)
+/* base + a zigzag delta, which must land in 0..UINT32_MAX. One test in wrapping arithmetic:
+ * base is below 2^32, so a delta out of +-UINT32_MAX, or a sum that wraps past 2^64, leaves
+ * the sum outside 0..UINT32_MAX too. */
+MMT_DEC const uint8_t *get_rel32(const uint8_t *p, uint32_t base, uint32_t *out, bool *bad)
 {
 	uint64_t v;
 	p = mmt_get_uv(p, &v, bad);
-	int64_t x = mmt_unzigzag(v);
-	if (x < -(int64_t)UINT32_MAX || x > (int64_t)UINT32_MAX)
-		*bad = true;
-	x += base;
-	if (x < 0 || x > (int64_t)UINT32_MAX)
+	uint64_t x = (uint64_t)mmt_unzigzag(v) + base;
+	if (x > UINT32_MAX)
 		*bad = true;
 	*out = (uint32_t)x;
 	return p;
