@@ -418,7 +418,11 @@ static uint64_t ts_before(const struct mmt_regs *regs, const uint8_t *at)
 static __attribute__((noinline)) const uint8_t *
 decode_again(struct trace_reader *r, const uint8_t *at, struct mm_event *ev, bool *bad, bool *odd)
 {
-	return mmt_decode_event(at, r->dec, ev, r->strings.count, bad, odd);
+	struct mmt_head h;
+	mmt_head_load(&h, &r->dec->regs);
+	const uint8_t *p = mmt_decode_event(at, r->dec, &h, ev, r->strings.count, bad, odd);
+	mmt_head_store(&h, &r->dec->regs);
+	return p;
 }
 
 /* The record that ends at `at`, which is past the block's end. Where a record ends depends
@@ -494,12 +498,15 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 	const uint8_t *p = r->pos, *end = r->end;
 	uint32_t nr_strings = r->strings.count;
 	struct mm_event *ev = buf, *stop = buf + want;
+	struct mmt_head h;
+	mmt_head_load(&h, &d->regs);
 	while (ev < stop) {
 		const uint8_t *at = p;
 		bool bad = false;
-		p = mmt_decode_event(p, d, ev, nr_strings, &bad, &bad);
+		p = mmt_decode_event(p, d, &h, ev, nr_strings, &bad, &bad);
 		/* one rarely taken branch for every record that is not a plain valid event */
 		if (__builtin_expect(bad, 0)) {
+			mmt_head_store(&h, &d->regs);
 			p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err,
 				       errlen);
 			if (!p)
@@ -509,6 +516,7 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		}
 		ev++;
 	}
+	mmt_head_store(&h, &d->regs);
 	if (p > end)
 		return past_end(r, p, err, errlen);
 	size_t n = (size_t)(ev - buf);

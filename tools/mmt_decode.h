@@ -282,46 +282,66 @@ MMT_DEC const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct
 		p = get_u32(p, &ev->u.mark.name, bad);
 		*odd |= ev->u.mark.name >= nr_strings;
 		return p;
+	default:
+		__builtin_unreachable(); /* mmt_decode_event passes valid types only */
 	}
-	__builtin_unreachable(); /* mmt_decode_event passes valid types only */
 }
+
+/* The registers every record reads, kept apart from struct mmt_regs so that the reader's
+ * loop holds them in machine registers from one record to the next (copied back before
+ * anything else looks at the registers). */
+struct mmt_head {
+	uint64_t ts;
+	uint32_t pid;
+	uint16_t cpu;
+};
 
 /* One record into ev. *bad: an unknown type or a corrupt varint. *odd: the event may be
  * wrong otherwise (pid 0, a timestamp that overflows, what decode_fields flags). bad and
  * odd may be the same flag: the reader's loop takes one branch for both, and a record it
  * stops at is decoded again (from the registers as they were) to tell them apart.
  * nr_strings: the strings defined so far. */
-MMT_DEC const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mm_event *ev,
-					uint32_t nr_strings, bool *bad, bool *odd)
+MMT_DEC const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mmt_head *h,
+					struct mm_event *ev, uint32_t nr_strings, bool *bad,
+					bool *odd)
 {
-	struct mmt_regs *r = &d->regs;
 	uint8_t code = *p++;
 	unsigned type = code & MMT_TYPE_MASK;
 	uint64_t v;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = (uint8_t)type;
-	if (type - 1u >= EV_NR_TYPES - 1u) {
+	if (type == 0 || type >= EV_NR_TYPES) {
 		*bad = true; /* the caller tells an unknown type from a corrupt varint */
 		return p;
 	}
-	uint64_t ts = r->ts;
 	if (!(code & MMT_F_SAME_TS)) {
 		p = mmt_get_uv(p, &v, bad);
-		ts += v;
-		*odd |= ts < v; /* wrapped around: the timestamp went backwards */
-		r->ts = ts;
+		h->ts += v;
+		*odd |= h->ts < v; /* wrapped around: the timestamp went backwards */
 	}
 	if (!(code & MMT_F_SAME_CPU))
-		p = get_u16(p, &r->cpu, bad);
+		p = get_u16(p, &h->cpu, bad);
 	if (!(code & MMT_F_SAME_PID))
-		p = get_u32(p, &r->pid, bad);
-	uint32_t pid = r->pid;
-	uint16_t cpu = r->cpu;
-	*odd |= !pid;
-	ev->ts = ts;
-	ev->cpu = cpu;
-	ev->pid = pid;
-	return decode_fields(p, d, ev, type, pid, nr_strings, bad, odd);
+		p = get_u32(p, &h->pid, bad);
+	*odd |= !h->pid;
+	ev->ts = h->ts;
+	ev->cpu = h->cpu;
+	ev->pid = h->pid;
+	return decode_fields(p, d, ev, type, h->pid, nr_strings, bad, odd);
+}
+
+static inline void mmt_head_load(struct mmt_head *h, const struct mmt_regs *r)
+{
+	h->ts = r->ts;
+	h->pid = r->pid;
+	h->cpu = r->cpu;
+}
+
+static inline void mmt_head_store(const struct mmt_head *h, struct mmt_regs *r)
+{
+	r->ts = h->ts;
+	r->pid = h->pid;
+	r->cpu = h->cpu;
 }
 
 #endif
