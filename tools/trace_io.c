@@ -73,7 +73,9 @@ static int bad(char *why, size_t whylen, const char **field, const char *name, c
 
 /* Limits come from the kernel where it has one: oom_score_adj in [OOM_SCORE_ADJ_MIN,
  * OOM_SCORE_ADJ_MAX] (include/uapi/linux/oom.h); a zero length makes mmap/munmap/mprotect/
- * mremap fail with EINVAL (mm/mmap.c, mm/mremap.c), so a trace never records one. */
+ * mremap fail with EINVAL (mm/mmap.c, mm/mremap.c), so a trace never records one.
+ * The .mmt decoder flags the same conditions type by type (decode_fields in
+ * tools/mmt_decode.h) and calls this only for the events it flagged: change both. */
 int trace_check_event(const struct mm_event *ev, uint32_t nr_strings, char *why, size_t whylen,
 		      const char **field)
 {

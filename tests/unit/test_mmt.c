@@ -497,6 +497,63 @@ Test(mmt_bad, record_errors)
 		    "pid 0: the acting task needs a real pid");
 }
 
+/* The reader's loop sends every odd record down one rare path and sorts them out there:
+ * a record past the block's end found only at the record after it, a pid 0 taken from the
+ * registers' initial value, a timestamp that wraps, string definitions between records.
+ * Each must give the message of that record, at its offset. */
+Test(mmt_bad, record_errors_after_others)
+{
+	uint8_t rec[64];
+	size_t a = fault_rec(rec, 100), n;
+	/* a good fault, then one cut short, with a third event promised */
+	n = a + fault_rec(rec + a, 100);
+	struct blob b = {0};
+	size_t hlen = header(&b, 1), ruoff;
+	size_t at = event_block(&b, 3, 0, 1000, rec, n - 1, &ruoff);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "bad.mmt: uncompressed offset %zu (block at byte %zu): fault record runs past "
+		 "the end of its block",
+		 hlen + ruoff + a, at);
+	expect_error(&b, want);
+	free(b.p);
+
+	/* the block's first record says "same pid": the register's 0 */
+	uint8_t same_pid[] = {EV_EXIT | MMT_F_SAME_PID, 0, 0};
+	record_case(same_pid, sizeof(same_pid), 1, "pid 0: the acting task needs a real pid");
+
+	/* a delta that carries the timestamp past 2^64 */
+	uint8_t wrap[16] = {EV_EXIT}, *q = mmt_put_uv(wrap + 1, UINT64_MAX - 10);
+	*q++ = 0;
+	*q++ = 7;
+	record_case(wrap, (size_t)(q - wrap), 1, "timestamp overflows (goes backwards)");
+
+	/* two definitions between records: the ids they give are known right after them */
+	uint8_t defs[] = {MMT_REC_STRING, 1, 'a', EV_EXEC, 0, 0, 7, 1, MMT_REC_STRING, 1, 'b',
+			  EV_EXEC, 0, 0, 7, 2, EV_EXEC, 0, 0, 7, 3};
+	b = (struct blob){0};
+	hlen = header(&b, 1);
+	at = event_block(&b, 3, 0, 1000, defs, sizeof(defs), &ruoff);
+	snprintf(want, sizeof(want),
+		 "bad.mmt: uncompressed offset %zu (block at byte %zu): string id 3 was never "
+		 "defined (3 defined so far)",
+		 hlen + ruoff + 16, at);
+	expect_error(&b, want);
+	free(b.p);
+
+	/* fewer records than the block promised: the offset is the block's end */
+	n = fault_rec(rec, 100);
+	b = (struct blob){0};
+	hlen = header(&b, 1);
+	at = event_block(&b, 2, 0, 1000, rec, n, &ruoff);
+	snprintf(want, sizeof(want),
+		 "bad.mmt: uncompressed offset %zu (block at byte %zu): block ends with 1 of its "
+		 "events missing",
+		 hlen + ruoff + n, at);
+	expect_error(&b, want);
+	free(b.p);
+}
+
 Test(mmt_bad, timestamps_backwards)
 {
 	struct blob b = {0};
