@@ -251,59 +251,39 @@ static void discard_slab(struct slub *s, struct kmem_cache *c, uint32_t i)
 	c->free_desc = i;
 }
 
+/* No partial slab: a new one, which the kernel makes the CPU slab, so it goes to the
+ * head of the partial list and serves the next allocations. SLAB_NONE (counted) when the
+ * buddy allocator has no pages for it. */
+uint32_t slub_new_partial_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp)
+{
+	uint32_t i = new_slab(s, c, gfp);
+	if (i == SLAB_NONE) {
+		c->alloc_fail++;
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return SLAB_NONE;
+	}
+	add_partial(c, i, false);
+	return i;
+}
+
+void slub_slab_now_full(struct kmem_cache *c, uint32_t i) { remove_partial(c, i); }
+
 bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
 		      struct slab_obj *out)
 {
-	struct kmem_cache *c = &s->caches[cache];
-	uint32_t i = c->partial_head;
-
-	if (i == SLAB_NONE) {
-		i = new_slab(s, c, gfp);
-		if (i == SLAB_NONE) {
-			c->alloc_fail++;
-			count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
-			return false;
-		}
-		/* A fresh slab is what the kernel makes the CPU slab: allocate from it next. */
-		add_partial(c, i, false);
-	}
-	struct slab *sl = &c->slabs[i];
-	uint16_t obj = sl->freelist;
-	sl->freelist = c->freeidx[(size_t)i * c->oo_objects + obj];
-	if (++sl->inuse == sl->objects)
-		remove_partial(c, i);
-	c->inuse_objects++;
-	c->bytes_req_live += bytes_req;
-	c->allocs++;
-	count_vm_event(s->vmstat, SLAB_ALLOC);
-	out->slab = i;
-	out->cache = (uint16_t)cache;
-	out->obj = obj;
-	out->bytes_req = bytes_req;
-	return true;
+	return slab_alloc(s, cache, bytes_req, gfp, out);
 }
 
 /* mm/slub.c:__slab_free [6.1]: a full slab returns to the partial list tail; an empty slab
  * is discarded when the node already holds min_partial partial slabs, else kept. */
-void slub_cache_free_obj(struct slub *s, const struct slab_obj *o)
+void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool was_full)
 {
-	struct kmem_cache *c = &s->caches[o->cache];
-	struct slab *sl = &c->slabs[o->slab];
-	bool was_full = sl->inuse == sl->objects;
-
-	c->freeidx[(size_t)o->slab * c->oo_objects + o->obj] = sl->freelist;
-	sl->freelist = o->obj;
-	sl->inuse--;
-	c->inuse_objects--;
-	c->bytes_req_live -= o->bytes_req;
-	c->frees++;
-	count_vm_event(s->vmstat, SLAB_FREE);
-	if (sl->inuse == 0 && c->nr_partial >= c->min_partial) {
+	if (c->slabs[i].inuse == 0 && c->nr_partial >= c->min_partial) {
 		if (!was_full)
-			remove_partial(c, o->slab);
-		discard_slab(s, c, o->slab);
+			remove_partial(c, i);
+		discard_slab(s, c, i);
 	} else if (was_full) {
-		add_partial(c, o->slab, true);
+		add_partial(c, i, true);
 	}
 }
 

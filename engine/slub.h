@@ -116,7 +116,7 @@ struct slub_site {
 	uint64_t hits, frees, pingpong;
 };
 
-#define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in sites_other */
+#define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in one "other" slot */
 #define SLUB_DOUBLE_FREE_LOG 16
 
 struct slub_double_free {
@@ -138,12 +138,13 @@ struct slub {
 	uint16_t builtin[NR_SLUB_BUILTIN]; /* UINT16_MAX when the arch has no such cache */
 	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
 	uint32_t *name_keys;
-	uint32_t name_mask, name_count;
+	uint32_t name_mask, name_shift, name_count; /* shift: hash_64's 64 - log2(slots) */
 	struct slub_ptr *ptrs; /* trace pointer → object, linear probing */
-	uint32_t ptr_mask, ptr_count;
+	uint32_t ptr_mask, ptr_shift, ptr_count;
+	/* call site → counts, open addressing; sites[site_mask + 1] sums the call sites beyond
+	 * the first SLUB_MAX_SITES */
 	struct slub_site *sites;
-	uint32_t site_mask, nr_sites;
-	struct slub_site sites_other;
+	uint32_t site_mask, site_shift, nr_sites;
 	/* kmalloc_large */
 	uint64_t large_pages, large_allocs, large_frees, large_bytes_req_live, large_fail;
 	/* totals (bytes) */
