@@ -265,10 +265,15 @@ static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 	return &s->ptrs[j];
 }
 
+/* Both ends of the home entry: a 24-byte entry straddles two lines one time in four, and
+ * its state, cpu and site, read first, then sit in the second. */
 void slub_prefetch(const struct slub *s, uint64_t ptr)
 {
-	if (s->ptrs)
-		__builtin_prefetch(&s->ptrs[hash_64(ptr, s->ptr_shift)], 1);
+	if (s->ptrs) {
+		const struct slub_ptr *e = &s->ptrs[hash_64(ptr, s->ptr_shift)];
+		__builtin_prefetch(e, 1);
+		__builtin_prefetch((const char *)(e + 1) - 1, 1);
+	}
 }
 
 /* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
@@ -632,13 +637,12 @@ static const char *check_ptrs(const struct slub *s, struct slab_obj *v)
 		if (e->obj.cache >= s->nr_caches)
 			return "live pointer in an unknown cache";
 		const struct kmem_cache *c = &s->caches[e->obj.cache];
-		if (e->obj.slab >= c->nr_desc || c->slabs[e->obj.slab].pfn == PFN_NONE ||
-		    e->obj.obj >= c->slabs[e->obj.slab].objects)
+		if (e->obj.slab >= c->nr_desc || slab_at(c, e->obj.slab)->pfn == PFN_NONE ||
+		    e->obj.obj >= slab_at(c, e->obj.slab)->objects)
 			return "live pointer outside any slab";
-		const struct slab *sl = &c->slabs[e->obj.slab];
-		for (uint16_t k = sl->freelist; k != UINT16_MAX;
-		     k = c->freeidx[(size_t)e->obj.slab * c->oo_objects + k])
-			if (k == e->obj.obj)
+		const struct slab *sl = slab_at(c, e->obj.slab);
+		for (unsigned k = 0; k < (unsigned)(sl->objects - sl->inuse); k++)
+			if (sl->free[k] == e->obj.obj)
 				return "live object on its slab's freelist";
 	}
 	if (large_pages > s->large_pages)

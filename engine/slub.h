@@ -65,23 +65,26 @@ enum slub_builtin {
 #define SLAB_NONE UINT32_MAX
 #define SLUB_CACHE_LARGE 0xffffu /* slab_obj.cache of a kmalloc_large allocation */
 
-/* One slab: 2^order pages from the buddy allocator; its free objects form a LIFO list of
- * indices (the kernel threads the freelist through the objects themselves). */
+/* One slab: 2^order pages from the buddy allocator. Its free objects are a LIFO stack of
+ * indices, free[0 .. objects - inuse - 1] with the top last, kept right after the
+ * descriptor in one record (the kernel threads the same LIFO freelist through the objects
+ * themselves): while a slab is nearly full, an allocation or free reads one line. */
 struct slab {
 	pfn_t pfn;	     /* first page; PFN_NONE when the descriptor is unused */
 	uint32_t next, prev; /* partial list links (slab indices) or descriptor free list */
 	uint16_t inuse, objects;
-	uint16_t freelist; /* first free object, UINT16_MAX when full */
 	uint8_t order;
 	uint8_t on_partial;
+	uint16_t free[]; /* oo_objects entries */
 };
 
 /* The first 64 bytes hold what every object allocation and free touches, and the array of
  * caches is line-aligned, so the fast paths read one line of the cache. */
 struct kmem_cache {
-	/* Slab descriptors: slabs[i] with its free-index array at freeidx[i * oo_objects]. */
-	_Alignas(64) struct slab *slabs;
-	uint16_t *freeidx;
+	/* Slab records, slab_stride bytes each (a multiple of 64, line-aligned): slab i is
+	 * slab_at(c, i). */
+	_Alignas(64) unsigned char *slab_mem;
+	uint32_t slab_stride;
 	uint32_t size; /* s->size; the model keeps no per-object metadata */
 	uint32_t partial_head, nr_partial;
 	uint16_t oo_objects;
@@ -100,6 +103,11 @@ struct kmem_cache {
 	uint32_t trace_name; /* the trace's string id, UINT32_MAX if none */
 	char name[32];
 };
+
+static inline struct slab *slab_at(const struct kmem_cache *c, uint32_t i)
+{
+	return (struct slab *)(void *)(c->slab_mem + (size_t)i * c->slab_stride);
+}
 
 /* A simulated object, as the engine holds it (no trace pointer). */
 struct slab_obj {

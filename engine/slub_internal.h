@@ -16,8 +16,9 @@ uint32_t slub_new_partial_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp);
 void slub_slab_now_full(struct kmem_cache *c, uint32_t i);
 void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool was_full);
 
-/* mm/slub.c:slab_alloc_node, modeled without per-CPU slabs: the object comes off the
- * freelist of the first partial slab; a slab that fills up leaves the partial list. */
+/* mm/slub.c:slab_alloc_node, modeled without per-CPU slabs: the object comes off the top
+ * of the free stack of the first partial slab; a slab that fills up leaves the partial
+ * list. */
 static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
 			      struct slab_obj *out)
 {
@@ -29,9 +30,8 @@ static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp
 		if (i == SLAB_NONE)
 			return false;
 	}
-	struct slab *sl = &c->slabs[i];
-	uint16_t obj = sl->freelist;
-	sl->freelist = c->freeidx[(size_t)i * c->oo_objects + obj];
+	struct slab *sl = slab_at(c, i);
+	uint16_t obj = sl->free[sl->objects - sl->inuse - 1];
 	if (++sl->inuse == sl->objects)
 		slub_slab_now_full(c, i);
 	c->inuse_objects++;
@@ -45,16 +45,15 @@ static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp
 	return true;
 }
 
-/* mm/slub.c:slab_free → __slab_free: the object goes back on its slab's freelist; only a
+/* mm/slub.c:slab_free → __slab_free: the object goes on top of its slab's free stack; only a
  * slab that was full or becomes empty changes lists (slub_slab_free_slow). */
 static inline void slab_free(struct slub *s, const struct slab_obj *o)
 {
 	struct kmem_cache *c = &s->caches[o->cache];
-	struct slab *sl = &c->slabs[o->slab];
+	struct slab *sl = slab_at(c, o->slab);
 	bool was_full = sl->inuse == sl->objects;
 
-	c->freeidx[(size_t)o->slab * c->oo_objects + o->obj] = sl->freelist;
-	sl->freelist = o->obj;
+	sl->free[sl->objects - sl->inuse] = o->obj;
 	sl->inuse--;
 	c->inuse_objects--;
 	c->bytes_req_live -= o->bytes_req;

@@ -109,7 +109,7 @@ Test(slub, kmalloc_types_and_zones)
 
 	cr_assert(slub_kmalloc(&r->s, 100, GFP_KERNEL | __GFP_DMA, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "dma-kmalloc-128");
-	pfn_t pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn_t pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_eq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_DMA);
 	slub_free(&r->s, &o);
 
@@ -117,14 +117,14 @@ Test(slub, kmalloc_types_and_zones)
 	cr_assert(slub_kmalloc(&r->s, 3000, GFP_KERNEL | __GFP_RECLAIMABLE, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "kmalloc-rcl-4k");
 	cr_assert_eq(slub_sreclaimable_bytes(&r->s), recl + (PAGE_SIZE << 3), "one order-3 slab");
-	pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_lt(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM);
 	cr_assert(pfn_to_page(&r->pg, pfn)->flags & PG_slab);
 	slub_free(&r->s, &o);
 
 	cr_assert(slub_kmalloc(&r->s, 20, GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "kmalloc-cg-32");
-	pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_neq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM,
 		      "slab pages are lowmem");
 	slub_free(&r->s, &o);
@@ -601,5 +601,62 @@ Test(slub, call_sites_match_reference)
 	slub_render_callers(&r->s, &sb, 5);
 	cr_assert_not_null(strstr(sb.buf, "(other call sites)"));
 	strbuf_free(&sb);
+	rig_free(r);
+}
+
+/* The object a slab hands out next against a reference linked freelist per slab (the
+ * kernel's in-object LIFO list, initially in address order): random allocations and frees
+ * of one cache, slabs created and discarded on the way. */
+Test(slub, slab_freelist_order_matches_reference)
+{
+	enum { MAXSLABS = 256, MAXOBJ = 64, STEPS = 60000 };
+	static uint16_t next[MAXSLABS][MAXOBJ], head[MAXSLABS];
+	static bool known[MAXSLABS];
+	static struct slab_obj live[STEPS];
+	struct rig *r = rig_boot(1);
+	size_t nlive = 0;
+	unsigned created = 0, discarded = 0;
+	rng = 99;
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t x = rnd();
+		bool grow = (step / 5000) % 2 == 0;
+		if (nlive && x % 100 < (grow ? 40u : 60u)) {
+			size_t k = (x >> 8) % nlive;
+			struct slab_obj o = live[k];
+			live[k] = live[--nlive];
+			slub_free(&r->s, &o);
+			const struct kmem_cache *c = &r->s.caches[o.cache];
+			if (slab_at(c, o.slab)->pfn == PFN_NONE) {
+				known[o.slab] = false;
+				discarded++;
+				continue;
+			}
+			next[o.slab][o.obj] = head[o.slab];
+			head[o.slab] = o.obj;
+			continue;
+		}
+		struct slab_obj o;
+		cr_assert(slub_kmalloc(&r->s, 100 + (uint32_t)(x >> 40) % 28, GFP_KERNEL, &o));
+		const struct kmem_cache *c = &r->s.caches[o.cache];
+		cr_assert_eq(c->size, 128);
+		cr_assert_lt(o.slab, MAXSLABS);
+		cr_assert_leq(c->oo_objects, MAXOBJ);
+		if (!known[o.slab]) {
+			unsigned n = slab_at(c, o.slab)->objects;
+			for (unsigned k = 0; k < n; k++)
+				next[o.slab][k] = k + 1 < n ? (uint16_t)(k + 1) : UINT16_MAX;
+			head[o.slab] = 0;
+			known[o.slab] = true;
+			created++;
+		}
+		cr_assert_eq(o.obj, head[o.slab], "step %d: slab %u", step, o.slab);
+		head[o.slab] = next[o.slab][o.obj];
+		live[nlive++] = o;
+		if (step % 1000 == 0)
+			cr_assert_null(slub_check(&r->s));
+	}
+	cr_assert_gt(created, 20);
+	cr_assert_gt(discarded, 0);
+	cr_assert_null(slub_check(&r->s));
 	rig_free(r);
 }
