@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
+#include "host_table.h"
 #include "slub_internal.h"
 #include "vmstat.h"
 
@@ -34,28 +34,6 @@ static inline uint32_t hash_64(uint64_t val, uint32_t shift)
 
 /* 64 - log2(mask + 1) for a power-of-two table */
 static uint32_t table_shift(uint32_t mask) { return 64 - (32 - (uint32_t)__builtin_clz(mask)); }
-
-/* The pointer table is probed at random, one cold entry per slab event: from 2 MiB on,
- * back it with the host's transparent huge pages where they are on request (THP
- * "madvise"), so that a probe misses the host TLB once per 2 MiB rather than per 4 KiB.
- * A host hint only; the contents are the same either way. */
-#define PTR_TABLE_HUGE (2ull << 20)
-
-static struct slub_ptr *ptr_table_alloc(uint32_t slots)
-{
-	size_t bytes = (size_t)slots * sizeof(struct slub_ptr);
-	if (bytes < PTR_TABLE_HUGE)
-		return calloc(slots, sizeof(struct slub_ptr));
-	bytes = (bytes + PTR_TABLE_HUGE - 1) & ~(PTR_TABLE_HUGE - 1);
-	struct slub_ptr *t = aligned_alloc(PTR_TABLE_HUGE, bytes);
-	if (!t)
-		return NULL;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-	(void)madvise(t, bytes, MADV_HUGEPAGE); /* refused or unsupported: 4 KiB pages */
-#endif
-	memset(t, 0, bytes);
-	return t;
-}
 
 /* __kmalloc_index (include/linux/slab.h) with KMALLOC_MIN_SIZE 8. */
 int kmalloc_index(uint64_t size)
@@ -144,7 +122,7 @@ int slub_init(struct slub *s, struct pglist_data *pgdat, const struct machine *m
 	s->name_map = calloc(s->name_mask + 1, sizeof(*s->name_map));
 	s->ptr_mask = (1u << 16) - 1;
 	s->ptr_shift = table_shift(s->ptr_mask);
-	s->ptrs = ptr_table_alloc(s->ptr_mask + 1);
+	s->ptrs = host_table_alloc((s->ptr_mask + 1) * sizeof(*s->ptrs), &s->ptrs_mem);
 	s->site_mask = 2 * SLUB_MAX_SITES - 1;
 	s->site_shift = table_shift(s->site_mask);
 	s->sites = calloc(s->site_mask + 2, sizeof(*s->sites)); /* + the "other" slot */
@@ -260,7 +238,8 @@ uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o)
 static bool ptr_grow(struct slub *s)
 {
 	uint32_t nmask = 2 * s->ptr_mask + 1, nshift = s->ptr_shift - 1;
-	struct slub_ptr *n = ptr_table_alloc(nmask + 1);
+	void *mem;
+	struct slub_ptr *n = host_table_alloc(((size_t)nmask + 1) * sizeof(*n), &mem);
 	if (!n)
 		return false;
 	for (uint32_t k = 0; k <= s->ptr_mask; k++) {
@@ -271,7 +250,8 @@ static bool ptr_grow(struct slub *s)
 			j = (j + 1) & nmask;
 		n[j] = s->ptrs[k];
 	}
-	free(s->ptrs);
+	free(s->ptrs_mem);
+	s->ptrs_mem = mem;
 	s->ptrs = n;
 	s->ptr_mask = nmask;
 	s->ptr_shift = nshift;

@@ -294,7 +294,7 @@ void slub_destroy(struct slub *s)
 	free(s->caches);
 	free(s->name_map);
 	free(s->name_keys);
-	free(s->ptrs);
+	free(s->ptrs_mem);
 	free(s->sites);
 	memset(s, 0, sizeof(*s));
 }

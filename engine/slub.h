@@ -148,6 +148,7 @@ struct slub {
 	uint32_t *name_keys;
 	uint32_t name_mask, name_shift, name_count; /* shift: hash_64's 64 - log2(slots) */
 	struct slub_ptr *ptrs; /* trace pointer → object, linear probing */
+	void *ptrs_mem;	       /* the allocation holding ptrs (host_table_alloc) */
 	uint32_t ptr_mask, ptr_shift, ptr_count;
 	/* call site → counts, open addressing; sites[site_mask + 1] sums the call sites beyond
 	 * the first SLUB_MAX_SITES */
