@@ -186,8 +186,8 @@ static const uint8_t size_index[24] = {
 /* mm/slab_common.c:kmalloc_slab: the cache of a size in [1, KMALLOC_MAX_CACHE_SIZE]. */
 static inline int kmalloc_slab(const struct slub *s, uint32_t size, gfp_t gfp)
 {
-	unsigned index = size <= 192 ? size_index[(size - 1) / 8]
-				     : 32u - (unsigned)__builtin_clz(size - 1);
+	unsigned index =
+	    size <= 192 ? size_index[(size - 1) / 8] : 32u - (unsigned)__builtin_clz(size - 1);
 	return s->kmalloc_caches[kmalloc_type(gfp)][index];
 }
 

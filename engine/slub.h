@@ -93,8 +93,8 @@ struct kmem_cache {
 	uint64_t allocs, frees;
 	/* slab creation and discard, renderers */
 	uint32_t partial_tail;
-	uint32_t min_partial; /* mm/slub.c:set_min_partial */
-	uint32_t flags;	      /* SLAB_* above */
+	uint32_t min_partial;	     /* mm/slub.c:set_min_partial */
+	uint32_t flags;		     /* SLAB_* above */
 	uint8_t oo_order, min_order; /* preferred order and the get_order(size) fallback */
 	uint16_t min_objects;
 	uint32_t nr_desc, cap_desc, free_desc;
@@ -134,31 +134,34 @@ struct slub_double_free {
 
 struct slub_ptr; /* in slab_common.c */
 
+/* The fields every trace event reads come first, packed, so that an event touches two or
+ * three lines of the struct rather than six. */
 struct slub {
-	struct pglist_data *pgdat;
 	uint64_t *vmstat;
-	enum arch arch;
-	unsigned nr_cpus;
-	unsigned min_objects; /* calculate_order's 4 * (fls(nr_cpus) + 1) */
 	struct kmem_cache *caches;
-	uint32_t nr_caches, cap_caches;
-	uint16_t kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_NR_INDEX];
-	uint16_t builtin[NR_SLUB_BUILTIN]; /* UINT16_MAX when the arch has no such cache */
-	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
-	uint32_t *name_keys;
-	uint32_t name_mask, name_shift, name_count; /* shift: hash_64's 64 - log2(slots) */
-	struct slub_ptr *ptrs; /* trace pointer → object, linear probing */
-	void *ptrs_mem;	       /* the allocation holding ptrs (host_table_alloc) */
-	uint32_t ptr_mask, ptr_shift, ptr_count;
+	struct slub_ptr *ptrs;			 /* trace pointer → object, linear probing */
+	uint32_t ptr_mask, ptr_shift, ptr_count; /* shift: hash_64's 64 - log2(slots) */
 	/* call site → counts, open addressing; sites[site_mask + 1] sums the call sites beyond
 	 * the first SLUB_MAX_SITES */
 	struct slub_site *sites;
 	uint32_t site_mask, site_shift, nr_sites;
+	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
+	uint32_t *name_keys;
+	uint32_t name_mask, name_shift, name_count;
+	/* totals (bytes) */
+	uint64_t cum_bytes_req, cum_bytes_alloc, cum_bytes_freed;
+	uint16_t kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_NR_INDEX];
+	/* the rest: boot, slab creation, kmalloc_large, counters of trace anomalies */
+	struct pglist_data *pgdat;
+	enum arch arch;
+	unsigned nr_cpus;
+	unsigned min_objects; /* calculate_order's 4 * (fls(nr_cpus) + 1) */
+	uint32_t nr_caches, cap_caches;
+	uint16_t builtin[NR_SLUB_BUILTIN]; /* UINT16_MAX when the arch has no such cache */
+	void *ptrs_mem;			   /* the allocation holding ptrs (host_table_alloc) */
 	/* kmalloc_large */
 	uint64_t large_pages, large_allocs, large_frees, large_bytes_req_live, large_fail;
-	/* totals (bytes) */
 	uint64_t reclaimable_bytes, unreclaimable_bytes;
-	uint64_t cum_bytes_req, cum_bytes_alloc, cum_bytes_freed;
 	uint64_t unknown_free, double_free, missed_free, null_events, size_mismatch;
 	struct slub_double_free double_frees[SLUB_DOUBLE_FREE_LOG];
 };
