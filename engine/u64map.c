@@ -8,7 +8,7 @@
 int u64map_init(struct u64map *m, uint64_t expected)
 {
 	uint64_t n = 64;
-	while (n < expected * 4) /* at most 1/4 full: see u64map.h */
+	while (n < expected * 2)
 		n <<= 1;
 	/* line-aligned, so that a group of four slots never straddles two lines */
 	m->slots = host_table_alloc(n * sizeof(*m->slots), &m->mem);
@@ -42,7 +42,7 @@ static int grow(struct u64map *m)
 
 int u64map_put(struct u64map *m, uint64_t key, uint64_t val)
 {
-	if ((m->count + 1) * 4 > m->mask + 1 && grow(m))
+	if ((m->count + 1) * 2 > m->mask + 1 && grow(m))
 		return -1;
 	uint64_t i = u64map_find(m, key);
 	m->count += m->slots[i].key == 0;

@@ -1,9 +1,7 @@
 /* Open-addressing hash map from a 64-bit key to a 64-bit value: linear probing with
  * backward-shift deletion (no tombstones, so long replays never degrade). Used for the
  * page cache, the swap cache and page-level replay's pfn map. Not on any per-event path
- * that could allocate: it grows by doubling at 1/4 load. Keys come in groups of four that
- * fill a line together (below), so a probe run is counted in lines, not slots: at 1/2 load
- * a quarter of the page cache's lookups ran on into a second line, at 1/4 one in 25. */
+ * that could allocate: it grows by doubling at 1/2 load. */
 #ifndef MM_U64MAP_H
 #define MM_U64MAP_H
 
