@@ -154,3 +154,39 @@ Test(u64map, table_memory_alignment_and_zero)
 	}
 	u64map_free(&m);
 }
+
+/* Probe runs across lines and across the wrap-around: three groups
+ * of four keys whose home is the last line of a 64-slot table run on into the first two
+ * lines; taking the first group's keys shifts the others back across the wrap, and every
+ * step is checked against the keys still in. */
+Test(u64map, wrapping_runs_across_lines)
+{
+	struct u64map m;
+	cr_assert_eq(u64map_init(&m, 12), 0);
+	cr_assert_eq(m.mask, 63);
+	uint64_t groups[3], n = 0;
+	for (uint64_t g = 1; n < 3; g++)
+		if (u64map_home(g << 2, m.mask) >> 2 == m.mask >> 2)
+			groups[n++] = g;
+	for (unsigned k = 0; k < 12; k++)
+		cr_assert_eq(u64map_put(&m, groups[k / 4] << 2 | (k % 4), k), 0);
+	cr_assert_eq(m.mask, 63, "12 keys stay at most 1/2 of 64 slots");
+	for (unsigned k = 0; k < 8; k++)
+		cr_assert_eq(m.slots[k].key != 0, true, "the run wrapped into slot %u", k);
+	for (unsigned gone = 0; gone <= 12; gone++) {
+		for (unsigned k = 0; k < 12; k++) {
+			uint64_t v;
+			bool in = u64map_get(&m, groups[k / 4] << 2 | (k % 4), &v);
+			cr_assert_eq(in, k >= gone, "after %u takes, key %u", gone, k);
+			if (in)
+				cr_assert_eq(v, k);
+		}
+		if (gone < 12) {
+			uint64_t v;
+			cr_assert(u64map_take(&m, groups[gone / 4] << 2 | (gone % 4), &v));
+			cr_assert_eq(v, gone);
+		}
+	}
+	cr_assert_eq(m.count, 0);
+	u64map_free(&m);
+}
