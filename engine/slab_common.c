@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_table.h"
 #include "slub_internal.h"
 #include "vmstat.h"
 
@@ -14,7 +15,7 @@ enum { PTR_FREED, PTR_LIVE, PTR_FAILED };
 struct slub_ptr {
 	uint64_t ptr; /* 0 = empty slot */
 	struct slab_obj obj;
-	uint16_t site; /* call-site slot, UINT16_MAX = sites_other */
+	uint16_t site; /* call-site slot; site_other(s) sums the sites beyond SLUB_MAX_SITES */
 	uint8_t cpu;
 	uint8_t state;
 };
@@ -22,6 +23,17 @@ struct slub_ptr {
 /* ZERO_SIZE_PTR ((void *)16): kmalloc(0) returns it, kfree ignores it and NULL
  * (include/linux/slab.h ZERO_OR_NULL_PTR). */
 #define ZERO_SIZE_PTR 16u
+
+/* include/linux/hash.h:hash_64: the top bits of val * GOLDEN_RATIO_64. Kernel pointers
+ * and call sites are arithmetic sequences (object strides), which the top bits of the
+ * product spread evenly; the low bits would not. shift = 64 - log2(table size). */
+static inline uint32_t hash_64(uint64_t val, uint32_t shift)
+{
+	return (uint32_t)((val * 0x61C8864680B583EBull) >> shift);
+}
+
+/* 64 - log2(mask + 1) for a power-of-two table */
+static uint32_t table_shift(uint32_t mask) { return 64 - (32 - (uint32_t)__builtin_clz(mask)); }
 
 /* __kmalloc_index (include/linux/slab.h) with KMALLOC_MIN_SIZE 8. */
 int kmalloc_index(uint64_t size)
@@ -105,12 +117,15 @@ int slub_init(struct slub *s, struct pglist_data *pgdat, const struct machine *m
 	s->arch = m->cfg.arch;
 	s->nr_cpus = m->cfg.nr_cpus ? m->cfg.nr_cpus : 1;
 	s->name_mask = 255;
+	s->name_shift = table_shift(s->name_mask);
 	s->name_keys = calloc(s->name_mask + 1, sizeof(*s->name_keys));
 	s->name_map = calloc(s->name_mask + 1, sizeof(*s->name_map));
 	s->ptr_mask = (1u << 16) - 1;
-	s->ptrs = calloc(s->ptr_mask + 1, sizeof(*s->ptrs));
+	s->ptr_shift = table_shift(s->ptr_mask);
+	s->ptrs = host_table_alloc((s->ptr_mask + 1) * sizeof(*s->ptrs), &s->ptrs_mem);
 	s->site_mask = 2 * SLUB_MAX_SITES - 1;
-	s->sites = calloc(s->site_mask + 1, sizeof(*s->sites));
+	s->site_shift = table_shift(s->site_mask);
+	s->sites = calloc(s->site_mask + 2, sizeof(*s->sites)); /* + the "other" slot */
 	if (!s->name_keys || !s->name_map || !s->ptrs || !s->sites || create_kmalloc_caches(s) ||
 	    slub_create_builtin(s)) {
 		slub_destroy(s);
@@ -128,9 +143,16 @@ int slub_cache_lookup(struct slub *s, const char *name, uint32_t size)
 }
 
 /* kmalloc_large (mm/slab_common.c [6.1] / slub.c [6.18] ___kmalloc_large_node): compound
- * pages of get_order(size), accounted as NR_SLAB_UNRECLAIMABLE_B. */
-static bool kmalloc_large(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
+ * pages of get_order(size), accounted as NR_SLAB_UNRECLAIMABLE_B. Sizes above
+ * KMALLOC_MAX_SIZE fail (counted); size 0 was sent to ZERO_SIZE_PTR before. */
+static __attribute__((noinline)) bool kmalloc_large(struct slub *s, uint64_t size, gfp_t gfp,
+						    struct slab_obj *out)
 {
+	if (size > KMALLOC_MAX_SIZE) {
+		s->large_fail++;
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return false;
+	}
 	unsigned order = 0;
 	while (((uint64_t)PAGE_SIZE << order) < size)
 		order++;
@@ -152,30 +174,42 @@ static bool kmalloc_large(struct slub *s, uint64_t size, gfp_t gfp, struct slab_
 	return true;
 }
 
-bool slub_kmalloc(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
+/* mm/slab_common.c:size_index[24]: the kmalloc index of sizes up to 192, by
+ * size_index_elem(size) = (size - 1) / 8, so that the 96 and 192 classes need no
+ * branches; above 192 the index is fls(size - 1). */
+static const uint8_t size_index[24] = {
+    3, 4, 5, 5, 6, 6, 6, 6, /* 8, 16, 32, 32, 64 x4 */
+    1, 1, 1, 1, 7, 7, 7, 7, /* 96 x4, 128 x4 */
+    2, 2, 2, 2, 2, 2, 2, 2, /* 192 x8 */
+};
+
+/* mm/slab_common.c:kmalloc_slab: the cache of a size in [1, KMALLOC_MAX_CACHE_SIZE]. */
+static inline int kmalloc_slab(const struct slub *s, uint32_t size, gfp_t gfp)
 {
-	int index = kmalloc_index(size);
-	if (index == 0)
-		return false;
-	if (index < 0) {
-		if (size > KMALLOC_MAX_SIZE) {
-			s->large_fail++;
-			count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
-			return false;
-		}
-		return kmalloc_large(s, size, gfp, out);
-	}
-	int cache = s->kmalloc_caches[kmalloc_type(gfp)][index];
-	return slub_cache_alloc(s, cache, (uint32_t)size, gfp, out);
+	unsigned index =
+	    size <= 192 ? size_index[(size - 1) / 8] : 32u - (unsigned)__builtin_clz(size - 1);
+	return s->kmalloc_caches[kmalloc_type(gfp)][index];
 }
 
-void slub_free(struct slub *s, const struct slab_obj *o)
+/* mm/slab_common.c:__do_kmalloc_node: kmalloc(0) allocates nothing (ZERO_SIZE_PTR). */
+static inline bool kmalloc_obj(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
 {
-	if (o->cache != SLUB_CACHE_LARGE) {
-		slub_cache_free_obj(s, o);
-		return;
-	}
-	/* mm/slub.c:free_large_kmalloc */
+	if (size - 1 < KMALLOC_MAX_CACHE_SIZE)
+		return slab_alloc(s, kmalloc_slab(s, (uint32_t)size, gfp), (uint32_t)size, gfp,
+				  out);
+	if (!size)
+		return false;
+	return kmalloc_large(s, size, gfp, out);
+}
+
+bool slub_kmalloc(struct slub *s, uint64_t size, gfp_t gfp, struct slab_obj *out)
+{
+	return kmalloc_obj(s, size, gfp, out);
+}
+
+/* mm/slub.c:free_large_kmalloc */
+static __attribute__((noinline)) void free_large_kmalloc(struct slub *s, const struct slab_obj *o)
+{
 	pfn_to_page(s->pgdat, o->slab)->flags &= ~PG_kernel;
 	free_pages(s->pgdat, o->slab, o->obj, 0);
 	s->large_pages -= 1u << o->obj;
@@ -184,6 +218,16 @@ void slub_free(struct slub *s, const struct slab_obj *o)
 	s->unreclaimable_bytes -= (uint64_t)PAGE_SIZE << o->obj;
 }
 
+static inline void obj_free(struct slub *s, const struct slab_obj *o)
+{
+	if (o->cache != SLUB_CACHE_LARGE)
+		slab_free(s, o);
+	else
+		free_large_kmalloc(s, o);
+}
+
+void slub_free(struct slub *s, const struct slab_obj *o) { obj_free(s, o); }
+
 uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o)
 {
 	if (o->cache == SLUB_CACHE_LARGE)
@@ -191,33 +235,26 @@ uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o)
 	return s->caches[o->cache].size;
 }
 
-/* A mixer (the murmur3 finalizer's first steps): kernel pointers are arithmetic sequences
- * (object strides), which a bare multiplicative hash maps into long probe runs. */
-static inline uint32_t hash64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 29;
-	return (uint32_t)x;
-}
-
 static bool ptr_grow(struct slub *s)
 {
-	uint32_t nmask = 2 * s->ptr_mask + 1;
-	struct slub_ptr *n = calloc((size_t)nmask + 1, sizeof(*n));
+	uint32_t nmask = 2 * s->ptr_mask + 1, nshift = s->ptr_shift - 1;
+	void *mem;
+	struct slub_ptr *n = host_table_alloc(((size_t)nmask + 1) * sizeof(*n), &mem);
 	if (!n)
 		return false;
 	for (uint32_t k = 0; k <= s->ptr_mask; k++) {
 		if (!s->ptrs[k].ptr)
 			continue;
-		uint32_t j = hash64(s->ptrs[k].ptr) & nmask;
+		uint32_t j = hash_64(s->ptrs[k].ptr, nshift);
 		while (n[j].ptr)
 			j = (j + 1) & nmask;
 		n[j] = s->ptrs[k];
 	}
-	free(s->ptrs);
+	free(s->ptrs_mem);
+	s->ptrs_mem = mem;
 	s->ptrs = n;
 	s->ptr_mask = nmask;
+	s->ptr_shift = nshift;
 	return true;
 }
 
@@ -225,16 +262,21 @@ static bool ptr_grow(struct slub *s)
  * insertion below so that the per-event lookup stays a short inlined loop. */
 static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 {
-	uint32_t j = hash64(ptr) & s->ptr_mask;
-	while (s->ptrs[j].ptr && s->ptrs[j].ptr != ptr)
+	uint32_t j = hash_64(ptr, s->ptr_shift);
+	while (s->ptrs[j].ptr != ptr && s->ptrs[j].ptr)
 		j = (j + 1) & s->ptr_mask;
 	return &s->ptrs[j];
 }
 
+/* Both ends of the home entry: a 24-byte entry straddles two lines one time in four, and
+ * its state, cpu and site, read first, then sit in the second. */
 void slub_prefetch(const struct slub *s, uint64_t ptr)
 {
-	if (s->ptrs)
-		__builtin_prefetch(&s->ptrs[hash64(ptr) & s->ptr_mask], 1);
+	if (s->ptrs) {
+		const struct slub_ptr *e = &s->ptrs[hash_64(ptr, s->ptr_shift)];
+		__builtin_prefetch(e, 1);
+		__builtin_prefetch((const char *)(e + 1) - 1, 1);
+	}
 }
 
 /* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
@@ -253,35 +295,51 @@ static __attribute__((noinline)) struct slub_ptr *ptr_insert(struct slub *s, uin
 	return e;
 }
 
+/* The slot past the open-addressing table sums the call sites beyond SLUB_MAX_SITES, so a
+ * slot number always names a struct slub_site. */
+static inline uint16_t site_other(const struct slub *s) { return (uint16_t)(s->site_mask + 1); }
+
+/* A site slot is in use when it has a call site or hits (call site 0 is a site too). */
 static uint16_t site_slot(struct slub *s, uint64_t call_site)
 {
-	uint32_t j = hash64(call_site) & s->site_mask;
-	while (s->sites[j].hits || s->sites[j].call_site) {
-		if (s->sites[j].call_site == call_site)
-			return (uint16_t)j;
+	uint32_t j = hash_64(call_site, s->site_shift);
+	while (s->sites[j].call_site != call_site) {
+		if (!s->sites[j].call_site && !s->sites[j].hits)
+			break;
 		j = (j + 1) & s->site_mask;
 	}
+	if (s->sites[j].call_site == call_site && (call_site || s->sites[j].hits))
+		return (uint16_t)j;
 	if (s->nr_sites >= SLUB_MAX_SITES)
-		return UINT16_MAX;
+		return site_other(s);
 	s->nr_sites++;
 	s->sites[j].call_site = call_site;
 	return (uint16_t)j;
 }
 
-static struct slub_site *site_at(struct slub *s, uint16_t slot)
+static inline __attribute__((always_inline)) void free_entry(struct slub *s, struct slub_ptr *e,
+							     const struct mm_event *ev)
 {
-	return slot == UINT16_MAX ? &s->sites_other : &s->sites[slot];
-}
-
-static void free_entry(struct slub *s, struct slub_ptr *e, const struct mm_event *ev)
-{
-	struct slub_site *site = site_at(s, e->site);
+	struct slub_site *site = &s->sites[e->site];
 	site->frees++;
-	s->cum_bytes_freed += slub_obj_size(s, &e->obj);
 	if (ev && ev->cpu != e->cpu)
 		site->pingpong++;
-	slub_free(s, &e->obj);
+	if (e->obj.cache != SLUB_CACHE_LARGE) {
+		s->cum_bytes_freed += s->caches[e->obj.cache].size;
+		slab_free(s, &e->obj);
+	} else {
+		s->cum_bytes_freed += (uint64_t)PAGE_SIZE << e->obj.obj;
+		free_large_kmalloc(s, &e->obj);
+	}
 	e->state = PTR_FREED;
+}
+
+/* The recording missed the free of a pointer that is allocated again. */
+static __attribute__((noinline)) void missed_free(struct slub *s, struct slub_ptr *e)
+{
+	s->missed_free++;
+	count_vm_event(s->vmstat, SLAB_MISSED_FREE);
+	free_entry(s, e, NULL);
 }
 
 /* Allocation of a traced pointer: a pointer still live means the recording missed a free. */
@@ -299,14 +357,10 @@ static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
 		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
 		return;
 	}
-	if (e->state == PTR_LIVE) {
-		s->missed_free++;
-		count_vm_event(s->vmstat, SLAB_MISSED_FREE);
-		free_entry(s, e, NULL);
-	}
-	bool ok = cache < 0
-		      ? slub_kmalloc(s, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj)
-		      : slub_cache_alloc(s, cache, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj);
+	if (e->state == PTR_LIVE)
+		missed_free(s, e);
+	bool ok = cache < 0 ? kmalloc_obj(s, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj)
+			    : slab_alloc(s, cache, ev->u.kmem.bytes_req, ev->u.kmem.gfp, &e->obj);
 	if (!ok) {
 		e->state = PTR_FAILED;
 		return;
@@ -317,7 +371,7 @@ static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
 	e->state = PTR_LIVE;
 	e->cpu = (uint8_t)ev->cpu;
 	e->site = site_slot(s, ev->u.kmem.call_site);
-	struct slub_site *site = site_at(s, e->site);
+	struct slub_site *site = &s->sites[e->site];
 	site->hits++;
 	site->bytes_req += e->obj.bytes_req;
 	site->bytes_alloc += alloc;
@@ -359,7 +413,7 @@ void slub_cache_free_event(struct slub *s, const struct mm_event *ev) { traced_f
 
 static bool name_grow(struct slub *s)
 {
-	uint32_t nmask = 2 * s->name_mask + 1;
+	uint32_t nmask = 2 * s->name_mask + 1, nshift = s->name_shift - 1;
 	uint32_t *keys = calloc((size_t)nmask + 1, sizeof(*keys));
 	uint16_t *vals = calloc((size_t)nmask + 1, sizeof(*vals));
 	if (!keys || !vals) {
@@ -370,7 +424,7 @@ static bool name_grow(struct slub *s)
 	for (uint32_t k = 0; k <= s->name_mask; k++) {
 		if (!s->name_keys[k])
 			continue;
-		uint32_t j = hash64(s->name_keys[k]) & nmask;
+		uint32_t j = hash_64(s->name_keys[k], nshift);
 		while (keys[j])
 			j = (j + 1) & nmask;
 		keys[j] = s->name_keys[k];
@@ -381,6 +435,7 @@ static bool name_grow(struct slub *s)
 	s->name_keys = keys;
 	s->name_map = vals;
 	s->name_mask = nmask;
+	s->name_shift = nshift;
 	return true;
 }
 
@@ -395,7 +450,7 @@ static int event_cache(struct slub *s, const struct mm_event *ev, const char *ca
 	char anon[16];
 
 	if (id) {
-		j = hash64(id) & s->name_mask;
+		j = hash_64(id, s->name_shift);
 		while (s->name_keys[j]) {
 			if (s->name_keys[j] == id)
 				return s->name_map[j] - 1;
@@ -412,7 +467,7 @@ static int event_cache(struct slub *s, const struct mm_event *ev, const char *ca
 	if (2 * (s->name_count + 1) > s->name_mask + 1) {
 		if (!name_grow(s))
 			return cache;
-		j = hash64(id) & s->name_mask;
+		j = hash_64(id, s->name_shift);
 		while (s->name_keys[j])
 			j = (j + 1) & s->name_mask;
 	}
@@ -527,8 +582,8 @@ void slub_render_callers(const struct slub *s, struct strbuf *sb, unsigned max_r
 		snprintf(name, sizeof(name), "%#llx", (unsigned long long)v[k]->call_site);
 		render_site(sb, name, v[k]);
 	}
-	if (s->sites_other.hits)
-		render_site(sb, "(other call sites)", &s->sites_other);
+	if (s->sites[site_other(s)].hits)
+		render_site(sb, "(other call sites)", &s->sites[site_other(s)]);
 	strbuf_printf(sb, "%s\n", dots);
 	free(v);
 	struct slub_frag f;
@@ -585,13 +640,12 @@ static const char *check_ptrs(const struct slub *s, struct slab_obj *v)
 		if (e->obj.cache >= s->nr_caches)
 			return "live pointer in an unknown cache";
 		const struct kmem_cache *c = &s->caches[e->obj.cache];
-		if (e->obj.slab >= c->nr_desc || c->slabs[e->obj.slab].pfn == PFN_NONE ||
-		    e->obj.obj >= c->slabs[e->obj.slab].objects)
+		if (e->obj.slab >= c->nr_desc || slab_at(c, e->obj.slab)->pfn == PFN_NONE ||
+		    e->obj.obj >= slab_at(c, e->obj.slab)->objects)
 			return "live pointer outside any slab";
-		const struct slab *sl = &c->slabs[e->obj.slab];
-		for (uint16_t k = sl->freelist; k != UINT16_MAX;
-		     k = c->freeidx[(size_t)e->obj.slab * c->oo_objects + k])
-			if (k == e->obj.obj)
+		const struct slab *sl = slab_at(c, e->obj.slab);
+		for (unsigned k = 0; k < (unsigned)(sl->objects - sl->inuse); k++)
+			if (sl->free[k] == e->obj.obj)
 				return "live object on its slab's freelist";
 	}
 	if (large_pages > s->large_pages)

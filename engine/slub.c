@@ -111,22 +111,24 @@ int slub_cache_create(struct slub *s, const char *name, uint32_t size, uint32_t 
 	/* mm/slub.c:set_min_partial: clamp(ilog2(size) / 2, MIN_PARTIAL 5, MAX_PARTIAL 10) */
 	unsigned mp = ilog2_u(size) / 2;
 	c->min_partial = mp < 5 ? 5 : mp > 10 ? 10 : mp;
+	size_t rec = sizeof(struct slab) + (size_t)c->oo_objects * sizeof(uint16_t);
+	c->slab_stride = (uint32_t)((rec + 63) & ~(size_t)63);
 	c->partial_head = c->partial_tail = c->free_desc = SLAB_NONE;
 	c->trace_name = UINT32_MAX;
 	return (int)s->nr_caches++;
 }
 
+/* Doubles the slab records; realloc would not keep their line alignment. */
 static bool grow_descriptors(struct kmem_cache *c)
 {
 	uint32_t cap = c->cap_desc ? 2 * c->cap_desc : 8;
-	struct slab *sl = realloc(c->slabs, cap * sizeof(*sl));
-	if (!sl)
+	unsigned char *mem = aligned_alloc(64, (size_t)cap * c->slab_stride);
+	if (!mem)
 		return false;
-	c->slabs = sl;
-	uint16_t *fi = realloc(c->freeidx, (size_t)cap * c->oo_objects * sizeof(*fi));
-	if (!fi)
-		return false;
-	c->freeidx = fi;
+	if (c->nr_desc)
+		memcpy(mem, c->slab_mem, (size_t)c->nr_desc * c->slab_stride);
+	free(c->slab_mem);
+	c->slab_mem = mem;
 	c->cap_desc = cap;
 	return true;
 }
@@ -135,7 +137,7 @@ static uint32_t get_descriptor(struct kmem_cache *c)
 {
 	uint32_t i = c->free_desc;
 	if (i != SLAB_NONE) {
-		c->free_desc = c->slabs[i].next;
+		c->free_desc = slab_at(c, i)->next;
 		return i;
 	}
 	if (c->nr_desc == c->cap_desc && !grow_descriptors(c))
@@ -145,7 +147,7 @@ static uint32_t get_descriptor(struct kmem_cache *c)
 
 static void add_partial(struct kmem_cache *c, uint32_t i, bool tail)
 {
-	struct slab *sl = &c->slabs[i];
+	struct slab *sl = slab_at(c, i);
 	sl->on_partial = 1;
 	if (c->partial_head == SLAB_NONE) {
 		sl->next = sl->prev = SLAB_NONE;
@@ -153,12 +155,12 @@ static void add_partial(struct kmem_cache *c, uint32_t i, bool tail)
 	} else if (tail) {
 		sl->next = SLAB_NONE;
 		sl->prev = c->partial_tail;
-		c->slabs[c->partial_tail].next = i;
+		slab_at(c, c->partial_tail)->next = i;
 		c->partial_tail = i;
 	} else {
 		sl->prev = SLAB_NONE;
 		sl->next = c->partial_head;
-		c->slabs[c->partial_head].prev = i;
+		slab_at(c, c->partial_head)->prev = i;
 		c->partial_head = i;
 	}
 	c->nr_partial++;
@@ -166,13 +168,13 @@ static void add_partial(struct kmem_cache *c, uint32_t i, bool tail)
 
 static void remove_partial(struct kmem_cache *c, uint32_t i)
 {
-	struct slab *sl = &c->slabs[i];
+	struct slab *sl = slab_at(c, i);
 	if (sl->prev != SLAB_NONE)
-		c->slabs[sl->prev].next = sl->next;
+		slab_at(c, sl->prev)->next = sl->next;
 	else
 		c->partial_head = sl->next;
 	if (sl->next != SLAB_NONE)
-		c->slabs[sl->next].prev = sl->prev;
+		slab_at(c, sl->next)->prev = sl->prev;
 	else
 		c->partial_tail = sl->prev;
 	sl->on_partial = 0;
@@ -216,18 +218,16 @@ static uint32_t new_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp)
 		free_pages(s->pgdat, pfn, order, 0);
 		return SLAB_NONE;
 	}
-	struct slab *sl = &c->slabs[i];
+	struct slab *sl = slab_at(c, i);
 	sl->pfn = pfn;
 	sl->order = (uint8_t)order;
 	sl->objects = (uint16_t)slub_order_objects(order, c->size);
 	sl->inuse = 0;
 	sl->on_partial = 0;
-	/* The kernel's initial freelist runs in address order (no CONFIG_SLAB_FREELIST_RANDOM). */
-	uint16_t *fi = &c->freeidx[(size_t)i * c->oo_objects];
-	for (uint16_t k = 0; k + 1 < sl->objects; k++)
-		fi[k] = k + 1;
-	fi[sl->objects - 1] = UINT16_MAX;
-	sl->freelist = 0;
+	/* The kernel's initial freelist runs in address order (no CONFIG_SLAB_FREELIST_RANDOM):
+	 * object 0 on top of the stack. */
+	for (uint16_t k = 0; k < sl->objects; k++)
+		sl->free[k] = (uint16_t)(sl->objects - 1 - k);
 	pfn_to_page(s->pgdat, pfn)->flags |= PG_slab;
 	c->nr_slabs++;
 	c->nr_pages += 1u << order;
@@ -239,7 +239,7 @@ static uint32_t new_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp)
 /* mm/slub.c:discard_slab → __free_slab: the pages go back to the buddy allocator. */
 static void discard_slab(struct slub *s, struct kmem_cache *c, uint32_t i)
 {
-	struct slab *sl = &c->slabs[i];
+	struct slab *sl = slab_at(c, i);
 	pfn_to_page(s->pgdat, sl->pfn)->flags &= ~PG_slab;
 	free_pages(s->pgdat, sl->pfn, sl->order, 0);
 	c->nr_slabs--;
@@ -251,72 +251,50 @@ static void discard_slab(struct slub *s, struct kmem_cache *c, uint32_t i)
 	c->free_desc = i;
 }
 
+/* No partial slab: a new one, which the kernel makes the CPU slab, so it goes to the
+ * head of the partial list and serves the next allocations. SLAB_NONE (counted) when the
+ * buddy allocator has no pages for it. */
+uint32_t slub_new_partial_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp)
+{
+	uint32_t i = new_slab(s, c, gfp);
+	if (i == SLAB_NONE) {
+		c->alloc_fail++;
+		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return SLAB_NONE;
+	}
+	add_partial(c, i, false);
+	return i;
+}
+
+void slub_slab_now_full(struct kmem_cache *c, uint32_t i) { remove_partial(c, i); }
+
 bool slub_cache_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
 		      struct slab_obj *out)
 {
-	struct kmem_cache *c = &s->caches[cache];
-	uint32_t i = c->partial_head;
-
-	if (i == SLAB_NONE) {
-		i = new_slab(s, c, gfp);
-		if (i == SLAB_NONE) {
-			c->alloc_fail++;
-			count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
-			return false;
-		}
-		/* A fresh slab is what the kernel makes the CPU slab: allocate from it next. */
-		add_partial(c, i, false);
-	}
-	struct slab *sl = &c->slabs[i];
-	uint16_t obj = sl->freelist;
-	sl->freelist = c->freeidx[(size_t)i * c->oo_objects + obj];
-	if (++sl->inuse == sl->objects)
-		remove_partial(c, i);
-	c->inuse_objects++;
-	c->bytes_req_live += bytes_req;
-	c->allocs++;
-	count_vm_event(s->vmstat, SLAB_ALLOC);
-	out->slab = i;
-	out->cache = (uint16_t)cache;
-	out->obj = obj;
-	out->bytes_req = bytes_req;
-	return true;
+	return slab_alloc(s, cache, bytes_req, gfp, out);
 }
 
 /* mm/slub.c:__slab_free [6.1]: a full slab returns to the partial list tail; an empty slab
  * is discarded when the node already holds min_partial partial slabs, else kept. */
-void slub_cache_free_obj(struct slub *s, const struct slab_obj *o)
+void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool was_full)
 {
-	struct kmem_cache *c = &s->caches[o->cache];
-	struct slab *sl = &c->slabs[o->slab];
-	bool was_full = sl->inuse == sl->objects;
-
-	c->freeidx[(size_t)o->slab * c->oo_objects + o->obj] = sl->freelist;
-	sl->freelist = o->obj;
-	sl->inuse--;
-	c->inuse_objects--;
-	c->bytes_req_live -= o->bytes_req;
-	c->frees++;
-	count_vm_event(s->vmstat, SLAB_FREE);
-	if (sl->inuse == 0 && c->nr_partial >= c->min_partial) {
+	if (slab_at(c, i)->inuse == 0 && c->nr_partial >= c->min_partial) {
 		if (!was_full)
-			remove_partial(c, o->slab);
-		discard_slab(s, c, o->slab);
+			remove_partial(c, i);
+		discard_slab(s, c, i);
 	} else if (was_full) {
-		add_partial(c, o->slab, true);
+		add_partial(c, i, true);
 	}
 }
 
 void slub_destroy(struct slub *s)
 {
-	for (uint32_t k = 0; k < s->nr_caches; k++) {
-		free(s->caches[k].slabs);
-		free(s->caches[k].freeidx);
-	}
+	for (uint32_t k = 0; k < s->nr_caches; k++)
+		free(s->caches[k].slab_mem);
 	free(s->caches);
 	free(s->name_map);
 	free(s->name_keys);
-	free(s->ptrs);
+	free(s->ptrs_mem);
 	free(s->sites);
 	memset(s, 0, sizeof(*s));
 }
@@ -327,31 +305,28 @@ static const char *check_cache(const struct kmem_cache *c)
 	char seen[MAX_OBJS_PER_PAGE + 1];
 
 	for (uint32_t i = 0; i < c->nr_desc; i++) {
-		const struct slab *sl = &c->slabs[i];
+		const struct slab *sl = slab_at(c, i);
 		if (sl->pfn == PFN_NONE)
 			continue;
 		slabs++;
 		inuse += sl->inuse;
 		objects += sl->objects;
-		if (sl->inuse > sl->objects)
+		if (sl->inuse > sl->objects || sl->objects > c->oo_objects)
 			return "slab inuse exceeds objects";
 		if (sl->inuse == 0)
 			empty++;
 		if ((sl->inuse < sl->objects) != (sl->on_partial != 0))
 			return "non-full slab off the partial list (or full slab on it)";
-		/* free objects + in use = capacity: walk the freelist */
+		/* the free stack holds objects - inuse distinct objects of the slab */
 		memset(seen, 0, sl->objects);
-		unsigned nfree = 0;
-		for (uint16_t k = sl->freelist; k != UINT16_MAX;
-		     k = c->freeidx[(size_t)i * c->oo_objects + k]) {
-			if (k >= sl->objects || seen[k] || ++nfree > sl->objects)
+		for (unsigned k = 0; k < (unsigned)(sl->objects - sl->inuse); k++) {
+			uint16_t obj = sl->free[k];
+			if (obj >= sl->objects || seen[obj])
 				return "corrupt slab freelist";
-			seen[k] = 1;
+			seen[obj] = 1;
 		}
-		if (nfree + sl->inuse != sl->objects)
-			return "free objects + in use != objects per slab";
 	}
-	for (uint32_t i = c->partial_head; i != SLAB_NONE; i = c->slabs[i].next)
+	for (uint32_t i = c->partial_head; i != SLAB_NONE; i = slab_at(c, i)->next)
 		if (++partial > slabs)
 			return "partial list loops";
 	if (partial != c->nr_partial)

@@ -65,23 +65,26 @@ enum slub_builtin {
 #define SLAB_NONE UINT32_MAX
 #define SLUB_CACHE_LARGE 0xffffu /* slab_obj.cache of a kmalloc_large allocation */
 
-/* One slab: 2^order pages from the buddy allocator; its free objects form a LIFO list of
- * indices (the kernel threads the freelist through the objects themselves). */
+/* One slab: 2^order pages from the buddy allocator. Its free objects are a LIFO stack of
+ * indices, free[0 .. objects - inuse - 1] with the top last, kept right after the
+ * descriptor in one record (the kernel threads the same LIFO freelist through the objects
+ * themselves): while a slab is nearly full, an allocation or free reads one line. */
 struct slab {
 	pfn_t pfn;	     /* first page; PFN_NONE when the descriptor is unused */
 	uint32_t next, prev; /* partial list links (slab indices) or descriptor free list */
 	uint16_t inuse, objects;
-	uint16_t freelist; /* first free object, UINT16_MAX when full */
 	uint8_t order;
 	uint8_t on_partial;
+	uint16_t free[]; /* oo_objects entries */
 };
 
 /* The first 64 bytes hold what every object allocation and free touches, and the array of
  * caches is line-aligned, so the fast paths read one line of the cache. */
 struct kmem_cache {
-	/* Slab descriptors: slabs[i] with its free-index array at freeidx[i * oo_objects]. */
-	_Alignas(64) struct slab *slabs;
-	uint16_t *freeidx;
+	/* Slab records, slab_stride bytes each (a multiple of 64, line-aligned): slab i is
+	 * slab_at(c, i). */
+	_Alignas(64) unsigned char *slab_mem;
+	uint32_t slab_stride;
 	uint32_t size; /* s->size; the model keeps no per-object metadata */
 	uint32_t partial_head, nr_partial;
 	uint16_t oo_objects;
@@ -90,8 +93,8 @@ struct kmem_cache {
 	uint64_t allocs, frees;
 	/* slab creation and discard, renderers */
 	uint32_t partial_tail;
-	uint32_t min_partial; /* mm/slub.c:set_min_partial */
-	uint32_t flags;	      /* SLAB_* above */
+	uint32_t min_partial;	     /* mm/slub.c:set_min_partial */
+	uint32_t flags;		     /* SLAB_* above */
 	uint8_t oo_order, min_order; /* preferred order and the get_order(size) fallback */
 	uint16_t min_objects;
 	uint32_t nr_desc, cap_desc, free_desc;
@@ -100,6 +103,11 @@ struct kmem_cache {
 	uint32_t trace_name; /* the trace's string id, UINT32_MAX if none */
 	char name[32];
 };
+
+static inline struct slab *slab_at(const struct kmem_cache *c, uint32_t i)
+{
+	return (struct slab *)(void *)(c->slab_mem + (size_t)i * c->slab_stride);
+}
 
 /* A simulated object, as the engine holds it (no trace pointer). */
 struct slab_obj {
@@ -116,7 +124,7 @@ struct slub_site {
 	uint64_t hits, frees, pingpong;
 };
 
-#define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in sites_other */
+#define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in one "other" slot */
 #define SLUB_DOUBLE_FREE_LOG 16
 
 struct slub_double_free {
@@ -126,29 +134,34 @@ struct slub_double_free {
 
 struct slub_ptr; /* in slab_common.c */
 
+/* The fields every trace event reads come first, packed, so that an event touches two or
+ * three lines of the struct rather than six. */
 struct slub {
-	struct pglist_data *pgdat;
 	uint64_t *vmstat;
+	struct kmem_cache *caches;
+	struct slub_ptr *ptrs;			 /* trace pointer → object, linear probing */
+	uint32_t ptr_mask, ptr_shift, ptr_count; /* shift: hash_64's 64 - log2(slots) */
+	/* call site → counts, open addressing; sites[site_mask + 1] sums the call sites beyond
+	 * the first SLUB_MAX_SITES */
+	struct slub_site *sites;
+	uint32_t site_mask, site_shift, nr_sites;
+	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
+	uint32_t *name_keys;
+	uint32_t name_mask, name_shift, name_count;
+	/* totals (bytes) */
+	uint64_t cum_bytes_req, cum_bytes_alloc, cum_bytes_freed;
+	uint16_t kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_NR_INDEX];
+	/* the rest: boot, slab creation, kmalloc_large, counters of trace anomalies */
+	struct pglist_data *pgdat;
 	enum arch arch;
 	unsigned nr_cpus;
 	unsigned min_objects; /* calculate_order's 4 * (fls(nr_cpus) + 1) */
-	struct kmem_cache *caches;
 	uint32_t nr_caches, cap_caches;
-	uint16_t kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_NR_INDEX];
 	uint16_t builtin[NR_SLUB_BUILTIN]; /* UINT16_MAX when the arch has no such cache */
-	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
-	uint32_t *name_keys;
-	uint32_t name_mask, name_count;
-	struct slub_ptr *ptrs; /* trace pointer → object, linear probing */
-	uint32_t ptr_mask, ptr_count;
-	struct slub_site *sites;
-	uint32_t site_mask, nr_sites;
-	struct slub_site sites_other;
+	void *ptrs_mem;			   /* the allocation holding ptrs (host_table_alloc) */
 	/* kmalloc_large */
 	uint64_t large_pages, large_allocs, large_frees, large_bytes_req_live, large_fail;
-	/* totals (bytes) */
 	uint64_t reclaimable_bytes, unreclaimable_bytes;
-	uint64_t cum_bytes_req, cum_bytes_alloc, cum_bytes_freed;
 	uint64_t unknown_free, double_free, missed_free, null_events, size_mismatch;
 	struct slub_double_free double_frees[SLUB_DOUBLE_FREE_LOG];
 };

@@ -4,10 +4,63 @@
 #define MM_SLUB_INTERNAL_H
 
 #include "slub.h"
+#include "vmstat.h"
 
 int slub_cache_create(struct slub *s, const char *name, uint32_t size, uint32_t flags);
 int slub_create_builtin(struct slub *s);
-void slub_cache_free_obj(struct slub *s, const struct slab_obj *o);
 const char *slub_check_caches(const struct slub *s);
+
+/* The rare halves of the object fast paths below, kept out of line so that the per-object
+ * work inlines into the trace-event handlers without their register saves. */
+uint32_t slub_new_partial_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp);
+void slub_slab_now_full(struct kmem_cache *c, uint32_t i);
+void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool was_full);
+
+/* mm/slub.c:slab_alloc_node, modeled without per-CPU slabs: the object comes off the top
+ * of the free stack of the first partial slab; a slab that fills up leaves the partial
+ * list. */
+static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp_t gfp,
+			      struct slab_obj *out)
+{
+	struct kmem_cache *c = &s->caches[cache];
+	uint32_t i = c->partial_head;
+
+	if (__builtin_expect(i == SLAB_NONE, 0)) {
+		i = slub_new_partial_slab(s, c, gfp);
+		if (i == SLAB_NONE)
+			return false;
+	}
+	struct slab *sl = slab_at(c, i);
+	uint16_t obj = sl->free[sl->objects - sl->inuse - 1];
+	if (++sl->inuse == sl->objects)
+		slub_slab_now_full(c, i);
+	c->inuse_objects++;
+	c->bytes_req_live += bytes_req;
+	c->allocs++;
+	count_vm_event(s->vmstat, SLAB_ALLOC);
+	out->slab = i;
+	out->cache = (uint16_t)cache;
+	out->obj = obj;
+	out->bytes_req = bytes_req;
+	return true;
+}
+
+/* mm/slub.c:slab_free → __slab_free: the object goes on top of its slab's free stack; only a
+ * slab that was full or becomes empty changes lists (slub_slab_free_slow). */
+static inline void slab_free(struct slub *s, const struct slab_obj *o)
+{
+	struct kmem_cache *c = &s->caches[o->cache];
+	struct slab *sl = slab_at(c, o->slab);
+	bool was_full = sl->inuse == sl->objects;
+
+	sl->free[sl->objects - sl->inuse] = o->obj;
+	sl->inuse--;
+	c->inuse_objects--;
+	c->bytes_req_live -= o->bytes_req;
+	c->frees++;
+	count_vm_event(s->vmstat, SLAB_FREE);
+	if (__builtin_expect(was_full || sl->inuse == 0, 0))
+		slub_slab_free_slow(s, c, o->slab, was_full);
+}
 
 #endif

@@ -109,7 +109,7 @@ Test(slub, kmalloc_types_and_zones)
 
 	cr_assert(slub_kmalloc(&r->s, 100, GFP_KERNEL | __GFP_DMA, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "dma-kmalloc-128");
-	pfn_t pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn_t pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_eq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_DMA);
 	slub_free(&r->s, &o);
 
@@ -117,14 +117,14 @@ Test(slub, kmalloc_types_and_zones)
 	cr_assert(slub_kmalloc(&r->s, 3000, GFP_KERNEL | __GFP_RECLAIMABLE, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "kmalloc-rcl-4k");
 	cr_assert_eq(slub_sreclaimable_bytes(&r->s), recl + (PAGE_SIZE << 3), "one order-3 slab");
-	pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_lt(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM);
 	cr_assert(pfn_to_page(&r->pg, pfn)->flags & PG_slab);
 	slub_free(&r->s, &o);
 
 	cr_assert(slub_kmalloc(&r->s, 20, GFP_KERNEL_ACCOUNT | __GFP_HIGHMEM, &o));
 	cr_assert_str_eq(r->s.caches[o.cache].name, "kmalloc-cg-32");
-	pfn = r->s.caches[o.cache].slabs[o.slab].pfn;
+	pfn = slab_at(&r->s.caches[o.cache], o.slab)->pfn;
 	cr_assert_neq(page_zonenum(pfn_to_page(&r->pg, pfn)), ZONE_HIGHMEM,
 		      "slab pages are lowmem");
 	slub_free(&r->s, &o);
@@ -499,6 +499,164 @@ Test(slub, pointer_table_matches_reference)
 	cr_assert_gt(dbl, 0);
 	cr_assert_gt(missed, 0);
 	cr_assert_gt(r->s.large_fail, 0, "some allocations failed");
+	cr_assert_null(slub_check(&r->s));
+	rig_free(r);
+}
+
+/* The call-site table against a reference: per call site (call site 0 included) hits,
+ * bytes, frees and ping-pong; the sites after the first SLUB_MAX_SITES sum in the "other"
+ * slot. Sites come back in a shuffled order so that probe runs are walked, not only
+ * appended to. */
+Test(slub, call_sites_match_reference)
+{
+	enum { NSITES = SLUB_MAX_SITES + 300, STEPS = 40000 };
+	struct ref_site {
+		uint64_t hits, bytes_req, bytes_alloc, frees, pingpong;
+		int order; /* first-seen rank, -1 before */
+	};
+	static struct ref_site ref[NSITES];
+	static struct {
+		uint64_t ptr;
+		uint32_t site;
+		uint16_t cpu;
+	} live[STEPS];
+	struct rig *r = rig_boot(2);
+	size_t nlive = 0;
+	int seen = 0;
+	uint64_t next_ptr = 0xc1000000u;
+	for (int k = 0; k < NSITES; k++)
+		ref[k].order = -1;
+	rng = 77;
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t x = rnd();
+		if (nlive && x % 3 == 0) {
+			size_t k = (x >> 8) % nlive;
+			struct mm_event ev = kev(EV_KFREE, live[k].ptr, 0, 0, 0);
+			ev.cpu = (uint16_t)((x >> 4) & 1);
+			slub_kfree_event(&r->s, &ev);
+			struct ref_site *rs = &ref[live[k].site];
+			rs->frees++;
+			rs->pingpong += ev.cpu != live[k].cpu;
+			live[k] = live[--nlive];
+			continue;
+		}
+		uint32_t site = (uint32_t)((x >> 16) % NSITES);
+		uint32_t size = 1 + (uint32_t)((x >> 40) % 3000);
+		/* site k's address; k = 0 is call site 0, the others a kernel text stride */
+		uint64_t call_site = site ? 0xc1000000u + (uint64_t)site * 24 : 0;
+		struct mm_event ev = kev(EV_KMALLOC, next_ptr, size, GFP_KERNEL, call_site);
+		ev.cpu = (uint16_t)((x >> 5) & 1);
+		slub_kmalloc_event(&r->s, &ev);
+		struct ref_site *rs = &ref[site];
+		if (rs->order < 0)
+			rs->order = seen++;
+		rs->hits++;
+		rs->bytes_req += size;
+		rs->bytes_alloc += kmalloc_index_size(kmalloc_index(size));
+		live[nlive].ptr = next_ptr;
+		live[nlive].site = site;
+		live[nlive++].cpu = ev.cpu;
+		next_ptr += 64;
+	}
+	cr_assert_gt(seen, SLUB_MAX_SITES, "some sites overflow");
+	struct ref_site other = {0};
+	unsigned in_table = 0;
+	for (int k = 0; k < NSITES; k++) {
+		const struct ref_site *rs = &ref[k];
+		if (rs->order < 0)
+			continue;
+		if (rs->order >= SLUB_MAX_SITES) {
+			other.hits += rs->hits;
+			other.bytes_req += rs->bytes_req;
+			other.bytes_alloc += rs->bytes_alloc;
+			other.frees += rs->frees;
+			other.pingpong += rs->pingpong;
+			continue;
+		}
+		uint64_t call_site = k ? 0xc1000000u + (uint64_t)k * 24 : 0;
+		const struct slub_site *st = NULL;
+		for (uint32_t j = 0; j <= r->s.site_mask; j++)
+			if (r->s.sites[j].hits && r->s.sites[j].call_site == call_site) {
+				cr_assert_null(st, "site %d twice in the table", k);
+				st = &r->s.sites[j];
+			}
+		cr_assert_not_null(st, "site %d missing", k);
+		cr_assert_eq(st->hits, rs->hits, "site %d", k);
+		cr_assert_eq(st->bytes_req, rs->bytes_req, "site %d", k);
+		cr_assert_eq(st->bytes_alloc, rs->bytes_alloc, "site %d", k);
+		cr_assert_eq(st->frees, rs->frees, "site %d", k);
+		cr_assert_eq(st->pingpong, rs->pingpong, "site %d", k);
+		in_table++;
+	}
+	cr_assert_eq(in_table, SLUB_MAX_SITES);
+	cr_assert_eq(r->s.nr_sites, SLUB_MAX_SITES);
+	const struct slub_site *o = &r->s.sites[r->s.site_mask + 1];
+	cr_assert_eq(o->hits, other.hits);
+	cr_assert_eq(o->bytes_req, other.bytes_req);
+	cr_assert_eq(o->bytes_alloc, other.bytes_alloc);
+	cr_assert_eq(o->frees, other.frees);
+	cr_assert_eq(o->pingpong, other.pingpong);
+	struct strbuf sb;
+	strbuf_init(&sb);
+	slub_render_callers(&r->s, &sb, 5);
+	cr_assert_not_null(strstr(sb.buf, "(other call sites)"));
+	strbuf_free(&sb);
+	rig_free(r);
+}
+
+/* The object a slab hands out next against a reference linked freelist per slab (the
+ * kernel's in-object LIFO list, initially in address order): random allocations and frees
+ * of one cache, slabs created and discarded on the way. */
+Test(slub, slab_freelist_order_matches_reference)
+{
+	enum { MAXSLABS = 256, MAXOBJ = 64, STEPS = 60000 };
+	static uint16_t next[MAXSLABS][MAXOBJ], head[MAXSLABS];
+	static bool known[MAXSLABS];
+	static struct slab_obj live[STEPS];
+	struct rig *r = rig_boot(1);
+	size_t nlive = 0;
+	unsigned created = 0, discarded = 0;
+	rng = 99;
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t x = rnd();
+		bool grow = (step / 5000) % 2 == 0;
+		if (nlive && x % 100 < (grow ? 40u : 60u)) {
+			size_t k = (x >> 8) % nlive;
+			struct slab_obj o = live[k];
+			live[k] = live[--nlive];
+			slub_free(&r->s, &o);
+			const struct kmem_cache *c = &r->s.caches[o.cache];
+			if (slab_at(c, o.slab)->pfn == PFN_NONE) {
+				known[o.slab] = false;
+				discarded++;
+				continue;
+			}
+			next[o.slab][o.obj] = head[o.slab];
+			head[o.slab] = o.obj;
+			continue;
+		}
+		struct slab_obj o;
+		cr_assert(slub_kmalloc(&r->s, 100 + (uint32_t)(x >> 40) % 28, GFP_KERNEL, &o));
+		const struct kmem_cache *c = &r->s.caches[o.cache];
+		cr_assert_eq(c->size, 128);
+		cr_assert_lt(o.slab, MAXSLABS);
+		cr_assert_leq(c->oo_objects, MAXOBJ);
+		if (!known[o.slab]) {
+			unsigned n = slab_at(c, o.slab)->objects;
+			for (unsigned k = 0; k < n; k++)
+				next[o.slab][k] = k + 1 < n ? (uint16_t)(k + 1) : UINT16_MAX;
+			head[o.slab] = 0;
+			known[o.slab] = true;
+			created++;
+		}
+		cr_assert_eq(o.obj, head[o.slab], "step %d: slab %u", step, o.slab);
+		head[o.slab] = next[o.slab][o.obj];
+		live[nlive++] = o;
+		if (step % 1000 == 0)
+			cr_assert_null(slub_check(&r->s));
+	}
+	cr_assert_gt(created, 20);
+	cr_assert_gt(discarded, 0);
 	cr_assert_null(slub_check(&r->s));
 	rig_free(r);
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_table.h"
 #include "u64map.h"
 
 /* Random put/take against a plain array reference, with every live key checked each step. */
@@ -120,5 +121,72 @@ Test(u64map, edge_keys_and_alignment)
 	for (uint64_t k = 1; k < 200; k++)
 		cr_assert(u64map_get(&m, k, &val) && val == k);
 	cr_assert_eq(m.count, 200);
+	u64map_free(&m);
+}
+
+/* Table memory: zeroed and line-aligned when small, 2 MiB-aligned from 2 MiB on (the
+ * transparent-huge-page hint needs whole aligned 2 MiB extents), and a grown map keeps
+ * every entry. */
+Test(u64map, table_memory_alignment_and_zero)
+{
+	static const size_t sizes[] = {64, 1000, (2u << 20) - 16, 2u << 20, (5u << 20) + 24};
+	for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		void *base = NULL;
+		unsigned char *p = host_table_alloc(sizes[k], &base);
+		cr_assert_not_null(p);
+		cr_assert_not_null(base);
+		size_t align = sizes[k] >= (2u << 20) ? (2u << 20) : 64;
+		cr_assert_eq((uintptr_t)p % align, 0, "size %zu", sizes[k]);
+		for (size_t i = 0; i < sizes[k]; i++)
+			cr_assert_eq(p[i], 0, "size %zu byte %zu", sizes[k], i);
+		memset(p, 0xa5, sizes[k]);
+		free(base);
+	}
+	struct u64map m;
+	cr_assert_eq(u64map_init(&m, 1000), 0);
+	for (uint64_t k = 0; k < 150000; k++)
+		cr_assert_eq(u64map_put(&m, k * 7, k), 0);
+	cr_assert_geq((m.mask + 1) * sizeof(*m.slots), 2u << 20);
+	cr_assert_eq((uintptr_t)m.slots % (2u << 20), 0);
+	for (uint64_t k = 0; k < 150000; k++) {
+		uint64_t v;
+		cr_assert(u64map_get(&m, k * 7, &v) && v == k);
+	}
+	u64map_free(&m);
+}
+
+/* Probe runs across lines and across the wrap-around: three groups
+ * of four keys whose home is the last line of a 64-slot table run on into the first two
+ * lines; taking the first group's keys shifts the others back across the wrap, and every
+ * step is checked against the keys still in. */
+Test(u64map, wrapping_runs_across_lines)
+{
+	struct u64map m;
+	cr_assert_eq(u64map_init(&m, 12), 0);
+	cr_assert_eq(m.mask, 63);
+	uint64_t groups[3], n = 0;
+	for (uint64_t g = 1; n < 3; g++)
+		if (u64map_home(g << 2, m.mask) >> 2 == m.mask >> 2)
+			groups[n++] = g;
+	for (unsigned k = 0; k < 12; k++)
+		cr_assert_eq(u64map_put(&m, groups[k / 4] << 2 | (k % 4), k), 0);
+	cr_assert_eq(m.mask, 63, "12 keys stay at most 1/2 of 64 slots");
+	for (unsigned k = 0; k < 8; k++)
+		cr_assert_eq(m.slots[k].key != 0, true, "the run wrapped into slot %u", k);
+	for (unsigned gone = 0; gone <= 12; gone++) {
+		for (unsigned k = 0; k < 12; k++) {
+			uint64_t v;
+			bool in = u64map_get(&m, groups[k / 4] << 2 | (k % 4), &v);
+			cr_assert_eq(in, k >= gone, "after %u takes, key %u", gone, k);
+			if (in)
+				cr_assert_eq(v, k);
+		}
+		if (gone < 12) {
+			uint64_t v;
+			cr_assert(u64map_take(&m, groups[gone / 4] << 2 | (gone % 4), &v));
+			cr_assert_eq(v, gone);
+		}
+	}
+	cr_assert_eq(m.count, 0);
 	u64map_free(&m);
 }
