@@ -72,60 +72,157 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
 }
 
-/* The blocks rmqueue_bulk takes one by one from the head of mt's list at order, the
- * requested order (no split), up to want or the list's end, in one pass: the list's head,
- * counts and free_orders are written once, and the prev links of the pages taken are not
- * fixed on the way (the pcp pages have none). Adds the blocks taken to *i. */
-static inline uint32_t take_free_list_run(struct page *map, struct zone *z, unsigned order,
-					  unsigned mt, unsigned want, pfn_t *ring, uint32_t mask,
-					  uint32_t tail, int *i)
+/* A pcp ring's tail while rmqueue_bulk appends to it, in registers: the stores through
+ * struct page would make the compiler reload it from the list. */
+struct ring_tail {
+	pfn_t *ring;
+	uint32_t mask, tail;
+};
+
+/* What a page that rmqueue_bulk puts on a pcp list keeps in its first half: PG_pcp,
+ * no links, private = order (the index, migratetype, is the other half's). PG_buddy
+ * goes: the head of a free block had it, and so would every half expand put on a list. */
+struct pcp_mark {
+	page_half keep, set;
+	uint32_t mt;
+};
+
+static inline struct pcp_mark pcp_mark(unsigned order, unsigned mt)
 {
-	struct free_area *area = &z->free_area[order];
+	return (struct pcp_mark){.keep = {~(uint32_t)PG_buddy, 0, 0, 0},
+				 .set = {PG_pcp, PFN_NONE, PFN_NONE, order},
+				 .mt = mt};
+}
+
+static inline void pcp_mark_page(struct page *p, const struct pcp_mark *m)
+{
+	page_half lo;
+	memcpy(&lo, p, sizeof(lo));
+	lo = (lo & m->keep) | m->set;
+	memcpy(p, &lo, sizeof(lo));
+	p->index = m->mt;
+}
+
+/* Block pfn onto the ring's tail (pcp_list_add_tail), its page marked. */
+static inline void pcp_add_block(struct page *map, struct ring_tail *r, pfn_t pfn,
+				 const struct pcp_mark *m)
+{
+	pcp_mark_page(&map[pfn], m);
+	r->ring[r->tail++ & r->mask] = pfn;
+}
+
+/* 2k blocks step pages apart from pfn on, two a round */
+static inline void pcp_add_pairs(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned k,
+				 unsigned step, const struct pcp_mark *m)
+{
+	struct page *p = &map[pfn];
+	pfn_t *ring = r->ring;
+	uint32_t mask = r->mask, t = r->tail;
+	for (; k; k--, p += 2 * step, pfn += 2 * step, t += 2) {
+		pcp_mark_page(p, m);
+		pcp_mark_page(p + step, m);
+		ring[t & mask] = pfn;
+		ring[(t + 1) & mask] = pfn + step;
+	}
+	r->tail = t;
+}
+
+/* The blocks of order o >= order that rmqueue_bulk takes one after the other from the
+ * head of mt's list at o while the lists between order and o are empty: each block,
+ * split whole, gives its 2^(o - order) blocks of the requested order in pfn order (expand
+ * puts the halves at the heads of the empty lists below o, and the next takes are those
+ * halves), until want blocks are taken or the list ends; of the last block only what is
+ * wanted, its rest going back to the lists below o. One pass over the list: its head,
+ * counts and free_orders are written once, the prev links of the blocks taken are not
+ * fixed on the way (the pcp pages have none), and the next block's struct page, known
+ * from the current one's link, is fetched while the current one is written. Returns
+ * how many blocks of the requested order were taken. Inlined twice, for order 0 (the
+ * refills of the fast path) and any order, so that the loops know their step. */
+static inline __attribute__((always_inline)) unsigned
+take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned order, unsigned mt,
+		      unsigned want, struct ring_tail *rt)
+{
+	struct ring_tail r = *rt;
+	struct free_area *area = &z->free_area[o];
 	pfn_t pfn = area->free_list[mt];
-	unsigned k = 0;
-	do {
-		struct page *p = &map[pfn];
-		pfn_t next = p->next;
-		p->flags = (p->flags & ~PG_buddy) | PG_pcp;
-		p->next = p->prev = PFN_NONE;
-		p->private = order;
-		p->index = mt;
-		ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
-		pfn = next;
-	} while (++k < want && pfn != PFN_NONE);
+	const struct pcp_mark m = pcp_mark(order, mt);
+	unsigned got = 0, split = o - order;
+	if (!split) {
+		do {
+			pfn_t next = map[pfn].next;
+			pcp_add_block(map, &r, pfn, &m);
+			pfn = next;
+		} while (++got < want && pfn != PFN_NONE);
+	} else {
+		unsigned per = 1u << split, step = 1u << order;
+		do {
+			pfn_t next = map[pfn].next;
+			if (next != PFN_NONE)
+				__builtin_prefetch(&map[next], 1);
+			if (want - got < per) {
+				/* the last block, in part */
+				unsigned n = want - got;
+				expand_rest(map, z, pfn, n, order, o, mt);
+				pcp_add_pairs(map, &r, pfn, n / 2, step, &m);
+				if (n & 1)
+					pcp_add_block(map, &r, pfn + (n - 1) * step, &m);
+				got = want;
+				pfn = next;
+				break;
+			}
+			pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
+			got += per;
+			pfn = next;
+		} while (got < want && pfn != PFN_NONE);
+	}
+	/* the blocks of order o taken, the last maybe in part */
+	unsigned blocks = (got + (1u << split) - 1) >> split;
 	area->free_list[mt] = pfn;
 	if (pfn == PFN_NONE) {
 		area->free_tail[mt] = PFN_NONE;
-		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+		z->free_orders[mt] &= (uint16_t) ~(1u << o);
 	} else {
 		map[pfn].prev = PFN_NONE;
 	}
-	area->nr_free_mt[mt] -= k;
-	area->nr_free -= k;
-	*i += (int)k;
-	return tail;
+	area->nr_free_mt[mt] -= blocks;
+	area->nr_free -= blocks;
+	rt->tail = r.tail;
+	return got;
+}
+
+static __attribute__((noinline)) unsigned take_free_list_blocks_0(struct page *map,
+								   struct zone *z, unsigned o,
+								   unsigned mt, unsigned want,
+								   struct ring_tail *rt)
+{
+	return take_free_list_blocks(map, z, o, 0, mt, want, rt);
+}
+
+static __attribute__((noinline)) unsigned
+take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned order,
+			  unsigned mt, unsigned want, struct ring_tail *rt)
+{
+	return take_free_list_blocks(map, z, o, order, mt, want, rt);
 }
 
 /* rmqueue_bulk: count blocks from the buddy lists onto the tail of a pcp list. The kernel
  * takes them one by one, each from the smallest non-empty list of mt, and expand puts the
  * halves of a split block at the heads of the lists below its order, which were empty:
- * so the next blocks taken are the rest of that block, in pfn order. The loop hands out
- * such a run at once and puts on the free lists only what the batch leaves of its last
- * block. Same pages, same order, same free lists as block by block. */
+ * so the next blocks taken are the rest of that block, in pfn order, and after it the
+ * next block of the same list. The loop hands out such runs at once and puts on the free
+ * lists only what the batch leaves of its last block. Same pages, same order, same free
+ * lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
 			unsigned alloc_flags)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
-	unsigned step = 1u << order;
-	int i = 0;
+	unsigned got = 0;
 	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
-	/* the ring's tail in registers: the stores through struct page would reload it */
-	pfn_t *ring = l->ring;
-	uint32_t mask = l->mask, tail = l->tail;
-	while (i < count) {
+	struct ring_tail r = {l->ring, l->mask, l->tail};
+	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
 			if (!rmqueue_fallback(pgdat, z, order, mt, alloc_flags))
@@ -133,31 +230,13 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			continue;
 		}
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
-		if (o == order) {
-			tail = take_free_list_run(map, z, order, mt, (unsigned)(count - i), ring,
-						  mask, tail, &i);
-			continue;
-		}
-		pfn_t pfn = take_free_list_head(map, z, o, mt);
-		unsigned n = 1u << (o - order);
-		if (n > (unsigned)(count - i)) {
-			n = (unsigned)(count - i);
-			expand_rest(map, z, pfn, n, order, o, mt);
-		}
-		/* PG_buddy: the halves expand would have put on the lists lose it again */
-		for (unsigned k = 0; k < n; k++, pfn += step) {
-			struct page *p = &map[pfn];
-			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
-			p->next = p->prev = PFN_NONE;
-			p->private = order;
-			p->index = mt;
-			ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
-		}
-		i += (int)n;
+		unsigned want = (unsigned)count - got;
+		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, &r)
+			     : take_free_list_blocks_0(map, z, o, mt, want, &r);
 	}
-	l->tail = tail;
-	z->nr_free_pages -= (uint64_t)i << order;
-	return i;
+	l->tail = r.tail;
+	z->nr_free_pages -= (uint64_t)got << order;
+	return (int)got;
 }
 
 static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, unsigned order,
