@@ -586,14 +586,32 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 	return n;
 }
 
-/* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's
- * hits: one zonelist walk and one watermark test for the lot. A page taken from a pcp list
- * leaves zone->nr_free_pages (and so every zone's fast test), the boost, the free lists
- * and the other pcp lists as they were, so alloc_pages would take each of these pages from
- * the same list, in list order, passing over the same zones (pcp_fast_pass_over: each
- * passed zone's free_factor halves once per page). Where alloc_pages would do anything
- * else (refill, wake kswapd for a boost, the slow path) this returns 0 and the caller
- * calls it. */
+/* Would rmqueue_bulk fill count order-0 blocks of mt from z's own free lists? Then it
+ * never falls back: no pageblock changes type, no boost, no kswapd to wake. */
+static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
+{
+	uint64_t pages = 0;
+	for (unsigned avail = z->free_orders[mt]; avail; avail &= avail - 1) {
+		unsigned o = (unsigned)__builtin_ctz(avail);
+		pages += z->free_area[o].nr_free_mt[mt] << o;
+		if (pages >= (uint64_t)count)
+			return true;
+	}
+	return false;
+}
+
+/* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path:
+ * one zonelist walk and one watermark test for the pages one pcp list holds. A page
+ * taken from a pcp list leaves zone->nr_free_pages (and so every zone's fast test), the
+ * boost, the free lists and the other pcp lists as they were, so alloc_pages would take
+ * each of these pages from the same list, in list order, passing over the same zones
+ * (pcp_fast_pass_over: each passed zone's free_factor halves once per page). When the
+ * list runs dry, alloc_pages would refill it (rmqueue_pcplist): that is done here too, as
+ * its first page taken, when the zone's own free lists hold the batch; then the walk is
+ * done again, as the refill lowered the zone's free pages. Where alloc_pages
+ * would do anything else (a refill that falls back to another migratetype, which may
+ * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
+ * caller calls it. */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out)
 {
@@ -602,15 +620,32 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-	unsigned passed;
-	bool refill;
-	struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
-				       ac.highest_zoneidx, &passed, &refill);
-	if (!z || refill)
-		return 0;
-	unsigned got = pcp_bulk_take(pgdat, z, &z->pcp[cpu], order_to_pindex(ac.migratetype, 0),
-				     nr, out);
-	pcp_pass_over_done(pgdat, passed, cpu, got);
+	unsigned pindex = order_to_pindex(ac.migratetype, 0);
+	unsigned got = 0;
+	while (got < nr) {
+		unsigned passed;
+		bool refill;
+		struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
+					       ac.highest_zoneidx, &passed, &refill);
+		if (!z)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		if (refill) {
+			/* rmqueue_pcplist's refill of an order-0 list: the batch as it is */
+			if (!refill_is_quiet(z, ac.migratetype, pcp->batch))
+				break;
+			unsigned alloc_flags = ALLOC_WMARK_LOW |
+					       alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+			pcp->count += rmqueue_bulk(pgdat, z, 0, pcp->batch, pcp, pindex,
+						   ac.migratetype, alloc_flags);
+		}
+		/* after a refill, the page alloc_pages takes with it; the next walk decides */
+		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, refill ? 1 : nr - got, out + got);
+		pcp_pass_over_done(pgdat, passed, cpu, n);
+		got += n;
+		if (!n)
+			break;
+	}
 	return got;
 }
 
