@@ -72,12 +72,25 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
 }
 
-/* A pcp ring's tail while rmqueue_bulk appends to it, in registers: the stores through
- * struct page would make the compiler reload it from the list. */
+/* Where rmqueue_bulk puts the blocks it takes: the tail of a pcp list's ring, in
+ * registers (the stores through struct page would make the compiler reload it from the
+ * list), after the first `direct` blocks, which go to out as the takes right after the
+ * refill would hand them out (alloc_pages_bulk): fresh struct pages (lo, hi), instead of
+ * onto the list and off it again. */
 struct ring_tail {
 	pfn_t *ring;
 	uint32_t mask, tail;
+	uint32_t direct;
+	pfn_t *out;
+	page_half lo, hi;
 };
+
+/* A fresh order-0 page of z as prep_new_page leaves it, in two halves */
+static inline void fresh_page_halves(const struct zone *z, page_half *lo, page_half *hi)
+{
+	*lo = (page_half){(uint32_t)z->type << PAGE_ZONE_SHIFT, PFN_NONE, PFN_NONE, 0};
+	*hi = (page_half){1, 0, 0, 0}; /* refcount 1; mapcount, mapping, index 0 */
+}
 
 /* What a page that rmqueue_bulk puts on a pcp list keeps in its first half: PG_pcp,
  * no links, private = order (the index, migratetype, is the other half's). PG_buddy
@@ -127,6 +140,34 @@ static inline void pcp_add_pairs(struct page *map, struct ring_tail *r, pfn_t pf
 	r->tail = t;
 }
 
+/* The first d of the blocks step pages apart from pfn on (order 0 only) into out */
+static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned d,
+				   unsigned step)
+{
+	for (unsigned k = 0; k < d; k++, pfn += step) {
+		page_store(&map[pfn], r->lo, r->hi);
+		r->out[k] = pfn;
+	}
+	r->out += d;
+	r->direct -= d;
+}
+
+/* n blocks step pages apart from pfn on: the first r->direct of them out, the rest onto
+ * the ring */
+static inline __attribute__((always_inline)) void refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n,
+				     unsigned step, const struct pcp_mark *m)
+{
+	if (unlikely(r->direct)) {
+		unsigned d = r->direct < n ? r->direct : n;
+		refill_hand_out(map, r, pfn, d, step);
+		pfn += d * step;
+		n -= d;
+	}
+	pcp_add_pairs(map, r, pfn, n / 2, step, m);
+	if (n & 1)
+		pcp_add_block(map, r, pfn + (n - 1) * step, m);
+}
+
 /* The blocks of order o >= order that rmqueue_bulk takes one after the other from the
  * head of mt's list at o while the lists between order and o are empty: each block,
  * split whole, gives its 2^(o - order) blocks of the requested order in pfn order (expand
@@ -150,7 +191,10 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	if (!split) {
 		do {
 			pfn_t next = map[pfn].next;
-			pcp_add_block(map, &r, pfn, &m);
+			if (unlikely(r.direct))
+				refill_hand_out(map, &r, pfn, 1, 1);
+			else
+				pcp_add_block(map, &r, pfn, &m);
 			pfn = next;
 		} while (++got < want && pfn != PFN_NONE);
 	} else {
@@ -163,14 +207,15 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 				/* the last block, in part */
 				unsigned n = want - got;
 				expand_rest(map, z, pfn, n, order, o, mt);
-				pcp_add_pairs(map, &r, pfn, n / 2, step, &m);
-				if (n & 1)
-					pcp_add_block(map, &r, pfn + (n - 1) * step, &m);
+				refill_add_blocks(map, &r, pfn, n, step, &m);
 				got = want;
 				pfn = next;
 				break;
 			}
-			pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
+			if (unlikely(r.direct))
+				refill_add_blocks(map, &r, pfn, per, step, &m);
+			else
+				pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
 			got += per;
 			pfn = next;
 		} while (got < want && pfn != PFN_NONE);
@@ -187,6 +232,8 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	area->nr_free_mt[mt] -= blocks;
 	area->nr_free -= blocks;
 	rt->tail = r.tail;
+	rt->direct = r.direct;
+	rt->out = r.out;
 	return got;
 }
 
@@ -214,14 +261,17 @@ take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned
  * lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags)
+			unsigned alloc_flags, pfn_t *out, unsigned direct)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned got = 0;
 	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
-	struct ring_tail r = {l->ring, l->mask, l->tail};
+	/* the blocks handed out would have had the ring's first slots, and been taken off */
+	struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+			      .direct = direct, .out = out};
+	fresh_page_halves(z, &r.lo, &r.hi);
 	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -235,6 +285,7 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			     : take_free_list_blocks_0(map, z, o, mt, want, &r);
 	}
 	l->tail = r.tail;
+	l->head += direct - r.direct;
 	z->nr_free_pages -= (uint64_t)got << order;
 	return (int)got;
 }
@@ -254,7 +305,8 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 			if (batch < 2)
 				batch = 2;
 		}
-		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
+		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags,
+					   NULL, 0)
 			      << order;
 		if (pcp_list_empty(l))
 			return PFN_NONE;
@@ -546,6 +598,17 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
+/* What n takes of an order-0 pcp list's head count (rmqueue_pcplist, rmqueue) */
+static inline void pcp_bulk_took(struct pglist_data *pgdat, const struct zone *z,
+				 struct per_cpu_pages *pcp, unsigned n)
+{
+	pcp->count -= (int)n;
+	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
+	pcp->free_factor >>= n < 31 ? n : 31;
+	pgdat->vmstat[PGALLOC_DMA + z->type] += n;
+	pgdat->nr_alloc[0] += n;
+}
+
 /* n pfns from slots on into out, each struct page fetched for writing */
 static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *slots, unsigned n)
 {
@@ -574,15 +637,11 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 	take_slots(map, out + run, l->ring, n - run);
 	l->head = head + n;
 	/* prep_new_page, order 0 */
-	const page_half lo = {(uint32_t)z->type << PAGE_ZONE_SHIFT, PFN_NONE, PFN_NONE, 0};
-	const page_half hi = {1, 0, 0, 0}; /* refcount 1; mapcount, mapping, index 0 */
+	page_half lo, hi;
+	fresh_page_halves(z, &lo, &hi);
 	for (unsigned i = 0; i < n; i++)
 		page_store(&map[out[i]], lo, hi);
-	pcp->count -= (int)n;
-	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
-	pcp->free_factor >>= n < 31 ? n : 31;
-	pgdat->vmstat[PGALLOC_DMA + z->type] += n;
-	pgdat->nr_alloc[0] += n;
+	pcp_bulk_took(pgdat, z, pcp, n);
 	return n;
 }
 
@@ -632,15 +691,26 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		if (refill) {
 			/* rmqueue_pcplist's refill of an order-0 list: the batch as it is */
-			if (!refill_is_quiet(z, ac.migratetype, pcp->batch))
+			int batch = pcp->batch;
+			if (!refill_is_quiet(z, ac.migratetype, batch))
 				break;
 			unsigned alloc_flags = ALLOC_WMARK_LOW |
 					       alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
-			pcp->count += rmqueue_bulk(pgdat, z, 0, pcp->batch, pcp, pindex,
-						   ac.migratetype, alloc_flags);
+			/* The takes right after it: the page alloc_pages takes with the refill;
+			 * then, while the zone passes its fast test without the batch (the next
+			 * walk stops there again, passing over the same zones), the pages after
+			 * it on the list. They leave the refill as fresh pages. */
+			unsigned k = 1;
+			if ((int64_t)z->nr_free_pages - batch > z->fast_mark[ac.highest_zoneidx])
+				k = (unsigned)batch < nr - got ? (unsigned)batch : nr - got;
+			pcp->count += rmqueue_bulk(pgdat, z, 0, batch, pcp, pindex, ac.migratetype,
+						   alloc_flags, out + got, k);
+			pcp_bulk_took(pgdat, z, pcp, k);
+			pcp_pass_over_done(pgdat, passed, cpu, k);
+			got += k;
+			continue;
 		}
-		/* after a refill, the page alloc_pages takes with it; the next walk decides */
-		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, refill ? 1 : nr - got, out + got);
+		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got);
 		pcp_pass_over_done(pgdat, passed, cpu, n);
 		got += n;
 		if (!n)
