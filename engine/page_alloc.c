@@ -154,8 +154,9 @@ static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t 
 
 /* n blocks step pages apart from pfn on: the first r->direct of them out, the rest onto
  * the ring */
-static inline __attribute__((always_inline)) void refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n,
-				     unsigned step, const struct pcp_mark *m)
+static inline __attribute__((always_inline)) void
+refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n, unsigned step,
+		  const struct pcp_mark *m)
 {
 	if (unlikely(r->direct)) {
 		unsigned d = r->direct < n ? r->direct : n;
@@ -237,14 +238,6 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	return got;
 }
 
-static __attribute__((noinline)) unsigned take_free_list_blocks_0(struct page *map,
-								   struct zone *z, unsigned o,
-								   unsigned mt, unsigned want,
-								   struct ring_tail *rt)
-{
-	return take_free_list_blocks(map, z, o, 0, mt, want, rt);
-}
-
 static __attribute__((noinline)) unsigned
 take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned order,
 			  unsigned mt, unsigned want, struct ring_tail *rt)
@@ -282,7 +275,7 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
 		unsigned want = (unsigned)count - got;
 		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, &r)
-			     : take_free_list_blocks_0(map, z, o, mt, want, &r);
+			     : take_free_list_blocks(map, z, o, 0, mt, want, &r);
 	}
 	l->tail = r.tail;
 	l->head += direct - r.direct;
