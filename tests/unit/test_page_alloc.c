@@ -684,8 +684,8 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 Test(page_alloc, refill_runs_of_every_pcp_order_match_block_by_block_allocation)
 {
 	static struct model a, b;
-	static pfn_t live[2048];
-	static unsigned live_order[2048];
+	static pfn_t live[4096];
+	static unsigned live_order[4096];
 	small_x86_64(&a, false);
 	small_x86_64(&b, false);
 	page_alloc_set_pcp(&b.pg, false);
@@ -695,7 +695,7 @@ Test(page_alloc, refill_runs_of_every_pcp_order_match_block_by_block_allocation)
 	unsigned seen[PAGE_ALLOC_COSTLY_ORDER + 1] = {0};
 	rng_state = 77;
 	for (int round = 0; round < 600; round++) {
-		if (pages > 6000 || (n && rnd() % 3 == 0)) {
+		if (pages > 6000 || n > 1500 || (n && rnd() % 3 == 0)) {
 			page_alloc_set_pcp(&a.pg, false);
 			for (uint64_t f = 1 + rnd() % 40; f && n; f--) {
 				size_t i = rnd() % n;
