@@ -5,8 +5,22 @@
  * (compaction, CMA, isolation, NUMA). */
 #include "page_alloc.h"
 
+#include <string.h>
+
 #include "page_alloc_internal.h"
 #include "vmstat.h"
+
+/* A struct page as two 16-byte halves (flags, next, prev, private | refcount, mapcount,
+ * mapping, index): the hot loops that write whole pages, or the first half of one, do so
+ * in one vector store per half instead of a store per field. */
+typedef uint32_t page_half __attribute__((vector_size(16)));
+_Static_assert(sizeof(struct page) == 2 * sizeof(page_half), "a struct page is two halves");
+
+static inline void page_store(struct page *p, page_half lo, page_half hi)
+{
+	memcpy(p, &lo, sizeof(lo));
+	memcpy((char *)p + sizeof(lo), &hi, sizeof(hi));
+}
 
 /* ---- allocating from the free lists (__rmqueue_smallest, expand) --------------------- */
 
@@ -58,60 +72,200 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
 }
 
-/* The blocks rmqueue_bulk takes one by one from the head of mt's list at order, the
- * requested order (no split), up to want or the list's end, in one pass: the list's head,
- * counts and free_orders are written once, and the prev links of the pages taken are not
- * fixed on the way (the pcp pages have none). Adds the blocks taken to *i. */
-static inline uint32_t take_free_list_run(struct page *map, struct zone *z, unsigned order,
-					  unsigned mt, unsigned want, pfn_t *ring, uint32_t mask,
-					  uint32_t tail, int *i)
+/* Where rmqueue_bulk puts the blocks it takes: the tail of a pcp list's ring, in
+ * registers (the stores through struct page would make the compiler reload it from the
+ * list), after the first `direct` blocks, which go to out as the takes right after the
+ * refill would hand them out (alloc_pages_bulk): fresh struct pages (lo, hi), instead of
+ * onto the list and off it again. */
+struct ring_tail {
+	pfn_t *ring;
+	uint32_t mask, tail;
+	uint32_t direct;
+	pfn_t *out;
+	page_half lo, hi;
+};
+
+/* A fresh order-0 page of z as prep_new_page leaves it, in two halves */
+static inline void fresh_page_halves(const struct zone *z, page_half *lo, page_half *hi)
 {
-	struct free_area *area = &z->free_area[order];
+	*lo = (page_half){(uint32_t)z->type << PAGE_ZONE_SHIFT, PFN_NONE, PFN_NONE, 0};
+	*hi = (page_half){1, 0, 0, 0}; /* refcount 1; mapcount, mapping, index 0 */
+}
+
+/* What a page that rmqueue_bulk puts on a pcp list keeps in its first half: PG_pcp,
+ * no links, private = order (the index, migratetype, is the other half's). PG_buddy
+ * goes: the head of a free block had it, and so would every half expand put on a list. */
+struct pcp_mark {
+	page_half keep, set;
+	uint32_t mt;
+};
+
+static inline struct pcp_mark pcp_mark(unsigned order, unsigned mt)
+{
+	return (struct pcp_mark){.keep = {~(uint32_t)PG_buddy, 0, 0, 0},
+				 .set = {PG_pcp, PFN_NONE, PFN_NONE, order},
+				 .mt = mt};
+}
+
+static inline void pcp_mark_page(struct page *p, const struct pcp_mark *m)
+{
+	page_half lo;
+	memcpy(&lo, p, sizeof(lo));
+	lo = (lo & m->keep) | m->set;
+	memcpy(p, &lo, sizeof(lo));
+	p->index = m->mt;
+}
+
+/* Block pfn onto the ring's tail (pcp_list_add_tail), its page marked. */
+static inline void pcp_add_block(struct page *map, struct ring_tail *r, pfn_t pfn,
+				 const struct pcp_mark *m)
+{
+	pcp_mark_page(&map[pfn], m);
+	r->ring[r->tail++ & r->mask] = pfn;
+}
+
+/* 2k blocks step pages apart from pfn on, two a round */
+static inline void pcp_add_pairs(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned k,
+				 unsigned step, const struct pcp_mark *m)
+{
+	struct page *p = &map[pfn];
+	pfn_t *ring = r->ring;
+	uint32_t mask = r->mask, t = r->tail;
+	for (; k; k--, p += 2 * step, pfn += 2 * step, t += 2) {
+		pcp_mark_page(p, m);
+		pcp_mark_page(p + step, m);
+		ring[t & mask] = pfn;
+		ring[(t + 1) & mask] = pfn + step;
+	}
+	r->tail = t;
+}
+
+/* The first d of the blocks step pages apart from pfn on (order 0 only) into out */
+static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned d,
+				   unsigned step)
+{
+	for (unsigned k = 0; k < d; k++, pfn += step) {
+		page_store(&map[pfn], r->lo, r->hi);
+		r->out[k] = pfn;
+	}
+	r->out += d;
+	r->direct -= d;
+}
+
+/* n blocks step pages apart from pfn on: the first r->direct of them out, the rest onto
+ * the ring */
+static inline __attribute__((always_inline)) void
+refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n, unsigned step,
+		  const struct pcp_mark *m)
+{
+	if (unlikely(r->direct)) {
+		unsigned d = r->direct < n ? r->direct : n;
+		refill_hand_out(map, r, pfn, d, step);
+		pfn += d * step;
+		n -= d;
+	}
+	pcp_add_pairs(map, r, pfn, n / 2, step, m);
+	if (n & 1)
+		pcp_add_block(map, r, pfn + (n - 1) * step, m);
+}
+
+/* The blocks of order o >= order that rmqueue_bulk takes one after the other from the
+ * head of mt's list at o while the lists between order and o are empty: each block,
+ * split whole, gives its 2^(o - order) blocks of the requested order in pfn order (expand
+ * puts the halves at the heads of the empty lists below o, and the next takes are those
+ * halves), until want blocks are taken or the list ends; of the last block only what is
+ * wanted, its rest going back to the lists below o. One pass over the list: its head,
+ * counts and free_orders are written once, the prev links of the blocks taken are not
+ * fixed on the way (the pcp pages have none), and the next block's struct page, known
+ * from the current one's link, is fetched while the current one is written. Returns
+ * how many blocks of the requested order were taken. Inlined twice, for order 0 (the
+ * refills of the fast path) and any order, so that the loops know their step. */
+static inline __attribute__((always_inline)) unsigned
+take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned order, unsigned mt,
+		      unsigned want, struct ring_tail *rt)
+{
+	struct ring_tail r = *rt;
+	struct free_area *area = &z->free_area[o];
 	pfn_t pfn = area->free_list[mt];
-	unsigned k = 0;
-	do {
-		struct page *p = &map[pfn];
-		pfn_t next = p->next;
-		p->flags = (p->flags & ~PG_buddy) | PG_pcp;
-		p->next = p->prev = PFN_NONE;
-		p->private = order;
-		p->index = mt;
-		ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
-		pfn = next;
-	} while (++k < want && pfn != PFN_NONE);
+	const struct pcp_mark m = pcp_mark(order, mt);
+	unsigned got = 0, split = o - order;
+	if (!split) {
+		do {
+			pfn_t next = map[pfn].next;
+			if (unlikely(r.direct))
+				refill_hand_out(map, &r, pfn, 1, 1);
+			else
+				pcp_add_block(map, &r, pfn, &m);
+			pfn = next;
+		} while (++got < want && pfn != PFN_NONE);
+	} else {
+		unsigned per = 1u << split, step = 1u << order;
+		do {
+			pfn_t next = map[pfn].next;
+			if (next != PFN_NONE)
+				__builtin_prefetch(&map[next], 1);
+			if (want - got < per) {
+				/* the last block, in part */
+				unsigned n = want - got;
+				expand_rest(map, z, pfn, n, order, o, mt);
+				refill_add_blocks(map, &r, pfn, n, step, &m);
+				got = want;
+				pfn = next;
+				break;
+			}
+			if (unlikely(r.direct))
+				refill_add_blocks(map, &r, pfn, per, step, &m);
+			else
+				pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
+			got += per;
+			pfn = next;
+		} while (got < want && pfn != PFN_NONE);
+	}
+	/* the blocks of order o taken, the last maybe in part */
+	unsigned blocks = (got + (1u << split) - 1) >> split;
 	area->free_list[mt] = pfn;
 	if (pfn == PFN_NONE) {
 		area->free_tail[mt] = PFN_NONE;
-		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+		z->free_orders[mt] &= (uint16_t) ~(1u << o);
 	} else {
 		map[pfn].prev = PFN_NONE;
 	}
-	area->nr_free_mt[mt] -= k;
-	area->nr_free -= k;
-	*i += (int)k;
-	return tail;
+	area->nr_free_mt[mt] -= blocks;
+	area->nr_free -= blocks;
+	rt->tail = r.tail;
+	rt->direct = r.direct;
+	rt->out = r.out;
+	return got;
+}
+
+static __attribute__((noinline)) unsigned
+take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned order,
+			  unsigned mt, unsigned want, struct ring_tail *rt)
+{
+	return take_free_list_blocks(map, z, o, order, mt, want, rt);
 }
 
 /* rmqueue_bulk: count blocks from the buddy lists onto the tail of a pcp list. The kernel
  * takes them one by one, each from the smallest non-empty list of mt, and expand puts the
  * halves of a split block at the heads of the lists below its order, which were empty:
- * so the next blocks taken are the rest of that block, in pfn order. The loop hands out
- * such a run at once and puts on the free lists only what the batch leaves of its last
- * block. Same pages, same order, same free lists as block by block. */
+ * so the next blocks taken are the rest of that block, in pfn order, and after it the
+ * next block of the same list. The loop hands out such runs at once and puts on the free
+ * lists only what the batch leaves of its last block. Same pages, same order, same free
+ * lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags)
+			unsigned alloc_flags, pfn_t *out, unsigned direct)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
-	unsigned step = 1u << order;
-	int i = 0;
+	unsigned got = 0;
 	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
-	/* the ring's tail in registers: the stores through struct page would reload it */
-	pfn_t *ring = l->ring;
-	uint32_t mask = l->mask, tail = l->tail;
-	while (i < count) {
+	/* the blocks handed out would have had the ring's first slots, and been taken off */
+	struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+			      .direct = direct, .out = out};
+	fresh_page_halves(z, &r.lo, &r.hi);
+	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
 			if (!rmqueue_fallback(pgdat, z, order, mt, alloc_flags))
@@ -119,31 +273,14 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 			continue;
 		}
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
-		if (o == order) {
-			tail = take_free_list_run(map, z, order, mt, (unsigned)(count - i), ring,
-						  mask, tail, &i);
-			continue;
-		}
-		pfn_t pfn = take_free_list_head(map, z, o, mt);
-		unsigned n = 1u << (o - order);
-		if (n > (unsigned)(count - i)) {
-			n = (unsigned)(count - i);
-			expand_rest(map, z, pfn, n, order, o, mt);
-		}
-		/* PG_buddy: the halves expand would have put on the lists lose it again */
-		for (unsigned k = 0; k < n; k++, pfn += step) {
-			struct page *p = &map[pfn];
-			p->flags = (p->flags & ~PG_buddy) | PG_pcp;
-			p->next = p->prev = PFN_NONE;
-			p->private = order;
-			p->index = mt;
-			ring[tail++ & mask] = pfn; /* pcp_list_add_tail */
-		}
-		i += (int)n;
+		unsigned want = (unsigned)count - got;
+		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, &r)
+			     : take_free_list_blocks(map, z, o, 0, mt, want, &r);
 	}
-	l->tail = tail;
-	z->nr_free_pages -= (uint64_t)i << order;
-	return i;
+	l->tail = r.tail;
+	l->head += direct - r.direct;
+	z->nr_free_pages -= (uint64_t)got << order;
+	return (int)got;
 }
 
 static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, unsigned order,
@@ -161,7 +298,8 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 			if (batch < 2)
 				batch = 2;
 		}
-		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags)
+		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags,
+					   NULL, 0)
 			      << order;
 		if (pcp_list_empty(l))
 			return PFN_NONE;
@@ -453,44 +591,79 @@ pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned
 	return alloc_pages_general(pgdat, gfp, order, cpu);
 }
 
-/* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
- * pages before any is touched, so their struct pages (cold: freed a while ago) are all
- * fetched at once and written after, instead of one miss after another. */
-static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
-			      unsigned pindex, unsigned nr, pfn_t *out)
+/* What n takes of an order-0 pcp list's head count (rmqueue_pcplist, rmqueue) */
+static inline void pcp_bulk_took(struct pglist_data *pgdat, const struct zone *z,
+				 struct per_cpu_pages *pcp, unsigned n)
 {
-	struct page *map = pgdat->memmap_base;
-	const struct page fresh = {.flags = (uint32_t)z->type << PAGE_ZONE_SHIFT,
-				   .next = PFN_NONE, .prev = PFN_NONE, .refcount = 1};
-	struct pcp_list *l = &pcp->lists[pindex];
-	uint32_t avail = pcp_list_count(l);
-	unsigned n = nr < avail ? nr : (unsigned)avail;
-	/* pcp_list_take_head n times, the ring in registers (out may alias it) */
-	const pfn_t *ring = l->ring;
-	uint32_t mask = l->mask, head = l->head;
-	for (unsigned i = 0; i < n; i++) {
-		out[i] = ring[(head + i) & mask];
-		__builtin_prefetch(&map[out[i]], 1);
-	}
-	l->head = head + n;
-	for (unsigned i = 0; i < n; i++)
-		map[out[i]] = fresh; /* prep_new_page, order 0 */
 	pcp->count -= (int)n;
 	/* halved once per allocation (rmqueue_pcplist); it is far below 2^31 */
 	pcp->free_factor >>= n < 31 ? n : 31;
 	pgdat->vmstat[PGALLOC_DMA + z->type] += n;
 	pgdat->nr_alloc[0] += n;
+}
+
+/* n pfns from slots on into out, each struct page fetched for writing */
+static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *slots, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		out[i] = slots[i];
+		__builtin_prefetch(&map[out[i]], 1);
+	}
+}
+
+/* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
+ * pages before any is touched, so their struct pages (cold: freed a while ago) are all
+ * fetched at once and written after, instead of one miss after another. A fresh struct
+ * page is written as its two 16-byte halves. */
+static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
+			      unsigned pindex, unsigned nr, pfn_t *out)
+{
+	struct page *map = pgdat->memmap_base;
+	struct pcp_list *l = &pcp->lists[pindex];
+	uint32_t avail = pcp_list_count(l);
+	unsigned n = nr < avail ? nr : (unsigned)avail;
+	/* pcp_list_take_head n times: the slots as they lie, in at most two runs (the ring
+	 * may wrap) */
+	uint32_t head = l->head, slot = head & l->mask;
+	unsigned run = l->cap - slot < n ? l->cap - slot : n;
+	take_slots(map, out, &l->ring[slot], run);
+	take_slots(map, out + run, l->ring, n - run);
+	l->head = head + n;
+	/* prep_new_page, order 0 */
+	page_half lo, hi;
+	fresh_page_halves(z, &lo, &hi);
+	for (unsigned i = 0; i < n; i++)
+		page_store(&map[out[i]], lo, hi);
+	pcp_bulk_took(pgdat, z, pcp, n);
 	return n;
 }
 
-/* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path's
- * hits: one zonelist walk and one watermark test for the lot. A page taken from a pcp list
- * leaves zone->nr_free_pages (and so every zone's fast test), the boost, the free lists
- * and the other pcp lists as they were, so alloc_pages would take each of these pages from
- * the same list, in list order, passing over the same zones (pcp_fast_pass_over: each
- * passed zone's free_factor halves once per page). Where alloc_pages would do anything
- * else (refill, wake kswapd for a boost, the slow path) this returns 0 and the caller
- * calls it. */
+/* Would rmqueue_bulk fill count order-0 blocks of mt from z's own free lists? Then it
+ * never falls back: no pageblock changes type, no boost, no kswapd to wake. */
+static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
+{
+	uint64_t pages = 0;
+	for (unsigned avail = z->free_orders[mt]; avail; avail &= avail - 1) {
+		unsigned o = (unsigned)__builtin_ctz(avail);
+		pages += z->free_area[o].nr_free_mt[mt] << o;
+		if (pages >= (uint64_t)count)
+			return true;
+	}
+	return false;
+}
+
+/* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path:
+ * one zonelist walk and one watermark test for the pages one pcp list holds. A page
+ * taken from a pcp list leaves zone->nr_free_pages (and so every zone's fast test), the
+ * boost, the free lists and the other pcp lists as they were, so alloc_pages would take
+ * each of these pages from the same list, in list order, passing over the same zones
+ * (pcp_fast_pass_over: each passed zone's free_factor halves once per page). When the
+ * list runs dry, alloc_pages would refill it (rmqueue_pcplist): that is done here too, as
+ * its first page taken, when the zone's own free lists hold the batch; then the walk is
+ * done again, as the refill lowered the zone's free pages. Where alloc_pages
+ * would do anything else (a refill that falls back to another migratetype, which may
+ * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
+ * caller calls it. */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out)
 {
@@ -499,15 +672,43 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-	unsigned passed;
-	bool refill;
-	struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
-				       ac.highest_zoneidx, &passed, &refill);
-	if (!z || refill)
-		return 0;
-	unsigned got = pcp_bulk_take(pgdat, z, &z->pcp[cpu], order_to_pindex(ac.migratetype, 0),
-				     nr, out);
-	pcp_pass_over_done(pgdat, passed, cpu, got);
+	unsigned pindex = order_to_pindex(ac.migratetype, 0);
+	unsigned got = 0;
+	while (got < nr) {
+		unsigned passed;
+		bool refill;
+		struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
+					       ac.highest_zoneidx, &passed, &refill);
+		if (!z)
+			break;
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		if (refill) {
+			/* rmqueue_pcplist's refill of an order-0 list: the batch as it is */
+			int batch = pcp->batch;
+			if (!refill_is_quiet(z, ac.migratetype, batch))
+				break;
+			unsigned alloc_flags = ALLOC_WMARK_LOW |
+					       alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+			/* The takes right after it: the page alloc_pages takes with the refill;
+			 * then, while the zone passes its fast test without the batch (the next
+			 * walk stops there again, passing over the same zones), the pages after
+			 * it on the list. They leave the refill as fresh pages. */
+			unsigned k = 1;
+			if ((int64_t)z->nr_free_pages - batch > z->fast_mark[ac.highest_zoneidx])
+				k = (unsigned)batch < nr - got ? (unsigned)batch : nr - got;
+			pcp->count += rmqueue_bulk(pgdat, z, 0, batch, pcp, pindex, ac.migratetype,
+						   alloc_flags, out + got, k);
+			pcp_bulk_took(pgdat, z, pcp, k);
+			pcp_pass_over_done(pgdat, passed, cpu, k);
+			got += k;
+			continue;
+		}
+		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got);
+		pcp_pass_over_done(pgdat, passed, cpu, n);
+		got += n;
+		if (!n)
+			break;
+	}
 	return got;
 }
 

@@ -204,8 +204,9 @@ void page_alloc_destroy(struct pglist_data *pgdat);
 pfn_t alloc_pages(struct pglist_data *pgdat, gfp_t gfp, unsigned order, unsigned cpu);
 void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned cpu);
 /* Up to nr order-0 pages into out, exactly as that many alloc_pages calls would hand them
- * out, while they come from a pcp list without a refill; returns how many (0: call
- * alloc_pages for the next page). */
+ * out, while they come from a pcp list, refilled if need be from the zone's own free
+ * lists (no fallback, so no hook is called); returns how many (0: call alloc_pages for the
+ * next page). */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out);
 /* free_pages(pfns[i], 0, cpu) for i = 0 .. n - 1, in that order, with the same effects. */

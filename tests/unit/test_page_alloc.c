@@ -676,6 +676,76 @@ Test(page_alloc, refill_runs_match_block_by_block_allocation)
 	model_free_all(&b);
 }
 
+/* The same for the pcp lists of orders 1 to 3 as well as 0: a refill takes batch >> order
+ * blocks (at least 2) off the buddy lists, split whole or, the last, in part; while they
+ * wait on the list each page of the run is marked as the pcp keeps it (PG_pcp, no links,
+ * private = order, index = migratetype), and they come off it as a machine without pcp
+ * lists hands them out one by one. */
+Test(page_alloc, refill_runs_of_every_pcp_order_match_block_by_block_allocation)
+{
+	static struct model a, b;
+	static pfn_t live[4096];
+	static unsigned live_order[4096];
+	small_x86_64(&a, false);
+	small_x86_64(&b, false);
+	page_alloc_set_pcp(&b.pg, false);
+	struct zone *za = &a.pg.node_zones[ZONE_DMA32];
+	size_t n = 0;
+	uint64_t pages = 0;
+	unsigned seen[PAGE_ALLOC_COSTLY_ORDER + 1] = {0};
+	rng_state = 77;
+	for (int round = 0; round < 600; round++) {
+		if (pages > 6000 || n > 1500 || (n && rnd() % 3 == 0)) {
+			page_alloc_set_pcp(&a.pg, false);
+			for (uint64_t f = 1 + rnd() % 40; f && n; f--) {
+				size_t i = rnd() % n;
+				free_pages(&a.pg, live[i], live_order[i], 0);
+				free_pages(&b.pg, live[i], live_order[i], 0);
+				pages -= 1u << live_order[i];
+				live[i] = live[--n];
+				live_order[i] = live_order[n];
+			}
+			page_alloc_set_pcp(&a.pg, true);
+		}
+		unsigned order = (unsigned)(rnd() % (PAGE_ALLOC_COSTLY_ORDER + 1));
+		int batch = 1 + (int)(rnd() % 70);
+		gfp_t gfp = GFP_DMA32 | GFP_KERNEL | (rnd() % 4 ? __GFP_MOVABLE : 0);
+		unsigned mt = gfp_migratetype(gfp);
+		struct pcp_list *l = &za->pcp[0].lists[order * MIGRATE_PCPTYPES + mt];
+		za->pcp[0].batch = batch;
+		/* rmqueue_pcplist's refill size */
+		int k = batch > 1 ? (batch >> order < 2 ? 2 : batch >> order) : 1;
+		for (int j = 0; j < k; j++) {
+			pfn_t pa = alloc_pages(&a.pg, gfp, order, 0);
+			if (j == 0 && pa != PFN_NONE) {
+				cr_assert_eq(pcp_list_count(l), (uint32_t)(k - 1), "round %d", round);
+				for (uint32_t i = 0; i < pcp_list_count(l); i++) {
+					const struct page *p = pfn_to_page(&a.pg, pcp_list_nth(l, i));
+					cr_assert_eq(p->flags & (PG_pcp | PG_buddy), PG_pcp);
+					cr_assert_eq(p->next, PFN_NONE);
+					cr_assert_eq(p->prev, PFN_NONE);
+					cr_assert_eq(p->private, order);
+					cr_assert_eq(p->index, mt);
+				}
+				seen[order]++;
+			}
+			pfn_t pb = alloc_pages(&b.pg, gfp, order, 0);
+			cr_assert_eq(pa, pb, "round %d order %u block %d of %d", round, order, j, k);
+			cr_assert_neq(pa, PFN_NONE);
+			live_order[n] = order;
+			live[n++] = pa;
+			pages += 1u << order;
+		}
+		cr_assert(pcp_list_empty(l), "one refill of %d blocks", k);
+		expect_same_dma32(&a, &b, "round", round);
+	}
+	for (unsigned o = 0; o <= PAGE_ALLOC_COSTLY_ORDER; o++)
+		cr_assert_gt(seen[o], 50, "order %u refilled %u times", o, seen[o]);
+	cr_assert_gt(a.vmstat[EXTFRAG_FALLBACK], 0, "no refill fell back to another type");
+	model_free_all(&a);
+	model_free_all(&b);
+}
+
 /* free_pcppages_bulk frees a page and its buddy that is next on the list as one order-1
  * block: the free lists and struct pages come out as freeing every page alone, oldest
  * first (a machine without pcp lists, freeing in the order a drain does: list by list,

@@ -78,7 +78,7 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 
 struct coverage {
 	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over,
-	    refilled;
+	    refilled, refilled_in_bulk;
 };
 
 static pfn_t alloc_order0(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
@@ -130,7 +130,9 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 		if (want > MAX_LIVE - nlive)
 			want = (unsigned)(MAX_LIVE - nlive);
 		bool passable = first_zone_passable(a, gfp, cpu);
+		uint64_t free_before = global_free_pages(&a->pg);
 		unsigned got = alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
+		cov->refilled_in_bulk += got && global_free_pages(&a->pg) < free_before;
 		cr_assert_leq(got, want);
 		if (got == 0) {
 			cov->zero++;
@@ -241,6 +243,7 @@ static void random_bulk(enum layout l, uint64_t seed, int steps)
 	cr_assert_gt(cov.boosted, 0);
 	cr_assert_gt(a.vmstat[EXTFRAG_FALLBACK], 0, "no refill fell back to another type");
 	cr_assert_gt(cov.refilled, 0, "no alloc_pages took from the free lists");
+	cr_assert_gt(cov.refilled_in_bulk, 0, "no bulk call refilled a pcp list");
 	if (l == X86_64_THREE_ZONES)
 		cr_assert_gt(cov.passed_over, 0, "no bulk call passed over an empty Normal list");
 	page_alloc_destroy(&a.pg);
@@ -307,6 +310,38 @@ Test(alloc_pages_bulk, watermark_edge_boost_and_no_pcp)
 	page_alloc_set_pcp(&b.pg, false);
 	cr_assert_eq(alloc_pages_bulk(&a.pg, GFP_HIGHUSER_MOVABLE, 0, 4, out), 0);
 	run(&a, &b, GFP_HIGHUSER_MOVABLE, 0, 5, &cov);
+	page_alloc_destroy(&a.pg);
+	page_alloc_destroy(&b.pg);
+}
+
+/* A refill in bulk takes the zone's free pages below its fast mark: the page taken with
+ * the refill comes from HighMem, as alloc_pages takes it, and the pages after it from
+ * Normal (refilled in turn), as the next alloc_pages calls walk the zonelist again. */
+Test(alloc_pages_bulk, refill_that_crosses_the_watermark_walks_again)
+{
+	static struct mach a, b;
+	boot(&a, I386_HIGHMEM);
+	boot(&b, I386_HIGHMEM);
+	struct mach *x[2] = {&a, &b};
+	for (int i = 0; i < 2; i++) {
+		for (int zi = ZONE_NORMAL; zi <= ZONE_HIGHMEM; zi++)
+			x[i]->pg.node_zones[zi].pcp[0].batch = 16;
+		/* HighMem passes its fast test by 5 pages: a refill of 16 fails it */
+		struct zone *h = &x[i]->pg.node_zones[ZONE_HIGHMEM];
+		int64_t base = h->fast_mark[ZONE_HIGHMEM] - (int64_t)h->watermark_boost;
+		h->watermark_boost = (uint64_t)((int64_t)h->nr_free_pages - 5 - base);
+		zone_update_fast_mark(h);
+	}
+	pfn_t out[8];
+	cr_assert(first_zone_passable(&a, GFP_HIGHUSER_MOVABLE, 0));
+	unsigned got = alloc_pages_bulk(&a.pg, GFP_HIGHUSER_MOVABLE, 0, 8, out);
+	cr_assert_eq(got, 8, "both refills are quiet");
+	for (unsigned j = 0; j < got; j++) {
+		enum zone_type want = j ? ZONE_NORMAL : ZONE_HIGHMEM;
+		cr_assert_eq(page_zonenum(pfn_to_page(&a.pg, out[j])), want, "page %u", j);
+		cr_assert_eq(alloc_pages(&b.pg, GFP_HIGHUSER_MOVABLE, 0, 0), out[j]);
+	}
+	same_state(&a, &b, "after the refills");
 	page_alloc_destroy(&a.pg);
 	page_alloc_destroy(&b.pg);
 }
