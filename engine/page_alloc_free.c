@@ -299,15 +299,6 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_pages_order(pgdat, pfn, order, cpu);
 }
 
-/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
- * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
- * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
- * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
- * free_pcppages_bulk whose merges depend on what went before. Between those, the list
- * being added to (its ring and head) and the pcp's count live in registers: the stores
- * through struct page would make the compiler reload them for every page
- * (-fno-strict-aliasing). A commit that may trim or grow the lists (count at high or at
- * ring_pages) writes them back and goes through free_unref_page_commit. */
 /* The order-0 list a page of pageblock type mt is freed to (free_unref_page_commit). */
 static inline struct pcp_list *pcp_list_of(struct per_cpu_pages *pcp, unsigned mt)
 {
@@ -321,6 +312,80 @@ static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
 	return pcp->high - 1 < pcp->ring_pages ? pcp->high - 1 : pcp->ring_pages;
 }
 
+/* What free_unref_folios reads of the node for every page. */
+struct folio_batch_node {
+	struct page *map;
+	pfn_t node_start;
+	uint64_t spanned;
+	const uint8_t *pageblock_mt;
+	pfn_t pageblock_base;
+	unsigned pb_order;
+};
+
+/* May free_pages free pfn (not counted as an unknown free)? */
+static inline bool folio_free_ok(const struct folio_batch_node *nb, pfn_t pfn)
+{
+	return (uint64_t)(pfn - nb->node_start) < nb->spanned &&
+	       !(nb->map[pfn].flags & (PG_buddy | PG_pcp | PG_reserved));
+}
+
+/* get_pageblock_migratetype, the node's fields read once */
+static inline unsigned folio_block_mt(const struct folio_batch_node *nb, pfn_t pfn)
+{
+	return nb->pageblock_mt[(pfn - nb->pageblock_base) >> nb->pb_order];
+}
+
+/* The commits of the pages from *pp on to the head of l while they are good, of the zone
+ * and pageblock type in key (the flags' zone bits or'ed with the type) and take no more
+ * than room pages: none of them reaches pcp_commit_limit, so each is only the add to the
+ * head. The slots they take are found first, as far as the ring runs on without
+ * wrapping: the loop then writes through a pointer, with nothing but the pages' own
+ * checks in it. Returns how many pages it committed (at least one: the caller checked
+ * the first). */
+static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb, struct pcp_list *l,
+					       const pfn_t *pp, unsigned n, uint32_t key, int room)
+{
+	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
+	if (n > (unsigned)room)
+		n = (unsigned)room;
+	if (n > h + 1)
+		n = h + 1;
+	struct page *map = nb->map;
+	pfn_t node_start = nb->node_start, pb_base = nb->pageblock_base;
+	uint64_t spanned = nb->spanned;
+	const uint8_t *pbmt = nb->pageblock_mt;
+	unsigned pb_order = nb->pb_order;
+	pfn_t *top = l->ring + h + 1, *slot = top;
+	const pfn_t *end = pp + n;
+	do {
+		pfn_t pfn = *pp;
+		struct page *p = &map[pfn];
+		if (unlikely((uint64_t)(pfn - node_start) >= spanned))
+			break;
+		uint32_t flags = p->flags;
+		if (unlikely(flags & (PG_buddy | PG_pcp | PG_reserved)))
+			break;
+		flags &= PAGE_ZONE_MASK;
+		if ((flags | pbmt[(pfn - pb_base) >> pb_order]) != key)
+			break;
+		*--slot = pfn; /* pcp_list_add_head */
+		p->flags = flags | PG_pcp;
+		p->refcount = 0;
+		p->private = 0;
+		p->index = key & 7; /* get_pcppage_migratetype: where it goes back to */
+	} while (++pp != end);
+	unsigned done = (unsigned)(top - slot);
+	l->head -= done;
+	return done;
+}
+
+/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
+ * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
+ * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
+ * the zone's pcp and the list while zone and pageblock type repeat: pcp_add_run). The
+ * commits stay one by one: each may start a free_pcppages_bulk whose merges depend on
+ * what went before; a commit that may trim or grow the lists (count at high or at
+ * ring_pages) goes through free_unref_page_commit. */
 void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
@@ -331,65 +396,35 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 		return;
 	}
 	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
-	struct page *map = pgdat->memmap_base;
-	pfn_t node_start = pgdat->node_start_pfn;
-	uint64_t spanned = pgdat->node_spanned_pages;
-	const uint8_t *pageblock_mt = pgdat->pageblock_mt;
-	pfn_t pageblock_base = pgdat->pageblock_base;
-	unsigned pb_order = pgdat->pageblock_order;
-	struct per_cpu_pages *pcp = NULL;
-	/* The list in registers: pcp->lists[key & 7] of zone key >> PAGE_ZONE_SHIFT, the page
-	 * flags' zone bits or'ed with the pageblock type (UINT32_MAX: none). */
-	_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
-	uint32_t key = UINT32_MAX;
-	pfn_t *ring = NULL;
-	uint32_t mask = 0, head = 0;
-	/* commits left before pcp_commit_limit: count is limit - room */
-	int room = 0, limit = 0;
-	for (const pfn_t *pp = pfns, *end = pfns + n; pp != end; pp++) {
-		pfn_t pfn = *pp;
-		struct page *p = &map[pfn];
+	const struct folio_batch_node nb = {pgdat->memmap_base,	  pgdat->node_start_pfn,
+					    pgdat->node_spanned_pages, pgdat->pageblock_mt,
+					    pgdat->pageblock_base,	  pgdat->pageblock_order};
+	for (unsigned i = 0; i < n;) {
+		pfn_t pfn = pfns[i];
 		/* the checks of free_pages_order: counted, not applied */
-		if (unlikely((uint64_t)(pfn - node_start) >= spanned ||
-			     (p->flags & (PG_buddy | PG_pcp | PG_reserved)))) {
+		if (unlikely(!folio_free_ok(&nb, pfn))) {
 			count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 			pgdat->vmstat[PGFREE]--;
+			i++;
 			continue;
 		}
+		struct page *p = &nb.map[pfn];
 		uint32_t flags = p->flags & PAGE_ZONE_MASK;
-		p->refcount = 0;
-		/* get_pageblock_migratetype, its fields read once */
-		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
-		if (unlikely((flags | mt) != key || room <= 0)) {
-			if (key != UINT32_MAX) {
-				pcp_list_of(pcp, key & 7)->head = head;
-				pcp->count = limit - room;
-			}
-			key = UINT32_MAX;
-			pcp = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT].pcp[cpu];
-			limit = pcp_commit_limit(pcp);
-			room = limit - pcp->count;
-			if (room <= 0) {
-				p->flags = flags;
-				free_unref_page_commit(pgdat, map,
-						       &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT],
-						       pcp, pfn, 0, mt);
-				continue;
-			}
-			struct pcp_list *l = pcp_list_of(pcp, mt);
-			key = flags | mt;
-			ring = l->ring;
-			mask = l->mask;
-			head = l->head;
+		unsigned mt = folio_block_mt(&nb, pfn);
+		struct zone *z = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT];
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		int room = pcp_commit_limit(pcp) - pcp->count;
+		if (room <= 0) {
+			p->flags = flags;
+			p->refcount = 0;
+			free_unref_page_commit(pgdat, nb.map, z, pcp, pfn, 0, mt);
+			i++;
+			continue;
 		}
-		ring[--head & mask] = pfn; /* pcp_list_add_head */
-		p->flags = flags | PG_pcp;
-		p->private = 0;
-		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
-		room--;
-	}
-	if (key != UINT32_MAX) {
-		pcp_list_of(pcp, key & 7)->head = head;
-		pcp->count = limit - room;
+		_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
+		unsigned done =
+		    pcp_add_run(&nb, pcp_list_of(pcp, mt), &pfns[i], n - i, flags | mt, room);
+		pcp->count += (int)done;
+		i += done;
 	}
 }
