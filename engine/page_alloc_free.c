@@ -66,11 +66,13 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
 #define PCP_RUN_MAX_ORDER 3
 
-/* A pcp list's ring held in registers while free_pcppages_bulk takes its tail: the stores
- * through struct page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+/* The part of a pcp list's ring free_pcppages_bulk takes: blocks from tail down to stop
+ * (tail and stop free-running, tail - stop the blocks still to take). Held in registers:
+ * the stores through struct page would otherwise make the compiler reload it
+ * (-fno-strict-aliasing). */
 struct ring_tail {
 	const pfn_t *ring;
-	uint32_t mask, head, tail;
+	uint32_t mask, tail, stop;
 };
 
 /* Block i from the tail, 0 the oldest. */
@@ -86,12 +88,11 @@ static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
  * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
  * waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct ring_tail *r,
-			     pfn_t pfn, int *count, unsigned pb_order)
+static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
-	       *count >= (1 << o) && r->tail - r->head >= (1u << o)) {
+	       r->tail - r->stop >= (1u << o)) {
 		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
 		pfn_t first = pfn + (1u << o);
 		uint32_t i = 0;
@@ -106,8 +107,6 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct
 				clear |= PG_buddy | PAGE_ORDER_MASK;
 			map[x].flags &= ~clear;
 		}
-		*count -= 1 << o;
-		pcp->count -= 1 << o;
 		o++;
 	}
 	/* the head at offset i of the block of order m = ctz(i) (o at 0) went on the order
@@ -123,16 +122,59 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct
 /* How far ahead free_pcppages_bulk fetches. */
 #define PCP_BULK_PREFETCH 4
 
+/* free_pcppages_bulk's loop over one list of blocks of order: the blocks from the ring's
+ * tail down to stop, oldest first, into the buddy free lists (without the zone's free
+ * count). noinline: on its own the loop keeps what it reads in registers. */
+static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgdat, struct zone *z,
+							 struct ring_tail r, unsigned order)
+{
+	struct page *map = pgdat->memmap_base;
+	pfn_t zone_start = z->zone_start_pfn;
+	uint64_t spanned = z->spanned_pages;
+	unsigned pb_order = pgdat->pageblock_order;
+	do {
+		pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
+		r.tail--;
+		struct page *p = &map[pfn];
+		/* the ring names the pages to come: their struct pages and buddies are
+		 * fetched a few pages ahead, not found one miss at a time */
+		if (r.tail - r.stop > PCP_BULK_PREFETCH) {
+			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
+			__builtin_prefetch(&map[ahead], 1);
+			prefetch_buddies(map, ahead);
+		}
+		p->flags &= ~PG_pcp;
+		unsigned mt = p->index, o = order;
+		if (order == 0 && r.tail != r.stop && ring_tail_nth(&r, 0) == (pfn ^ 1) && pb_order) {
+			/* The next oldest is its buddy: freed alone, the first page would
+			 * go on the order-0 list (its buddy is not free yet) and come off it
+			 * again as the second merges with it. What that leaves on the first
+			 * page (order bits cleared, private and index as on the pcp list) is
+			 * written here, and the pair is freed as one order-1 block. */
+			pfn_t older = pfn ^ 1;
+			struct page *q = &map[older];
+			p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+			r.tail--;
+			q->flags &= ~PG_pcp;
+			mt = q->index;
+			if (older == pfn + 1 && !(pfn & 3)) {
+				o = pcp_take_run(map, &r, pfn, pb_order);
+				mt = map[pfn + (1u << o) - 1].index;
+			} else {
+				pfn &= older;
+				o = 1;
+			}
+		}
+		free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt, false);
+	} while (r.tail != r.stop);
+}
+
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
 	if (count > pcp->count)
 		count = pcp->count;
-	struct page *map = pgdat->memmap_base;
-	pfn_t zone_start = z->zone_start_pfn;
-	uint64_t spanned = z->spanned_pages;
-	unsigned pb_order = pgdat->pageblock_order;
-	int pcp_count = pcp->count;
+	int taken = 0;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -140,53 +182,20 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				pindex = 0;
 		} while (pcp_list_empty(&pcp->lists[pindex]));
 		struct pcp_list *l = &pcp->lists[pindex];
-		struct ring_tail r = {l->ring, l->mask, l->head, l->tail};
 		unsigned order = pcp_list_order(pgdat, pindex);
-		do {
-			pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
-			r.tail--;
-			struct page *p = &map[pfn];
-			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
-			/* the ring names the pages to come: their struct pages and buddies
-			 * are fetched a few pages ahead, not found one miss at a time */
-			if (r.tail - r.head > PCP_BULK_PREFETCH) {
-				pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
-				__builtin_prefetch(&map[ahead], 1);
-				prefetch_buddies(map, ahead);
-			}
-			p->flags &= ~PG_pcp;
-			count -= 1 << order;
-			pcp->count -= 1 << order;
-			unsigned mt = p->index, o = order;
-			if (order == 0 && older == (pfn ^ 1) && count > 0 && pb_order) {
-				/* The next oldest is its buddy: freed alone, the first page
-				 * would go on the order-0 list (its buddy is not free yet) and
-				 * come off it again as the second merges with it. What that
-				 * leaves on the first page (order bits cleared, private and
-				 * index as on the pcp list) is written here, and the pair is
-				 * freed as one order-1 block. */
-				struct page *q = &map[older];
-				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
-				r.tail--;
-				q->flags &= ~PG_pcp;
-				count--;
-				pcp->count--;
-				mt = q->index;
-				if (older == pfn + 1 && !(pfn & 3)) {
-					o = pcp_take_run(map, pcp, &r, pfn, &count, pb_order);
-					mt = map[pfn + (1u << o) - 1].index;
-				} else {
-					pfn &= older;
-					o = 1;
-				}
-			}
-			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
-					   false);
-		} while (count > 0 && r.tail != r.head);
-		l->tail = r.tail;
+		/* blocks until count is used up (the last may take it below 0) or the
+		 * list is empty */
+		uint32_t nr = (uint32_t)(count + (1 << order) - 1) >> order;
+		if (nr > pcp_list_count(l))
+			nr = pcp_list_count(l);
+		struct ring_tail r = {l->ring, l->mask, l->tail, l->tail - nr};
+		free_pcp_list_tail(pgdat, z, r, order);
+		l->tail = r.stop;
+		count -= (int)(nr << order);
+		taken += (int)(nr << order);
 	}
-	/* every page freed left the pcp count */
-	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
+	pcp->count -= taken;
+	z->nr_free_pages += (uint64_t)taken; /* every page freed left the pcp count */
 }
 
 static void drain_zone_pcp(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp)
