@@ -119,8 +119,10 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
 	return o;
 }
 
-/* How far ahead free_pcppages_bulk fetches. */
-#define PCP_BULK_PREFETCH 4
+/* How far ahead free_pcppages_bulk fetches, in blocks: at 4 the struct pages often had
+ * not arrived (perf: the loads of the page and of its buddies were the loop's stalls);
+ * 12 to 24 measured alike. */
+#define PCP_BULK_PREFETCH 16
 
 /* free_pcppages_bulk's loop over one list of blocks of order: the blocks from the ring's
  * tail down to stop, oldest first, into the buddy free lists (without the zone's free
