@@ -101,11 +101,10 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
 		if (i < (1u << o))
 			break;
 		r->tail -= 1u << o;
-		for (pfn_t x = first; x < first + (1u << o); x++) {
-			uint32_t clear = PG_pcp;
-			if (!(x & 1))
-				clear |= PG_buddy | PAGE_ORDER_MASK;
-			map[x].flags &= ~clear;
+		/* first is even, the run is whole pairs */
+		for (pfn_t x = first; x < first + (1u << o); x += 2) {
+			map[x].flags &= ~(PG_pcp | PG_buddy | PAGE_ORDER_MASK);
+			map[x + 1].flags &= ~PG_pcp;
 		}
 		o++;
 	}
