@@ -2,6 +2,8 @@
  * batched free_unref_folios onto the per-CPU lists, free_pcppages_bulk from them into the
  * buddy free lists, and the merging there (__free_one_page). The allocation side and the
  * refill of the per-CPU lists are in page_alloc.c. */
+#include <stddef.h>
+
 #include "page_alloc.h"
 
 #include "page_alloc_internal.h"
@@ -66,19 +68,24 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
 #define PCP_RUN_MAX_ORDER 3
 
-/* The part of a pcp list's ring free_pcppages_bulk takes: blocks from tail down to stop
- * (tail and stop free-running, tail - stop the blocks still to take). Held in registers:
- * the stores through struct page would otherwise make the compiler reload it
- * (-fno-strict-aliasing). */
+/* A stretch of a pcp list's ring that free_pcppages_bulk takes, where the ring does not
+ * wrap: the blocks in [lo, hi), the oldest at hi - 1. Two pointers rather than ring, mask
+ * and indexes: the loop keeps them in registers (the stores through struct page would
+ * otherwise make the compiler reload them, -fno-strict-aliasing). */
 struct ring_tail {
-	const pfn_t *ring;
-	uint32_t mask, tail, stop;
+	const pfn_t *lo, *hi;
 };
 
-/* Block i from the tail, 0 the oldest. */
+/* Block i from the tail, 0 the oldest (i < hi - lo). */
 static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
 {
-	return r->ring[(r->tail - 1 - i) & r->mask];
+	return r->hi[-1 - (ptrdiff_t)i];
+}
+
+/* Blocks left in the stretch. */
+static inline uint32_t ring_tail_left(const struct ring_tail *r)
+{
+	return (uint32_t)(r->hi - r->lo);
 }
 
 /* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
@@ -92,7 +99,7 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
-	       r->tail - r->stop >= (1u << o)) {
+	       ring_tail_left(r) >= (1u << o)) {
 		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
 		pfn_t first = pfn + (1u << o);
 		uint32_t i = 0;
@@ -100,7 +107,7 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
 			i++;
 		if (i < (1u << o))
 			break;
-		r->tail -= 1u << o;
+		r->hi -= 1u << o;
 		/* first is even, the run is whole pairs */
 		for (pfn_t x = first; x < first + (1u << o); x += 2) {
 			map[x].flags &= ~(PG_pcp | PG_buddy | PAGE_ORDER_MASK);
@@ -123,9 +130,11 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
  * 12 to 24 measured alike. */
 #define PCP_BULK_PREFETCH 16
 
-/* free_pcppages_bulk's loop over one list of blocks of order: the blocks from the ring's
- * tail down to stop, oldest first, into the buddy free lists (without the zone's free
- * count). noinline: on its own the loop keeps what it reads in registers. */
+/* free_pcppages_bulk's loop over one stretch of a list of blocks of order: the blocks,
+ * oldest first, into the buddy free lists (without the zone's free count). A stretch
+ * ends where the ring wraps: a pair or run across that end is freed block by block
+ * instead, with the same result. noinline: on its own the loop keeps what it reads in
+ * registers. */
 static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgdat, struct zone *z,
 							 struct ring_tail r, unsigned order)
 {
@@ -134,19 +143,18 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 	uint64_t spanned = z->spanned_pages;
 	unsigned pb_order = pgdat->pageblock_order;
 	do {
-		pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
-		r.tail--;
+		pfn_t pfn = *--r.hi; /* the oldest page */
 		struct page *p = &map[pfn];
 		/* the ring names the pages to come: their struct pages and buddies are
 		 * fetched a few pages ahead, not found one miss at a time */
-		if (r.tail - r.stop > PCP_BULK_PREFETCH) {
+		if (ring_tail_left(&r) > PCP_BULK_PREFETCH) {
 			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
 			__builtin_prefetch(&map[ahead], 1);
 			prefetch_buddies(map, ahead);
 		}
 		p->flags &= ~PG_pcp;
 		unsigned mt = p->index, o = order;
-		if (order == 0 && r.tail != r.stop && ring_tail_nth(&r, 0) == (pfn ^ 1) && pb_order) {
+		if (order == 0 && r.hi != r.lo && ring_tail_nth(&r, 0) == (pfn ^ 1) && pb_order) {
 			/* The next oldest is its buddy: freed alone, the first page would
 			 * go on the order-0 list (its buddy is not free yet) and come off it
 			 * again as the second merges with it. What that leaves on the first
@@ -155,7 +163,7 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 			pfn_t older = pfn ^ 1;
 			struct page *q = &map[older];
 			p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
-			r.tail--;
+			r.hi--;
 			q->flags &= ~PG_pcp;
 			mt = q->index;
 			if (older == pfn + 1 && !(pfn & 3)) {
@@ -167,7 +175,7 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 			}
 		}
 		free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt, false);
-	} while (r.tail != r.stop);
+	} while (r.hi != r.lo);
 }
 
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
@@ -189,9 +197,16 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 		uint32_t nr = (uint32_t)(count + (1 << order) - 1) >> order;
 		if (nr > pcp_list_count(l))
 			nr = pcp_list_count(l);
-		struct ring_tail r = {l->ring, l->mask, l->tail, l->tail - nr};
-		free_pcp_list_tail(pgdat, z, r, order);
-		l->tail = r.stop;
+		/* the oldest at slot (tail - 1) & mask, the ring running down to slot 0 */
+		const pfn_t *hi = l->ring + ((l->tail - 1) & l->mask) + 1;
+		uint32_t first = (uint32_t)(hi - l->ring) < nr ? (uint32_t)(hi - l->ring) : nr;
+		free_pcp_list_tail(pgdat, z, (struct ring_tail){hi - first, hi}, order);
+		if (first < nr) /* on from the ring's last slot */
+			free_pcp_list_tail(
+			    pgdat, z,
+			    (struct ring_tail){l->ring + l->cap - (nr - first), l->ring + l->cap},
+			    order);
+		l->tail -= nr;
 		count -= (int)(nr << order);
 		taken += (int)(nr << order);
 	}

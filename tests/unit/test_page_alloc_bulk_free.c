@@ -2,8 +2,8 @@
  * against a machine without pcp lists that frees, block by block, exactly the blocks the
  * bulk took, in the bulk's order (list by list from the list just added to, each from its
  * oldest block). Small high and batch make every few frees a bulk that ends inside a list,
- * inside a buddy pair or an ascending run, or on a list of order-1 or order-2 blocks whose
- * last block takes the count below zero. */
+ * inside a buddy pair or an ascending run, across the ring's end, or on a list of order-1
+ * or order-2 blocks whose last block takes the count below zero. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +161,12 @@ static void bf_run(uint64_t seed)
 	}
 	page_alloc_set_pcp(&a.pg, true);
 	struct per_cpu_pages *pcp = &a.pg.node_zones[ZONE_DMA32].pcp[0];
+	/* the empty lists start a few slots above the ring's slot 0 (their free-running
+	 * indexes about to pass 0 too): the bulks soon take blocks on both sides of it */
+	for (unsigned li = 0; li < NR_PCP_LISTS; li++) {
+		cr_assert(pcp_list_empty(&pcp->lists[li]));
+		pcp->lists[li].head = pcp->lists[li].tail = (uint32_t)(tl_splitmix64(&rng) % 8);
+	}
 	uint64_t blocks = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i % 200 == 0) {
