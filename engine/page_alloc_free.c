@@ -19,7 +19,7 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
 		   bool to_tail)
 {
-	pfn_t buddy = PFN_NONE;
+	pfn_t buddy = 0;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
 		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
@@ -35,8 +35,9 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 	}
 	set_page_order(&map[pfn], 0);
 	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
-	 * the block is less likely to be split again before it can merge. */
-	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
+	 * the block is less likely to be split again before it can merge. Below
+	 * MAX_PAGE_ORDER the loop ran and left the break's buddy. */
+	if (!to_tail && order < MAX_PAGE_ORDER - 1) {
 		pfn_t higher = buddy & pfn;
 		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
 					order + 1);
@@ -147,7 +148,7 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 		struct page *p = &map[pfn];
 		/* the ring names the pages to come: their struct pages and buddies are
 		 * fetched a few pages ahead, not found one miss at a time */
-		if (ring_tail_left(&r) > PCP_BULK_PREFETCH) {
+		if (r.hi - r.lo > PCP_BULK_PREFETCH) {
 			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
 			__builtin_prefetch(&map[ahead], 1);
 			prefetch_buddies(map, ahead);
