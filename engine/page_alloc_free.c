@@ -362,14 +362,15 @@ static inline unsigned folio_block_mt(const struct folio_batch_node *nb, pfn_t p
 }
 
 /* The commits of the pages from *pp on to the head of l while they are good, of the zone
- * and pageblock type in key (the flags' zone bits or'ed with the type) and take no more
- * than room pages: none of them reaches pcp_commit_limit, so each is only the add to the
+ * whose flag bits are zone_flags and of pageblock type mt, and take no more than room
+ * pages: none of them reaches pcp_commit_limit, so each is only the add to the
  * head. The slots they take are found first, as far as the ring runs on without
  * wrapping: the loop then writes through a pointer, with nothing but the pages' own
  * checks in it. Returns how many pages it committed (at least one: the caller checked
  * the first). */
 static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb, struct pcp_list *l,
-					       const pfn_t *pp, unsigned n, uint32_t key, int room)
+					       const pfn_t *pp, unsigned n, uint32_t zone_flags,
+					       unsigned mt, int room)
 {
 	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
 	if (n > (unsigned)room)
@@ -388,17 +389,16 @@ static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_n
 		struct page *p = &map[pfn];
 		if (unlikely((uint64_t)(pfn - node_start) >= spanned))
 			break;
-		uint32_t flags = p->flags;
-		if (unlikely(flags & (PG_buddy | PG_pcp | PG_reserved)))
+		/* good (none of the three flags) and in the zone: one test */
+		if ((p->flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != zone_flags)
 			break;
-		flags &= PAGE_ZONE_MASK;
-		if ((flags | pbmt[(pfn - pb_base) >> pb_order]) != key)
+		if (pbmt[(pfn - pb_base) >> pb_order] != mt)
 			break;
 		*--slot = pfn; /* pcp_list_add_head */
-		p->flags = flags | PG_pcp;
+		p->flags = zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
 		p->refcount = 0;
 		p->private = 0;
-		p->index = key & 7; /* get_pcppage_migratetype: where it goes back to */
+		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
 	} while (++pp != end);
 	unsigned done = (unsigned)(top - slot);
 	l->head -= done;
@@ -447,9 +447,8 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 			i++;
 			continue;
 		}
-		_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
 		unsigned done =
-		    pcp_add_run(&nb, pcp_list_of(pcp, mt), &pfns[i], n - i, flags | mt, room);
+		    pcp_add_run(&nb, pcp_list_of(pcp, mt), &pfns[i], n - i, flags, mt, room);
 		pcp->count += (int)done;
 		i += done;
 	}
