@@ -143,6 +143,9 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 	pfn_t zone_start = z->zone_start_pfn;
 	uint64_t spanned = z->spanned_pages;
 	unsigned pb_order = pgdat->pageblock_order;
+	/* pairs only on order-0 lists (and with pageblocks above order 0): above pair_lo
+	 * there is a next oldest; on other lists pair_lo is where hi starts */
+	const pfn_t *pair_lo = order == 0 && pb_order ? r.lo : r.hi;
 	do {
 		pfn_t pfn = *--r.hi; /* the oldest page */
 		struct page *p = &map[pfn];
@@ -155,7 +158,7 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 		}
 		p->flags &= ~PG_pcp;
 		unsigned mt = p->index, o = order;
-		if (order == 0 && r.hi != r.lo && ring_tail_nth(&r, 0) == (pfn ^ 1) && pb_order) {
+		if (r.hi > pair_lo && ring_tail_nth(&r, 0) == (pfn ^ 1)) {
 			/* The next oldest is its buddy: freed alone, the first page would
 			 * go on the order-0 list (its buddy is not free yet) and come off it
 			 * again as the second merges with it. What that leaves on the first
