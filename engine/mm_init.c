@@ -209,10 +209,7 @@ static struct page *memmap_alloc(uint64_t nr_pages)
 
 /* Struct pages left unused before node_start_pfn's, so that an even pfn's struct page
  * starts a host cache line (two struct pages a line). */
-static uint64_t memmap_skew(const struct pglist_data *pgdat)
-{
-	return pgdat->node_start_pfn & 1;
-}
+static uint64_t memmap_skew(const struct pglist_data *pgdat) { return pgdat->node_start_pfn & 1; }
 
 static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
