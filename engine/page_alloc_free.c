@@ -371,9 +371,10 @@ static inline unsigned folio_block_mt(const struct folio_batch_node *nb, pfn_t p
  * wrapping: the loop then writes through a pointer, with nothing but the pages' own
  * checks in it. Returns how many pages it committed (at least one: the caller checked
  * the first). */
-static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb, struct pcp_list *l,
-					       const pfn_t *pp, unsigned n, uint32_t zone_flags,
-					       unsigned mt, int room)
+static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb,
+						      struct pcp_list *l, const pfn_t *pp,
+						      unsigned n, uint32_t zone_flags, unsigned mt,
+						      int room)
 {
 	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
 	if (n > (unsigned)room)
@@ -397,7 +398,7 @@ static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_n
 			break;
 		if (pbmt[(pfn - pb_base) >> pb_order] != mt)
 			break;
-		*--slot = pfn; /* pcp_list_add_head */
+		*--slot = pfn;			/* pcp_list_add_head */
 		p->flags = zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
 		p->refcount = 0;
 		p->private = 0;
@@ -425,9 +426,9 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 		return;
 	}
 	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
-	const struct folio_batch_node nb = {pgdat->memmap_base,	  pgdat->node_start_pfn,
+	const struct folio_batch_node nb = {pgdat->memmap_base,	       pgdat->node_start_pfn,
 					    pgdat->node_spanned_pages, pgdat->pageblock_mt,
-					    pgdat->pageblock_base,	  pgdat->pageblock_order};
+					    pgdat->pageblock_base,     pgdat->pageblock_order};
 	for (unsigned i = 0; i < n;) {
 		pfn_t pfn = pfns[i];
 		/* the checks of free_pages_order: counted, not applied */

@@ -47,8 +47,8 @@ static void bf_free_on_b(struct bf_machine *a, struct bf_machine *b, pfn_t pfn, 
 	pb->refcount = 0;
 	pb->private = order;
 	pb->index = mt;
-	free_one_page(&b->pg, &b->pg.node_zones[page_zonenum(pb)], pfn, order,
-		      (enum migratetype)mt, false);
+	free_one_page(&b->pg, &b->pg.node_zones[page_zonenum(pb)], pfn, order, (enum migratetype)mt,
+		      false);
 }
 
 /* The pages the bulk after a commit frees (nr_pcp_free, 6.1), 0 when the commit does
@@ -175,9 +175,9 @@ static void bf_run(uint64_t seed)
 			pcp->high = 4 * pcp->batch + (int)(tl_splitmix64(&rng) % 24);
 		}
 		if (tl_splitmix64(&rng) % 8 == 0)
-			set_pageblock_migratetype(&a.pg, blk[i].pfn,
-						  (unsigned)(tl_splitmix64(&rng) %
-							     (MIGRATE_HIGHATOMIC + 1)));
+			set_pageblock_migratetype(
+			    &a.pg, blk[i].pfn,
+			    (unsigned)(tl_splitmix64(&rng) % (MIGRATE_HIGHATOMIC + 1)));
 		for (pfn_t x = a.pg.node_start_pfn;
 		     x < a.pg.node_start_pfn + a.pg.node_spanned_pages; x += 1u << 9)
 			set_pageblock_migratetype(&b.pg, x, get_pageblock_migratetype(&a.pg, x));
