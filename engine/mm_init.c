@@ -196,8 +196,8 @@ static void memmap_init(struct pglist_data *pgdat, const struct boot_run *runs, 
 static struct page *memmap_alloc(uint64_t nr_pages)
 {
 	uint64_t bytes = nr_pages * sizeof(struct page);
-	if (bytes < MEMMAP_HUGE_ALIGN)
-		return malloc(bytes);
+	if (bytes < MEMMAP_HUGE_ALIGN) /* whole host cache lines (see memmap_skew) */
+		return aligned_alloc(64, (bytes + 63) & ~(uint64_t)63);
 	bytes = (bytes + MEMMAP_HUGE_ALIGN - 1) & ~(MEMMAP_HUGE_ALIGN - 1);
 	struct page *map = aligned_alloc(MEMMAP_HUGE_ALIGN, bytes);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -207,6 +207,10 @@ static struct page *memmap_alloc(uint64_t nr_pages)
 	return map;
 }
 
+/* Struct pages left unused before node_start_pfn's, so that an even pfn's struct page
+ * starts a host cache line (two struct pages a line). */
+static uint64_t memmap_skew(const struct pglist_data *pgdat) { return pgdat->node_start_pfn & 1; }
+
 static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, int nr_runs)
 {
 	uint64_t n = pgdat->node_spanned_pages;
@@ -214,8 +218,11 @@ static int init_memmap(struct pglist_data *pgdat, const struct boot_run *runs, i
 	uint64_t nblocks =
 	    (pgdat->node_start_pfn + n - pgdat->pageblock_base + pageblock_nr_pages(pgdat) - 1) >>
 	    pgdat->pageblock_order;
-	/* every field of every struct page is written by memmap_init: no zeroing first */
-	pgdat->mem_map = memmap_alloc(n);
+	/* every field of every struct page is written by memmap_init: no zeroing first.
+	 * The array starts at an even pfn (the kernel's FLATMEM mem_map starts at pfn 0):
+	 * a buddy pair then shares one host cache line, which the merges test together. */
+	struct page *map = memmap_alloc(n + memmap_skew(pgdat));
+	pgdat->mem_map = map ? map + memmap_skew(pgdat) : NULL;
 	pgdat->pageblock_mt = malloc(nblocks);
 	if (!pgdat->mem_map || !pgdat->pageblock_mt)
 		return -1;
@@ -293,7 +300,7 @@ void page_alloc_destroy(struct pglist_data *pgdat)
 		free(z->pcp);
 		z->pcp = NULL;
 	}
-	free(pgdat->mem_map);
+	free(pgdat->mem_map ? pgdat->mem_map - memmap_skew(pgdat) : NULL);
 	free(pgdat->pageblock_mt);
 	pgdat->mem_map = pgdat->memmap_base = NULL;
 	pgdat->pageblock_mt = NULL;

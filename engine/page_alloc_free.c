@@ -2,6 +2,8 @@
  * batched free_unref_folios onto the per-CPU lists, free_pcppages_bulk from them into the
  * buddy free lists, and the merging there (__free_one_page). The allocation side and the
  * refill of the per-CPU lists are in page_alloc.c. */
+#include <stddef.h>
+
 #include "page_alloc.h"
 
 #include "page_alloc_internal.h"
@@ -17,7 +19,7 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
 		   bool to_tail)
 {
-	pfn_t buddy = PFN_NONE;
+	pfn_t buddy = 0;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
 		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
@@ -33,8 +35,9 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 	}
 	set_page_order(&map[pfn], 0);
 	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
-	 * the block is less likely to be split again before it can merge. */
-	if (!to_tail && order < MAX_PAGE_ORDER - 1 && buddy != PFN_NONE) {
+	 * the block is less likely to be split again before it can merge. Below
+	 * MAX_PAGE_ORDER the loop ran and left the break's buddy. */
+	if (!to_tail && order < MAX_PAGE_ORDER - 1) {
 		pfn_t higher = buddy & pfn;
 		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
 					order + 1);
@@ -66,17 +69,24 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
 #define PCP_RUN_MAX_ORDER 3
 
-/* A pcp list's ring held in registers while free_pcppages_bulk takes its tail: the stores
- * through struct page would otherwise make the compiler reload it (-fno-strict-aliasing). */
+/* A stretch of a pcp list's ring that free_pcppages_bulk takes, where the ring does not
+ * wrap: the blocks in [lo, hi), the oldest at hi - 1. Two pointers rather than ring, mask
+ * and indexes: the loop keeps them in registers (the stores through struct page would
+ * otherwise make the compiler reload them, -fno-strict-aliasing). */
 struct ring_tail {
-	const pfn_t *ring;
-	uint32_t mask, head, tail;
+	const pfn_t *lo, *hi;
 };
 
-/* Block i from the tail, 0 the oldest. */
+/* Block i from the tail, 0 the oldest (i < hi - lo). */
 static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
 {
-	return r->ring[(r->tail - 1 - i) & r->mask];
+	return r->hi[-1 - (ptrdiff_t)i];
+}
+
+/* Blocks left in the stretch. */
+static inline uint32_t ring_tail_left(const struct ring_tail *r)
+{
+	return (uint32_t)(r->hi - r->lo);
 }
 
 /* free_pcppages_bulk has taken the ascending pair [pfn, pfn + 2) off the pcp list. While
@@ -86,12 +96,11 @@ static inline pfn_t ring_tail_nth(const struct ring_tail *r, uint32_t i)
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
  * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
  * waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct ring_tail *r,
-			     pfn_t pfn, int *count, unsigned pb_order)
+static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
-	       *count >= (1 << o) && r->tail - r->head >= (1u << o)) {
+	       ring_tail_left(r) >= (1u << o)) {
 		/* the 2^o oldest, oldest first, must be first, first + 1, ..., last */
 		pfn_t first = pfn + (1u << o);
 		uint32_t i = 0;
@@ -99,15 +108,12 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct
 			i++;
 		if (i < (1u << o))
 			break;
-		r->tail -= 1u << o;
-		for (pfn_t x = first; x < first + (1u << o); x++) {
-			uint32_t clear = PG_pcp;
-			if (!(x & 1))
-				clear |= PG_buddy | PAGE_ORDER_MASK;
-			map[x].flags &= ~clear;
+		r->hi -= 1u << o;
+		/* first is even, the run is whole pairs */
+		for (pfn_t x = first; x < first + (1u << o); x += 2) {
+			map[x].flags &= ~(PG_pcp | PG_buddy | PAGE_ORDER_MASK);
+			map[x + 1].flags &= ~PG_pcp;
 		}
-		*count -= 1 << o;
-		pcp->count -= 1 << o;
 		o++;
 	}
 	/* the head at offset i of the block of order m = ctz(i) (o at 0) went on the order
@@ -120,19 +126,68 @@ static unsigned pcp_take_run(struct page *map, struct per_cpu_pages *pcp, struct
 	return o;
 }
 
-/* How far ahead free_pcppages_bulk fetches. */
-#define PCP_BULK_PREFETCH 4
+/* How far ahead free_pcppages_bulk fetches, in blocks: at 4 the struct pages often had
+ * not arrived (perf: the loads of the page and of its buddies were the loop's stalls);
+ * 12 to 24 measured alike. */
+#define PCP_BULK_PREFETCH 16
+
+/* free_pcppages_bulk's loop over one stretch of a list of blocks of order: the blocks,
+ * oldest first, into the buddy free lists (without the zone's free count). A stretch
+ * ends where the ring wraps: a pair or run across that end is freed block by block
+ * instead, with the same result. noinline: on its own the loop keeps what it reads in
+ * registers. */
+static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgdat, struct zone *z,
+							 struct ring_tail r, unsigned order)
+{
+	struct page *map = pgdat->memmap_base;
+	pfn_t zone_start = z->zone_start_pfn;
+	uint64_t spanned = z->spanned_pages;
+	unsigned pb_order = pgdat->pageblock_order;
+	/* pairs only on order-0 lists (and with pageblocks above order 0): above pair_lo
+	 * there is a next oldest; on other lists pair_lo is where hi starts */
+	const pfn_t *pair_lo = order == 0 && pb_order ? r.lo : r.hi;
+	do {
+		pfn_t pfn = *--r.hi; /* the oldest page */
+		struct page *p = &map[pfn];
+		/* the ring names the pages to come: their struct pages and buddies are
+		 * fetched a few pages ahead, not found one miss at a time */
+		if (r.hi - r.lo > PCP_BULK_PREFETCH) {
+			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
+			__builtin_prefetch(&map[ahead], 1);
+			prefetch_buddies(map, ahead);
+		}
+		p->flags &= ~PG_pcp;
+		unsigned mt = p->index, o = order;
+		if (r.hi > pair_lo && ring_tail_nth(&r, 0) == (pfn ^ 1)) {
+			/* The next oldest is its buddy: freed alone, the first page would
+			 * go on the order-0 list (its buddy is not free yet) and come off it
+			 * again as the second merges with it. What that leaves on the first
+			 * page (order bits cleared, private and index as on the pcp list) is
+			 * written here, and the pair is freed as one order-1 block. */
+			pfn_t older = pfn ^ 1;
+			struct page *q = &map[older];
+			p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+			r.hi--;
+			q->flags &= ~PG_pcp;
+			mt = q->index;
+			if (older == pfn + 1 && !(pfn & 3)) {
+				o = pcp_take_run(map, &r, pfn, pb_order);
+				mt = map[pfn + (1u << o) - 1].index;
+			} else {
+				pfn &= older;
+				o = 1;
+			}
+		}
+		free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt, false);
+	} while (r.hi != r.lo);
+}
 
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
 			       int count, unsigned pindex)
 {
 	if (count > pcp->count)
 		count = pcp->count;
-	struct page *map = pgdat->memmap_base;
-	pfn_t zone_start = z->zone_start_pfn;
-	uint64_t spanned = z->spanned_pages;
-	unsigned pb_order = pgdat->pageblock_order;
-	int pcp_count = pcp->count;
+	int taken = 0;
 	pindex = pindex == 0 ? NR_PCP_LISTS - 1 : pindex - 1;
 	while (count > 0) {
 		do {
@@ -140,53 +195,27 @@ static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct
 				pindex = 0;
 		} while (pcp_list_empty(&pcp->lists[pindex]));
 		struct pcp_list *l = &pcp->lists[pindex];
-		struct ring_tail r = {l->ring, l->mask, l->head, l->tail};
 		unsigned order = pcp_list_order(pgdat, pindex);
-		do {
-			pfn_t pfn = ring_tail_nth(&r, 0); /* the oldest page */
-			r.tail--;
-			struct page *p = &map[pfn];
-			pfn_t older = r.tail != r.head ? ring_tail_nth(&r, 0) : PFN_NONE;
-			/* the ring names the pages to come: their struct pages and buddies
-			 * are fetched a few pages ahead, not found one miss at a time */
-			if (r.tail - r.head > PCP_BULK_PREFETCH) {
-				pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
-				__builtin_prefetch(&map[ahead], 1);
-				prefetch_buddies(map, ahead);
-			}
-			p->flags &= ~PG_pcp;
-			count -= 1 << order;
-			pcp->count -= 1 << order;
-			unsigned mt = p->index, o = order;
-			if (order == 0 && older == (pfn ^ 1) && count > 0 && pb_order) {
-				/* The next oldest is its buddy: freed alone, the first page
-				 * would go on the order-0 list (its buddy is not free yet) and
-				 * come off it again as the second merges with it. What that
-				 * leaves on the first page (order bits cleared, private and
-				 * index as on the pcp list) is written here, and the pair is
-				 * freed as one order-1 block. */
-				struct page *q = &map[older];
-				p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
-				r.tail--;
-				q->flags &= ~PG_pcp;
-				count--;
-				pcp->count--;
-				mt = q->index;
-				if (older == pfn + 1 && !(pfn & 3)) {
-					o = pcp_take_run(map, pcp, &r, pfn, &count, pb_order);
-					mt = map[pfn + (1u << o) - 1].index;
-				} else {
-					pfn &= older;
-					o = 1;
-				}
-			}
-			free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt,
-					   false);
-		} while (count > 0 && r.tail != r.head);
-		l->tail = r.tail;
+		/* blocks until count is used up (the last may take it below 0) or the
+		 * list is empty */
+		uint32_t nr = (uint32_t)(count + (1 << order) - 1) >> order;
+		if (nr > pcp_list_count(l))
+			nr = pcp_list_count(l);
+		/* the oldest at slot (tail - 1) & mask, the ring running down to slot 0 */
+		const pfn_t *hi = l->ring + ((l->tail - 1) & l->mask) + 1;
+		uint32_t first = (uint32_t)(hi - l->ring) < nr ? (uint32_t)(hi - l->ring) : nr;
+		free_pcp_list_tail(pgdat, z, (struct ring_tail){hi - first, hi}, order);
+		if (first < nr) /* on from the ring's last slot */
+			free_pcp_list_tail(
+			    pgdat, z,
+			    (struct ring_tail){l->ring + l->cap - (nr - first), l->ring + l->cap},
+			    order);
+		l->tail -= nr;
+		count -= (int)(nr << order);
+		taken += (int)(nr << order);
 	}
-	/* every page freed left the pcp count */
-	z->nr_free_pages += (uint64_t)(pcp_count - pcp->count);
+	pcp->count -= taken;
+	z->nr_free_pages += (uint64_t)taken; /* every page freed left the pcp count */
 }
 
 static void drain_zone_pcp(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp)
@@ -299,15 +328,6 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
 		free_pages_order(pgdat, pfn, order, cpu);
 }
 
-/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
- * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
- * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
- * the zone's pcp while the zone repeats). The commits stay one by one: each may start a
- * free_pcppages_bulk whose merges depend on what went before. Between those, the list
- * being added to (its ring and head) and the pcp's count live in registers: the stores
- * through struct page would make the compiler reload them for every page
- * (-fno-strict-aliasing). A commit that may trim or grow the lists (count at high or at
- * ring_pages) writes them back and goes through free_unref_page_commit. */
 /* The order-0 list a page of pageblock type mt is freed to (free_unref_page_commit). */
 static inline struct pcp_list *pcp_list_of(struct per_cpu_pages *pcp, unsigned mt)
 {
@@ -321,6 +341,81 @@ static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
 	return pcp->high - 1 < pcp->ring_pages ? pcp->high - 1 : pcp->ring_pages;
 }
 
+/* What free_unref_folios reads of the node for every page. */
+struct folio_batch_node {
+	struct page *map;
+	pfn_t node_start;
+	uint64_t spanned;
+	const uint8_t *pageblock_mt;
+	pfn_t pageblock_base;
+	unsigned pb_order;
+};
+
+/* May free_pages free pfn (not counted as an unknown free)? */
+static inline bool folio_free_ok(const struct folio_batch_node *nb, pfn_t pfn)
+{
+	return (uint64_t)(pfn - nb->node_start) < nb->spanned &&
+	       !(nb->map[pfn].flags & (PG_buddy | PG_pcp | PG_reserved));
+}
+
+/* get_pageblock_migratetype, the node's fields read once */
+static inline unsigned folio_block_mt(const struct folio_batch_node *nb, pfn_t pfn)
+{
+	return nb->pageblock_mt[(pfn - nb->pageblock_base) >> nb->pb_order];
+}
+
+/* The commits of the pages from *pp on to the head of l while they are good, of the zone
+ * whose flag bits are zone_flags and of pageblock type mt, and take no more than room
+ * pages: none of them reaches pcp_commit_limit, so each is only the add to the
+ * head. The slots they take are found first, as far as the ring runs on without
+ * wrapping: the loop then writes through a pointer, with nothing but the pages' own
+ * checks in it. Returns how many pages it committed (at least one: the caller checked
+ * the first). */
+static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb,
+						      struct pcp_list *l, const pfn_t *pp,
+						      unsigned n, uint32_t zone_flags, unsigned mt,
+						      int room)
+{
+	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
+	if (n > (unsigned)room)
+		n = (unsigned)room;
+	if (n > h + 1)
+		n = h + 1;
+	struct page *map = nb->map;
+	pfn_t node_start = nb->node_start, pb_base = nb->pageblock_base;
+	uint64_t spanned = nb->spanned;
+	const uint8_t *pbmt = nb->pageblock_mt;
+	unsigned pb_order = nb->pb_order;
+	pfn_t *top = l->ring + h + 1, *slot = top;
+	const pfn_t *end = pp + n;
+	do {
+		pfn_t pfn = *pp;
+		struct page *p = &map[pfn];
+		if (unlikely((uint64_t)(pfn - node_start) >= spanned))
+			break;
+		/* good (none of the three flags) and in the zone: one test */
+		if ((p->flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != zone_flags)
+			break;
+		if (pbmt[(pfn - pb_base) >> pb_order] != mt)
+			break;
+		*--slot = pfn;			/* pcp_list_add_head */
+		p->flags = zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
+		p->refcount = 0;
+		p->private = 0;
+		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
+	} while (++pp != end);
+	unsigned done = (unsigned)(top - slot);
+	l->head -= done;
+	return done;
+}
+
+/* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
+ * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
+ * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
+ * the zone's pcp and the list while zone and pageblock type repeat: pcp_add_run). The
+ * commits stay one by one: each may start a free_pcppages_bulk whose merges depend on
+ * what went before; a commit that may trim or grow the lists (count at high or at
+ * ring_pages) goes through free_unref_page_commit. */
 void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
@@ -331,65 +426,34 @@ void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n,
 		return;
 	}
 	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
-	struct page *map = pgdat->memmap_base;
-	pfn_t node_start = pgdat->node_start_pfn;
-	uint64_t spanned = pgdat->node_spanned_pages;
-	const uint8_t *pageblock_mt = pgdat->pageblock_mt;
-	pfn_t pageblock_base = pgdat->pageblock_base;
-	unsigned pb_order = pgdat->pageblock_order;
-	struct per_cpu_pages *pcp = NULL;
-	/* The list in registers: pcp->lists[key & 7] of zone key >> PAGE_ZONE_SHIFT, the page
-	 * flags' zone bits or'ed with the pageblock type (UINT32_MAX: none). */
-	_Static_assert(MIGRATE_TYPES <= 8 && !(PAGE_ZONE_MASK & 7), "key packs zone and type");
-	uint32_t key = UINT32_MAX;
-	pfn_t *ring = NULL;
-	uint32_t mask = 0, head = 0;
-	/* commits left before pcp_commit_limit: count is limit - room */
-	int room = 0, limit = 0;
-	for (const pfn_t *pp = pfns, *end = pfns + n; pp != end; pp++) {
-		pfn_t pfn = *pp;
-		struct page *p = &map[pfn];
+	const struct folio_batch_node nb = {pgdat->memmap_base,	       pgdat->node_start_pfn,
+					    pgdat->node_spanned_pages, pgdat->pageblock_mt,
+					    pgdat->pageblock_base,     pgdat->pageblock_order};
+	for (unsigned i = 0; i < n;) {
+		pfn_t pfn = pfns[i];
 		/* the checks of free_pages_order: counted, not applied */
-		if (unlikely((uint64_t)(pfn - node_start) >= spanned ||
-			     (p->flags & (PG_buddy | PG_pcp | PG_reserved)))) {
+		if (unlikely(!folio_free_ok(&nb, pfn))) {
 			count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
 			pgdat->vmstat[PGFREE]--;
+			i++;
 			continue;
 		}
+		struct page *p = &nb.map[pfn];
 		uint32_t flags = p->flags & PAGE_ZONE_MASK;
-		p->refcount = 0;
-		/* get_pageblock_migratetype, its fields read once */
-		unsigned mt = pageblock_mt[(pfn - pageblock_base) >> pb_order];
-		if (unlikely((flags | mt) != key || room <= 0)) {
-			if (key != UINT32_MAX) {
-				pcp_list_of(pcp, key & 7)->head = head;
-				pcp->count = limit - room;
-			}
-			key = UINT32_MAX;
-			pcp = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT].pcp[cpu];
-			limit = pcp_commit_limit(pcp);
-			room = limit - pcp->count;
-			if (room <= 0) {
-				p->flags = flags;
-				free_unref_page_commit(pgdat, map,
-						       &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT],
-						       pcp, pfn, 0, mt);
-				continue;
-			}
-			struct pcp_list *l = pcp_list_of(pcp, mt);
-			key = flags | mt;
-			ring = l->ring;
-			mask = l->mask;
-			head = l->head;
+		unsigned mt = folio_block_mt(&nb, pfn);
+		struct zone *z = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT];
+		struct per_cpu_pages *pcp = &z->pcp[cpu];
+		int room = pcp_commit_limit(pcp) - pcp->count;
+		if (room <= 0) {
+			p->flags = flags;
+			p->refcount = 0;
+			free_unref_page_commit(pgdat, nb.map, z, pcp, pfn, 0, mt);
+			i++;
+			continue;
 		}
-		ring[--head & mask] = pfn; /* pcp_list_add_head */
-		p->flags = flags | PG_pcp;
-		p->private = 0;
-		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
-		room--;
-	}
-	if (key != UINT32_MAX) {
-		pcp_list_of(pcp, key & 7)->head = head;
-		pcp->count = limit - room;
+		unsigned done =
+		    pcp_add_run(&nb, pcp_list_of(pcp, mt), &pfns[i], n - i, flags, mt, room);
+		pcp->count += (int)done;
+		i += done;
 	}
 }
