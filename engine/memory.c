@@ -624,6 +624,59 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
 /* Up to this many frames per alloc_pages_bulk call. */
 #define TOUCH_BULK 64
 
+/* The HighMem frames among pfns[0, nr), given the AND and the OR of their flags: none or
+ * all when these agree (alloc_pages_bulk's frames come from one zone's pcp list). */
+static uint64_t count_highmem(const struct page *map, const pfn_t *pfns, unsigned nr,
+			      uint32_t all, uint32_t any)
+{
+	const uint32_t high = (uint32_t)ZONE_HIGHMEM << PAGE_ZONE_SHIFT;
+	if ((any & high) != high)
+		return 0;
+	if ((all & PAGE_ZONE_MASK) == high)
+		return nr;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < nr; i++)
+		n += page_zonenum(&map[pfns[i]]) == ZONE_HIGHMEM;
+	return n;
+}
+
+/* page_add_new_anon and the pte of do_anonymous_page for the frames pfns[0, nr) (pfns[nr]
+ * writable), mapped at pte[0, nr) from page index idx, but for the counters, which the
+ * caller sums for the run: rss and nr_anon_pages (one each per frame), and
+ * kmap_local_use's for the HighMem frames, whose number this returns. A new frame's flags
+ * hold its zone only (prep_new_page), so each goes to the head of the inactive anon list:
+ * each is linked to its neighbours in the run as it is mapped, the run to the list at the
+ * end. noinline: inlined into the event switch, its loop spilled half its registers. */
+static __attribute__((noinline)) uint64_t
+touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
+		 uint32_t anon, uint32_t idx)
+{
+	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
+	uint32_t all = UINT32_MAX, any = 0;
+	pfn_t prev = PFN_NONE; /* the frame added before, linked from the next one */
+	if (!nr)
+		return 0;
+	pfns[nr] = PFN_NONE;
+	for (unsigned i = 0; i < nr; i++) {
+		pfn_t pfn = pfns[i];
+		struct page *p = &map[pfn];
+		uint32_t flags = p->flags;
+		all &= flags;
+		any |= flags;
+		p->flags = flags | new_flags;
+		p->next = prev;
+		p->prev = pfns[i + 1];
+		p->refcount = 1;
+		p->mapcount = 1;
+		p->mapping = anon;
+		p->index = idx + i;
+		pte[i] = pfn_pte(pfn, PTE_USER_RW);
+		prev = pfn;
+	}
+	lru_list_add_chain(lru, map, page_lru_of(any | new_flags, anon), pfns[0], prev, nr);
+	return count_highmem(map, pfns, nr, all, any);
+}
+
 /* The write faults of touch on the empty ptes from pte[0] (at most n) of an anonymous VMA
  * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
  * what handle_pte_fault -> do_anonymous_page does, in the same order. The allocator and
@@ -633,7 +686,8 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
  * the first page needs alloc_pages). */
 static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
-	pfn_t pfns[TOUCH_BULK];
+	pfn_t pfns[TOUCH_BULK + 1];
+	uint32_t anon = f->mm->anon;
 	uint64_t left = (f->vma->vm_end - f->addr) >> PAGE_SHIFT;
 	if (n > left)
 		n = left;
@@ -649,11 +703,12 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 			break;
 		unsigned got = alloc_pages_bulk(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
 						(unsigned)r, pfns);
-		uint64_t addr = f->addr + (done << PAGE_SHIFT);
-		for (unsigned i = 0; i < got; i++, addr += PAGE_SIZE) {
-			kmap_local_use(s, pfns[i]); /* clear_user_highpage */
-			page_add_new_anon(s, f->mm, pfns[i], addr);
-			pte[done + i] = pfn_pte(pfns[i], PTE_USER_RW);
+		uint64_t highmem = touch_map_frames(s->pgdat.memmap_base, &s->lru, pfns, got,
+						    &pte[done], anon,
+						    (uint32_t)((f->addr >> PAGE_SHIFT) + done));
+		if (highmem) { /* kmap_local_use of each: clear_user_highpage */
+			s->vmstat[KMAP_ATOMIC] += highmem;
+			flush_tlb_one_kernel_n(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC, highmem);
 		}
 		done += got;
 		if (got < r)
@@ -662,6 +717,8 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	}
 	if (done) {
 		s->vmstat[PGFAULT] += done - 1;
+		f->mm->rss[MM_ANONPAGES] += done;
+		s->mm.nr_anon_pages += done;
 		f->vma->vm_flags |= VM_ANON_VMA;
 	}
 	return done;

@@ -72,12 +72,18 @@ static inline void lru_list_del(struct sim *s, enum lru_list l, pfn_t pfn)
 	p->next = p->prev = PFN_NONE;
 }
 
+/* The list of a page with these flags and mapping (page_lru). */
+static inline enum lru_list page_lru_of(uint32_t flags, uint32_t mapping)
+{
+	if (!(flags & PG_anon) && is_shmem_file(mapping))
+		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
+	int base = flags & PG_anon ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+	return (enum lru_list)(base + ((flags & PG_active) != 0));
+}
+
 static inline enum lru_list page_lru(const struct page *p)
 {
-	if (!page_test(p, PG_anon) && is_shmem_file(p->mapping))
-		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
-	int base = page_test(p, PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
-	return (enum lru_list)(base + page_test(p, PG_active));
+	return page_lru_of(p->flags, p->mapping);
 }
 
 /* folio_add_lru: new anon -> inactive anon (6.x), page cache -> inactive file, shmem ->
@@ -151,6 +157,23 @@ static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_
 	}
 	p->next = PFN_NONE;
 	r->last = pfn;
+}
+
+/* lru_list_add of the pages first, ..., last (n of them) in turn, already linked to each
+ * other as that leaves them (each page's next is the one added before it): only the ends
+ * are linked to the list. */
+static inline void lru_list_add_chain(struct lruvec *lru, struct page *map, enum lru_list l,
+				      pfn_t first, pfn_t last, uint32_t n)
+{
+	pfn_t old = lru->head[l];
+	map[first].next = old;
+	if (old == PFN_NONE)
+		lru->tail[l] = first;
+	else
+		map[old].prev = first;
+	map[last].prev = PFN_NONE;
+	lru->head[l] = last;
+	lru->nr[l] += n;
 }
 
 /* Zap, fork and touch walk ptes in order but their frames are scattered over mem_map:
