@@ -102,38 +102,14 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 	}
 }
 
-/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
-static inline __attribute__((always_inline)) void zap_present_page(struct sim *s, struct page *map,
-								   pfn_t *pfns,
-								   struct zap_state *st, pfn_t pfn,
-								   unsigned cpu)
+/* The frame's last reference is gone: off the LRU, into the gather. */
+static inline __attribute__((always_inline)) void
+zap_gather(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, pfn_t pfn,
+	   uint32_t flags, unsigned cpu)
 {
 	struct page *p = &map[pfn];
-	uint32_t flags = p->flags;
-	if (flags & PG_anon)
-		st->anon++;
-	else if (is_shmem_file(p->mapping))
-		st->shmem++;
-	else
-		st->file++;
-	if (--p->mapcount == 0 && (flags & PG_file))
-		st->nr_mapped++;
-	if (--p->refcount > 0)
-		return;
-	if (__builtin_expect(p->refcount < 0, 0)) {
-		/* a frame freed already (a model bug): its free must find it where the
-		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-		zap_flush(s, map, pfns, st, cpu);
-		p->refcount++;
-		folio_put(s, p, pfn, cpu);
-		return;
-	}
 	if (flags & PG_lru)
 		lru_run_del(&s->lru, map, &st->lru, pfn);
-	if (flags & PG_anon)
-		st->nr_anon++;
-	else if (flags & PG_file)
-		st->nr_file++;
 	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->mapping = 0;
 	p->index = 0;
@@ -142,14 +118,69 @@ static inline __attribute__((always_inline)) void zap_present_page(struct sim *s
 		zap_flush(s, map, pfns, st, cpu);
 }
 
-static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
-							  pfn_t *pfns, struct zap_state *st,
-							  pte_t *pte, uint64_t va, unsigned cpu)
+/* What zap_rmap_other counts, apart from zap_state so that its call leaves zap_state in
+ * registers. */
+struct zap_other {
+	uint64_t anon, file, shmem, nr_mapped, nr_anon, nr_file;
+};
+
+/* page_remove_rmap and the put of a frame that is not plain anonymous (page cache, shmem):
+ * true when that was its last reference. */
+static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_other *c)
 {
-	pte_t val = *pte;
-	if (pte_none(val))
+	uint32_t flags = p->flags;
+	if (flags & PG_anon)
+		c->anon++;
+	else if (is_shmem_file(p->mapping))
+		c->shmem++;
+	else
+		c->file++;
+	if (--p->mapcount == 0 && (flags & PG_file))
+		c->nr_mapped++;
+	if (--p->refcount > 0)
+		return false;
+	if (p->refcount == 0) {
+		if (flags & PG_anon)
+			c->nr_anon++;
+		else if (flags & PG_file)
+			c->nr_file++;
+	}
+	return true;
+}
+
+/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
+static inline __attribute__((always_inline)) void
+zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
+		 struct zap_other *other, pfn_t pfn, unsigned cpu)
+{
+	struct page *p = &map[pfn];
+	uint32_t flags = p->flags;
+	if ((flags & (PG_anon | PG_file)) == PG_anon) {
+		st->anon++;
+		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
+		if (--p->refcount > 0)
+			return;
+		if (__builtin_expect(p->refcount == 0, 1))
+			st->nr_anon++;
+	} else if (!zap_rmap_other(p, other)) {
 		return;
-	*pte = 0;
+	}
+	if (__builtin_expect(p->refcount < 0, 0)) {
+		/* a frame freed already (a model bug): its free must find it where the
+		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
+		zap_flush(s, map, pfns, st, cpu);
+		p->refcount++;
+		folio_put(s, p, pfn, cpu);
+		return;
+	}
+	zap_gather(s, map, pfns, st, pfn, flags, cpu);
+}
+
+/* zap_pte for a non-present or special pte (val not none, already cleared). */
+static inline __attribute__((always_inline)) void zap_pte_other(struct sim *s, struct page *map, pfn_t *pfns,
+						    struct zap_state *st, pte_t val, uint64_t va,
+						    unsigned cpu)
+{
 	if (!pte_present(val)) {
 		st->swapents++;
 		swap_free(&s->swap, pte_swp_offset(val));
@@ -158,11 +189,53 @@ static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct 
 		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
 		return;
 	}
-	if (__builtin_expect(st->first_va == UINT64_MAX, 0))
+	if (st->first_va == UINT64_MAX)
 		st->first_va = va;
 	st->last_va = va;
-	if (!(val & _PAGE_SPECIAL))
-		zap_present_page(s, map, pfns, st, pte_pfn(val), cpu);
+}
+
+/* zap_pte for *pte, mapping va; *last: the last plain present pte cleared (flush range). */
+static inline __attribute__((always_inline)) void
+zap_pte(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
+	struct zap_other *other, pte_t *pte, pte_t **last, pte_t *base, uint64_t va,
+	unsigned cpu)
+{
+	pte_t val = *pte;
+	if (pte_none(val))
+		return;
+	*pte = 0;
+	if ((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) != _PAGE_PRESENT) {
+		if (*last) { /* the flush range grows in pte order */
+			st->last_va = va + ((uint64_t)(*last - base) << PAGE_SHIFT);
+			*last = NULL;
+		}
+		zap_pte_other(s, map, pfns, st, val, va + ((uint64_t)(pte - base) << PAGE_SHIFT),
+			      cpu);
+		return;
+	}
+	if (__builtin_expect(st->first_va == UINT64_MAX, 0))
+		st->first_va = va + ((uint64_t)(pte - base) << PAGE_SHIFT);
+	*last = pte;
+	zap_present_page(s, map, pfns, st, other, pte_pfn(val), cpu);
+}
+
+/* zap_pte_range over pte[0, n), mapping from va. */
+static inline __attribute__((always_inline)) void
+zap_pte_table(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
+	      struct zap_other *other, pte_t *pte, uint64_t n, uint64_t va, unsigned cpu)
+{
+	pte_t *last = NULL, *p = pte, *end = pte + n;
+	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
+		pte_t ahead = p[PTE_PREFETCH_AHEAD];
+		if (pte_present(ahead))
+			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+		zap_pte(s, map, pfns, st, other, p, &last, pte, va, cpu);
+	}
+	for (; p < end; p++)
+		zap_pte(s, map, pfns, st, other, p, &last, pte, va, cpu);
+	if (last)
+		st->last_va = va + ((uint64_t)(last - pte) << PAGE_SHIFT);
 }
 
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
@@ -170,26 +243,22 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 {
 	pfn_t pfns[ZAP_GATHER_BATCH];
 	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
+	struct zap_other other = {0};
 	struct page *map = s->pgdat.memmap_base;
 	for (uint64_t a = start; a < end;) {
 		uint64_t n;
 		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
-		if (!pte) {
-			a += n << PAGE_SHIFT;
-			continue;
-		}
-		pte_t *pend = pte + n;
-		/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
-		for (; pte + PTE_PREFETCH_AHEAD < pend; pte++, a += PAGE_SIZE) {
-			pte_t ahead = pte[PTE_PREFETCH_AHEAD];
-			if (pte_present(ahead))
-				__builtin_prefetch(&map[pte_pfn(ahead)], 1);
-			zap_pte(s, map, pfns, &st, pte, a, cpu);
-		}
-		for (; pte < pend; pte++, a += PAGE_SIZE)
-			zap_pte(s, map, pfns, &st, pte, a, cpu);
+		if (pte)
+			zap_pte_table(s, map, pfns, &st, &other, pte, n, a, cpu);
+		a += n << PAGE_SHIFT;
 	}
 	zap_flush(s, map, pfns, &st, cpu);
+	st.anon += other.anon;
+	st.file += other.file;
+	st.shmem += other.shmem;
+	st.nr_mapped += other.nr_mapped;
+	st.nr_anon += other.nr_anon;
+	st.nr_file += other.nr_file;
 	zap_finish(s, mm, &st, fr);
 }
 
