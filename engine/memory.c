@@ -176,66 +176,66 @@ zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state 
 	zap_gather(s, map, pfns, st, pfn, flags, cpu);
 }
 
-/* zap_pte for a non-present or special pte (val not none, already cleared). */
-static inline __attribute__((always_inline)) void zap_pte_other(struct sim *s, struct page *map, pfn_t *pfns,
-						    struct zap_state *st, pte_t val, uint64_t va,
-						    unsigned cpu)
-{
-	if (!pte_present(val)) {
-		st->swapents++;
-		swap_free(&s->swap, pte_swp_offset(val));
-		/* it may put the last reference to a swap-cache frame */
-		zap_flush(s, map, pfns, st, cpu);
-		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
-		return;
-	}
-	if (st->first_va == UINT64_MAX)
-		st->first_va = va;
-	st->last_va = va;
-}
-
-/* zap_pte for *pte, mapping va; *last: the last plain present pte cleared (flush range). */
+/* zap_pte for *pte, mapping va. */
 static inline __attribute__((always_inline)) void
 zap_pte(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
-	struct zap_other *other, pte_t *pte, pte_t **last, pte_t *base, uint64_t va,
-	unsigned cpu)
+	struct zap_other *other, pte_t *pte, unsigned cpu)
 {
 	pte_t val = *pte;
 	if (pte_none(val))
 		return;
 	*pte = 0;
-	if ((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) != _PAGE_PRESENT) {
-		if (*last) { /* the flush range grows in pte order */
-			st->last_va = va + ((uint64_t)(*last - base) << PAGE_SHIFT);
-			*last = NULL;
-		}
-		zap_pte_other(s, map, pfns, st, val, va + ((uint64_t)(pte - base) << PAGE_SHIFT),
-			      cpu);
-		return;
+	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1)) {
+		zap_present_page(s, map, pfns, st, other, pte_pfn(val), cpu);
+	} else if (!pte_present(val)) {
+		st->swapents++;
+		swap_free(&s->swap, pte_swp_offset(val));
+		/* it may put the last reference to a swap-cache frame */
+		zap_flush(s, map, pfns, st, cpu);
+		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
 	}
-	if (__builtin_expect(st->first_va == UINT64_MAX, 0))
-		st->first_va = va + ((uint64_t)(pte - base) << PAGE_SHIFT);
-	*last = pte;
-	zap_present_page(s, map, pfns, st, other, pte_pfn(val), cpu);
 }
 
-/* zap_pte_range over pte[0, n), mapping from va. */
-static inline __attribute__((always_inline)) void
-zap_pte_table(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
-	      struct zap_other *other, pte_t *pte, uint64_t n, uint64_t va, unsigned cpu)
+/* The flush range's part in pte[0, n), mapping from va: from the first present pte zap
+ * clears to the last (__tlb_adjust_range per pte). */
+static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n,
+				   uint64_t va)
 {
-	pte_t *last = NULL, *p = pte, *end = pte + n;
+	const pte_t *last = pte + n;
+	while (last > pte && !pte_present(last[-1]))
+		last--;
+	if (last == pte)
+		return;
+	if (st->first_va == UINT64_MAX) {
+		const pte_t *first = pte;
+		while (!pte_present(*first))
+			first++;
+		st->first_va = va + ((uint64_t)(first - pte) << PAGE_SHIFT);
+	}
+	st->last_va = va + ((uint64_t)(last - 1 - pte) << PAGE_SHIFT);
+}
+
+/* zap_pte_range over pte[0, n), mapping from va. Out of line with zap_state copied in and
+ * out: the loop gets the registers to itself, and the copy, whose address is never taken,
+ * stays in them across the stores through struct page. */
+static __attribute__((noinline)) void zap_pte_table(struct sim *s, pfn_t *pfns,
+						    struct zap_state *stp, struct zap_other *other,
+						    pte_t *pte, uint64_t n, uint64_t va, unsigned cpu)
+{
+	struct zap_state copy = *stp, *st = &copy;
+	struct page *map = s->pgdat.memmap_base;
+	pte_t *p = pte, *end = pte + n;
+	zap_flush_range(st, pte, n, va);
 	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
 	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
 		pte_t ahead = p[PTE_PREFETCH_AHEAD];
 		if (pte_present(ahead))
 			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
-		zap_pte(s, map, pfns, st, other, p, &last, pte, va, cpu);
+		zap_pte(s, map, pfns, st, other, p, cpu);
 	}
 	for (; p < end; p++)
-		zap_pte(s, map, pfns, st, other, p, &last, pte, va, cpu);
-	if (last)
-		st->last_va = va + ((uint64_t)(last - pte) << PAGE_SHIFT);
+		zap_pte(s, map, pfns, st, other, p, cpu);
+	*stp = copy;
 }
 
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
@@ -249,7 +249,7 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 		uint64_t n;
 		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
 		if (pte)
-			zap_pte_table(s, map, pfns, &st, &other, pte, n, a, cpu);
+			zap_pte_table(s, pfns, &st, &other, pte, n, a, cpu);
 		a += n << PAGE_SHIFT;
 	}
 	zap_flush(s, map, pfns, &st, cpu);

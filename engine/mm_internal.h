@@ -108,25 +108,25 @@ static inline void lru_del(struct sim *s, pfn_t pfn)
 
 /* Unlinking a run of pages that follow each other towards the head of one LRU list, as
  * zap meets them (pages faulted in address order went to the head one after the other).
- * A page joins the run as it is deleted; the pages around the run are linked to each other
- * once, when it closes. In between the list must not be read, and the last page's prev
- * link, which finds the run's next page, must not be reused: lru_run_close first. The
- * result is that of lru_list_del on each page in turn. */
+ * A page joins the run as it is deleted; its links are cleared at once, its prev link kept
+ * in the run (the page the run expects next, and when it closes the page before it). The
+ * pages around the run are linked to each other once, when it closes; in between the list
+ * must not be read: lru_run_close first. The result is that of lru_list_del on each page
+ * in turn. */
 struct lru_run {
-	pfn_t last;  /* the page deleted last, PFN_NONE when no run is open */
-	pfn_t after; /* the page on the tail side of the run */
+	pfn_t expect; /* prev of the page deleted last, PFN_NONE when no run is open */
+	pfn_t after;  /* the page on the tail side of the run */
 	enum lru_list l;
-	uint32_t n;
+	uint32_t n;   /* 0: no run open */
 };
 
-#define LRU_RUN_INIT ((struct lru_run){.last = PFN_NONE})
+#define LRU_RUN_INIT ((struct lru_run){.expect = PFN_NONE})
 
 static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lru_run *r)
 {
-	if (r->last == PFN_NONE)
+	if (!r->n)
 		return;
-	pfn_t before = map[r->last].prev;
-	map[r->last].prev = PFN_NONE;
+	pfn_t before = r->expect;
 	if (before == PFN_NONE)
 		lru->head[r->l] = r->after;
 	else
@@ -136,7 +136,8 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 	else
 		map[r->after].prev = before;
 	lru->nr[r->l] -= r->n;
-	r->last = PFN_NONE;
+	r->n = 0;
+	r->expect = PFN_NONE;
 }
 
 /* lru_del of the page pfn (on an LRU list) but for its flags, which the caller clears; map
@@ -146,8 +147,7 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_run *r, pfn_t pfn)
 {
 	struct page *p = &map[pfn];
-	if (r->last != PFN_NONE && map[r->last].prev == pfn) {
-		map[r->last].prev = PFN_NONE;
+	if (r->expect == pfn) {
 		r->n++;
 	} else {
 		lru_run_close(lru, map, r);
@@ -155,8 +155,9 @@ static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_
 		r->l = page_lru(p);
 		r->n = 1;
 	}
+	r->expect = p->prev;
 	p->next = PFN_NONE;
-	r->last = pfn;
+	p->prev = PFN_NONE;
 }
 
 /* lru_list_add of the pages first, ..., last (n of them) in turn, already linked to each
