@@ -630,8 +630,8 @@ static struct vm_area_struct *find_vma_hinted(struct mm_struct *mm, uint64_t add
 
 /* The VMA a fault at addr is handled in (find_vma, expand_stack, an implicit region),
  * NULL when the access gets SIGSEGV. */
-static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uint64_t addr,
-					uint32_t access)
+static __attribute__((noinline)) struct vm_area_struct *
+fault_vma_slow(struct sim *s, struct mm_struct *mm, uint64_t addr, uint32_t access)
 {
 	if (addr >= s->mm.pt.geo.task_size)
 		return NULL;
@@ -643,6 +643,21 @@ static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uin
 	if (!v || !access_permitted(s, v->vm_flags, access))
 		return NULL;
 	return v;
+}
+
+/* fault_vma_slow, with the common case inline: the hinted VMA covers addr and allows the
+ * access (then find_vma would return it, and nothing else applies). */
+static inline __attribute__((always_inline)) struct vm_area_struct *
+fault_vma(struct sim *s, struct mm_struct *mm, uint64_t addr, uint32_t access)
+{
+	uint32_t i = mm->vma_hint;
+	if (i < mm->nr_vma && addr < s->mm.pt.geo.task_size) {
+		struct vm_area_struct *v = &mm->vma[i];
+		if (v->vm_start <= addr && addr < v->vm_end &&
+		    access_permitted(s, v->vm_flags, access))
+			return v;
+	}
+	return fault_vma_slow(s, mm, addr, access);
 }
 
 /* handle_pte_fault: f->vma covers f->addr and allows the access; pte is its slot. */
