@@ -899,8 +899,7 @@ void mm_prefetch(struct sim *s, const struct mm_event *ev)
 	uint64_t addr = ev->type == EV_FAULT ? ev->u.fault.addr : ev->u.touch.addr;
 	if (addr >= s->mm.pt.geo.task_size)
 		return;
-	uint64_t n;
-	pte_t *pte = pte_range(&s->mm.pt, &t->mm->pgd, addr, addr + 1, &n);
+	pte_t *pte = pte_offset(&s->mm.pt, &t->mm->pgd, addr, false, 0); /* a lookup only */
 	if (pte)
 		__builtin_prefetch(pte, 1);
 }
