@@ -262,27 +262,52 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 	zap_finish(s, mm, &st, fr);
 }
 
-/* copy_present_pte: share the frame; a COW mapping write-protects both sides. */
-static pte_t copy_one_pte(struct sim *s, struct mm_struct *dst, pte_t *src, bool cow)
+/* copy_present_pte: share the frame; a COW mapping write-protects both sides. The rss
+ * counts go to rss[] (the caller's, summed per table as copy_pte_range does). */
+static inline __attribute__((always_inline)) pte_t
+copy_one_pte(struct sim *s, struct page *map, uint64_t *rss, pte_t *src, bool cow)
 {
 	pte_t val = *src;
 	if (!pte_present(val)) {
-		dst->rss[MM_SWAPENTS]++;
+		rss[MM_SWAPENTS]++;
 		swap_duplicate(&s->swap, pte_swp_offset(val));
 		return val;
 	}
 	if (!(val & _PAGE_SPECIAL)) {
-		struct page *p = sim_page(s, pte_pfn(val));
+		struct page *p = &map[pte_pfn(val)];
 		p->refcount++;
 		p->mapcount++;
 		p->flags &= ~PG_anon_exclusive; /* folio_try_dup_anon_rmap */
-		dst->rss[rss_member(p)]++;
+		rss[rss_member(p)]++;
 	}
 	if (cow && pte_write(val)) {
 		*src &= ~_PAGE_RW;
 		val &= ~_PAGE_RW;
 	}
 	return val & ~_PAGE_ACCESSED; /* the child's ptes start old */
+}
+
+/* copy_pte_range: the ptes sp[0, n) into d[0, n). Out of line, with mem_map and the rss
+ * counts in locals that stores through struct page cannot reach. */
+static __attribute__((noinline)) void copy_pte_table(struct sim *s, struct mm_struct *dst,
+						     pte_t *d, pte_t *sp, uint64_t n, bool cow)
+{
+	struct page *map = s->pgdat.memmap_base;
+	uint64_t rss[NR_MM_COUNTERS] = {0};
+	pte_t *end = sp + n;
+	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+	for (; sp + PTE_PREFETCH_AHEAD < end; sp++, d++) {
+		pte_t ahead = sp[PTE_PREFETCH_AHEAD];
+		if (pte_present(ahead))
+			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+		if (!pte_none(*sp))
+			*d = copy_one_pte(s, map, rss, sp, cow);
+	}
+	for (; sp < end; sp++, d++)
+		if (!pte_none(*sp))
+			*d = copy_one_pte(s, map, rss, sp, cow);
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		dst->rss[i] += rss[i];
 }
 
 /* vma_needs_copy: only private VMAs with anonymous pages get their ptes copied; the child
@@ -304,11 +329,7 @@ int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		if (!d || !src->live)
 			return -1; /* no memory, or the OOM killer took the parent meanwhile */
 		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
-		for (uint64_t k = 0; k < n; k++) {
-			prefetch_pte_page(s, sp, k, n);
-			if (!pte_none(sp[k]))
-				d[k] = copy_one_pte(s, dst, &sp[k], cow);
-		}
+		copy_pte_table(s, dst, d, sp, n, cow);
 		a += n << PAGE_SHIFT;
 	}
 	return 0;
