@@ -782,6 +782,18 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 	return count_highmem(map, pfns, nr, all, any);
 }
 
+/* How many of pte[0, max) are empty before the first that is not: two at a time, then
+ * the one a pair with a non-empty pte may start with (the walk is ~5 % of a touch run). */
+static inline uint64_t count_none(const pte_t *pte, uint64_t max)
+{
+	const pte_t *q = pte, *end = pte + max;
+	while (end - q >= 2 && pte_none(q[0] | q[1]))
+		q += 2;
+	if (q < end && pte_none(*q))
+		q++;
+	return (uint64_t)(q - pte);
+}
+
 /* The write faults of touch on the empty ptes from pte[0] (at most n) of an anonymous VMA
  * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
  * what handle_pte_fault -> do_anonymous_page does, in the same order. The allocator and
@@ -801,9 +813,8 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	 * them would be repeated after the refill */
 	uint64_t done = 0, chunk = 8;
 	while (done < n) {
-		uint64_t r = 0, max = n - done < chunk ? n - done : chunk;
-		while (r < max && pte_none(pte[done + r]))
-			r++;
+		uint64_t max = n - done < chunk ? n - done : chunk;
+		uint64_t r = count_none(&pte[done], max);
 		if (!r)
 			break;
 		unsigned got = alloc_pages_bulk(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
