@@ -205,7 +205,7 @@ void vma_try_merge(struct mm_struct *mm, uint32_t idx);
 int do_munmap(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu);
 uint64_t vma_pages(const struct vm_area_struct *v);
 
-/* memory.c */
+/* the TLB flush an unmap leaves (mmu_gather.c, mmap.c) */
 struct flush_range {
 	uint64_t start, end; /* end == 0: nothing to flush */
 };
@@ -217,8 +217,10 @@ static inline void note_flush(struct flush_range *fr, uint64_t va)
 		fr->start = va;
 	fr->end = va + PAGE_SIZE;
 }
+/* mmu_gather.c */
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 		    unsigned cpu, struct flush_range *fr);
+/* memory.c */
 int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		    const struct vm_area_struct *vma, unsigned cpu);
 /* handle_mm_fault for one page; false when the task must die (SIGSEGV or no memory). */
