@@ -589,7 +589,7 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 static inline uint64_t count_none(const pte_t *pte, uint64_t max)
 {
 	const pte_t *q = pte, *end = pte + max;
-	while (end - q >= 2 && pte_none(q[0] | q[1]))
+	while (q + 1 < end && pte_none(q[0] | q[1]))
 		q += 2;
 	if (q < end && pte_none(*q))
 		q++;
