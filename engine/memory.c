@@ -18,7 +18,7 @@ static int rss_member(const struct page *p)
 }
 
 /* folio_put: the last reference frees the frame (zap keeps its frees for its gather:
- * zap_present_page). */
+ * mmu_gather.c). */
 static inline void folio_put(struct sim *s, struct page *p, pfn_t pfn, unsigned cpu)
 {
 	if (--p->refcount > 0)
@@ -56,164 +56,52 @@ static void page_add_file_rmap(struct sim *s, struct mm_struct *mm, struct page 
 		s->mm.nr_mapped++;
 }
 
-/* The mmu_gather of one zap (mm/mmu_gather.c): frames whose last reference zap dropped wait
- * in pfns[] and are freed together (tlb_flush_mmu -> free_pages_and_swap_cache ->
- * release_pages -> free_unref_page_list in 6.1), in the order zap dropped them. The batch
- * is smaller than the kernel's MAX_GATHER_BATCH (include/asm-generic/tlb.h: a page of
- * pointers, 510 on x86_64) so that the struct pages are still cached when they are freed;
- * its size changes no result. */
-#define ZAP_GATHER_BATCH 64
-
-/* What zap changes besides the pages, summed as zap_pte_range sums rss[] (add_mm_rss_vec)
- * and applied when it returns: nothing reads them before. Only ever passed to inlined
- * functions, so that it stays in registers across the stores through struct page. */
-struct zap_state {
-	uint64_t anon, file, shmem, swapents; /* rss: pages and swap entries unmapped */
-	uint64_t nr_anon, nr_file;	      /* frames freed */
-	uint64_t nr_mapped;		      /* file frames no longer mapped anywhere */
-	uint64_t first_va, last_va;	      /* the present ptes cleared (flush range) */
-	struct lru_run lru;
-	unsigned nr; /* pfns gathered */
-};
-
-/* Before anything else frees a page or reads the LRU: the pages freed so far go first. */
-static inline __attribute__((always_inline)) void
-zap_flush(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, unsigned cpu)
-{
-	lru_run_close(&s->lru, map, &st->lru); /* the pcp list takes over the links */
-	if (st->nr)
-		free_unref_folios(&s->pgdat, pfns, st->nr, cpu);
-	st->nr = 0;
-}
-
-static inline __attribute__((always_inline)) void
-zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, struct flush_range *fr)
-{
-	mm->rss[MM_ANONPAGES] -= st->anon;
-	mm->rss[MM_FILEPAGES] -= st->file;
-	mm->rss[MM_SHMEMPAGES] -= st->shmem;
-	mm->rss[MM_SWAPENTS] -= st->swapents;
-	s->mm.nr_anon_pages -= st->nr_anon;
-	s->mm.nr_file_pages -= st->nr_file;
-	s->mm.nr_mapped -= st->nr_mapped;
-	if (st->first_va != UINT64_MAX) {
-		note_flush(fr, st->first_va);
-		note_flush(fr, st->last_va);
-	}
-}
-
-/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
-static inline __attribute__((always_inline)) void zap_present_page(struct sim *s, struct page *map,
-								   pfn_t *pfns,
-								   struct zap_state *st, pfn_t pfn,
-								   unsigned cpu)
-{
-	struct page *p = &map[pfn];
-	uint32_t flags = p->flags;
-	if (flags & PG_anon)
-		st->anon++;
-	else if (is_shmem_file(p->mapping))
-		st->shmem++;
-	else
-		st->file++;
-	if (--p->mapcount == 0 && (flags & PG_file))
-		st->nr_mapped++;
-	if (--p->refcount > 0)
-		return;
-	if (__builtin_expect(p->refcount < 0, 0)) {
-		/* a frame freed already (a model bug): its free must find it where the
-		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-		zap_flush(s, map, pfns, st, cpu);
-		p->refcount++;
-		folio_put(s, p, pfn, cpu);
-		return;
-	}
-	if (flags & PG_lru)
-		lru_run_del(&s->lru, map, &st->lru, pfn);
-	if (flags & PG_anon)
-		st->nr_anon++;
-	else if (flags & PG_file)
-		st->nr_file++;
-	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
-	p->mapping = 0;
-	p->index = 0;
-	pfns[st->nr++] = pfn;
-	if (st->nr == ZAP_GATHER_BATCH)
-		zap_flush(s, map, pfns, st, cpu);
-}
-
-static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
-							  pfn_t *pfns, struct zap_state *st,
-							  pte_t *pte, uint64_t va, unsigned cpu)
-{
-	pte_t val = *pte;
-	if (pte_none(val))
-		return;
-	*pte = 0;
-	if (!pte_present(val)) {
-		st->swapents++;
-		swap_free(&s->swap, pte_swp_offset(val));
-		/* it may put the last reference to a swap-cache frame */
-		zap_flush(s, map, pfns, st, cpu);
-		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
-		return;
-	}
-	if (__builtin_expect(st->first_va == UINT64_MAX, 0))
-		st->first_va = va;
-	st->last_va = va;
-	if (!(val & _PAGE_SPECIAL))
-		zap_present_page(s, map, pfns, st, pte_pfn(val), cpu);
-}
-
-void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
-		    unsigned cpu, struct flush_range *fr)
-{
-	pfn_t pfns[ZAP_GATHER_BATCH];
-	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
-	struct page *map = s->pgdat.memmap_base;
-	for (uint64_t a = start; a < end;) {
-		uint64_t n;
-		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
-		if (!pte) {
-			a += n << PAGE_SHIFT;
-			continue;
-		}
-		pte_t *pend = pte + n;
-		/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
-		for (; pte + PTE_PREFETCH_AHEAD < pend; pte++, a += PAGE_SIZE) {
-			pte_t ahead = pte[PTE_PREFETCH_AHEAD];
-			if (pte_present(ahead))
-				__builtin_prefetch(&map[pte_pfn(ahead)], 1);
-			zap_pte(s, map, pfns, &st, pte, a, cpu);
-		}
-		for (; pte < pend; pte++, a += PAGE_SIZE)
-			zap_pte(s, map, pfns, &st, pte, a, cpu);
-	}
-	zap_flush(s, map, pfns, &st, cpu);
-	zap_finish(s, mm, &st, fr);
-}
-
-/* copy_present_pte: share the frame; a COW mapping write-protects both sides. */
-static pte_t copy_one_pte(struct sim *s, struct mm_struct *dst, pte_t *src, bool cow)
+/* copy_present_pte: share the frame; a COW mapping write-protects both sides. The rss
+ * counts go to rss[] (the caller's, summed per table as copy_pte_range does). */
+static inline __attribute__((always_inline)) pte_t
+copy_one_pte(struct sim *s, struct page *map, uint64_t *rss, pte_t *src, bool cow)
 {
 	pte_t val = *src;
 	if (!pte_present(val)) {
-		dst->rss[MM_SWAPENTS]++;
+		rss[MM_SWAPENTS]++;
 		swap_duplicate(&s->swap, pte_swp_offset(val));
 		return val;
 	}
 	if (!(val & _PAGE_SPECIAL)) {
-		struct page *p = sim_page(s, pte_pfn(val));
+		struct page *p = &map[pte_pfn(val)];
 		p->refcount++;
 		p->mapcount++;
 		p->flags &= ~PG_anon_exclusive; /* folio_try_dup_anon_rmap */
-		dst->rss[rss_member(p)]++;
+		rss[rss_member(p)]++;
 	}
 	if (cow && pte_write(val)) {
 		*src &= ~_PAGE_RW;
 		val &= ~_PAGE_RW;
 	}
 	return val & ~_PAGE_ACCESSED; /* the child's ptes start old */
+}
+
+/* copy_pte_range: the ptes sp[0, n) into d[0, n). Out of line, with mem_map and the rss
+ * counts in locals that stores through struct page cannot reach. */
+static __attribute__((noinline)) void copy_pte_table(struct sim *s, struct mm_struct *dst,
+						     pte_t *d, pte_t *sp, uint64_t n, bool cow)
+{
+	struct page *map = s->pgdat.memmap_base;
+	uint64_t rss[NR_MM_COUNTERS] = {0};
+	pte_t *end = sp + n;
+	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+	for (; sp + PTE_PREFETCH_AHEAD < end; sp++, d++) {
+		pte_t ahead = sp[PTE_PREFETCH_AHEAD];
+		if (pte_present(ahead))
+			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+		if (!pte_none(*sp))
+			*d = copy_one_pte(s, map, rss, sp, cow);
+	}
+	for (; sp < end; sp++, d++)
+		if (!pte_none(*sp))
+			*d = copy_one_pte(s, map, rss, sp, cow);
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		dst->rss[i] += rss[i];
 }
 
 /* vma_needs_copy: only private VMAs with anonymous pages get their ptes copied; the child
@@ -235,11 +123,7 @@ int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		if (!d || !src->live)
 			return -1; /* no memory, or the OOM killer took the parent meanwhile */
 		pte_t *sp = pte_range(&s->mm.pt, &src->pgd, a, vma->vm_end, &n);
-		for (uint64_t k = 0; k < n; k++) {
-			prefetch_pte_page(s, sp, k, n);
-			if (!pte_none(sp[k]))
-				d[k] = copy_one_pte(s, dst, &sp[k], cow);
-		}
+		copy_pte_table(s, dst, d, sp, n, cow);
 		a += n << PAGE_SHIFT;
 	}
 	return 0;
@@ -561,8 +445,8 @@ static struct vm_area_struct *find_vma_hinted(struct mm_struct *mm, uint64_t add
 
 /* The VMA a fault at addr is handled in (find_vma, expand_stack, an implicit region),
  * NULL when the access gets SIGSEGV. */
-static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uint64_t addr,
-					uint32_t access)
+static __attribute__((noinline)) struct vm_area_struct *
+fault_vma_slow(struct sim *s, struct mm_struct *mm, uint64_t addr, uint32_t access)
 {
 	if (addr >= s->mm.pt.geo.task_size)
 		return NULL;
@@ -574,6 +458,21 @@ static struct vm_area_struct *fault_vma(struct sim *s, struct mm_struct *mm, uin
 	if (!v || !access_permitted(s, v->vm_flags, access))
 		return NULL;
 	return v;
+}
+
+/* fault_vma_slow, with the common case inline: the hinted VMA covers addr and allows the
+ * access (then find_vma would return it, and nothing else applies). */
+static inline __attribute__((always_inline)) struct vm_area_struct *
+fault_vma(struct sim *s, struct mm_struct *mm, uint64_t addr, uint32_t access)
+{
+	uint32_t i = mm->vma_hint;
+	if (i < mm->nr_vma && addr < s->mm.pt.geo.task_size) {
+		struct vm_area_struct *v = &mm->vma[i];
+		if (v->vm_start <= addr && addr < v->vm_end &&
+		    access_permitted(s, v->vm_flags, access))
+			return v;
+	}
+	return fault_vma_slow(s, mm, addr, access);
 }
 
 /* handle_pte_fault: f->vma covers f->addr and allows the access; pte is its slot. */
@@ -592,8 +491,10 @@ static inline __attribute__((always_inline)) bool handle_pte_fault(struct sim *s
 	return true;
 }
 
-bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
-		     uint32_t access, unsigned cpu)
+/* handle_mm_fault, inlined into the fault event's handler (one call less per fault). */
+static inline __attribute__((always_inline)) bool
+fault_one(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+	  uint32_t access, unsigned cpu)
 {
 	s->vmstat[PGFAULT]++;
 	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
@@ -608,6 +509,12 @@ bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm,
 	return handle_pte_fault(s, &f, pte);
 }
 
+bool handle_mm_fault(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t addr,
+		     uint32_t access, unsigned cpu)
+{
+	return fault_one(s, t, mm, addr, access, cpu);
+}
+
 void mm_fault(struct sim *s, const struct mm_event *ev)
 {
 	struct task_struct *t;
@@ -618,11 +525,76 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
 	/* a kernel-mode fault on a kernel address (vmalloc sync) has no user-space effect */
 	if ((ev->u.fault.access & FAULT_KERNEL) && ev->u.fault.addr >= s->mm.pt.geo.task_size)
 		return;
-	handle_mm_fault(s, t, mm, ev->u.fault.addr, ev->u.fault.access & ~FAULT_KERNEL, cpu);
+	fault_one(s, t, mm, ev->u.fault.addr, ev->u.fault.access & ~FAULT_KERNEL, cpu);
 }
 
 /* Up to this many frames per alloc_pages_bulk call. */
 #define TOUCH_BULK 64
+
+/* The HighMem frames among pfns[0, nr), given the AND and the OR of their flags: none or
+ * all when these agree (alloc_pages_bulk's frames come from one zone's pcp list). */
+static uint64_t count_highmem(const struct page *map, const pfn_t *pfns, unsigned nr,
+			      uint32_t all, uint32_t any)
+{
+	const uint32_t high = (uint32_t)ZONE_HIGHMEM << PAGE_ZONE_SHIFT;
+	if ((any & high) != high)
+		return 0;
+	if ((all & PAGE_ZONE_MASK) == high)
+		return nr;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < nr; i++)
+		n += page_zonenum(&map[pfns[i]]) == ZONE_HIGHMEM;
+	return n;
+}
+
+/* page_add_new_anon and the pte of do_anonymous_page for the frames pfns[0, nr) (pfns[nr]
+ * writable), mapped at pte[0, nr) from page index idx, but for the counters, which the
+ * caller sums for the run: rss and nr_anon_pages (one each per frame), and
+ * kmap_local_use's for the HighMem frames, whose number this returns. A new frame's flags
+ * hold its zone only (prep_new_page), so each goes to the head of the inactive anon list:
+ * each is linked to its neighbours in the run as it is mapped, the run to the list at the
+ * end. noinline: inlined into the event switch, its loop spilled half its registers. */
+static __attribute__((noinline)) uint64_t
+touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
+		 uint32_t anon, uint32_t idx)
+{
+	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
+	uint32_t all = UINT32_MAX, any = 0;
+	pfn_t prev = PFN_NONE; /* the frame added before, linked from the next one */
+	if (!nr)
+		return 0;
+	pfns[nr] = PFN_NONE;
+	for (unsigned i = 0; i < nr; i++) {
+		pfn_t pfn = pfns[i];
+		struct page *p = &map[pfn];
+		uint32_t flags = p->flags;
+		all &= flags;
+		any |= flags;
+		p->flags = flags | new_flags;
+		p->next = prev;
+		p->prev = pfns[i + 1];
+		p->refcount = 1;
+		p->mapcount = 1;
+		p->mapping = anon;
+		p->index = idx + i;
+		pte[i] = pfn_pte(pfn, PTE_USER_RW);
+		prev = pfn;
+	}
+	lru_list_add_chain(lru, map, page_lru_of(any | new_flags, anon), pfns[0], prev, nr);
+	return count_highmem(map, pfns, nr, all, any);
+}
+
+/* How many of pte[0, max) are empty before the first that is not: two at a time, then
+ * the one a pair with a non-empty pte may start with (the walk is ~5 % of a touch run). */
+static inline uint64_t count_none(const pte_t *pte, uint64_t max)
+{
+	const pte_t *q = pte, *end = pte + max;
+	while (q + 1 < end && pte_none(q[0] | q[1]))
+		q += 2;
+	if (q < end && pte_none(*q))
+		q++;
+	return (uint64_t)(q - pte);
+}
 
 /* The write faults of touch on the empty ptes from pte[0] (at most n) of an anonymous VMA
  * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
@@ -633,7 +605,8 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
  * the first page needs alloc_pages). */
 static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
-	pfn_t pfns[TOUCH_BULK];
+	pfn_t pfns[TOUCH_BULK + 1];
+	uint32_t anon = f->mm->anon;
 	uint64_t left = (f->vma->vm_end - f->addr) >> PAGE_SHIFT;
 	if (n > left)
 		n = left;
@@ -642,18 +615,18 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	 * them would be repeated after the refill */
 	uint64_t done = 0, chunk = 8;
 	while (done < n) {
-		uint64_t r = 0, max = n - done < chunk ? n - done : chunk;
-		while (r < max && pte_none(pte[done + r]))
-			r++;
+		uint64_t max = n - done < chunk ? n - done : chunk;
+		uint64_t r = count_none(&pte[done], max);
 		if (!r)
 			break;
 		unsigned got = alloc_pages_bulk(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
 						(unsigned)r, pfns);
-		uint64_t addr = f->addr + (done << PAGE_SHIFT);
-		for (unsigned i = 0; i < got; i++, addr += PAGE_SIZE) {
-			kmap_local_use(s, pfns[i]); /* clear_user_highpage */
-			page_add_new_anon(s, f->mm, pfns[i], addr);
-			pte[done + i] = pfn_pte(pfns[i], PTE_USER_RW);
+		uint64_t highmem = touch_map_frames(s->pgdat.memmap_base, &s->lru, pfns, got,
+						    &pte[done], anon,
+						    (uint32_t)((f->addr >> PAGE_SHIFT) + done));
+		if (highmem) { /* kmap_local_use of each: clear_user_highpage */
+			s->vmstat[KMAP_ATOMIC] += highmem;
+			flush_tlb_one_kernel_n(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC, highmem);
 		}
 		done += got;
 		if (got < r)
@@ -662,6 +635,8 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	}
 	if (done) {
 		s->vmstat[PGFAULT] += done - 1;
+		f->mm->rss[MM_ANONPAGES] += done;
+		s->mm.nr_anon_pages += done;
 		f->vma->vm_flags |= VM_ANON_VMA;
 	}
 	return done;
@@ -758,8 +733,7 @@ void mm_prefetch(struct sim *s, const struct mm_event *ev)
 	uint64_t addr = ev->type == EV_FAULT ? ev->u.fault.addr : ev->u.touch.addr;
 	if (addr >= s->mm.pt.geo.task_size)
 		return;
-	uint64_t n;
-	pte_t *pte = pte_range(&s->mm.pt, &t->mm->pgd, addr, addr + 1, &n);
+	pte_t *pte = pte_offset(&s->mm.pt, &t->mm->pgd, addr, false, 0); /* a lookup only */
 	if (pte)
 		__builtin_prefetch(pte, 1);
 }

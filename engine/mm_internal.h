@@ -72,12 +72,18 @@ static inline void lru_list_del(struct sim *s, enum lru_list l, pfn_t pfn)
 	p->next = p->prev = PFN_NONE;
 }
 
+/* The list of a page with these flags and mapping (page_lru). */
+static inline enum lru_list page_lru_of(uint32_t flags, uint32_t mapping)
+{
+	if (!(flags & PG_anon) && is_shmem_file(mapping))
+		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
+	int base = flags & PG_anon ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
+	return (enum lru_list)(base + ((flags & PG_active) != 0));
+}
+
 static inline enum lru_list page_lru(const struct page *p)
 {
-	if (!page_test(p, PG_anon) && is_shmem_file(p->mapping))
-		return LRU_UNEVICTABLE; /* shmem: not swapped by the model */
-	int base = page_test(p, PG_anon) ? LRU_INACTIVE_ANON : LRU_INACTIVE_FILE;
-	return (enum lru_list)(base + page_test(p, PG_active));
+	return page_lru_of(p->flags, p->mapping);
 }
 
 /* folio_add_lru: new anon -> inactive anon (6.x), page cache -> inactive file, shmem ->
@@ -102,25 +108,25 @@ static inline void lru_del(struct sim *s, pfn_t pfn)
 
 /* Unlinking a run of pages that follow each other towards the head of one LRU list, as
  * zap meets them (pages faulted in address order went to the head one after the other).
- * A page joins the run as it is deleted; the pages around the run are linked to each other
- * once, when it closes. In between the list must not be read, and the last page's prev
- * link, which finds the run's next page, must not be reused: lru_run_close first. The
- * result is that of lru_list_del on each page in turn. */
+ * A page joins the run as it is deleted; its links are cleared at once, its prev link kept
+ * in the run (the page the run expects next, and when it closes the page before it). The
+ * pages around the run are linked to each other once, when it closes; in between the list
+ * must not be read: lru_run_close first. The result is that of lru_list_del on each page
+ * in turn. */
 struct lru_run {
-	pfn_t last;  /* the page deleted last, PFN_NONE when no run is open */
-	pfn_t after; /* the page on the tail side of the run */
+	pfn_t expect; /* prev of the page deleted last, PFN_NONE when no run is open */
+	pfn_t after;  /* the page on the tail side of the run */
 	enum lru_list l;
-	uint32_t n;
+	uint32_t n;   /* 0: no run open */
 };
 
-#define LRU_RUN_INIT ((struct lru_run){.last = PFN_NONE})
+#define LRU_RUN_INIT ((struct lru_run){.expect = PFN_NONE})
 
 static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lru_run *r)
 {
-	if (r->last == PFN_NONE)
+	if (!r->n)
 		return;
-	pfn_t before = map[r->last].prev;
-	map[r->last].prev = PFN_NONE;
+	pfn_t before = r->expect;
 	if (before == PFN_NONE)
 		lru->head[r->l] = r->after;
 	else
@@ -130,7 +136,8 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 	else
 		map[r->after].prev = before;
 	lru->nr[r->l] -= r->n;
-	r->last = PFN_NONE;
+	r->n = 0;
+	r->expect = PFN_NONE;
 }
 
 /* lru_del of the page pfn (on an LRU list) but for its flags, which the caller clears; map
@@ -140,8 +147,7 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_run *r, pfn_t pfn)
 {
 	struct page *p = &map[pfn];
-	if (r->last != PFN_NONE && map[r->last].prev == pfn) {
-		map[r->last].prev = PFN_NONE;
+	if (r->expect == pfn) {
 		r->n++;
 	} else {
 		lru_run_close(lru, map, r);
@@ -149,8 +155,26 @@ static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_
 		r->l = page_lru(p);
 		r->n = 1;
 	}
+	r->expect = p->prev;
 	p->next = PFN_NONE;
-	r->last = pfn;
+	p->prev = PFN_NONE;
+}
+
+/* lru_list_add of the pages first, ..., last (n of them) in turn, already linked to each
+ * other as that leaves them (each page's next is the one added before it): only the ends
+ * are linked to the list. */
+static inline void lru_list_add_chain(struct lruvec *lru, struct page *map, enum lru_list l,
+				      pfn_t first, pfn_t last, uint32_t n)
+{
+	pfn_t old = lru->head[l];
+	map[first].next = old;
+	if (old == PFN_NONE)
+		lru->tail[l] = first;
+	else
+		map[old].prev = first;
+	map[last].prev = PFN_NONE;
+	lru->head[l] = last;
+	lru->nr[l] += n;
 }
 
 /* Zap, fork and touch walk ptes in order but their frames are scattered over mem_map:
@@ -181,7 +205,7 @@ void vma_try_merge(struct mm_struct *mm, uint32_t idx);
 int do_munmap(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu);
 uint64_t vma_pages(const struct vm_area_struct *v);
 
-/* memory.c */
+/* the TLB flush an unmap leaves (mmu_gather.c, mmap.c) */
 struct flush_range {
 	uint64_t start, end; /* end == 0: nothing to flush */
 };
@@ -193,8 +217,10 @@ static inline void note_flush(struct flush_range *fr, uint64_t va)
 		fr->start = va;
 	fr->end = va + PAGE_SIZE;
 }
+/* mmu_gather.c */
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end,
 		    unsigned cpu, struct flush_range *fr);
+/* memory.c */
 int copy_page_range(struct sim *s, struct mm_struct *dst, struct mm_struct *src,
 		    const struct vm_area_struct *vma, unsigned cpu);
 /* handle_mm_fault for one page; false when the task must die (SIGSEGV or no memory). */

@@ -79,7 +79,8 @@ static void task_remove(struct sim *s, struct task_struct *t)
 	w->nr_tasks--;
 }
 
-struct task_struct *task_for_event(struct sim *s, const struct mm_event *ev)
+static inline __attribute__((always_inline)) struct task_struct *
+event_task(struct sim *s, const struct mm_event *ev)
 {
 	struct task_struct *t = find_task(s, ev->pid);
 	if (!t) {
@@ -98,6 +99,11 @@ struct task_struct *task_for_event(struct sim *s, const struct mm_event *ev)
 	if (t->mm)
 		t->mm->cpumask |= bit;
 	return t;
+}
+
+struct task_struct *task_for_event(struct sim *s, const struct mm_event *ev)
+{
+	return event_task(s, ev);
 }
 
 struct mm_struct *mm_alloc(struct sim *s, unsigned cpu)
@@ -187,11 +193,17 @@ struct mm_struct *task_mm(struct sim *s, struct task_struct *t, unsigned cpu)
 	return t->mm;
 }
 
+/* Every fault and touch comes here: task_for_event inlined, and the CPU for an mm of its
+ * own worked out only when one has to be allocated. */
 struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
 {
-	struct task_struct *t = task_for_event(s, ev);
+	struct task_struct *t = event_task(s, ev);
 	*tp = t;
-	return t ? task_mm(s, t, sim_cpu(s, ev)) : NULL;
+	if (!t)
+		return NULL;
+	if (t->mm)
+		return t->mm;
+	return task_mm(s, t, sim_cpu(s, ev));
 }
 
 void task_kill(struct sim *s, struct task_struct *t)

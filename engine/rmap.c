@@ -54,15 +54,17 @@ void rmap_walk(struct sim *s, pfn_t pfn, rmap_fn fn, void *arg)
 		}
 		return;
 	}
+	/* fn changes no VMA and no page's mapping or index: read once */
+	uint32_t file = p->mapping, index = p->index;
 	for (struct mm_struct *mm = s->mm.all_mms; mm; mm = mm->next) {
 		if (!mm->live)
 			continue;
-		for (uint32_t i = 0; i < mm->nr_vma; i++) {
-			const struct vm_area_struct *v = &mm->vma[i];
-			if (v->file != p->mapping || p->index < v->vm_pgoff ||
-			    p->index - v->vm_pgoff >= vma_pages(v))
+		const struct vm_area_struct *v = mm->vma, *vend = v + mm->nr_vma;
+		for (; v < vend; v++) {
+			if (v->file != file || index < v->vm_pgoff ||
+			    index - v->vm_pgoff >= vma_pages(v))
 				continue;
-			uint64_t addr = v->vm_start + ((uint64_t)(p->index - v->vm_pgoff) << PAGE_SHIFT);
+			uint64_t addr = v->vm_start + ((uint64_t)(index - v->vm_pgoff) << PAGE_SHIFT);
 			pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, addr, false, 0);
 			if (pte && pte_present(*pte) && pte_pfn(*pte) == pfn && !fn(s, mm, pte, addr, arg))
 				return;

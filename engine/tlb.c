@@ -74,6 +74,14 @@ void flush_tlb_one_kernel(struct tlb_stats *t, uint64_t *vmstat, enum tlb_cause 
 	vmstat[NR_TLB_LOCAL_FLUSH_ONE]++;
 }
 
+void flush_tlb_one_kernel_n(struct tlb_stats *t, uint64_t *vmstat, enum tlb_cause cause,
+			    uint64_t n)
+{
+	t->flushes[cause] += n;
+	t->pages[cause] += n;
+	vmstat[NR_TLB_LOCAL_FLUSH_ONE] += n;
+}
+
 uint64_t tlb_total_flushes(const struct tlb_stats *t)
 {
 	uint64_t n = 0;

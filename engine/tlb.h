@@ -47,6 +47,9 @@ void flush_tlb_kernel_range(struct tlb_stats *t, uint64_t *vmstat, unsigned nr_c
 			    uint64_t start, uint64_t end, enum tlb_cause cause);
 /* flush_tlb_one_kernel: one invlpg on the local CPU only. */
 void flush_tlb_one_kernel(struct tlb_stats *t, uint64_t *vmstat, enum tlb_cause cause);
+/* n of them in a row (the counts of n flush_tlb_one_kernel calls). */
+void flush_tlb_one_kernel_n(struct tlb_stats *t, uint64_t *vmstat, enum tlb_cause cause,
+			    uint64_t n);
 
 uint64_t tlb_total_flushes(const struct tlb_stats *t);
 

@@ -56,6 +56,27 @@ static void touch_page_by_page(struct sim *s, const struct mm_event *ev)
 	}
 }
 
+/* Every LRU list is well linked, as long as its count, and holds only pages that belong
+ * on it (page_lru): a run linked to the wrong list or broken in the middle shows here. */
+static void lru_lists_sound(const struct sim *s, int step)
+{
+	const struct page *map = s->pgdat.memmap_base;
+	for (int l = 0; l < NR_LRU_LISTS; l++) {
+		uint64_t n = 0;
+		pfn_t prev = PFN_NONE;
+		for (pfn_t pfn = s->lru.head[l]; pfn != PFN_NONE; pfn = map[pfn].next) {
+			const struct page *p = &map[pfn];
+			cr_assert_eq(p->prev, prev, "list %d, step %d", l, step);
+			cr_assert(p->flags & PG_lru, "list %d, step %d", l, step);
+			cr_assert_eq(page_lru(p), (enum lru_list)l, "list %d, step %d", l, step);
+			cr_assert_leq(++n, s->lru.nr[l], "list %d, step %d", l, step);
+			prev = pfn;
+		}
+		cr_assert_eq(s->lru.tail[l], prev, "list %d, step %d", l, step);
+		cr_assert_eq(n, s->lru.nr[l], "list %d, step %d", l, step);
+	}
+}
+
 static void same_state(const struct sim *a, const struct sim *b, int step, bool frames)
 {
 	cr_assert_eq(memcmp(a->vmstat, b->vmstat, sizeof(a->vmstat)), 0, "vmstat, step %d", step);
@@ -75,6 +96,7 @@ static void same_state(const struct sim *a, const struct sim *b, int step, bool 
 	cr_assert_eq(a->swap.inuse_pages, b->swap.inuse_pages, "step %d", step);
 	if (!frames)
 		return;
+	lru_lists_sound(a, step);
 	cr_assert_eq(memcmp(pa->mem_map, pb->mem_map, pa->node_spanned_pages * sizeof(struct page)),
 		     0, "struct pages, step %d", step);
 	const struct pgtable_ctx *ca = &a->mm.pt, *cb = &b->mm.pt;

@@ -169,7 +169,7 @@ static void apply(struct sim *s, uint32_t pid, enum mm_event_type type, uint64_t
 
 /* What the reference zap saw. */
 struct ref_seen {
-	uint64_t swap_ptes, shared, freed;
+	uint64_t swap_ptes, shared, freed, special;
 	uint64_t swapcache_frees; /* frames freed at a swap pte after frames freed at ptes */
 };
 
@@ -200,8 +200,10 @@ static void zap_reference(struct sim *s, struct mm_struct *mm, uint64_t start, u
 				continue;
 			}
 			note_flush(fr, a + (k << PAGE_SHIFT));
-			if (val & _PAGE_SPECIAL)
+			if (val & _PAGE_SPECIAL) {
+				seen->special++;
 				continue;
+			}
 			struct page *p = sim_page(s, pte_pfn(val));
 			mm->rss[page_test(p, PG_anon)	   ? MM_ANONPAGES
 				: p->mapping >= (1u << 31) ? MM_SHMEMPAGES
@@ -252,6 +254,14 @@ static void build_world(struct sim *s)
 	 * frames only the swap cache will hold once the children are gone */
 	for (uint32_t pid = 10; pid < 13; pid++)
 		apply(s, pid, EV_TOUCH, BASE, ARENA / 64, FAULT_WRITE);
+	/* zero-page (special) ptes read from untouched memory, some written over since:
+	 * special ptes before, between and after plain ones */
+	for (uint32_t pid = 10; pid < 13; pid++) {
+		uint64_t zero = BASE + ARENA * 3 / 4 + pid * PAGE_SIZE;
+		apply(s, pid, EV_TOUCH, zero, ARENA / 16, FAULT_READ);
+		for (uint64_t off = 3 * PAGE_SIZE; off < ARENA / 16; off += 37 * PAGE_SIZE)
+			apply(s, pid, EV_TOUCH, zero + off, (pid - 9) * 5 * PAGE_SIZE, FAULT_WRITE);
+	}
 }
 
 Test(zap_batch, zap_matches_page_by_page_with_swap_and_shared_frames)
@@ -319,6 +329,7 @@ Test(zap_batch, zap_matches_page_by_page_with_swap_and_shared_frames)
 	cr_assert_gt(seen.swap_ptes, 0, "no swap entry was zapped");
 	cr_assert_gt(seen.swapcache_frees, 0, "no swap-cache frame was freed by a zap");
 	cr_assert_gt(seen.shared, 0, "no shared frame was zapped");
+	cr_assert_gt(seen.special, 0, "no zero-page pte was zapped");
 	cr_assert_gt(seen.freed, 2 * 64, "too few frames for several gather batches");
 	cr_assert_gt(a->vmstat[UNKNOWN_PAGE_FREE], unknown, "the double put was not counted");
 	sim_destroy(a);

@@ -1,0 +1,213 @@
+/* Unmapping a range of user pages (mm/memory.c zap_pte_range) and the mmu_gather that
+ * frees the frames zap dropped in batches (mm/mmu_gather.c). memory.c has the faults,
+ * which build what this takes down; put_page and swap_cache_release_if_unused are its. */
+#include "mm_internal.h"
+
+/* The mmu_gather of one zap (mm/mmu_gather.c): frames whose last reference zap dropped wait
+ * in pfns[] and are freed together (tlb_flush_mmu -> free_pages_and_swap_cache ->
+ * release_pages -> free_unref_page_list in 6.1), in the order zap dropped them. The batch
+ * is smaller than the kernel's MAX_GATHER_BATCH (include/asm-generic/tlb.h: a page of
+ * pointers, 510 on x86_64) so that the struct pages are still cached when they are freed;
+ * its size changes no result. */
+#define ZAP_GATHER_BATCH 64
+
+/* What zap changes besides the pages, summed as zap_pte_range sums rss[] (add_mm_rss_vec)
+ * and applied when it returns: nothing reads them before. Only ever passed to inlined
+ * functions or copied (zap_pte_table), so that it stays in registers across the stores
+ * through struct page. */
+struct zap_state {
+	uint64_t anon, file, shmem, swapents; /* rss: pages and swap entries unmapped */
+	uint64_t nr_anon, nr_file;	      /* frames freed */
+	uint64_t nr_mapped;		      /* file frames no longer mapped anywhere */
+	uint64_t first_va, last_va;	      /* the present ptes cleared (flush range) */
+	struct lru_run lru;
+	unsigned nr; /* pfns gathered */
+};
+
+/* Before anything else frees a page or reads the LRU: the pages freed so far go first. */
+static inline __attribute__((always_inline)) void
+zap_flush(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, unsigned cpu)
+{
+	lru_run_close(&s->lru, map, &st->lru); /* the pcp list takes over the links */
+	if (st->nr)
+		free_unref_folios(&s->pgdat, pfns, st->nr, cpu);
+	st->nr = 0;
+}
+
+static inline __attribute__((always_inline)) void
+zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, struct flush_range *fr)
+{
+	mm->rss[MM_ANONPAGES] -= st->anon;
+	mm->rss[MM_FILEPAGES] -= st->file;
+	mm->rss[MM_SHMEMPAGES] -= st->shmem;
+	mm->rss[MM_SWAPENTS] -= st->swapents;
+	s->mm.nr_anon_pages -= st->nr_anon;
+	s->mm.nr_file_pages -= st->nr_file;
+	s->mm.nr_mapped -= st->nr_mapped;
+	if (st->first_va != UINT64_MAX) {
+		note_flush(fr, st->first_va);
+		note_flush(fr, st->last_va);
+	}
+}
+
+/* The frame's last reference is gone: off the LRU, into the gather. */
+static inline __attribute__((always_inline)) void zap_gather(struct sim *s, struct page *map,
+							     pfn_t *pfns, struct zap_state *st,
+							     pfn_t pfn, uint32_t flags,
+							     unsigned cpu)
+{
+	struct page *p = &map[pfn];
+	if (flags & PG_lru)
+		lru_run_del(&s->lru, map, &st->lru, pfn);
+	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
+	p->mapping = 0;
+	p->index = 0;
+	pfns[st->nr++] = pfn;
+	if (st->nr == ZAP_GATHER_BATCH)
+		zap_flush(s, map, pfns, st, cpu);
+}
+
+/* What zap_rmap_other counts, apart from zap_state so that its call leaves zap_state in
+ * registers. */
+struct zap_other {
+	uint64_t anon, file, shmem, nr_mapped, nr_anon, nr_file;
+};
+
+/* page_remove_rmap and the put of a frame that is not plain anonymous (page cache, shmem):
+ * true when that was its last reference. */
+static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_other *c)
+{
+	uint32_t flags = p->flags;
+	if (flags & PG_anon)
+		c->anon++;
+	else if (is_shmem_file(p->mapping))
+		c->shmem++;
+	else
+		c->file++;
+	if (--p->mapcount == 0 && (flags & PG_file))
+		c->nr_mapped++;
+	if (--p->refcount > 0)
+		return false;
+	if (p->refcount == 0) {
+		if (flags & PG_anon)
+			c->nr_anon++;
+		else if (flags & PG_file)
+			c->nr_file++;
+	}
+	return true;
+}
+
+/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
+static inline __attribute__((always_inline)) void
+zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
+		 struct zap_other *other, pfn_t pfn, unsigned cpu)
+{
+	struct page *p = &map[pfn];
+	uint32_t flags = p->flags;
+	if ((flags & (PG_anon | PG_file)) == PG_anon) {
+		st->anon++;
+		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
+		if (--p->refcount > 0)
+			return;
+		if (__builtin_expect(p->refcount == 0, 1))
+			st->nr_anon++;
+	} else if (!zap_rmap_other(p, other)) {
+		return;
+	}
+	if (__builtin_expect(p->refcount < 0, 0)) {
+		/* a frame freed already (a model bug): its free must find it where the
+		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
+		zap_flush(s, map, pfns, st, cpu);
+		p->refcount++;
+		put_page(s, pfn, cpu);
+		return;
+	}
+	zap_gather(s, map, pfns, st, pfn, flags, cpu);
+}
+
+/* zap_pte for *pte, mapping va. */
+static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
+							  pfn_t *pfns, struct zap_state *st,
+							  struct zap_other *other, pte_t *pte,
+							  unsigned cpu)
+{
+	pte_t val = *pte;
+	if (pte_none(val))
+		return;
+	*pte = 0;
+	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1)) {
+		zap_present_page(s, map, pfns, st, other, pte_pfn(val), cpu);
+	} else if (!pte_present(val)) {
+		st->swapents++;
+		swap_free(&s->swap, pte_swp_offset(val));
+		/* it may put the last reference to a swap-cache frame */
+		zap_flush(s, map, pfns, st, cpu);
+		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
+	}
+}
+
+/* The flush range's part in pte[0, n), mapping from va: from the first present pte zap
+ * clears to the last (__tlb_adjust_range per pte). */
+static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n, uint64_t va)
+{
+	const pte_t *last = pte + n;
+	while (last > pte && !pte_present(last[-1]))
+		last--;
+	if (last == pte)
+		return;
+	if (st->first_va == UINT64_MAX) {
+		const pte_t *first = pte;
+		while (!pte_present(*first))
+			first++;
+		st->first_va = va + ((uint64_t)(first - pte) << PAGE_SHIFT);
+	}
+	st->last_va = va + ((uint64_t)(last - 1 - pte) << PAGE_SHIFT);
+}
+
+/* zap_pte_range over pte[0, n), mapping from va. Out of line with zap_state copied in and
+ * out: the loop gets the registers to itself, and the copy, whose address is never taken,
+ * stays in them across the stores through struct page. */
+static __attribute__((noinline)) void zap_pte_table(struct sim *s, pfn_t *pfns,
+						    struct zap_state *stp, struct zap_other *other,
+						    pte_t *pte, uint64_t n, uint64_t va,
+						    unsigned cpu)
+{
+	struct zap_state copy = *stp, *st = &copy;
+	struct page *map = s->pgdat.memmap_base;
+	pte_t *p = pte, *end = pte + n;
+	zap_flush_range(st, pte, n, va);
+	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
+		pte_t ahead = p[PTE_PREFETCH_AHEAD];
+		if (pte_present(ahead))
+			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+		zap_pte(s, map, pfns, st, other, p, cpu);
+	}
+	for (; p < end; p++)
+		zap_pte(s, map, pfns, st, other, p, cpu);
+	*stp = copy;
+}
+
+void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu,
+		    struct flush_range *fr)
+{
+	pfn_t pfns[ZAP_GATHER_BATCH];
+	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
+	struct zap_other other = {0};
+	struct page *map = s->pgdat.memmap_base;
+	for (uint64_t a = start; a < end;) {
+		uint64_t n;
+		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		if (pte)
+			zap_pte_table(s, pfns, &st, &other, pte, n, a, cpu);
+		a += n << PAGE_SHIFT;
+	}
+	zap_flush(s, map, pfns, &st, cpu);
+	st.anon += other.anon;
+	st.file += other.file;
+	st.shmem += other.shmem;
+	st.nr_mapped += other.nr_mapped;
+	st.nr_anon += other.nr_anon;
+	st.nr_file += other.nr_file;
+	zap_finish(s, mm, &st, fr);
+}
