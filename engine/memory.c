@@ -600,7 +600,7 @@ static inline uint64_t count_none(const pte_t *pte, uint64_t max)
  * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
  * what handle_pte_fault -> do_anonymous_page does, in the same order. The allocator and
  * this share no state but the frames' own struct pages, each of which leaves the pcp list
- * before it goes on the LRU; a pcp hit calls no hook, so the task cannot be OOM-killed
+ * before it goes on the LRU; the bulk path calls no hook, so the task cannot be OOM-killed
  * within the run, and no page table is allocated. Returns the pages faulted in (0: none,
  * the first page needs alloc_pages). */
 static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
@@ -610,12 +610,11 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	uint64_t left = (f->vma->vm_end - f->addr) >> PAGE_SHIFT;
 	if (n > left)
 		n = left;
-	/* the empty ptes are counted a chunk at a time, 8 then doubling: a pcp list often
-	 * holds only a few pages (HighMem's batch is 7 at mem=1G), and counting far past
-	 * them would be repeated after the refill */
-	uint64_t done = 0, chunk = 8;
+	/* the empty ptes are counted TOUCH_BULK at a time: alloc_pages_bulk refills an empty
+	 * pcp list itself, so it falls short only where alloc_pages must take over */
+	uint64_t done = 0;
 	while (done < n) {
-		uint64_t max = n - done < chunk ? n - done : chunk;
+		uint64_t max = n - done < TOUCH_BULK ? n - done : TOUCH_BULK;
 		uint64_t r = count_none(&pte[done], max);
 		if (!r)
 			break;
@@ -631,7 +630,6 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 		done += got;
 		if (got < r)
 			break;
-		chunk = chunk * 2 < TOUCH_BULK ? chunk * 2 : TOUCH_BULK;
 	}
 	if (done) {
 		s->vmstat[PGFAULT] += done - 1;
