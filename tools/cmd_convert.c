@@ -13,8 +13,8 @@ static void convert_help(FILE *f)
 	      "writes it in the format OUT's name asks for: *.mmt binary, *.gz gzip'd text,\n"
 	      "anything else text. '-' is standard input / output. The origin header is copied;\n"
 	      "OUT is written to OUT.tmp and renamed when complete.\n"
-	      "  --level N  deflate level of .mmt blocks, 1 (fastest) to 12 (smallest);\n"
-	      "             default 1\n",
+	      "  --level N  deflate level of .mmt blocks, 1 (fastest) to 12 (smallest), or 0:\n"
+	      "             stored, not compressed (larger, quicker to replay); default 1\n",
 	      f);
 }
 
@@ -85,10 +85,10 @@ int cmd_convert(int argc, char **argv)
 	if (npos != 2)
 		return cli_usage_error("convert", "expected IN OUT (see --help)");
 	char *end = NULL;
-	long lv = level ? strtol(level, &end, 10) : 6;
-	if (level && (*end || lv < 1 || lv > 12))
+	long lv = level ? strtol(level, &end, 10) : TRACE_DEFAULT_LEVEL;
+	if (level && (!*level || *end || lv < 0 || lv > 12))
 		return cli_usage_error("convert",
-				       "--level %s: expected a whole number from 1 to 12", level);
+				       "--level %s: expected a whole number from 0 to 12", level);
 	char err[1024];
 	struct trace_reader *r = trace_reader_open(pos[0], err, sizeof(err));
 	if (!r)

@@ -312,7 +312,7 @@ int mmt_writer_finish(struct trace_writer *w, char *err, size_t errlen)
 
 int trace_writer_set_level(struct trace_writer *w, int level)
 {
-	if (level < 1 || level > 12)
+	if (level < 0 || level > 12)
 		return -1;
 	if (w->fmt != TRACE_MMT)
 		return 0;

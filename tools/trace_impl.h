@@ -21,7 +21,7 @@ struct libdeflate_compressor;
 /* Deflate level of .mmt blocks unless `convert --level` says otherwise. Level 1: on the
  * default mix trace 1.5x faster to write than level 6 for 3% more bytes
  * (docs/BENCHMARKING.md). */
-#define MMT_DEFAULT_LEVEL 1
+#define MMT_DEFAULT_LEVEL TRACE_DEFAULT_LEVEL
 #define MMT_MEMBER_MAX (MMT_BLOCK_MAX + 1024u)
 #define MMT_GZ_HDR 20u	 /* gzip header with the 8-byte FEXTRA */
 #define MMT_GZ_TRL 8u	 /* CRC32 + ISIZE */

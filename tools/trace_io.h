@@ -75,8 +75,10 @@ uint64_t trace_reader_count(const struct trace_reader *r);
 /* The string field of ev's type (exec.filename, map.file, kmem.cache of cache_alloc/free,
  * comm.name, mark.name), or NULL when the type has none. */
 uint32_t *trace_event_string(struct mm_event *ev);
-/* Deflate level (1..12, libdeflate's scale; default 6) for the blocks written from now on;
- * .mmt only (no effect on text). -1 when out of range or out of memory. */
+/* Deflate level of .mmt blocks unless set otherwise (traces/FORMAT.md, "Compression"). */
+#define TRACE_DEFAULT_LEVEL 1
+/* Deflate level (libdeflate's scale: 1..12, or 0 for stored blocks) for the blocks written
+ * from now on; .mmt only (no effect on text). -1 when out of range or out of memory. */
 int trace_writer_set_level(struct trace_writer *w, int level);
 /* put() for an event whose string ids belong to strings (e.g. a reader's): interns them. */
 int trace_writer_put_from(struct trace_writer *w, const struct mm_event *ev,

@@ -144,3 +144,53 @@ Test(stat_golden, help)
 		free(out);
 	}
 }
+
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+/* convert --level 0 stores the blocks (a larger file with the same events), 1..12 deflate
+ * them; anything else is refused before a file is made. */
+Test(stat_golden, convert_levels)
+{
+	char stored[128], packed[128], args[512], *out, *ref;
+	tl_path(stored, sizeof(stored), "tiny0.mmt");
+	tl_path(packed, sizeof(packed), "tiny12.mmt");
+	snprintf(args, sizeof(args), "convert --level 0 traces/samples/tiny.txt %s", stored);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	free(out);
+	snprintf(args, sizeof(args), "convert --level 12 traces/samples/tiny.txt %s", packed);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	free(out);
+	cr_assert_gt(file_size(stored), file_size(packed));
+	/* stored: the members hold their payload as it is, so the file is no smaller */
+	snprintf(args, sizeof(args), "gzip -dc %s | wc -c", stored);
+	FILE *p = popen(args, "r");
+	long payload = 0;
+	cr_assert_eq(fscanf(p, "%ld", &payload), 1);
+	pclose(p);
+	cr_assert_geq(file_size(stored), payload);
+	cr_assert_eq(run("stat traces/samples/tiny.txt", &ref), 0);
+	snprintf(args, sizeof(args), "stat %s", stored);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	cr_assert_str_eq(strchr(out, '\n'), strchr(ref, '\n'));
+	free(out);
+	free(ref);
+	const char *bad[] = {"13", "-1", "1x"};
+	for (int i = 0; i < 3; i++) {
+		unlink(stored);
+		snprintf(args, sizeof(args), "convert --level %s traces/samples/tiny.txt %s", bad[i],
+			 stored);
+		cr_assert_eq(run(args, &out), 2, "%s", out);
+		cr_assert(strstr(out, "expected a whole number from 0 to 12"), "%s", out);
+		free(out);
+		cr_assert_neq(access(stored, F_OK), 0);
+	}
+	unlink(packed);
+}
