@@ -28,6 +28,29 @@ pfn_t page_cache_lookup(const struct page_cache *c, uint32_t file, uint64_t pgof
 	return u64map_get(&c->map, cache_key(file, pgoff), &pfn) ? (pfn_t)pfn : PFN_NONE;
 }
 
+/* The offsets of a group differ in their two low bits only: their home slots are the
+ * four slots of one line, from the group's first offset's home on (u64map.h). */
+void page_cache_prefetch_group(const struct page_cache *c, uint32_t file, uint64_t pgoff)
+{
+	uint64_t key = cache_key(file, pgoff) & ~(uint64_t)U64MAP_GROUP_MASK;
+	if (c->map.slots)
+		__builtin_prefetch(&c->map.slots[u64map_home(key, c->map.mask)]);
+}
+
+unsigned page_cache_peek_group(const struct page_cache *c, uint32_t file, uint64_t pgoff,
+			       pfn_t out[4])
+{
+	uint64_t key = cache_key(file, pgoff) & ~(uint64_t)U64MAP_GROUP_MASK;
+	unsigned n = 0;
+	if (!c->map.slots)
+		return 0;
+	const struct u64map_slot *e = &c->map.slots[u64map_home(key, c->map.mask)];
+	for (unsigned j = 0; j <= U64MAP_GROUP_MASK; j++)
+		if (e[j].key == key + j + 1)
+			out[n++] = (pfn_t)e[j].val;
+	return n;
+}
+
 int page_cache_insert(struct page_cache *c, uint32_t file, uint64_t pgoff, pfn_t pfn)
 {
 	return u64map_put(&c->map, cache_key(file, pgoff), pfn);

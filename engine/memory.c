@@ -245,12 +245,32 @@ static bool do_anonymous_page(struct sim *s, struct fault *f, pte_t *pte)
 	return true;
 }
 
+/* Touch runs fault consecutive offsets of a file, whose home groups of four slots (one
+ * line each, u64map.h) are scattered. Entering a group, start loading the group
+ * FILEMAP_AHEAD groups on, and the struct pages of the group FILEMAP_PAGES_AHEAD on, whose
+ * line was loaded that many groups ago (mixfull: the miss on the home slot and on the
+ * page were 80 % of do_fault's samples). Hints only. */
+#define FILEMAP_AHEAD 4
+#define FILEMAP_PAGES_AHEAD 2
+static inline void filemap_prefetch_run(struct sim *s, uint32_t file, uint64_t pgoff)
+{
+	if (pgoff & U64MAP_GROUP_MASK)
+		return;
+	pfn_t next[4];
+	page_cache_prefetch_group(&s->mm.cache, file, pgoff + (FILEMAP_AHEAD << U64MAP_GROUP_SHIFT));
+	unsigned n = page_cache_peek_group(&s->mm.cache, file,
+					   pgoff + (FILEMAP_PAGES_AHEAD << U64MAP_GROUP_SHIFT), next);
+	for (unsigned j = 0; j < n; j++)
+		__builtin_prefetch(sim_page(s, next[j]));
+}
+
 /* filemap_fault: find or read the page. A miss on a regular file is a major fault (I/O);
  * shmem pages start zeroed. */
 static pfn_t filemap_fault(struct sim *s, struct fault *f)
 {
 	const struct vm_area_struct *v = f->vma;
 	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
+	filemap_prefetch_run(s, v->file, pgoff);
 	pfn_t pfn = page_cache_lookup(&s->mm.cache, v->file, pgoff);
 	if (pfn != PFN_NONE)
 		return pfn;

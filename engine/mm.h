@@ -153,6 +153,13 @@ bool pfn_is_highmem(const struct sim *s, pfn_t pfn);
 int page_cache_init(struct page_cache *c);
 void page_cache_destroy(struct page_cache *c);
 pfn_t page_cache_lookup(const struct page_cache *c, uint32_t file, uint64_t pgoff);
+/* For prefetching a run of consecutive offsets: start loading the home line of
+ * (file, pgoff)'s group of four offsets; page_cache_peek_group: the pages of that group
+ * found at their home slots (a page further along its probe run is not seen), in out,
+ * how many. Hints; change nothing. */
+void page_cache_prefetch_group(const struct page_cache *c, uint32_t file, uint64_t pgoff);
+unsigned page_cache_peek_group(const struct page_cache *c, uint32_t file, uint64_t pgoff,
+			       pfn_t out[4]);
 int page_cache_insert(struct page_cache *c, uint32_t file, uint64_t pgoff, pfn_t pfn);
 bool page_cache_delete(struct page_cache *c, uint32_t file, uint64_t pgoff);
 /* Every cached page of file by index (malloc'd, *nr of them; NULL when none or the host is
