@@ -443,16 +443,23 @@ Test(mmt_bad, trailer_count_mismatch)
 }
 
 /* Each record-level error, in a block after a valid header. */
-static void record_case(const uint8_t *rec, size_t reclen, uint32_t nev, const char *what)
+/* One event block of nev events holding rec: the error is `what`, at byte off of rec. */
+static void record_case_at(const uint8_t *rec, size_t reclen, uint32_t nev, size_t off,
+			   const char *what)
 {
 	struct blob b = {0};
 	size_t hlen = header(&b, 1), ruoff;
 	size_t at = event_block(&b, nev, 0, 1000, rec, reclen, &ruoff);
 	char want[512];
 	snprintf(want, sizeof(want), "bad.mmt: uncompressed offset %zu (block at byte %zu): %s",
-		 hlen + ruoff, at, what);
+		 hlen + ruoff + off, at, what);
 	expect_error(&b, want);
 	free(b.p);
+}
+
+static void record_case(const uint8_t *rec, size_t reclen, uint32_t nev, const char *what)
+{
+	record_case_at(rec, reclen, nev, 0, what);
 }
 
 Test(mmt_bad, record_errors)
@@ -507,16 +514,7 @@ Test(mmt_bad, record_errors_after_others)
 	size_t a = fault_rec(rec, 100), n;
 	/* a good fault, then one cut short, with a third event promised */
 	n = a + fault_rec(rec + a, 100);
-	struct blob b = {0};
-	size_t hlen = header(&b, 1), ruoff;
-	size_t at = event_block(&b, 3, 0, 1000, rec, n - 1, &ruoff);
-	char want[512];
-	snprintf(want, sizeof(want),
-		 "bad.mmt: uncompressed offset %zu (block at byte %zu): fault record runs past "
-		 "the end of its block",
-		 hlen + ruoff + a, at);
-	expect_error(&b, want);
-	free(b.p);
+	record_case_at(rec, n - 1, 3, a, "fault record runs past the end of its block");
 
 	/* the block's first record says "same pid": the register's 0 */
 	uint8_t same_pid[] = {EV_EXIT | MMT_F_SAME_PID, 0, 0};
@@ -531,27 +529,12 @@ Test(mmt_bad, record_errors_after_others)
 	/* two definitions between records: the ids they give are known right after them */
 	uint8_t defs[] = {MMT_REC_STRING, 1, 'a', EV_EXEC, 0, 0, 7, 1, MMT_REC_STRING, 1, 'b',
 			  EV_EXEC, 0, 0, 7, 2, EV_EXEC, 0, 0, 7, 3};
-	b = (struct blob){0};
-	hlen = header(&b, 1);
-	at = event_block(&b, 3, 0, 1000, defs, sizeof(defs), &ruoff);
-	snprintf(want, sizeof(want),
-		 "bad.mmt: uncompressed offset %zu (block at byte %zu): string id 3 was never "
-		 "defined (3 defined so far)",
-		 hlen + ruoff + 16, at);
-	expect_error(&b, want);
-	free(b.p);
+	record_case_at(defs, sizeof(defs), 3, 16,
+		       "string id 3 was never defined (3 defined so far)");
 
 	/* fewer records than the block promised: the offset is the block's end */
 	n = fault_rec(rec, 100);
-	b = (struct blob){0};
-	hlen = header(&b, 1);
-	at = event_block(&b, 2, 0, 1000, rec, n, &ruoff);
-	snprintf(want, sizeof(want),
-		 "bad.mmt: uncompressed offset %zu (block at byte %zu): block ends with 1 of its "
-		 "events missing",
-		 hlen + ruoff + n, at);
-	expect_error(&b, want);
-	free(b.p);
+	record_case_at(rec, n, 2, n, "block ends with 1 of its events missing");
 }
 
 Test(mmt_bad, timestamps_backwards)

@@ -53,18 +53,24 @@ Test(stat_golden, tiny_text)
 	golden("stat --json traces/samples/tiny.txt", "tests/golden/stat-tiny.json");
 }
 
+/* "mmreplay convert [LEVEL] IN OUT" must succeed (level NULL: the default). */
+static void convert_ok(const char *level, const char *in, const char *out)
+{
+	char args[512], *msg;
+	snprintf(args, sizeof(args), "convert %s%s %s %s", level ? "--level " : "",
+		 level ? level : "", in, out);
+	cr_assert_eq(run(args, &msg), 0, "%s", msg);
+	free(msg);
+}
+
 /* The same trace through .mmt and gzip'd text: the same counts (only the header differs). */
 Test(stat_golden, every_format_counts_the_same)
 {
 	char mmt[128], gz[128], args[512], *out, *ref;
 	tl_path(mmt, sizeof(mmt), "tiny.mmt");
 	tl_path(gz, sizeof(gz), "tiny.txt.gz");
-	snprintf(args, sizeof(args), "convert traces/samples/tiny.txt %s", mmt);
-	cr_assert_eq(run(args, &out), 0, "%s", out);
-	free(out);
-	snprintf(args, sizeof(args), "convert %s %s", mmt, gz);
-	cr_assert_eq(run(args, &out), 0, "%s", out);
-	free(out);
+	convert_ok(NULL, "traces/samples/tiny.txt", mmt);
+	convert_ok(NULL, mmt, gz);
 	cr_assert_eq(run("stat traces/samples/tiny.txt", &ref), 0);
 	const char *files[] = {mmt, gz};
 	for (int i = 0; i < 2; i++) {
@@ -162,12 +168,8 @@ Test(stat_golden, convert_levels)
 	char stored[128], packed[128], args[512], *out, *ref;
 	tl_path(stored, sizeof(stored), "tiny0.mmt");
 	tl_path(packed, sizeof(packed), "tiny12.mmt");
-	snprintf(args, sizeof(args), "convert --level 0 traces/samples/tiny.txt %s", stored);
-	cr_assert_eq(run(args, &out), 0, "%s", out);
-	free(out);
-	snprintf(args, sizeof(args), "convert --level 12 traces/samples/tiny.txt %s", packed);
-	cr_assert_eq(run(args, &out), 0, "%s", out);
-	free(out);
+	convert_ok("0", "traces/samples/tiny.txt", stored);
+	convert_ok("12", "traces/samples/tiny.txt", packed);
 	cr_assert_gt(file_size(stored), file_size(packed));
 	/* stored: the members hold their payload as it is, so the file is no smaller */
 	snprintf(args, sizeof(args), "gzip -dc %s | wc -c", stored);
