@@ -444,6 +444,12 @@ static unsigned alloc_flags_nofragment(const struct pglist_data *pgdat, int high
 	return flags | pgdat->nofragment[highest];
 }
 
+/* The alloc_flags of __alloc_pages' first get_page_from_freelist pass (6.1). */
+static unsigned first_pass_alloc_flags(const struct pglist_data *pgdat, int highest, gfp_t gfp)
+{
+	return ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, highest, gfp);
+}
+
 static inline struct alloc_context gfp_alloc_context(const struct pglist_data *pgdat, gfp_t gfp)
 {
 	unsigned zm = pgdat->gfp_zone_mt[gfp & GFP_ZONE_MT_BITS];
@@ -459,8 +465,7 @@ static __attribute__((noinline)) pfn_t alloc_pages_general(struct pglist_data *p
 		return PFN_NONE;
 	}
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
-	unsigned alloc_flags =
-	    ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+	unsigned alloc_flags = first_pass_alloc_flags(pgdat, ac.highest_zoneidx, gfp);
 	pfn_t pfn = get_page_from_freelist(pgdat, gfp, order, alloc_flags, &ac, cpu);
 	if (likely(pfn != PFN_NONE))
 		return pfn;
@@ -505,7 +510,7 @@ static inline pfn_t pcp_fast_take(struct pglist_data *pgdat, struct zone *z,
 static pfn_t pcp_fast_refill(struct pglist_data *pgdat, struct zone *z, gfp_t gfp, int highest,
 			     unsigned mt, unsigned cpu)
 {
-	unsigned alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(pgdat, highest, gfp);
+	unsigned alloc_flags = first_pass_alloc_flags(pgdat, highest, gfp);
 	pfn_t pfn = rmqueue(pgdat, z, 0, mt, alloc_flags, cpu);
 	prep_new_page(pgdat, z, pfn, 0, gfp);
 	return pfn;
@@ -687,8 +692,8 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 			int batch = pcp->batch;
 			if (!refill_is_quiet(z, ac.migratetype, batch))
 				break;
-			unsigned alloc_flags = ALLOC_WMARK_LOW |
-					       alloc_flags_nofragment(pgdat, ac.highest_zoneidx, gfp);
+			unsigned alloc_flags =
+			    first_pass_alloc_flags(pgdat, ac.highest_zoneidx, gfp);
 			/* The takes right after it: the page alloc_pages takes with the refill;
 			 * then, while the zone passes its fast test without the batch (the next
 			 * walk stops there again, passing over the same zones), the pages after
