@@ -243,7 +243,12 @@ struct trace_reader {
 	uint8_t peek[32];
 	size_t peek_len, peek_pos;
 	uint64_t src_off; /* bytes delivered by trace_src_read so far */
+	struct trace_ahead *ahead; /* tools/trace_ahead.c, NULL unless decoding ahead */
 };
+
+/* tools/trace_ahead.c */
+const struct strtab *trace_ahead_strings(const struct trace_reader *r);
+void trace_ahead_stop(struct trace_reader *r);
 
 /* Reads up to n bytes of the underlying file; returns fewer only at its end (or error). */
 size_t trace_src_read(struct trace_reader *r, void *buf, size_t n);

@@ -411,7 +411,10 @@ struct trace_reader *trace_reader_open_mem(const void *buf, size_t len, const ch
 
 const struct trace_origin *trace_reader_origin(const struct trace_reader *r) { return &r->origin; }
 
-const struct strtab *trace_reader_strings(const struct trace_reader *r) { return &r->strings; }
+const struct strtab *trace_reader_strings(const struct trace_reader *r)
+{
+	return r->ahead ? trace_ahead_strings(r) : &r->strings;
+}
 
 enum trace_format trace_reader_format(const struct trace_reader *r) { return r->fmt; }
 
@@ -434,6 +437,7 @@ void trace_reader_close(struct trace_reader *r)
 {
 	if (!r)
 		return;
+	trace_ahead_stop(r); /* before what its thread reads goes */
 	mmt_reader_free(r);
 	text_reader_free(r);
 	if (r->own_f)

@@ -84,4 +84,20 @@ int trace_writer_set_level(struct trace_writer *w, int level);
 int trace_writer_put_from(struct trace_writer *w, const struct mm_event *ev,
 			  const struct strtab *strings, char *err, size_t errlen);
 
+/* A function folded over the events batch by batch (replay: trace_hash_events). */
+typedef uint64_t trace_fold_fn(uint64_t h, const struct mm_event *ev, size_t n);
+/* Right after open: decode ahead on a second thread, when the process may run on more than
+ * one CPU. The batches are those trace_reader_next(r, buf, batch) would return, in order,
+ * ending with the same error; each is folded (fold, unless NULL) into init on that thread.
+ * 1 when started; 0 when not (one CPU, or no memory or thread): read with trace_reader_next
+ * then. Once started, read only with trace_reader_next_batch; trace_reader_strings is then
+ * the consumer's copy, holding the strings defined up to the last batch handed out. */
+int trace_reader_ahead(struct trace_reader *r, size_t batch, trace_fold_fn *fold, uint64_t init);
+/* The next batch in place (valid until the next call): its size, 0 at the end, -1 with err
+ * (then again at every call). */
+ssize_t trace_reader_next_batch(struct trace_reader *r, const struct mm_event **batch, char *err,
+				size_t errlen);
+/* The fold over every event, once trace_reader_next_batch returned 0. */
+uint64_t trace_reader_fold(const struct trace_reader *r);
+
 #endif
