@@ -216,6 +216,11 @@ struct flush_range {
 	uint64_t start, end; /* end == 0: nothing to flush */
 };
 
+/* mmap.c: mremap's move of the ptes of [old, old + len) to new_addr (move_page_tables);
+ * -1 when a table could not be allocated. */
+int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t new_addr, uint64_t len,
+	      unsigned cpu, struct flush_range *fr);
+
 /* Widen the pending flush to cover the page at va (__tlb_adjust_range). */
 static inline void note_flush(struct flush_range *fr, uint64_t va)
 {
