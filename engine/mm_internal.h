@@ -140,10 +140,9 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 	r->expect = PFN_NONE;
 }
 
-/* lru_del of the page p = &map[pfn] (on an LRU list) but for its flags, which the caller clears; map
- * is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page
- * linked to the run's last one is on the same list: its list is looked up only when it
- * starts a run. */
+/* lru_del of the page p = &map[pfn] (on an LRU list) but for its flags, which the caller clears;
+ * map is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page linked
+ * to the run's last one is on the same list: its list is looked up only when it starts a run. */
 static inline void lru_run_del_page(struct lruvec *lru, struct page *map, struct lru_run *r,
 				    struct page *p, pfn_t pfn)
 {

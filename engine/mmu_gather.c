@@ -175,10 +175,9 @@ static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page
  * after these (next_n 0: none). Out of line with zap_state copied in and out: the loop gets
  * the registers to itself, and the copy, whose address is never taken, stays in them across
  * the stores through struct page. */
-static __attribute__((noinline)) void zap_pte_table(struct sim *s, pfn_t *pfns,
-						    struct zap_state *stp, struct zap_other *other,
-						    pte_t *pte, uint64_t n, uint64_t va,
-						    const pte_t *next, uint64_t next_n, unsigned cpu)
+static __attribute__((noinline)) void
+zap_pte_table(struct sim *s, pfn_t *pfns, struct zap_state *stp, struct zap_other *other,
+	      pte_t *pte, uint64_t n, uint64_t va, const pte_t *next, uint64_t next_n, unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;
@@ -218,8 +217,8 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 	/* the tables are looked up one ahead (zap neither allocates nor frees one) */
 	for (uint64_t a = start; a < end;) {
 		uint64_t next_a = a + (n << PAGE_SHIFT), next_n = 0;
-		pte_t *next = next_a < end ? pte_range(&s->mm.pt, &mm->pgd, next_a, end, &next_n)
-					   : NULL;
+		pte_t *next =
+		    next_a < end ? pte_range(&s->mm.pt, &mm->pgd, next_a, end, &next_n) : NULL;
 		if (pte)
 			zap_pte_table(s, pfns, &st, &other, pte, n, a, next, next ? next_n : 0,
 				      cpu);

@@ -89,10 +89,7 @@ static void arena_free(uint64_t *arena, uint64_t bytes)
 		munmap(arena, bytes);
 }
 #else
-static uint64_t *arena_alloc(uint64_t bytes)
-{
-	return calloc(1, bytes);
-}
+static uint64_t *arena_alloc(uint64_t bytes) { return calloc(1, bytes); }
 
 static void arena_free(uint64_t *arena, uint64_t bytes)
 {

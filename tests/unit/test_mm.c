@@ -471,6 +471,6 @@ static void one_group_run(enum arch arch, uint64_t span)
 
 Test(mm, munmap_of_a_table_between_neighbours_keeps_them_found)
 {
-	one_group_run(ARCH_I386, 4ull << 20);   /* neighbouring pgd entries */
+	one_group_run(ARCH_I386, 4ull << 20);	/* neighbouring pgd entries */
 	one_group_run(ARCH_X86_64, 2ull << 20); /* neighbouring pmd entries */
 }

@@ -51,8 +51,8 @@ static int ref_move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint
 	return 0;
 }
 
-static void both(struct sim *a, struct sim *b, uint32_t pid, enum mm_event_type type,
-		 uint64_t addr, uint64_t len, uint32_t arg)
+static void both(struct sim *a, struct sim *b, uint32_t pid, enum mm_event_type type, uint64_t addr,
+		 uint64_t len, uint32_t arg)
 {
 	struct mm_event e;
 	memset(&e, 0, sizeof(e));
@@ -152,7 +152,4 @@ static void move_run(enum arch arch, uint64_t table_span, uint64_t filler_len)
 
 Test(mremap_move, i386_matches_page_by_page) { move_run(ARCH_I386, 4ull << 20, 1ull << 30); }
 
-Test(mremap_move, x86_64_matches_page_by_page)
-{
-	move_run(ARCH_X86_64, 2ull << 20, 4ull << 30);
-}
+Test(mremap_move, x86_64_matches_page_by_page) { move_run(ARCH_X86_64, 2ull << 20, 4ull << 30); }
