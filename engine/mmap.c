@@ -338,27 +338,53 @@ void mm_mprotect(struct sim *s, const struct mm_event *ev)
 	vma_try_merge(mm, vma_lower_bound(mm, start));
 }
 
-/* move_page_tables: ptes move to the new range; the old range is flushed. */
-static int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t new_addr,
-		     uint64_t len, unsigned cpu, struct flush_range *fr)
+/* move_page_tables: ptes move to the new range; the old range is flushed. The source is
+ * walked a table at a time; the destination's slot is looked up (its table allocated) at
+ * the first pte moved into each of its tables, as a walk per page would, and followed from
+ * there while no allocation has moved the arena. */
+int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t new_addr, uint64_t len,
+	      unsigned cpu, struct flush_range *fr)
 {
-	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-		pte_t *src = pte_offset(&s->mm.pt, &mm->pgd, old + off, false, cpu);
-		if (!src || pte_none(*src))
+	struct pgtable_ctx *c = &s->mm.pt;
+	const uint64_t table_span = 1ull << c->geo.shift[c->geo.levels - 2];
+	pte_t *dst_at = NULL; /* the slot for dst_va, valid up to dst_end */
+	uint64_t dst_va = 0, dst_end = 0;
+	for (uint64_t off = 0; off < len;) {
+		uint64_t n;
+		pte_t *src = pte_range(c, &mm->pgd, old + off, old + len, &n);
+		if (!src) {
+			off += n << PAGE_SHIFT;
 			continue;
-		pte_t val = *src;
-		pte_t *dst = pte_offset(&s->mm.pt, &mm->pgd, new_addr + off, true, cpu);
-		if (!dst)
-			return -1;
-		src = pte_offset(&s->mm.pt, &mm->pgd, old + off, false, cpu);
-		*src = 0;
-		*dst = val;
-		/* page->index is the rmap's address: only a frame nobody else maps can move */
-		if (pte_present(val) && !(val & _PAGE_SPECIAL) &&
-		    page_test(sim_page(s, pte_pfn(val)), PG_anon) &&
-		    sim_page(s, pte_pfn(val))->mapcount == 1)
-			sim_page(s, pte_pfn(val))->index = (uint32_t)((new_addr + off) >> PAGE_SHIFT);
-		note_flush(fr, old + off);
+		}
+		for (uint64_t k = 0; k < n; k++, off += PAGE_SIZE) {
+			pte_t val = src[k];
+			if (pte_none(val))
+				continue;
+			uint64_t to = new_addr + off;
+			pte_t *dst;
+			if (dst_at && to >= dst_va && to < dst_end) {
+				dst = dst_at + ((to - dst_va) >> PAGE_SHIFT);
+			} else {
+				const uint64_t *arena = c->arena;
+				dst = pte_offset(c, &mm->pgd, to, true, cpu);
+				if (!dst)
+					return -1;
+				dst_at = dst;
+				dst_va = to;
+				dst_end = (to | (table_span - 1)) + 1;
+				if (c->arena != arena) /* the source's table moved with it */
+					src = pte_offset(c, &mm->pgd, old + off, false, cpu) - k;
+			}
+			src[k] = 0;
+			*dst = val;
+			/* page->index is the rmap's address: only a frame nobody else maps can
+			 * move */
+			if (pte_present(val) && !(val & _PAGE_SPECIAL) &&
+			    page_test(sim_page(s, pte_pfn(val)), PG_anon) &&
+			    sim_page(s, pte_pfn(val))->mapcount == 1)
+				sim_page(s, pte_pfn(val))->index = (uint32_t)(to >> PAGE_SHIFT);
+			note_flush(fr, old + off);
+		}
 	}
 	return 0;
 }

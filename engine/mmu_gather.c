@@ -53,12 +53,11 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 /* The frame's last reference is gone: off the LRU, into the gather. */
 static inline __attribute__((always_inline)) void zap_gather(struct sim *s, struct page *map,
 							     pfn_t *pfns, struct zap_state *st,
-							     pfn_t pfn, uint32_t flags,
-							     unsigned cpu)
+							     struct page *p, pfn_t pfn,
+							     uint32_t flags, unsigned cpu)
 {
-	struct page *p = &map[pfn];
-	if (flags & PG_lru)
-		lru_run_del(&s->lru, map, &st->lru, pfn);
+	if (__builtin_expect(flags & PG_lru, 1))
+		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->mapping = 0;
 	p->index = 0;
@@ -100,9 +99,10 @@ static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_
 /* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
 static inline __attribute__((always_inline)) void
 zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
-		 struct zap_other *other, pfn_t pfn, unsigned cpu)
+		 struct zap_other *other, pte_t val, unsigned cpu)
 {
-	struct page *p = &map[pfn];
+	struct page *p = pte_page(map, val);
+	pfn_t pfn = pte_pfn(val);
 	uint32_t flags = p->flags;
 	if ((flags & (PG_anon | PG_file)) == PG_anon) {
 		st->anon++;
@@ -122,7 +122,7 @@ zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state 
 		put_page(s, pfn, cpu);
 		return;
 	}
-	zap_gather(s, map, pfns, st, pfn, flags, cpu);
+	zap_gather(s, map, pfns, st, p, pfn, flags, cpu);
 }
 
 /* zap_pte for *pte, mapping va. */
@@ -136,7 +136,7 @@ static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct 
 		return;
 	*pte = 0;
 	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1)) {
-		zap_present_page(s, map, pfns, st, other, pte_pfn(val), cpu);
+		zap_present_page(s, map, pfns, st, other, val, cpu);
 	} else if (!pte_present(val)) {
 		st->swapents++;
 		swap_free(&s->swap, pte_swp_offset(val));
@@ -164,27 +164,41 @@ static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint6
 	st->last_va = va + ((uint64_t)(last - 1 - pte) << PAGE_SHIFT);
 }
 
-/* zap_pte_range over pte[0, n), mapping from va. Out of line with zap_state copied in and
- * out: the loop gets the registers to itself, and the copy, whose address is never taken,
- * stays in them across the stores through struct page. */
-static __attribute__((noinline)) void zap_pte_table(struct sim *s, pfn_t *pfns,
-						    struct zap_state *stp, struct zap_other *other,
-						    pte_t *pte, uint64_t n, uint64_t va,
-						    unsigned cpu)
+/* The struct page of the present pte v is loaded ahead (a hint only). */
+static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page *map, pte_t v)
+{
+	if (pte_present(v))
+		__builtin_prefetch(pte_page(map, v), 1);
+}
+
+/* zap_pte_range over pte[0, n), mapping from va; next[0, next_n) are the ptes the zap walks
+ * after these (next_n 0: none). Out of line with zap_state copied in and out: the loop gets
+ * the registers to itself, and the copy, whose address is never taken, stays in them across
+ * the stores through struct page. */
+static __attribute__((noinline)) void
+zap_pte_table(struct sim *s, pfn_t *pfns, struct zap_state *stp, struct zap_other *other,
+	      pte_t *pte, uint64_t n, uint64_t va, const pte_t *next, uint64_t next_n, unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;
 	pte_t *p = pte, *end = pte + n;
 	zap_flush_range(st, pte, n, va);
+	/* the next table is another host page, which the hardware prefetcher does not reach:
+	 * its first ptes are loaded now, their frames while the last ones here are zapped */
+	if (next_n) {
+		__builtin_prefetch(next);
+		__builtin_prefetch(next + 8);
+	}
 	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
 	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
-		pte_t ahead = p[PTE_PREFETCH_AHEAD];
-		if (pte_present(ahead))
-			__builtin_prefetch(&map[pte_pfn(ahead)], 1);
+		prefetch_pte_frame(map, p[PTE_PREFETCH_AHEAD]);
 		zap_pte(s, map, pfns, st, other, p, cpu);
 	}
-	for (; p < end; p++)
+	for (uint64_t k = 0; p < end; p++, k++) {
+		if (k < next_n)
+			prefetch_pte_frame(map, next[k]);
 		zap_pte(s, map, pfns, st, other, p, cpu);
+	}
 	*stp = copy;
 }
 
@@ -195,12 +209,22 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
 	struct zap_other other = {0};
 	struct page *map = s->pgdat.memmap_base;
+	uint64_t n = 0;
+	pte_t *pte = start < end ? pte_range(&s->mm.pt, &mm->pgd, start, end, &n) : NULL;
+	/* the first frames: the table's own loop loads them from PTE_PREFETCH_AHEAD on */
+	for (uint64_t k = 0; pte && k < n && k < PTE_PREFETCH_AHEAD; k++)
+		prefetch_pte_frame(map, pte[k]);
+	/* the tables are looked up one ahead (zap neither allocates nor frees one) */
 	for (uint64_t a = start; a < end;) {
-		uint64_t n;
-		pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, end, &n);
+		uint64_t next_a = a + (n << PAGE_SHIFT), next_n = 0;
+		pte_t *next =
+		    next_a < end ? pte_range(&s->mm.pt, &mm->pgd, next_a, end, &next_n) : NULL;
 		if (pte)
-			zap_pte_table(s, pfns, &st, &other, pte, n, a, cpu);
-		a += n << PAGE_SHIFT;
+			zap_pte_table(s, pfns, &st, &other, pte, n, a, next, next ? next_n : 0,
+				      cpu);
+		a = next_a;
+		pte = next;
+		n = next_n;
 	}
 	zap_flush(s, map, pfns, &st, cpu);
 	st.anon += other.anon;

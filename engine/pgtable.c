@@ -2,6 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 /* The three shapes, as constants: pte_offset and pte_range specialise on them, and a walk
  * whose shifts are immediates costs a few instructions per level (the loop reading them
@@ -43,35 +46,90 @@ int pgtable_ctx_init(struct pgtable_ctx *c, struct pglist_data *pgdat, enum arch
 	return 0;
 }
 
-void pgtable_ctx_destroy(struct pgtable_ctx *c)
-{
-	free(c->arena);
-	free(c->table_pfn);
-	memset(c, 0, sizeof(*c));
-}
-
-static pte_t *table(struct pgtable_ctx *c, uint32_t idx)
+static pte_t *table(const struct pgtable_ctx *c, uint32_t idx)
 {
 	return &c->arena[(uint64_t)idx * c->words];
 }
 
-/* New slots are zeroed once here; a freed table is all zero (its entries were cleared
- * before it went), so slot_get only clears the free-list link. */
+/* The arena is read at random, a table (4 or 8 KiB) at a time, by every fault, touch run
+ * and zap: on Linux it is mapped on its own, 2 MiB aligned and asked for the host's
+ * transparent huge pages (THP "madvise"), so that its walks do not miss the host TLB at
+ * every table. Its own mapping: madvise on a malloc block would make the heap around it
+ * huge too, and every later growth of the heap fault in (and clear) 2 MiB pages. A host
+ * hint only; the contents are the same either way. */
+#define ARENA_HUGE_ALIGN (2ull << 20)
+
+static uint64_t arena_bytes(const struct pgtable_ctx *c, uint32_t cap)
+{
+	uint64_t bytes = (uint64_t)cap * c->words * sizeof(*c->arena);
+	return (bytes + ARENA_HUGE_ALIGN - 1) & ~(ARENA_HUGE_ALIGN - 1);
+}
+
+#ifdef __linux__
+/* Zeroed, as a fresh anonymous mapping is. */
+static uint64_t *arena_alloc(uint64_t bytes)
+{
+	uint64_t span = bytes + ARENA_HUGE_ALIGN;
+	char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	uint64_t head = -(uintptr_t)m & (ARENA_HUGE_ALIGN - 1);
+	if (head)
+		munmap(m, head);
+	munmap(m + head + bytes, span - head - bytes);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(m + head, bytes, MADV_HUGEPAGE); /* refused or unsupported: 4 KiB */
+#endif
+	return (uint64_t *)(void *)(m + head);
+}
+
+static void arena_free(uint64_t *arena, uint64_t bytes)
+{
+	if (arena)
+		munmap(arena, bytes);
+}
+#else
+static uint64_t *arena_alloc(uint64_t bytes) { return calloc(1, bytes); }
+
+static void arena_free(uint64_t *arena, uint64_t bytes)
+{
+	(void)bytes;
+	free(arena);
+}
+#endif
+
+/* New slots are zero (a fresh mapping); a freed table is all zero (its entries were
+ * cleared before it went), so slot_get only clears the free-list link. */
 static int grow_arena(struct pgtable_ctx *c)
 {
 	uint32_t cap = c->cap ? c->cap * 2 : 256;
-	uint64_t *arena = realloc(c->arena, (uint64_t)cap * c->words * sizeof(*arena));
+	uint64_t *arena = arena_alloc(arena_bytes(c, cap));
 	if (!arena)
 		return -1;
-	memset(&arena[(uint64_t)c->cap * c->words], 0,
-	       (uint64_t)(cap - c->cap) * c->words * sizeof(*arena));
-	c->arena = arena;
 	pfn_t *pfns = realloc(c->table_pfn, cap * sizeof(*pfns));
-	if (!pfns)
+	if (pfns)
+		c->table_pfn = pfns;
+	uint64_t(*groups)[2] = pfns ? realloc(c->groups, cap * sizeof(*groups)) : NULL;
+	if (!groups) {
+		arena_free(arena, arena_bytes(c, cap));
 		return -1;
-	c->table_pfn = pfns;
+	}
+	c->groups = groups;
+	if (c->cap) {
+		memcpy(arena, c->arena, (uint64_t)c->cap * c->words * sizeof(*arena));
+		arena_free(c->arena, arena_bytes(c, c->cap));
+	}
+	c->arena = arena;
 	c->cap = cap;
 	return 0;
+}
+
+void pgtable_ctx_destroy(struct pgtable_ctx *c)
+{
+	arena_free(c->arena, arena_bytes(c, c->cap));
+	free(c->table_pfn);
+	free(c->groups);
+	memset(c, 0, sizeof(*c));
 }
 
 static uint32_t slot_get(struct pgtable_ctx *c)
@@ -86,6 +144,7 @@ static uint32_t slot_get(struct pgtable_ctx *c)
 			return PT_NONE;
 		idx = c->nr++;
 	}
+	c->groups[idx][0] = c->groups[idx][1] = 0;
 	return idx;
 }
 
@@ -137,18 +196,49 @@ static void table_free(struct pgtable_ctx *c, struct pgd *pgd, uint32_t idx, uns
 	slot_put(c, idx);
 }
 
-/* The first entry at or after i (before hi) that is not empty, else hi. Upper-level tables
- * are mostly empty: teardown skips eight entries per test. */
-static unsigned next_present(const pte_t *t, unsigned i, unsigned hi)
+/* Entry i of table idx (an upper level's) was set. */
+static void group_set(struct pgtable_ctx *c, uint32_t idx, unsigned i)
 {
-	for (; i + 8 <= hi; i += 8) {
-		const pte_t *e = &t[i];
-		if (e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7])
-			break;
+	unsigned g = i / PT_GROUP;
+	c->groups[idx][g / 64] |= 1ull << (g % 64);
+}
+
+/* Entry i of table idx (an upper level's) was cleared: its bit goes if its group is empty
+ * (the group is one host cache line, just written). */
+static void group_clear(struct pgtable_ctx *c, uint32_t idx, unsigned i)
+{
+	unsigned g = i / PT_GROUP;
+	const pte_t *e = &table(c, idx)[g * PT_GROUP];
+	pte_t any = 0;
+	for (unsigned k = 0; k < PT_GROUP; k++)
+		any |= e[k];
+	if (!any)
+		c->groups[idx][g / 64] &= ~(1ull << (g % 64));
+}
+
+/* The first entry at or after i (before hi) of table idx (an upper level's) that is not
+ * empty, else hi. Upper-level tables are mostly empty: only the groups whose bit is set
+ * are read (teardown scanned the whole i386 pgd, 8 KiB, twice per exit). */
+static unsigned next_present(const struct pgtable_ctx *c, uint32_t idx, unsigned i, unsigned hi)
+{
+	const pte_t *t = table(c, idx);
+	const uint64_t *bits = c->groups[idx];
+	while (i < hi) {
+		unsigned g = i / PT_GROUP;
+		uint64_t w = bits[g / 64] >> (g % 64);
+		if (!w) { /* no bit left in this word */
+			i = (g / 64 + 1) * 64 * PT_GROUP;
+			continue;
+		}
+		g += (unsigned)__builtin_ctzll(w);
+		unsigned j = g * PT_GROUP > i ? g * PT_GROUP : i;
+		unsigned e = (g + 1) * PT_GROUP < hi ? (g + 1) * PT_GROUP : hi;
+		for (; j < e; j++)
+			if (t[j])
+				return j;
+		i = e;
 	}
-	for (; i < hi && !t[i]; i++)
-		;
-	return i;
+	return hi;
 }
 
 /* Free a table and everything below it. */
@@ -157,8 +247,8 @@ static void free_subtree(struct pgtable_ctx *c, struct pgd *pgd, unsigned level,
 {
 	if (level + 1 < c->geo.levels) {
 		unsigned n = c->geo.ptrs[level];
-		for (unsigned i = next_present(table(c, idx), 0, n); i < n;
-		     i = next_present(table(c, idx), i + 1, n)) {
+		for (unsigned i = next_present(c, idx, 0, n); i < n;
+		     i = next_present(c, idx, i + 1, n)) {
 			free_subtree(c, pgd, level + 1, (uint32_t)(table(c, idx)[i] - 1), cpu);
 			table(c, idx)[i] = 0;
 		}
@@ -185,6 +275,7 @@ int pgd_alloc(struct pgtable_ctx *c, struct pgd *pgd, unsigned cpu)
 			return -1;
 		}
 		table(c, pgd->root)[i] = pmd + 1;
+		group_set(c, pgd->root, i);
 	}
 	return 0;
 }
@@ -243,6 +334,7 @@ static pte_t *pte_alloc_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t ad
 				return NULL;
 			e = &table(c, idx)[index_at(g, level, addr)]; /* the arena may have moved */
 			*e = child + 1;
+			group_set(c, idx, index_at(g, level, addr));
 		}
 		idx = (uint32_t)(*e - 1);
 	}
@@ -325,8 +417,8 @@ static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 	if (hi > g->ptrs[level])
 		hi = g->ptrs[level];
 	bool empty = lo == 0 && hi == g->ptrs[level];
-	for (unsigned i = next_present(table(c, idx), lo, (unsigned)hi); i < hi;
-	     i = next_present(table(c, idx), i + 1, (unsigned)hi)) {
+	for (unsigned i = next_present(c, idx, lo, (unsigned)hi); i < hi;
+	     i = next_present(c, idx, i + 1, (unsigned)hi)) {
 		uint64_t s = base + i * span, e = s + span;
 		uint32_t child = (uint32_t)(table(c, idx)[i] - 1);
 		/* a child left empty by the walk below needs no second scan to be freed */
@@ -338,6 +430,7 @@ static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 			else
 				free_subtree(c, pgd, level + 1, child, r->cpu);
 			table(c, idx)[i] = 0;
+			group_clear(c, idx, i);
 		} else {
 			empty = false;
 		}
@@ -367,4 +460,25 @@ bool pgtable_free_slots_zero(const struct pgtable_ctx *c)
 		if (c->arena[i])
 			return false;
 	return true;
+}
+
+static bool groups_cover(const struct pgtable_ctx *c, unsigned level, uint32_t idx)
+{
+	if (level + 1 >= c->geo.levels)
+		return true;
+	for (unsigned i = 0; i < c->geo.ptrs[level]; i++) {
+		pte_t e = table(c, idx)[i];
+		unsigned g = i / PT_GROUP;
+		if (!e)
+			continue;
+		if (!(c->groups[idx][g / 64] >> (g % 64) & 1) ||
+		    !groups_cover(c, level + 1, (uint32_t)(e - 1)))
+			return false;
+	}
+	return true;
+}
+
+bool pgtable_groups_cover(const struct pgtable_ctx *c, const struct pgd *pgd)
+{
+	return pgd->root == PT_NONE || groups_cover(c, 0, pgd->root);
 }

@@ -37,6 +37,9 @@ static inline bool pte_present(pte_t p) { return p & _PAGE_PRESENT; }
 static inline bool pte_none(pte_t p) { return p == 0; }
 static inline bool pte_write(pte_t p) { return p & _PAGE_RW; }
 static inline pfn_t pte_pfn(pte_t p) { return (pfn_t)(p >> PTE_PFN_SHIFT); }
+/* &map[pte_pfn(p)] for a present pte: the model sets no bit above the pfn (no NX), so the
+ * index needs no narrowing to pfn_t (one instruction less on zap's and fork's walks). */
+static inline struct page *pte_page(struct page *map, pte_t p) { return &map[p >> PTE_PFN_SHIFT]; }
 static inline pte_t pfn_pte(pfn_t pfn, uint64_t prot) { return (pte_t)pfn << PTE_PFN_SHIFT | prot; }
 static inline bool pte_is_swap(pte_t p) { return !pte_present(p) && p != 0; }
 static inline pte_t swp_entry_to_pte(unsigned type, uint64_t offset)
@@ -63,6 +66,9 @@ struct pgtable_ctx {
 	struct pt_geometry geo;
 	uint64_t *arena;           /* [cap][words] entries */
 	pfn_t *table_pfn;          /* [cap] simulated frame of each table */
+	/* [cap] of an upper-level table: a bit per group of PT_GROUP entries, set while one of
+	 * them may be non-empty (clear: all empty), so teardown reads only those groups */
+	uint64_t (*groups)[2];
 	uint32_t words;            /* entries per arena slot (the largest level) */
 	uint32_t nr, cap, free_head;
 	uint64_t nr_pagetable;     /* NR_PAGETABLE: page-table pages in use, all mms */
@@ -76,6 +82,7 @@ struct pgd {
 };
 
 #define PT_NONE UINT32_MAX
+#define PT_GROUP 8 /* entries per bit of pgtable_ctx.groups: a host cache line of them */
 
 void pt_geometry_for(struct pt_geometry *g, enum arch arch, uint64_t page_offset);
 int pgtable_ctx_init(struct pgtable_ctx *c, struct pglist_data *pgdat, enum arch arch,
@@ -106,5 +113,9 @@ void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint6
 /* The invariant that lets slot_get skip zeroing: every free and never-used arena slot is
  * all zero but its free-list link (tests check it after every step). */
 bool pgtable_free_slots_zero(const struct pgtable_ctx *c);
+
+/* The invariant behind pgtable_ctx.groups, over pgd's upper-level tables: every group
+ * with a non-empty entry has its bit set (tests check it after every step). */
+bool pgtable_groups_cover(const struct pgtable_ctx *c, const struct pgd *pgd);
 
 #endif

@@ -338,6 +338,8 @@ static void check_invariants(struct sim *s)
 			continue;
 		count_ptes(s, mm, maps);
 		tables += mm->pgd.nr_pages;
+		cr_assert(pgtable_groups_cover(&s->mm.pt, &mm->pgd),
+			  "an upper-level entry outside its group's bit");
 	}
 	uint64_t pgtable_frames = 0;
 	for (uint64_t i = 0; i < span; i++) {
@@ -444,4 +446,31 @@ Test(mm, random_events_keep_invariants_pae)
 Test(mm, random_events_keep_invariants_x86_64)
 {
 	random_run(ARCH_X86_64, 256ull << 30); /* pgd entries span 512 GiB, puds 1 GiB */
+}
+
+/* Neighbouring page tables (span apart) share a group of PT_GROUP upper-level entries,
+ * of which pgtable.c reads only those whose bit is set: a munmap that frees the middle
+ * table leaves the bit for its neighbours, which exit then finds and frees. */
+static void one_group_run(enum arch arch, uint64_t span)
+{
+	struct sim *s = boot(arch, "512M", 1);
+	do_exec(s, 7, "/bin/sh");
+	for (uint64_t k = 0; k < 3; k++) {
+		do_mmap(s, 7, HEAP + k * span, 4096, RW, ANON_PRIVATE);
+		do_touch(s, 7, HEAP + k * span, 4096, FAULT_WRITE);
+	}
+	uint64_t tables = s->mm.pt.nr_pagetable;
+	do_simple(s, 7, EV_MUNMAP, HEAP + span, 4096, 0);
+	cr_assert_eq(s->mm.pt.nr_pagetable, tables - 1, "the middle table is freed");
+	check_invariants(s);
+	sim_apply(s, &(struct mm_event){.ts = ++ts, .pid = 7, .type = EV_EXIT});
+	cr_assert_eq(s->mm.pt.nr_pagetable, 0, "exit found the neighbours");
+	check_invariants(s);
+	teardown(s);
+}
+
+Test(mm, munmap_of_a_table_between_neighbours_keeps_them_found)
+{
+	one_group_run(ARCH_I386, 4ull << 20);	/* neighbouring pgd entries */
+	one_group_run(ARCH_X86_64, 2ull << 20); /* neighbouring pmd entries */
 }

@@ -98,6 +98,7 @@ static void walk_run(enum arch arch, const struct ref_shape *r)
 		mapped[i] = a;
 		unsigned stop;
 		cr_assert_eq(ref_walk(c, &pgd, r, a, &stop), pte); /* the arena may have moved */
+		cr_assert(pgtable_groups_cover(c, &pgd));
 	}
 	for (unsigned i = 0; i < 20000; i++) {
 		uint64_t base = i & 1 ? mapped[next_rand() % NR_MAPPED] : next_rand() % top;
