@@ -240,7 +240,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	if (left) {
 		l->head = h;
 	} else {
-		l->head = end;
+		l->head = l->tail = 0;
 		z->free_orders[mt] &= (uint16_t) ~(1u << o);
 	}
 	area->nr_free_mt[mt] = left;

@@ -51,7 +51,9 @@ static inline void free_list_add_tail(struct page *map, struct zone *z, unsigned
 
 /* Unlink pfn from anywhere on its list: a tombstone in its slot, or the end of the deque
  * moved past it when it is the first or the last entry. The caller has counted it off
- * (left is what stays on the list): an empty list drops its tombstones. */
+ * (left is what stays on the list): an empty list drops its tombstones and starts again at
+ * slot 0, so that a list that is often empty keeps using the same two lines of its ring
+ * (the slots just before and at 0) rather than cold ones. */
 static inline void free_list_del(struct page *map, struct zone *z, unsigned order, unsigned mt,
 				 pfn_t pfn, uint64_t left)
 {
@@ -59,7 +61,7 @@ static inline void free_list_del(struct page *map, struct zone *z, unsigned orde
 	uint32_t pos = map[pfn].next;
 	map[pfn].next = PFN_NONE;
 	if (!left)
-		l->head = l->tail;
+		l->head = l->tail = 0;
 	else if (pos == l->head)
 		l->head++;
 	else if (pos == l->tail - 1)
@@ -195,7 +197,7 @@ static inline pfn_t take_free_list_head(struct page *map, struct zone *z, unsign
 	pfn_t pfn = z->free_ring[order][mt][pos & l->mask];
 	l->head = pos + 1;
 	if (!--area->nr_free_mt[mt]) {
-		l->head = l->tail;
+		l->head = l->tail = 0;
 		z->free_orders[mt] &= (uint16_t) ~(1u << order);
 	}
 	map[pfn].next = PFN_NONE;
