@@ -218,7 +218,8 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 			h = free_list_skip(ring, mask, h);
 			pfn_t pfn = ring[h++ & mask];
 			if (end - h > FREE_LIST_PREFETCH_SPLIT)
-				__builtin_prefetch(&map[ring[(h + FREE_LIST_PREFETCH_SPLIT) & mask]], 1);
+				__builtin_prefetch(
+				    &map[ring[(h + FREE_LIST_PREFETCH_SPLIT) & mask]], 1);
 			left--;
 			if (want - got < per) {
 				/* the last block, in part */

@@ -57,7 +57,7 @@ static bool free_list_grow(struct zone *z, unsigned order, unsigned mt, uint64_t
  * list of blocks of order o holds at most spanned_pages >> o < 2^31 of them: the ring
  * never passes 2^32 slots; out of host memory, a trap rather than a write past the ring. */
 __attribute__((noinline, cold)) void free_list_make_room(struct page *map, struct zone *z,
-							  unsigned order, unsigned mt)
+							 unsigned order, unsigned mt)
 {
 	struct free_list *l = &z->free_area[order].free_list[mt];
 	uint64_t live = z->free_area[order].nr_free_mt[mt];

@@ -85,7 +85,8 @@ static inline pfn_t free_list_first(const struct zone *z, unsigned order, unsign
 	const struct free_list *l = &z->free_area[order].free_list[mt];
 	if (!z->free_area[order].nr_free_mt[mt])
 		return PFN_NONE;
-	return free_list_slot(z, order, mt, free_list_skip(z->free_ring[order][mt], l->mask, l->head));
+	return free_list_slot(z, order, mt,
+			      free_list_skip(z->free_ring[order][mt], l->mask, l->head));
 }
 
 /* for_each_free_block(z, order, mt, pfn, pos): every block on the list, head to tail, in
@@ -155,9 +156,9 @@ static inline unsigned order_to_pindex(unsigned mt, unsigned order)
  * the searches over orders (__rmqueue_smallest, __rmqueue_fallback, the watermark check)
  * find the first usable order without reading the empty lists. */
 
-static inline __attribute__((always_inline)) void
-add_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
-		 unsigned mt, bool tail)
+static inline __attribute__((always_inline)) void add_to_free_list(struct page *map, struct zone *z,
+								   pfn_t pfn, unsigned order,
+								   unsigned mt, bool tail)
 {
 	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];

@@ -123,8 +123,9 @@ static void bf_expect_same(struct bf_machine *a, struct bf_machine *b, uint8_t *
 	}
 	for (pfn_t x = start; x < zone_end_pfn(za); x++)
 		if (!on_pcp[x - start])
-			cr_assert(test_pages_equal(pfn_to_page(&a->pg, x), pfn_to_page(&b->pg, x), 1),
-				  "struct page %u differs at step %d", (unsigned)x, step);
+			cr_assert(
+			    test_pages_equal(pfn_to_page(&a->pg, x), pfn_to_page(&b->pg, x), 1),
+			    "struct page %u differs at step %d", (unsigned)x, step);
 }
 
 static void bf_run(uint64_t seed)

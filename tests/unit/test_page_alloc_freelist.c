@@ -53,12 +53,14 @@ static void check_lists(const struct fl_model *md, int step)
 			uint32_t i = 0;
 			pfn_t pfn;
 			cr_assert(l->tail - l->head <= l->cap, "step %d: span past the ring", step);
-			for_each_free_block(z, o, mt, pfn, pos) {
+			for_each_free_block(z, o, mt, pfn, pos)
+			{
 				cr_assert_lt(i, r->n, "step %d: list %u/%u longer", step, o, mt);
-				cr_assert_eq(pfn, r->pfn[i], "step %d: list %u/%u entry %u", step, o,
-					     mt, i);
+				cr_assert_eq(pfn, r->pfn[i], "step %d: list %u/%u entry %u", step,
+					     o, mt, i);
 				const struct page *p = &md->map[pfn];
-				cr_assert_eq(p->next, pos, "step %d: slot of %u", step, (unsigned)pfn);
+				cr_assert_eq(p->next, pos, "step %d: slot of %u", step,
+					     (unsigned)pfn);
 				cr_assert_eq(p->prev, PFN_NONE);
 				cr_assert(p->flags & PG_buddy);
 				cr_assert_eq(p->private, o);

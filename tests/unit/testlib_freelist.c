@@ -10,8 +10,7 @@ static uint64_t list_blocks(const struct zone *z, unsigned o, unsigned mt, pfn_t
 {
 	uint64_t n = 0;
 	pfn_t pfn;
-	for_each_free_block(z, o, mt, pfn, pos)
-		out[n++] = pfn;
+	for_each_free_block(z, o, mt, pfn, pos) out[n++] = pfn;
 	return n;
 }
 
@@ -23,8 +22,8 @@ static bool lists_equal(const struct zone *a, const struct zone *b, unsigned o, 
 	if (!nr)
 		return true;
 	pfn_t *la = malloc(nr * sizeof(*la)), *lb = malloc(nr * sizeof(*lb));
-	bool same = la && lb && list_blocks(a, o, mt, la) == nr && list_blocks(b, o, mt, lb) == nr &&
-		    !memcmp(la, lb, nr * sizeof(*la));
+	bool same = la && lb && list_blocks(a, o, mt, la) == nr &&
+		    list_blocks(b, o, mt, lb) == nr && !memcmp(la, lb, nr * sizeof(*la));
 	free(la);
 	free(lb);
 	return same;
