@@ -72,15 +72,6 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
 }
 
-/* The struct pages expand_rest will write (one per order, in lines nothing has touched
- * since the block was freed), fetched before the refill writes the blocks it takes. */
-static inline __attribute__((always_inline)) void
-expand_rest_prefetch(const struct page *map, pfn_t pfn, unsigned n, unsigned order, unsigned o)
-{
-	for (unsigned x = n << order; x < (1u << o); x += x & -x)
-		__builtin_prefetch(&map[pfn + x], 1);
-}
-
 /* Where rmqueue_bulk puts the blocks it takes: the tail of a pcp list's ring, in
  * registers (the stores through struct page would make the compiler reload it from the
  * list), after the first `direct` blocks, which go to out as the takes right after the
@@ -233,9 +224,8 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 			if (want - got < per) {
 				/* the last block, in part */
 				unsigned n = want - got;
-				expand_rest_prefetch(map, pfn, n, order, o);
-				refill_add_blocks(map, &r, pfn, n, step, &m);
 				expand_rest(map, z, pfn, n, order, o, mt);
+				refill_add_blocks(map, &r, pfn, n, step, &m);
 				got = want;
 				break;
 			}
