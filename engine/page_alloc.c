@@ -29,7 +29,7 @@ static inline void expand(struct page *map, struct zone *z, pfn_t pfn, unsigned 
 {
 	while (high > low) {
 		high--;
-		add_to_free_list(map, z, pfn + (1u << high), high, mt, false);
+		add_to_empty_free_list(map, z, pfn + (1u << high), high, mt);
 	}
 }
 
@@ -69,7 +69,7 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
 			unsigned o, unsigned mt)
 {
 	for (unsigned x = n << order; x < (1u << o); x += x & -x)
-		add_to_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt, false);
+		add_to_empty_free_list(map, z, pfn + x, (unsigned)__builtin_ctz(x), mt);
 }
 
 /* Where rmqueue_bulk puts the blocks it takes: the tail of a pcp list's ring, in

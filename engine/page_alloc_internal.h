@@ -175,6 +175,29 @@ static inline __attribute__((always_inline)) void add_to_free_list(struct page *
 	area->nr_free++;
 }
 
+/* add_to_free_list at the head of a list known to be empty (expand: the lists between
+ * the order asked for and the order taken from were empty). An empty deque sits at slot
+ * 0 (free_list_del), so the block takes slot -1 and the list's count is 1. */
+static inline __attribute__((always_inline)) void
+add_to_empty_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order, unsigned mt)
+{
+	struct free_area *area = &z->free_area[order];
+	struct free_list *l = &area->free_list[mt];
+	if (unlikely(!l->cap))
+		free_list_make_room(map, z, order, mt);
+	l->head = UINT32_MAX;
+	z->free_ring[order][mt][l->mask] = pfn;
+	struct page *p = &map[pfn];
+	p->flags |= PG_buddy;
+	p->next = UINT32_MAX;
+	p->prev = PFN_NONE;
+	p->private = order;
+	p->index = mt;
+	z->free_orders[mt] |= (uint16_t)(1u << order);
+	area->nr_free_mt[mt] = 1;
+	area->nr_free++;
+}
+
 static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order)
 {
 	struct page *p = &map[pfn];

@@ -1,7 +1,8 @@
 /* The buddy free lists as deques of pfns in rings (struct free_list): random adds at the
  * head and the tail, deletions from anywhere, takes of the head and moves between lists,
  * against plain arrays kept in list order with memmove; after every step the lists read
- * through the iteration API equal the arrays, every block's struct page names its slot,
+ * through the iteration API equal the arrays (expand's add to a list known to be empty
+ * included), every block's struct page names its slot,
  * the counts and free_orders agree, and an empty list keeps no tombstones. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -118,7 +119,10 @@ static void step_once(struct fl_model *md, uint64_t *rng, unsigned grow_bias)
 		pfn = pick_off_list(md, rng);
 		if (pfn == PFN_NONE)
 			return;
-		add_to_free_list(md->map, &md->z, pfn, o, mt, tail);
+		if (!r->n && !tail && (tl_splitmix64(rng) & 1))
+			add_to_empty_free_list(md->map, &md->z, pfn, o, mt); /* expand's */
+		else
+			add_to_free_list(md->map, &md->z, pfn, o, mt, tail);
 		ref_insert(r, tail ? r->n : 0, pfn);
 		md->where[pfn] = (int)(o * FL_TYPES + mt);
 		if (l->cap > cap)
