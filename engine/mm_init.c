@@ -13,12 +13,9 @@
 
 static void zone_init_free_lists(struct zone *z)
 {
-	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
-		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-			z->free_area[o].free_list[mt] = z->free_area[o].free_tail[mt] = PFN_NONE;
-		memset(z->free_area[o].nr_free_mt, 0, sizeof(z->free_area[o].nr_free_mt));
-		z->free_area[o].nr_free = 0;
-	}
+	/* empty deques without rings: a ring is allocated by the first block on its list */
+	memset(z->free_area, 0, sizeof(z->free_area));
+	memset(z->free_ring, 0, sizeof(z->free_ring));
 	memset(z->free_orders, 0, sizeof(z->free_orders));
 }
 
@@ -299,6 +296,7 @@ void page_alloc_destroy(struct pglist_data *pgdat)
 			pcp_lists_free(&z->pcp[c]);
 		free(z->pcp);
 		z->pcp = NULL;
+		free_lists_free(z);
 	}
 	free(pgdat->mem_map ? pgdat->mem_map - memmap_skew(pgdat) : NULL);
 	free(pgdat->pageblock_mt);

@@ -7,7 +7,8 @@
  * - struct per_cpu_pages.free_factor (6.1 nr_pcp_free); its lists are rings of pfns
  *   (struct pcp_list) instead of links through struct page;
  * - struct zone.boost_pending (ZONE_BOOSTED_WATERMARK), .stat_threshold, .free_orders,
- *   .fast_mark;
+ *   .fast_mark, .free_ring; the buddy free lists (struct free_list) are deques of pfns
+ *   in rings instead of links through struct page;
  * - struct pglist_data: the configured zones (has_dma32, has_highmem), pcp_enabled,
  *   the sysctls the allocator reads at run time, per-order failure counters,
  *   kswapd_failures (owned by reclaim, shown in zoneinfo). */
@@ -22,12 +23,25 @@
 #include "mmzone.h"
 #include "page.h"
 
-/* Free lists are doubly linked through page->next/prev (pfns), PFN_NONE at both ends; head
- * and tail are stored here. While PG_buddy: page->private = order, page->index = the
- * migratetype of the list the block is on. */
+/* A buddy free list is a deque of first pfns, in the kernel's list_head order, in a ring
+ * of host memory (zone->free_ring[order][mt]) indexed by free-running 32-bit slot numbers:
+ * head is the slot of the first entry, tail one past the last. A block taken off the
+ * middle (a merged buddy, a moved block) leaves a tombstone (PFN_NONE) in its slot instead
+ * of touching its neighbours' struct pages; walks skip tombstones, and when the ring is
+ * full with at least as many tombstones as blocks it is compacted in order (see
+ * page_alloc_freelist.c). While PG_buddy: page->next = the block's slot, page->prev =
+ * PFN_NONE, page->private = order, page->index = the migratetype of the list it is on.
+ * The blocks on the list are free_area.nr_free_mt[mt]; tombstones are the rest of
+ * [head, tail). */
+struct free_list {
+	uint32_t head; /* slot of the first entry (free-running) */
+	uint32_t tail; /* one past the last entry (free-running) */
+	uint32_t mask; /* cap - 1, or 0 while cap is 0 */
+	uint32_t cap;  /* slots in the ring: a power of two, or 0 (no ring yet) */
+};
+
 struct free_area {
-	pfn_t free_list[MIGRATE_TYPES]; /* heads; PFN_NONE when empty */
-	pfn_t free_tail[MIGRATE_TYPES]; /* tails; PFN_NONE when empty */
+	struct free_list free_list[MIGRATE_TYPES];
 	uint64_t
 	    nr_free_mt[MIGRATE_TYPES]; /* blocks per migratetype (the kernel walks the lists) */
 	uint64_t nr_free;	       /* blocks of this order, all types */
@@ -89,6 +103,10 @@ struct zone {
 	int stat_threshold; /* vmstat.c calculate_normal_threshold, for zoneinfo */
 	struct free_area free_area[NR_PAGE_ORDERS];
 	uint16_t free_orders[MIGRATE_TYPES]; /* bit o: free_area[o].free_list[mt] not empty */
+	/* The free lists' rings, [cap] each (NULL while cap is 0): host memory, kept apart
+	 * from free_area so that free areas of two zones with the same history compare
+	 * equal byte for byte. */
+	pfn_t *free_ring[NR_PAGE_ORDERS][MIGRATE_TYPES];
 	/* The order-0 test at the low mark for a zonelist starting at highest: it passes when
 	 * nr_free_pages > fast_mark[highest] = low + boost + lowmem_reserve[highest] +
 	 * nr_reserved_highatomic; INT64_MAX when the zone is not populated. Kept by whoever

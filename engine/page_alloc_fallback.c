@@ -158,7 +158,7 @@ bool rmqueue_fallback(struct pglist_data *pgdat, struct zone *z, unsigned order,
 		can_steal = can_steal_fallback(pgdat, o, start_mt);
 	}
 	unsigned fmt = find_suitable_fallback(z, o, start_mt);
-	pfn_t pfn = z->free_area[o].free_list[fmt];
+	pfn_t pfn = free_list_first(z, o, fmt);
 	steal_suitable_fallback(pgdat, z, pfn, alloc_flags, start_mt, can_steal);
 	/* kmem:mm_page_alloc_extfrag; "fragmenting" = fallback_order < pageblock_order */
 	count_vm_event(pgdat->vmstat, EXTFRAG_FALLBACK);
@@ -192,7 +192,7 @@ bool unreserve_highatomic_pageblock(struct pglist_data *pgdat, int highest, unsi
 		if (!z->populated || (!force && z->nr_reserved_highatomic <= pb))
 			continue;
 		for (unsigned o = 0; o < NR_PAGE_ORDERS; o++) {
-			pfn_t pfn = z->free_area[o].free_list[MIGRATE_HIGHATOMIC];
+			pfn_t pfn = free_list_first(z, o, MIGRATE_HIGHATOMIC);
 			if (pfn == PFN_NONE)
 				continue;
 			if (get_pageblock_migratetype(pgdat, pfn) == MIGRATE_HIGHATOMIC) {

@@ -9,66 +9,93 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
-/* ---- pfn lists ------------------------------------------------------------------------
- * Doubly linked through page->next/prev, PFN_NONE-terminated, with head and tail kept
- * outside the pages: adding at the head or taking the head never touches the tail page
- * (a circular list would, and the tail is the coldest page on the list). The order of
- * the blocks is the kernel's list_head order. map is pgdat->memmap_base, passed in so
- * that stores through struct page (the build has -fno-strict-aliasing) do not force it
- * to be reloaded from pgdat. */
+/* ---- buddy free lists (struct free_list, a deque of pfns in a ring) -----------------
+ * The order of the live entries is the kernel's list_head order; tombstones (PFN_NONE)
+ * are invisible to every reader. map is pgdat->memmap_base, passed in so that stores
+ * through struct page (the build has -fno-strict-aliasing) do not force it to be reloaded
+ * from pgdat. */
 
-static inline void list_add_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+/* page_alloc_freelist.c: room for one more entry on a full list (compaction in order, or
+ * a ring twice the size; a trap when the host has no memory for it). Cold. */
+void free_list_make_room(struct page *map, struct zone *z, unsigned order, unsigned mt);
+/* page_alloc_freelist.c: the rings' memory (page_alloc_destroy) */
+void free_lists_free(struct zone *z);
+
+/* The entry in slot pos: a pfn or a tombstone. */
+static inline pfn_t free_list_slot(const struct zone *z, unsigned order, unsigned mt, uint32_t pos)
 {
-	struct page *p = &map[pfn];
-	pfn_t h = *head;
-	p->prev = PFN_NONE;
-	p->next = h;
-	if (h == PFN_NONE)
-		*tail = pfn;
-	else
-		map[h].prev = pfn;
-	*head = pfn;
+	return z->free_ring[order][mt][pos & z->free_area[order].free_list[mt].mask];
 }
 
-static inline void list_add_tail(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+static inline void free_list_add_head(struct page *map, struct zone *z, unsigned order, unsigned mt,
+				      pfn_t pfn)
 {
-	struct page *p = &map[pfn];
-	pfn_t t = *tail;
-	p->next = PFN_NONE;
-	p->prev = t;
-	if (t == PFN_NONE)
-		*head = pfn;
-	else
-		map[t].next = pfn;
-	*tail = pfn;
+	struct free_list *l = &z->free_area[order].free_list[mt];
+	if (unlikely(l->tail - l->head == l->cap))
+		free_list_make_room(map, z, order, mt);
+	uint32_t pos = --l->head;
+	z->free_ring[order][mt][pos & l->mask] = pfn;
+	map[pfn].next = pos;
 }
 
-static inline void list_del(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+static inline void free_list_add_tail(struct page *map, struct zone *z, unsigned order, unsigned mt,
+				      pfn_t pfn)
 {
-	struct page *p = &map[pfn];
-	pfn_t n = p->next, pr = p->prev;
-	if (pr == PFN_NONE)
-		*head = n;
-	else
-		map[pr].next = n;
-	if (n == PFN_NONE)
-		*tail = pr;
-	else
-		map[n].prev = pr;
-	p->next = p->prev = PFN_NONE;
+	struct free_list *l = &z->free_area[order].free_list[mt];
+	if (unlikely(l->tail - l->head == l->cap))
+		free_list_make_room(map, z, order, mt);
+	uint32_t pos = l->tail++;
+	z->free_ring[order][mt][pos & l->mask] = pfn;
+	map[pfn].next = pos;
 }
 
-/* Taking the head (allocation): one neighbour to fix. */
-static inline void list_del_head(struct page *map, pfn_t *head, pfn_t *tail, pfn_t pfn)
+/* Unlink pfn from anywhere on its list: a tombstone in its slot, or the end of the deque
+ * moved past it when it is the first or the last entry. The caller has counted it off
+ * (left is what stays on the list): an empty list drops its tombstones and starts again at
+ * slot 0, so that a list that is often empty keeps using the same two lines of its ring
+ * (the slots just before and at 0) rather than cold ones. */
+static inline void free_list_del(struct page *map, struct zone *z, unsigned order, unsigned mt,
+				 pfn_t pfn, uint64_t left)
 {
-	pfn_t n = map[pfn].next;
-	*head = n;
-	if (n == PFN_NONE)
-		*tail = PFN_NONE;
-	else
-		map[n].prev = PFN_NONE;
+	struct free_list *l = &z->free_area[order].free_list[mt];
+	uint32_t pos = map[pfn].next;
 	map[pfn].next = PFN_NONE;
+	if (!left)
+		l->head = l->tail = 0;
+	else if (pos == l->head)
+		l->head++;
+	else if (pos == l->tail - 1)
+		l->tail--;
+	else
+		z->free_ring[order][mt][pos & l->mask] = PFN_NONE;
 }
+
+/* Slot of the first block at or after slot pos (there is one: the list is not empty past
+ * pos). */
+static inline uint32_t free_list_skip(const pfn_t *ring, uint32_t mask, uint32_t pos)
+{
+	while (ring[pos & mask] == PFN_NONE)
+		pos++;
+	return pos;
+}
+
+/* The first block of a list, PFN_NONE when it is empty. */
+static inline pfn_t free_list_first(const struct zone *z, unsigned order, unsigned mt)
+{
+	const struct free_list *l = &z->free_area[order].free_list[mt];
+	if (!z->free_area[order].nr_free_mt[mt])
+		return PFN_NONE;
+	return free_list_slot(z, order, mt,
+			      free_list_skip(z->free_ring[order][mt], l->mask, l->head));
+}
+
+/* for_each_free_block(z, order, mt, pfn, pos): every block on the list, head to tail, in
+ * the kernel's list order (pos, a uint32_t, is its slot). The body must not change the
+ * list. */
+#define for_each_free_block(z, order, mt, pfn, pos)                                                \
+	for (uint32_t pos = (z)->free_area[order].free_list[mt].head;                              \
+	     pos != (z)->free_area[order].free_list[mt].tail; pos++)                               \
+		if (((pfn) = free_list_slot(z, order, mt, pos)) != PFN_NONE)
 
 /* ---- per-CPU lists (struct pcp_list, a ring of pfns) -----------------------------------
  * The adds need room (see per_cpu_pages.ring_pages); the takes a list that is not empty. */
@@ -129,20 +156,45 @@ static inline unsigned order_to_pindex(unsigned mt, unsigned order)
  * the searches over orders (__rmqueue_smallest, __rmqueue_fallback, the watermark check)
  * find the first usable order without reading the empty lists. */
 
-static inline void add_to_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order,
-				    unsigned mt, bool tail)
+static inline __attribute__((always_inline)) void add_to_free_list(struct page *map, struct zone *z,
+								   pfn_t pfn, unsigned order,
+								   unsigned mt, bool tail)
 {
 	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	p->flags |= PG_buddy;
+	p->prev = PFN_NONE;
 	p->private = order;
 	p->index = mt;
 	if (tail)
-		list_add_tail(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+		free_list_add_tail(map, z, order, mt, pfn);
 	else
-		list_add_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
+		free_list_add_head(map, z, order, mt, pfn);
 	z->free_orders[mt] |= (uint16_t)(1u << order);
 	area->nr_free_mt[mt]++;
+	area->nr_free++;
+}
+
+/* add_to_free_list at the head of a list known to be empty (expand: the lists between
+ * the order asked for and the order taken from were empty). An empty deque sits at slot
+ * 0 (free_list_del), so the block takes slot -1 and the list's count is 1. */
+static inline __attribute__((always_inline)) void
+add_to_empty_free_list(struct page *map, struct zone *z, pfn_t pfn, unsigned order, unsigned mt)
+{
+	struct free_area *area = &z->free_area[order];
+	struct free_list *l = &area->free_list[mt];
+	if (unlikely(!l->cap))
+		free_list_make_room(map, z, order, mt);
+	l->head = UINT32_MAX;
+	z->free_ring[order][mt][l->mask] = pfn;
+	struct page *p = &map[pfn];
+	p->flags |= PG_buddy;
+	p->next = UINT32_MAX;
+	p->prev = PFN_NONE;
+	p->private = order;
+	p->index = mt;
+	z->free_orders[mt] |= (uint16_t)(1u << order);
+	area->nr_free_mt[mt] = 1;
 	area->nr_free++;
 }
 
@@ -151,25 +203,29 @@ static inline void del_from_free_list(struct page *map, struct zone *z, pfn_t pf
 	struct page *p = &map[pfn];
 	struct free_area *area = &z->free_area[order];
 	unsigned mt = p->index;
-	list_del(map, &area->free_list[mt], &area->free_tail[mt], pfn);
-	if (area->free_list[mt] == PFN_NONE)
+	uint64_t left = --area->nr_free_mt[mt];
+	free_list_del(map, z, order, mt, pfn, left);
+	if (!left)
 		z->free_orders[mt] &= (uint16_t) ~(1u << order);
 	p->flags &= ~PG_buddy;
-	area->nr_free_mt[mt]--;
 	area->nr_free--;
 }
 
-/* del_page_from_free_list of the first block on mt's list at order */
+/* del_page_from_free_list of the first block on mt's list at order (not empty) */
 static inline pfn_t take_free_list_head(struct page *map, struct zone *z, unsigned order,
 					unsigned mt)
 {
 	struct free_area *area = &z->free_area[order];
-	pfn_t pfn = area->free_list[mt];
-	list_del_head(map, &area->free_list[mt], &area->free_tail[mt], pfn);
-	if (area->free_list[mt] == PFN_NONE)
+	struct free_list *l = &area->free_list[mt];
+	uint32_t pos = free_list_skip(z->free_ring[order][mt], l->mask, l->head);
+	pfn_t pfn = z->free_ring[order][mt][pos & l->mask];
+	l->head = pos + 1;
+	if (!--area->nr_free_mt[mt]) {
+		l->head = l->tail = 0;
 		z->free_orders[mt] &= (uint16_t) ~(1u << order);
+	}
+	map[pfn].next = PFN_NONE;
 	map[pfn].flags &= ~PG_buddy;
-	area->nr_free_mt[mt]--;
 	area->nr_free--;
 	return pfn;
 }

@@ -5,6 +5,7 @@
 
 #include "page_alloc.h"
 #include "page_alloc_internal.h"
+#include "testlib_freelist.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
 #include "testlib_rng.h"
@@ -58,13 +59,9 @@ static void expect_same_dma32(const struct model *a, const struct model *b, cons
 {
 	const struct zone *za = &a->pg.node_zones[ZONE_DMA32], *zb = &b->pg.node_zones[ZONE_DMA32];
 	cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "%s %d", what, n);
-	cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0, "%s %d",
-		     what, n);
-	cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0,
-		     "%s %d", what, n);
-	cr_assert_eq(memcmp(a->pg.mem_map, b->pg.mem_map,
-			    a->pg.node_spanned_pages * sizeof(struct page)),
-		     0, "struct pages differ, %s %d", what, n);
+	cr_assert(test_free_areas_equal(za, zb), "%s %d", what, n);
+	cr_assert(test_pages_equal(a->pg.mem_map, b->pg.mem_map, a->pg.node_spanned_pages),
+		  "struct pages differ, %s %d", what, n);
 }
 
 /* x86_64-like 64 MiB: DMA [1, 4096), DMA32 [4096, 16384), a reserved hole in DMA32. */
@@ -100,12 +97,14 @@ static void check_invariants(struct model *md)
 			uint64_t blocks = 0;
 			for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 				uint64_t n = 0;
-				pfn_t head = z->free_area[o].free_list[mt];
-				pfn_t p = head, prev = PFN_NONE;
+				const struct free_list *fl = &z->free_area[o].free_list[mt];
+				pfn_t p;
 				/* free_orders mirrors the emptiness of every list */
-				cr_assert_eq((z->free_orders[mt] >> o) & 1, head != PFN_NONE,
+				cr_assert_eq((z->free_orders[mt] >> o) & 1,
+					     free_list_first(z, o, mt) != PFN_NONE,
 					     "free_orders zone %d order %u mt %d", zi, o, mt);
-				while (p != PFN_NONE) {
+				cr_assert(fl->tail - fl->head <= fl->cap, "ring overrun");
+				for_each_free_block(z, o, mt, p, pos) {
 					struct page *pp = pfn_to_page(pg, p);
 					cr_assert(pp->flags & PG_buddy);
 					cr_assert_eq(pp->private, o);
@@ -113,7 +112,8 @@ static void check_invariants(struct model *md)
 					cr_assert_eq(p & ((1u << o) - 1), 0, "misaligned block");
 					cr_assert(p >= z->zone_start_pfn &&
 						  p + (1u << o) <= zone_end_pfn(z));
-					cr_assert_eq(pp->prev, prev, "broken prev link");
+					cr_assert_eq(pp->next, pos, "slot not in struct page");
+					cr_assert_eq(pp->prev, PFN_NONE);
 					mark(md, p, 1ull << o, F_FREE);
 					/* no two free buddies left unmerged */
 					pfn_t b = p ^ (1u << o);
@@ -133,10 +133,9 @@ static void check_invariants(struct model *md)
 							    o);
 					}
 					n++;
-					prev = p;
-					p = pp->next;
 				}
-				cr_assert_eq(prev, z->free_area[o].free_tail[mt], "tail");
+				if (!n)
+					cr_assert_eq(fl->head, fl->tail, "tombstones on an empty list");
 				cr_assert_eq(n, z->free_area[o].nr_free_mt[mt]);
 				blocks += n;
 			}

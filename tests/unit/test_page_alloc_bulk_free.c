@@ -10,6 +10,7 @@
 
 #include "page_alloc.h"
 #include "page_alloc_internal.h"
+#include "testlib_freelist.h"
 #include "testlib_machine.h"
 #include "testlib_rng.h"
 #include "vmstat.h"
@@ -110,10 +111,7 @@ static void bf_expect_same(struct bf_machine *a, struct bf_machine *b, uint8_t *
 {
 	const struct zone *za = &a->pg.node_zones[ZONE_DMA32], *zb = &b->pg.node_zones[ZONE_DMA32];
 	cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "step %d", step);
-	cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0, "step %d",
-		     step);
-	cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0,
-		     "step %d", step);
+	cr_assert(test_free_areas_equal(za, zb), "step %d", step);
 	pfn_t start = za->zone_start_pfn;
 	memset(on_pcp, 0, za->spanned_pages);
 	const struct per_cpu_pages *pcp = &za->pcp[0];
@@ -125,9 +123,9 @@ static void bf_expect_same(struct bf_machine *a, struct bf_machine *b, uint8_t *
 	}
 	for (pfn_t x = start; x < zone_end_pfn(za); x++)
 		if (!on_pcp[x - start])
-			cr_assert_eq(memcmp(pfn_to_page(&a->pg, x), pfn_to_page(&b->pg, x),
-					    sizeof(struct page)),
-				     0, "struct page %u differs at step %d", (unsigned)x, step);
+			cr_assert(
+			    test_pages_equal(pfn_to_page(&a->pg, x), pfn_to_page(&b->pg, x), 1),
+			    "struct page %u differs at step %d", (unsigned)x, step);
 }
 
 static void bf_run(uint64_t seed)

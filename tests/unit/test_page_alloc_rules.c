@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "page_alloc.h"
+#include "page_alloc_internal.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
 
@@ -125,7 +126,7 @@ Test(fallback, movable_takes_smallest_block_when_it_cannot_steal)
 	for (unsigned o = 4; o <= 7; o++)
 		cr_assert_neq(alloc_pages(&pg, GFP_KERNEL, o, 0), PFN_NONE);
 	struct zone *z = &pg.node_zones[ZONE_DMA32];
-	pfn_t smallest = z->free_area[0].free_list[MIGRATE_UNMOVABLE];
+	pfn_t smallest = free_list_first(z, 0, MIGRATE_UNMOVABLE);
 	cr_assert_neq(smallest, PFN_NONE);
 	uint64_t fb = vs[EXTFRAG_FALLBACK];
 	cr_assert_eq(alloc_pages(&pg, MOVABLE, 0, 0), smallest,
