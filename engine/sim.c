@@ -234,6 +234,12 @@ uint64_t sim_page_level_live_pages(const struct sim *s)
 	return n;
 }
 
+/* sim_prefetch's inline test of a slab event is a range of types; a live sim always has
+ * its kernel allocators (sim_create fails without them), so it needs no check either. */
+_Static_assert(EV_KFREE == EV_KMALLOC + 1 && EV_CACHE_ALLOC == EV_KMALLOC + 2 &&
+		   EV_CACHE_FREE == EV_KMALLOC + 3,
+	       "sim_prefetch tests the slab events as one range");
+
 void sim_prefetch_event(struct sim *s, const struct mm_event *ev)
 {
 	switch (ev->type) {

@@ -10,27 +10,9 @@
 
 enum { PTR_FREED, PTR_LIVE, PTR_FAILED };
 
-/* One trace pointer. Entries are never removed: a freed pointer stays as PTR_FREED so a
- * second free is recognised as a double free; reallocation reuses the entry. */
-struct slub_ptr {
-	uint64_t ptr; /* 0 = empty slot */
-	struct slab_obj obj;
-	uint16_t site; /* call-site slot; site_other(s) sums the sites beyond SLUB_MAX_SITES */
-	uint8_t cpu;
-	uint8_t state;
-};
-
 /* ZERO_SIZE_PTR ((void *)16): kmalloc(0) returns it, kfree ignores it and NULL
  * (include/linux/slab.h ZERO_OR_NULL_PTR). */
 #define ZERO_SIZE_PTR 16u
-
-/* include/linux/hash.h:hash_64: the top bits of val * GOLDEN_RATIO_64. Kernel pointers
- * and call sites are arithmetic sequences (object strides), which the top bits of the
- * product spread evenly; the low bits would not. shift = 64 - log2(table size). */
-static inline uint32_t hash_64(uint64_t val, uint32_t shift)
-{
-	return (uint32_t)((val * 0x61C8864680B583EBull) >> shift);
-}
 
 /* 64 - log2(mask + 1) for a power-of-two table */
 static uint32_t table_shift(uint32_t mask) { return 64 - (32 - (uint32_t)__builtin_clz(mask)); }
@@ -245,7 +227,7 @@ static bool ptr_grow(struct slub *s)
 	for (uint32_t k = 0; k <= s->ptr_mask; k++) {
 		if (!s->ptrs[k].ptr)
 			continue;
-		uint32_t j = hash_64(s->ptrs[k].ptr, nshift);
+		uint32_t j = slub_hash_64(s->ptrs[k].ptr, nshift);
 		while (n[j].ptr)
 			j = (j + 1) & nmask;
 		n[j] = s->ptrs[k];
@@ -262,21 +244,10 @@ static bool ptr_grow(struct slub *s)
  * insertion below so that the per-event lookup stays a short inlined loop. */
 static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 {
-	uint32_t j = hash_64(ptr, s->ptr_shift);
+	uint32_t j = slub_hash_64(ptr, s->ptr_shift);
 	while (s->ptrs[j].ptr != ptr && s->ptrs[j].ptr)
 		j = (j + 1) & s->ptr_mask;
 	return &s->ptrs[j];
-}
-
-/* Both ends of the home entry: a 24-byte entry straddles two lines one time in four, and
- * its state, cpu and site, read first, then sit in the second. */
-void slub_prefetch(const struct slub *s, uint64_t ptr)
-{
-	if (s->ptrs) {
-		const struct slub_ptr *e = &s->ptrs[hash_64(ptr, s->ptr_shift)];
-		__builtin_prefetch(e, 1);
-		__builtin_prefetch((const char *)(e + 1) - 1, 1);
-	}
 }
 
 /* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
@@ -302,7 +273,7 @@ static inline uint16_t site_other(const struct slub *s) { return (uint16_t)(s->s
 /* A site slot is in use when it has a call site or hits (call site 0 is a site too). */
 static uint16_t site_slot(struct slub *s, uint64_t call_site)
 {
-	uint32_t j = hash_64(call_site, s->site_shift);
+	uint32_t j = slub_hash_64(call_site, s->site_shift);
 	while (s->sites[j].call_site != call_site) {
 		if (!s->sites[j].call_site && !s->sites[j].hits)
 			break;
@@ -424,7 +395,7 @@ static bool name_grow(struct slub *s)
 	for (uint32_t k = 0; k <= s->name_mask; k++) {
 		if (!s->name_keys[k])
 			continue;
-		uint32_t j = hash_64(s->name_keys[k], nshift);
+		uint32_t j = slub_hash_64(s->name_keys[k], nshift);
 		while (keys[j])
 			j = (j + 1) & nmask;
 		keys[j] = s->name_keys[k];
@@ -450,7 +421,7 @@ static int event_cache(struct slub *s, const struct mm_event *ev, const char *ca
 	char anon[16];
 
 	if (id) {
-		j = hash_64(id, s->name_shift);
+		j = slub_hash_64(id, s->name_shift);
 		while (s->name_keys[j]) {
 			if (s->name_keys[j] == id)
 				return s->name_map[j] - 1;
@@ -467,7 +438,7 @@ static int event_cache(struct slub *s, const struct mm_event *ev, const char *ca
 	if (2 * (s->name_count + 1) > s->name_mask + 1) {
 		if (!name_grow(s))
 			return cache;
-		j = hash_64(id, s->name_shift);
+		j = slub_hash_64(id, s->name_shift);
 		while (s->name_keys[j])
 			j = (j + 1) & s->name_mask;
 	}
