@@ -22,11 +22,16 @@
 
 enum replay_level { REPLAY_MODEL, REPLAY_PAGE };
 
+struct sim;
+typedef void (*sim_event_handler)(struct sim *s, const struct mm_event *ev);
+#define SIM_NR_TYPE_CODES 256 /* every value of mm_event.type, known or not */
+
 struct sim {
 	struct machine machine;
 	struct pglist_data pgdat;
 	const struct strtab *strings; /* the trace's, owned by the reader */
 	enum replay_level level;
+	const sim_event_handler *apply; /* the level's handler of each type code */
 	uint64_t vmstat[NR_VM_STAT_ITEMS];
 	uint64_t unhandled[EV_NR_TYPES]; /* events whose handler does not exist yet, by type */
 	uint64_t last_ts;
