@@ -8,6 +8,8 @@
 #include <string.h>
 
 
+static const sim_event_handler *level_handlers(enum replay_level level);
+
 struct sim *sim_create(const struct machine_config *cfg, const struct strtab *strings,
 		       enum replay_level level, char *err, size_t errlen)
 {
@@ -18,6 +20,7 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 	}
 	s->strings = strings;
 	s->level = level;
+	s->apply = level_handlers(level);
 	if (machine_setup(&s->machine, cfg, err, errlen))
 		goto fail;
 	if (page_alloc_init(&s->pgdat, &s->machine, s->vmstat)) {
@@ -112,26 +115,9 @@ static void page_level_free(struct sim *s, const struct mm_event *ev)
 	free_pages(&s->pgdat, (pfn_t)v, (unsigned)(v >> 32), event_cpu(s, ev));
 }
 
-/* Out of line: inlined, its calls made sim_apply save six registers for every model-level
- * event too. */
-static __attribute__((noinline)) void apply_page_level(struct sim *s, const struct mm_event *ev)
-{
-	switch (ev->type) {
-	case EV_PAGE_ALLOC:
-		page_level_alloc(s, ev);
-		break;
-	case EV_PAGE_FREE:
-		page_level_free(s, ev);
-		break;
-	default:
-		break; /* page level ignores the model-level events by design */
-	}
-}
-
-/* Model level: one handler per event type, called through a table rather than a switch
- * over inlined handlers. Inlined, the biggest of them made every event save and restore
- * six registers; apart, each saves what it uses. */
-typedef void (*event_handler)(struct sim *s, const struct mm_event *ev);
+/* One handler per event type, called through a table rather than a switch over inlined
+ * handlers. Inlined, the biggest of them made every event save and restore six registers;
+ * apart, each saves what it uses. */
 
 static void kmalloc_event(struct sim *s, const struct mm_event *ev)
 {
@@ -176,10 +162,19 @@ static void unhandled_event(struct sim *s, const struct mm_event *ev)
 	s->vmstat[UNHANDLED]++;
 }
 
+/* A type the engine does not know (the trace readers reject them): counted with the
+ * unhandled events, not by type, since unhandled[] has a slot per known type only. */
+static void invalid_event(struct sim *s, const struct mm_event *ev)
+{
+	(void)ev;
+	s->vmstat[UNHANDLED]++;
+}
+
 /* every type has its entry: a new type must be added here */
 _Static_assert(EV_NR_TYPES == EV_MARK + 1, "model_level[] needs an entry per event type");
 
-static const event_handler model_level[EV_NR_TYPES] = {
+/* Indexed by the type byte itself, so that sim_apply needs no range check. */
+static const sim_event_handler model_level[SIM_NR_TYPE_CODES] = {
 	[0] = unhandled_event,
 	[EV_FORK] = mm_fork,
 	[EV_EXEC] = mm_exec,
@@ -202,14 +197,20 @@ static const event_handler model_level[EV_NR_TYPES] = {
 	[EV_SET_OOM_SCORE_ADJ] = mm_set_oom_score_adj,
 	[EV_COMM] = mm_comm,
 	[EV_MARK] = ignored_event,
+	[EV_NR_TYPES ... SIM_NR_TYPE_CODES - 1] = invalid_event,
 };
 
-static void apply_model_level(struct sim *s, const struct mm_event *ev)
+/* page level ignores the model-level events by design */
+static const sim_event_handler page_level[SIM_NR_TYPE_CODES] = {
+	[0 ... EV_PAGE_ALLOC - 1] = ignored_event,
+	[EV_PAGE_ALLOC] = page_level_alloc,
+	[EV_PAGE_FREE] = page_level_free,
+	[EV_PAGE_FREE + 1 ... SIM_NR_TYPE_CODES - 1] = ignored_event,
+};
+
+static const sim_event_handler *level_handlers(enum replay_level level)
 {
-	if (ev->type < EV_NR_TYPES)
-		model_level[ev->type](s, ev);
-	else
-		unhandled_event(s, ev);
+	return level == REPLAY_PAGE ? page_level : model_level;
 }
 
 void sim_apply(struct sim *s, const struct mm_event *ev)
@@ -217,10 +218,7 @@ void sim_apply(struct sim *s, const struct mm_event *ev)
 	s->vmstat[EVENTS]++;
 	s->last_ts = ev->ts;
 	s->cur_cpu = event_cpu(s, ev);
-	if (s->level == REPLAY_PAGE)
-		apply_page_level(s, ev);
-	else
-		apply_model_level(s, ev);
+	s->apply[ev->type](s, ev);
 }
 
 uint64_t sim_page_level_live_pages(const struct sim *s)
@@ -233,6 +231,12 @@ uint64_t sim_page_level_live_pages(const struct sim *s)
 			n += 1ull << (s->page_level.slots[i].val >> 32);
 	return n;
 }
+
+/* sim_prefetch's inline test of a slab event is a range of types; a live sim always has
+ * its kernel allocators (sim_create fails without them), so it needs no check either. */
+_Static_assert(EV_KFREE == EV_KMALLOC + 1 && EV_CACHE_ALLOC == EV_KMALLOC + 2 &&
+		   EV_CACHE_FREE == EV_KMALLOC + 3,
+	       "sim_prefetch tests the slab events as one range");
 
 void sim_prefetch_event(struct sim *s, const struct mm_event *ev)
 {

@@ -132,7 +132,25 @@ struct slub_double_free {
 	uint32_t pid;
 };
 
-struct slub_ptr; /* in slab_common.c */
+/* One trace pointer (slab_common.c's; here because the look-ahead finds its slot inline).
+ * Entries are never removed: a freed pointer stays as PTR_FREED so a second free is
+ * recognised as a double free; reallocation reuses the entry. */
+struct slub_ptr {
+	uint64_t ptr; /* 0 = empty slot */
+	struct slab_obj obj;
+	uint16_t site; /* call-site slot; site_other(s) sums the sites beyond SLUB_MAX_SITES */
+	uint8_t cpu;
+	uint8_t state;
+};
+
+/* include/linux/hash.h:hash_64: the top bits of val * GOLDEN_RATIO_64. Kernel pointers
+ * and call sites are arithmetic sequences (object strides), which the top bits of the
+ * product spread evenly; the low bits would not. shift = 64 - log2(table size). */
+static inline uint32_t slub_hash_64(uint64_t val, uint32_t shift)
+{
+	return (uint32_t)((val * 0x61C8864680B583EBull) >> shift);
+}
+
 
 /* The fields every trace event reads come first, packed, so that an event touches two or
  * three lines of the struct rather than six. */
@@ -199,8 +217,15 @@ uint64_t slub_obj_size(const struct slub *s, const struct slab_obj *o);
 /* Trace events (kmem:kmalloc, kmem:kfree, kmem:kmem_cache_alloc, kmem:kmem_cache_free).
  * cache_name may be NULL or "" when the recording kernel did not name the cache (6.1). */
 /* Start loading the trace-pointer entry of ptr, for an event a few places ahead: a free
- * of a long-lived object reads a cold entry. A hint; changes nothing. */
-void slub_prefetch(const struct slub *s, uint64_t ptr);
+ * of a long-lived object reads a cold entry. Both ends of the home entry: a 24-byte entry
+ * straddles two lines one time in four, and its state, cpu and site, read first, then sit
+ * in the second. Inline, for the replay loop's look-ahead. A hint; changes nothing. */
+static inline void slub_prefetch(const struct slub *s, uint64_t ptr)
+{
+	const struct slub_ptr *e = &s->ptrs[slub_hash_64(ptr, s->ptr_shift)];
+	__builtin_prefetch(e, 1);
+	__builtin_prefetch((const char *)(e + 1) - 1, 1);
+}
 void slub_kmalloc_event(struct slub *s, const struct mm_event *ev);
 void slub_kfree_event(struct slub *s, const struct mm_event *ev);
 void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev, const char *cache_name);

@@ -16,6 +16,27 @@ uint32_t slub_new_partial_slab(struct slub *s, struct kmem_cache *c, gfp_t gfp);
 void slub_slab_now_full(struct kmem_cache *c, uint32_t i);
 void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool was_full);
 
+/* The object off the top of the free stack of partial slab i of cache c. Returns whether
+ * the slab is now full: the caller then takes it off the partial list
+ * (slub_slab_now_full), as its last step, so that a caller with more to do after the
+ * allocation keeps its values in registers without saving them across a call. */
+static inline bool slab_alloc_from(struct slub *s, struct kmem_cache *c, uint32_t i, int cache,
+				   uint32_t bytes_req, struct slab_obj *out)
+{
+	struct slab *sl = slab_at(c, i);
+	uint16_t obj = sl->free[sl->objects - sl->inuse - 1];
+	bool full = ++sl->inuse == sl->objects;
+	c->inuse_objects++;
+	c->bytes_req_live += bytes_req;
+	c->allocs++;
+	count_vm_event(s->vmstat, SLAB_ALLOC);
+	out->slab = i;
+	out->cache = (uint16_t)cache;
+	out->obj = obj;
+	out->bytes_req = bytes_req;
+	return full;
+}
+
 /* mm/slub.c:slab_alloc_node, modeled without per-CPU slabs: the object comes off the top
  * of the free stack of the first partial slab; a slab that fills up leaves the partial
  * list. */
@@ -30,18 +51,8 @@ static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp
 		if (i == SLAB_NONE)
 			return false;
 	}
-	struct slab *sl = slab_at(c, i);
-	uint16_t obj = sl->free[sl->objects - sl->inuse - 1];
-	if (++sl->inuse == sl->objects)
+	if (slab_alloc_from(s, c, i, cache, bytes_req, out))
 		slub_slab_now_full(c, i);
-	c->inuse_objects++;
-	c->bytes_req_live += bytes_req;
-	c->allocs++;
-	count_vm_event(s->vmstat, SLAB_ALLOC);
-	out->slab = i;
-	out->cache = (uint16_t)cache;
-	out->obj = obj;
-	out->bytes_req = bytes_req;
 	return true;
 }
 

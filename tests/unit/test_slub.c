@@ -660,3 +660,75 @@ Test(slub, slab_freelist_order_matches_reference)
 	cr_assert_null(slub_check(&r->s));
 	rig_free(r);
 }
+
+/* The cache an id's events land in: its name, or the size-named one (all such are 96). */
+static const char *id_cache_name(char (*names)[24], int id)
+{
+	return id && names[id][0] ? names[id] : ":0000096";
+}
+
+/* kmem_cache_alloc events by the trace's name id: the first event of an id creates or
+ * finds its cache by name (id 0 and empty names by object size, ":0000096"), the later
+ * ones find it by id alone. Against a reference of live objects per name, with new ids
+ * (the name table grows past 256) arriving all along and pointers reused. */
+Test(slub, cache_events_by_name_id_match_reference)
+{
+	enum { NIDS = 400, NPTR = 3000, STEPS = 30000 };
+	static int32_t live_in[NPTR];	/* reference: the id a pointer is live in, -1 if none */
+	static uint64_t ref_live[NIDS + 1];
+	static char names[NIDS + 1][24];
+	struct rig *r = rig_boot(2);
+	uint64_t missed = 0;
+	for (int k = 0; k < NPTR; k++)
+		live_in[k] = -1;
+	for (int id = 1; id <= NIDS; id++)
+		snprintf(names[id], sizeof(names[id]), id % 50 ? "cache_%d" : "", id);
+	rng = 99;
+	for (int step = 0; step < STEPS; step++) {
+		uint64_t x = rnd();
+		uint32_t k = (uint32_t)(x % NPTR);
+		/* ids come into use gradually; id 0 is a 6.1 trace's unnamed cache */
+		uint32_t id = (uint32_t)((x >> 16) % (1 + (uint64_t)step * NIDS / STEPS));
+		uint32_t size = id && names[id][0] ? 16 + 8 * (id % 40) : 96;
+		uint64_t ptr = 0xc2000000u + (uint64_t)k * 128;
+		if ((x >> 40) % 100 < 55) {
+			struct mm_event ev = kev(EV_CACHE_ALLOC, ptr, size, GFP_KERNEL, 0x50);
+			ev.u.kmem.bytes_alloc = size;
+			ev.u.kmem.cache = id;
+			slub_cache_alloc_event(&r->s, &ev, id ? names[id] : NULL);
+			if (live_in[k] >= 0) {
+				ref_live[live_in[k]]--;
+				missed++;
+			}
+			live_in[k] = (int32_t)id;
+			ref_live[id]++;
+		} else {
+			struct mm_event ev = kev(EV_CACHE_FREE, ptr, 0, 0, 0x50);
+			slub_cache_free_event(&r->s, &ev);
+			if (live_in[k] >= 0)
+				ref_live[live_in[k]]--;
+			live_in[k] = -1;
+		}
+		cr_assert_eq(r->vmstat[SLAB_MISSED_FREE], missed, "step %d", step);
+		if (step % 500 == 0 || step == STEPS - 1) {
+			for (int i = 0; i <= NIDS; i++) {
+				const char *name = id_cache_name(names, i);
+				uint64_t want = 0;
+				for (int j = 0; j <= NIDS; j++)
+					if (!strcmp(id_cache_name(names, j), name))
+						want += ref_live[j];
+				if (!want)
+					continue; /* its cache may not exist yet */
+				int c = slub_cache_lookup(&r->s, name, 96);
+				cr_assert_eq(r->s.caches[c].inuse_objects, want, "step %d: %s", step,
+					     name);
+			}
+			const char *why = slub_check(&r->s);
+			cr_assert_null(why, "step %d: %s", step, why);
+		}
+	}
+	cr_assert_gt(r->s.name_mask + 1, 256u, "the name table grew");
+	cr_assert_gt(missed, 0);
+	cr_assert_eq(r->vmstat[SLAB_ALLOC_FAIL], 0);
+	rig_free(r);
+}
