@@ -25,6 +25,7 @@ struct replay_opts {
 	uint64_t sample_events;  /* sample every N events, or */
 	uint64_t sample_ns;      /* every T of trace time; 0 = no time series */
 	bool progress, timing, quiet;
+	bool decode_ahead;       /* on a second thread where two CPUs may run us */
 	int implicit;            /* --implicit-regions: -1 from the trace's origin */
 	struct proc_points snaps;  /* --snapshot-at points (docs/PROC.md) */
 	const char *snap_dir;
@@ -49,6 +50,9 @@ static void replay_help(FILE *f)
 	      "                       N events, or a trace time (2.5s); repeatable (see proc --help)\n"
 	      "  --snapshot-dir DIR   where --snapshot-at writes\n"
 	      "  --progress           progress on stderr even when it is not a terminal\n"
+	      "  --no-decode-ahead    decode on the replay's own thread even where a second CPU\n"
+	      "                       may run a decoding thread (also MMREPLAY_DECODE_AHEAD=off,\n"
+	      "                       which sweep -j N > 1 sets for its cells)\n"
 	      "  --quiet              no summary on stdout\n"
 	      "  --implicit-regions=on|off  a fault outside every VMA creates an implicit region\n"
 	      "                       (default: on for imported recordings, off otherwise)\n\n",
@@ -89,6 +93,8 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	machine_opts_init(&o->machine);
 	proc_points_init(&o->snaps);
 	o->timing = true;
+	const char *ahead = getenv("MMREPLAY_DECODE_AHEAD");
+	o->decode_ahead = !ahead || strcmp(ahead, "off") != 0;
 	o->implicit = -1;
 	for (int i = 1; i < argc; i++) {
 		bool missing = false;
@@ -132,6 +138,8 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 				return EXIT_USAGE;
 		} else if (strcmp(argv[i], "--no-timing") == 0) {
 			o->timing = false;
+		} else if (strcmp(argv[i], "--no-decode-ahead") == 0) {
+			o->decode_ahead = false;
 		} else if (strcmp(argv[i], "--progress") == 0) {
 			o->progress = true;
 		} else if (strcmp(argv[i], "--quiet") == 0) {
@@ -360,7 +368,8 @@ int cmd_replay(int argc, char **argv)
 	if (!r.reader)
 		return cli_usage_error("replay", "%s", err);
 	/* before sim_create: the engine is to hold the consumer's strings */
-	r.ahead = trace_reader_ahead(r.reader, REPLAY_BATCH, trace_hash_events, REPLAY_HASH_INIT) > 0;
+	r.ahead = o.decode_ahead && trace_reader_ahead(r.reader, REPLAY_BATCH, trace_hash_events,
+							REPLAY_HASH_INIT) > 0;
 	r.sim = sim_create(&o.machine.cfg, trace_reader_strings(r.reader), o.level, err,
 			   sizeof(err));
 	if (!r.sim) {

@@ -196,3 +196,37 @@ Test(stat_golden, convert_levels)
 	}
 	unlink(packed);
 }
+
+/* "replay TRACE --no-timing EXTRA" with MMREPLAY_DECODE_AHEAD=env (NULL: unset) must print
+ * want. */
+static void same_summary(const char *trace, const char *extra, const char *env, const char *want)
+{
+	char args[512], *out;
+	snprintf(args, sizeof(args), "replay %s --no-timing %s", trace, extra);
+	if (env)
+		setenv("MMREPLAY_DECODE_AHEAD", env, 1);
+	cr_assert_eq(run(args, &out), 0, "%s", out);
+	unsetenv("MMREPLAY_DECODE_AHEAD");
+	cr_assert_str_eq(out, want, "%s with MMREPLAY_DECODE_AHEAD=%s", args, env ? env : "");
+	free(out);
+}
+
+/* Decoding on a thread of its own or on the replay's: the same summary (the trace hash is
+ * folded on the decoding thread), turned off by option or by the environment sweep -j N
+ * sets; a value other than "off" leaves it on. */
+Test(stat_golden, replay_decode_ahead_off)
+{
+	char trace[128], args[512], *ref;
+	tl_path(trace, sizeof(trace), "ahead.mmt");
+	snprintf(args, sizeof(args), "gen shell --seed=3 -o %s", trace);
+	cr_assert_eq(run(args, &ref), 0, "%s", ref);
+	free(ref);
+	snprintf(args, sizeof(args), "replay %s --no-timing", trace);
+	cr_assert_eq(run(args, &ref), 0, "%s", ref);
+	cr_assert(strstr(ref, "hash "), "%s", ref);
+	same_summary(trace, "--no-decode-ahead", NULL, ref);
+	same_summary(trace, "", "off", ref);
+	same_summary(trace, "", "on", ref);
+	free(ref);
+	unlink(trace);
+}
