@@ -240,20 +240,6 @@ _Static_assert(EV_KFREE == EV_KMALLOC + 1 && EV_CACHE_ALLOC == EV_KMALLOC + 2 &&
 
 void sim_prefetch_event(struct sim *s, const struct mm_event *ev)
 {
-	switch (ev->type) {
-	case EV_FAULT:
-	case EV_TOUCH:
-		if (s->level == REPLAY_MODEL)
-			mm_prefetch(s, ev);
-		break;
-	case EV_KMALLOC:
-	case EV_KFREE:
-	case EV_CACHE_ALLOC:
-	case EV_CACHE_FREE:
-		if (s->kernel_allocators)
-			slub_prefetch(&s->slub, ev->u.kmem.ptr);
-		break;
-	default:
-		break;
-	}
+	if ((ev->type == EV_FAULT || ev->type == EV_TOUCH) && s->level == REPLAY_MODEL)
+		mm_prefetch(s, ev);
 }

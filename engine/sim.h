@@ -57,8 +57,8 @@ void sim_apply(struct sim *s, const struct mm_event *ev);
  * to land before its turn (events take ~100 ns to ~1 us). */
 #define SIM_PREFETCH_AHEAD 8
 
-/* What the event will read first: a fault's pte; a slab event's trace-pointer entry.
- * A hint: nothing changes. */
+/* What a fault or touch event will read first, its pte (sim_prefetch takes the slab events
+ * itself). A hint: nothing changes. */
 void sim_prefetch_event(struct sim *s, const struct mm_event *ev);
 
 /* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n). The slab events' (60 %

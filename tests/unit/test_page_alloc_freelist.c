@@ -30,6 +30,22 @@ struct fl_model {
 	unsigned compactions, growths;
 };
 
+/* An empty zone's lists over FL_PAGES struct pages, no pfn on any list. */
+static void fl_model_init(struct fl_model *md)
+{
+	memset(md, 0, sizeof(*md));
+	md->map = calloc(FL_PAGES, sizeof(struct page));
+	cr_assert_not_null(md->map);
+	for (unsigned i = 0; i < FL_PAGES; i++)
+		md->where[i] = -1;
+}
+
+static void fl_model_free(struct fl_model *md)
+{
+	free_lists_free(&md->z);
+	free(md->map);
+}
+
 static void ref_insert(struct ref_list *r, uint32_t at, pfn_t pfn)
 {
 	memmove(&r->pfn[at + 1], &r->pfn[at], (r->n - at) * sizeof(pfn_t));
@@ -162,11 +178,7 @@ static void step_once(struct fl_model *md, uint64_t *rng, unsigned grow_bias)
 static void run_deque(uint64_t seed, int steps)
 {
 	static struct fl_model md;
-	memset(&md, 0, sizeof(md));
-	md.map = calloc(FL_PAGES, sizeof(struct page));
-	cr_assert_not_null(md.map);
-	for (unsigned i = 0; i < FL_PAGES; i++)
-		md.where[i] = -1;
+	fl_model_init(&md);
 	uint64_t rng = seed;
 	for (int s = 0; s < steps; s++) {
 		/* phases that grow the lists and phases that shrink them */
@@ -176,8 +188,7 @@ static void run_deque(uint64_t seed, int steps)
 	}
 	cr_assert_gt(md.growths, 0, "no ring grew");
 	cr_assert_gt(md.compactions, 0, "no ring was compacted");
-	free_lists_free(&md.z);
-	free(md.map);
+	fl_model_free(&md);
 }
 
 Test(page_alloc_freelist, deque_matches_reference_lists)
@@ -191,11 +202,7 @@ Test(page_alloc_freelist, deque_matches_reference_lists)
 Test(page_alloc_freelist, tombstones_are_compacted_in_order)
 {
 	static struct fl_model md;
-	memset(&md, 0, sizeof(md));
-	md.map = calloc(FL_PAGES, sizeof(struct page));
-	cr_assert_not_null(md.map);
-	for (unsigned i = 0; i < FL_PAGES; i++)
-		md.where[i] = -1;
+	fl_model_init(&md);
 	struct ref_list *r = &md.ref[0][0];
 	const struct free_list *l = &md.z.free_area[0].free_list[0];
 	/* 64 blocks, then 20000 rounds of: delete one from the middle, add one at the head */
@@ -224,6 +231,5 @@ Test(page_alloc_freelist, tombstones_are_compacted_in_order)
 		check_lists(&md, s);
 		cr_assert_leq(l->cap, 4 * 64u, "ring of %u slots for 64 blocks", l->cap);
 	}
-	free_lists_free(&md.z);
-	free(md.map);
+	fl_model_free(&md);
 }
