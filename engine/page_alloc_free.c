@@ -66,8 +66,10 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
 }
 
-/* Longest run of ascending pages freed as one block by free_pcppages_bulk. */
-#define PCP_RUN_MAX_ORDER 3
+/* Longest run of ascending pages freed as one block by free_pcppages_bulk, as an order
+ * (pageblock_order bounds it too). Callgrind on the mix replay, instructions by value:
+ * 3: 3.8445 G, 4: 3.8317 G, 5: 3.8263 G, 6: 3.8247 G, 8: 3.8242 G, 10: 3.8275 G. */
+#define PCP_RUN_MAX_ORDER 8
 
 /* A stretch of a pcp list's ring that free_pcppages_bulk takes, where the ring does not
  * wrap: the blocks in [lo, hi), the oldest at hi - 1. Two pointers rather than ring, mask
