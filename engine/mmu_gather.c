@@ -2,14 +2,16 @@
  * frees the frames zap dropped in batches (mm/mmu_gather.c). memory.c has the faults,
  * which build what this takes down; put_page and swap_cache_release_if_unused are its. */
 #include "mm_internal.h"
+#include "page_alloc_internal.h"
 
-/* The mmu_gather of one zap (mm/mmu_gather.c): frames whose last reference zap dropped wait
- * in pfns[] and are freed together (tlb_flush_mmu -> free_pages_and_swap_cache ->
- * release_pages -> free_unref_page_list in 6.1), in the order zap dropped them. The batch
- * is smaller than the kernel's MAX_GATHER_BATCH (include/asm-generic/tlb.h: a page of
- * pointers, 510 on x86_64) so that the struct pages are still cached when they are freed;
- * its size changes no result. */
-#define ZAP_GATHER_BATCH 64
+/* The mmu_gather of one zap (mm/mmu_gather.c) frees the frames whose last reference zap
+ * dropped in batches, in the order zap dropped them (tlb_flush_mmu ->
+ * free_pages_and_swap_cache -> release_pages -> free_unref_page_list in 6.1). Here each
+ * frame is committed to the pcp list as zap drops it, through a pcp_free_run held open
+ * across the zap (page_alloc_internal.h): the same commits in the same order, since
+ * nothing but zap's frees runs in between, without gathering the pfns and reading every
+ * struct page a second time. The run is closed before anything else frees a page or
+ * reads the pcp lists (zap_flush). */
 
 /* What zap changes besides the pages, summed as zap_pte_range sums rss[] (add_mm_rss_vec)
  * and applied when it returns: nothing reads them before. Only ever passed to inlined
@@ -21,17 +23,14 @@ struct zap_state {
 	uint64_t nr_mapped;		      /* file frames no longer mapped anywhere */
 	uint64_t first_va, last_va;	      /* the present ptes cleared (flush range) */
 	struct lru_run lru;
-	unsigned nr; /* pfns gathered */
 };
 
-/* Before anything else frees a page or reads the LRU: the pages freed so far go first. */
+/* Before anything else frees a page or reads the LRU: the frees so far on the books. */
 static inline __attribute__((always_inline)) void
-zap_flush(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st, unsigned cpu)
+zap_flush(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st)
 {
-	lru_run_close(&s->lru, map, &st->lru); /* the pcp list takes over the links */
-	if (st->nr)
-		free_unref_folios(&s->pgdat, pfns, st->nr, cpu);
-	st->nr = 0;
+	lru_run_close(&s->lru, map, &st->lru);
+	pcp_free_run_close(&s->pgdat, run);
 }
 
 static inline __attribute__((always_inline)) void
@@ -50,20 +49,22 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 	}
 }
 
-/* The frame's last reference is gone: off the LRU, into the gather. */
-static inline __attribute__((always_inline)) void zap_gather(struct sim *s, struct page *map,
-							     pfn_t *pfns, struct zap_state *st,
-							     struct page *p, pfn_t pfn,
-							     uint32_t flags, unsigned cpu)
+/* The frame's last reference is gone: off the LRU, onto the pcp list (free_pages). The
+ * LRU run stays open across the commits: the pcp and buddy lists never touch the links of
+ * a page on the LRU, and the run's pages have left it. A pte maps a frame inside the node
+ * (pte_page has been read): pcp_free_run_add needs no range check. */
+static inline __attribute__((always_inline)) void
+zap_free(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
+	 struct page *p, pfn_t pfn, uint32_t flags)
 {
 	if (__builtin_expect(flags & PG_lru, 1))
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
-	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->mapping = 0;
+	if (__builtin_expect(pcp_free_run_add(run, p, pfn, flags), 1))
+		return; /* it set flags, index and the rest that free_pages_prepare resets */
+	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->index = 0;
-	pfns[st->nr++] = pfn;
-	if (st->nr == ZAP_GATHER_BATCH)
-		zap_flush(s, map, pfns, st, cpu);
+	pcp_free_run_page(&s->pgdat, run, pfn);
 }
 
 /* What zap_rmap_other counts, apart from zap_state so that its call leaves zap_state in
@@ -98,7 +99,7 @@ static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_
 
 /* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
 static inline __attribute__((always_inline)) void
-zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state *st,
+zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
 		 struct zap_other *other, pte_t val, unsigned cpu)
 {
 	struct page *p = pte_page(map, val);
@@ -117,17 +118,18 @@ zap_present_page(struct sim *s, struct page *map, pfn_t *pfns, struct zap_state 
 	if (__builtin_expect(p->refcount < 0, 0)) {
 		/* a frame freed already (a model bug): its free must find it where the
 		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-		zap_flush(s, map, pfns, st, cpu);
+		zap_flush(s, map, run, st);
 		p->refcount++;
 		put_page(s, pfn, cpu);
 		return;
 	}
-	zap_gather(s, map, pfns, st, p, pfn, flags, cpu);
+	zap_free(s, map, run, st, p, pfn, flags);
 }
 
 /* zap_pte for *pte, mapping va. */
 static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
-							  pfn_t *pfns, struct zap_state *st,
+							  struct pcp_free_run *run,
+							  struct zap_state *st,
 							  struct zap_other *other, pte_t *pte,
 							  unsigned cpu)
 {
@@ -136,12 +138,12 @@ static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct 
 		return;
 	*pte = 0;
 	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1)) {
-		zap_present_page(s, map, pfns, st, other, val, cpu);
+		zap_present_page(s, map, run, st, other, val, cpu);
 	} else if (!pte_present(val)) {
 		st->swapents++;
 		swap_free(&s->swap, pte_swp_offset(val));
 		/* it may put the last reference to a swap-cache frame */
-		zap_flush(s, map, pfns, st, cpu);
+		zap_flush(s, map, run, st);
 		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
 	}
 }
@@ -176,7 +178,7 @@ static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page
  * the registers to itself, and the copy, whose address is never taken, stays in them across
  * the stores through struct page. */
 static __attribute__((noinline)) void
-zap_pte_table(struct sim *s, pfn_t *pfns, struct zap_state *stp, struct zap_other *other,
+zap_pte_table(struct sim *s, struct pcp_free_run *run, struct zap_state *stp, struct zap_other *other,
 	      pte_t *pte, uint64_t n, uint64_t va, const pte_t *next, uint64_t next_n, unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
@@ -192,12 +194,12 @@ zap_pte_table(struct sim *s, pfn_t *pfns, struct zap_state *stp, struct zap_othe
 	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
 	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
 		prefetch_pte_frame(map, p[PTE_PREFETCH_AHEAD]);
-		zap_pte(s, map, pfns, st, other, p, cpu);
+		zap_pte(s, map, run, st, other, p, cpu);
 	}
 	for (uint64_t k = 0; p < end; p++, k++) {
 		if (k < next_n)
 			prefetch_pte_frame(map, next[k]);
-		zap_pte(s, map, pfns, st, other, p, cpu);
+		zap_pte(s, map, run, st, other, p, cpu);
 	}
 	*stp = copy;
 }
@@ -205,11 +207,12 @@ zap_pte_table(struct sim *s, pfn_t *pfns, struct zap_state *stp, struct zap_othe
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu,
 		    struct flush_range *fr)
 {
-	pfn_t pfns[ZAP_GATHER_BATCH];
+	struct pcp_free_run run;
 	struct zap_state st = {.first_va = UINT64_MAX, .lru = LRU_RUN_INIT};
 	struct zap_other other = {0};
 	struct page *map = s->pgdat.memmap_base;
 	uint64_t n = 0;
+	pcp_free_run_init(&s->pgdat, &run, cpu);
 	pte_t *pte = start < end ? pte_range(&s->mm.pt, &mm->pgd, start, end, &n) : NULL;
 	/* the first frames: the table's own loop loads them from PTE_PREFETCH_AHEAD on */
 	for (uint64_t k = 0; pte && k < n && k < PTE_PREFETCH_AHEAD; k++)
@@ -220,13 +223,13 @@ void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_
 		pte_t *next =
 		    next_a < end ? pte_range(&s->mm.pt, &mm->pgd, next_a, end, &next_n) : NULL;
 		if (pte)
-			zap_pte_table(s, pfns, &st, &other, pte, n, a, next, next ? next_n : 0,
+			zap_pte_table(s, &run, &st, &other, pte, n, a, next, next ? next_n : 0,
 				      cpu);
 		a = next_a;
 		pte = next;
 		n = next_n;
 	}
-	zap_flush(s, map, pfns, &st, cpu);
+	zap_flush(s, map, &run, &st);
 	st.anon += other.anon;
 	st.file += other.file;
 	st.shmem += other.shmem;

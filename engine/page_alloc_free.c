@@ -343,119 +343,78 @@ static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
 	return pcp->high - 1 < pcp->ring_pages ? pcp->high - 1 : pcp->ring_pages;
 }
 
-/* What free_unref_folios reads of the node for every page. */
-struct folio_batch_node {
-	struct page *map;
-	pfn_t node_start;
-	uint64_t spanned;
-	const uint8_t *pageblock_mt;
-	pfn_t pageblock_base;
-	unsigned pb_order;
-};
-
-/* May free_pages free pfn (not counted as an unknown free)? */
-static inline bool folio_free_ok(const struct folio_batch_node *nb, pfn_t pfn)
+void pcp_free_run_init(const struct pglist_data *pgdat, struct pcp_free_run *r, unsigned cpu)
 {
-	return (uint64_t)(pfn - nb->node_start) < nb->spanned &&
-	       !(nb->map[pfn].flags & (PG_buddy | PG_pcp | PG_reserved));
+	*r = (struct pcp_free_run){.pageblock_mt = pgdat->pageblock_mt,
+				   .pb_first = pgdat->pageblock_base >> pgdat->pageblock_order,
+				   .pb_order = pgdat->pageblock_order,
+				   .cpu = cpu < pgdat->nr_cpus ? cpu : cpu % pgdat->nr_cpus};
 }
 
-/* get_pageblock_migratetype, the node's fields read once */
-static inline unsigned folio_block_mt(const struct folio_batch_node *nb, pfn_t pfn)
-{
-	return nb->pageblock_mt[(pfn - nb->pageblock_base) >> nb->pb_order];
-}
-
-/* The commits of the pages from *pp on to the head of l while they are good, of the zone
- * whose flag bits are zone_flags and of pageblock type mt, and take no more than room
- * pages: none of them reaches pcp_commit_limit, so each is only the add to the
- * head. The slots they take are found first, as far as the ring runs on without
- * wrapping: the loop then writes through a pointer, with nothing but the pages' own
- * checks in it. Returns how many pages it committed (at least one: the caller checked
- * the first). */
-static __attribute__((noinline)) unsigned pcp_add_run(const struct folio_batch_node *nb,
-						      struct pcp_list *l, const pfn_t *pp,
-						      unsigned n, uint32_t zone_flags, unsigned mt,
-						      int room)
+/* Opens a run on l at the head, taking no more than room pages: the slots as far as the
+ * ring runs on without wrapping. */
+static void pcp_free_run_open(struct pcp_free_run *r, struct per_cpu_pages *pcp,
+			      struct pcp_list *l, uint32_t zone_flags, unsigned mt, int room)
 {
 	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
-	if (n > (unsigned)room)
-		n = (unsigned)room;
-	if (n > h + 1)
-		n = h + 1;
-	struct page *map = nb->map;
-	pfn_t node_start = nb->node_start, pb_base = nb->pageblock_base;
-	uint64_t spanned = nb->spanned;
-	const uint8_t *pbmt = nb->pageblock_mt;
-	unsigned pb_order = nb->pb_order;
-	pfn_t *top = l->ring + h + 1, *slot = top;
-	const pfn_t *end = pp + n;
-	do {
-		pfn_t pfn = *pp;
-		struct page *p = &map[pfn];
-		if (unlikely((uint64_t)(pfn - node_start) >= spanned))
-			break;
-		/* good (none of the three flags) and in the zone: one test */
-		if ((p->flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != zone_flags)
-			break;
-		if (pbmt[(pfn - pb_base) >> pb_order] != mt)
-			break;
-		*--slot = pfn;			/* pcp_list_add_head */
-		p->flags = zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
+	uint32_t n = (uint32_t)room < h + 1 ? (uint32_t)room : h + 1;
+	r->top = r->slot = l->ring + h + 1;
+	r->floor = r->top - n;
+	r->l = l;
+	r->pcp = pcp;
+	r->zone_flags = zone_flags;
+	r->mt = mt;
+}
+
+void pcp_free_run_page(struct pglist_data *pgdat, struct pcp_free_run *r, pfn_t pfn)
+{
+	pcp_free_run_close(pgdat, r);
+	if (unlikely(!pgdat->pcp_enabled)) {
+		free_pages_order(pgdat, pfn, 0, r->cpu);
+		return;
+	}
+	/* the checks of free_pages_order: counted, not applied */
+	if (unlikely((uint64_t)(pfn - pgdat->node_start_pfn) >= pgdat->node_spanned_pages ||
+		     (pgdat->memmap_base[pfn].flags & (PG_buddy | PG_pcp | PG_reserved)))) {
+		count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
+		return;
+	}
+	struct page *p = &pgdat->memmap_base[pfn];
+	uint32_t flags = p->flags & PAGE_ZONE_MASK;
+	unsigned mt = get_pageblock_migratetype(pgdat, pfn);
+	struct zone *z = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT];
+	struct per_cpu_pages *pcp = &z->pcp[r->cpu];
+	int room = pcp_commit_limit(pcp) - pcp->count;
+	if (room <= 0) { /* the commit trims the lists or grows the rings */
+		pgdat->vmstat[PGFREE]++;
+		p->flags = flags;
 		p->refcount = 0;
-		p->private = 0;
-		p->index = mt; /* get_pcppage_migratetype: where it goes back to */
-	} while (++pp != end);
-	unsigned done = (unsigned)(top - slot);
-	l->head -= done;
-	return done;
+		free_unref_page_commit(pgdat, pgdat->memmap_base, z, pcp, pfn, 0, mt);
+		return;
+	}
+	pcp_free_run_open(r, pcp, pcp_list_of(pcp, mt), flags, mt, room);
+	pcp_free_run_add(r, p, pfn, p->flags);
 }
 
 /* free_unref_folios (6.10; free_unref_page_list in 6.1, which also takes the zone's pcp
  * once per run of one zone) for order-0 pages: free_pages(pfns[i], 0, cpu) for each i in
- * turn, with what every call repeats done once (the cpu, pcp_enabled, the PGFREE count,
- * the zone's pcp and the list while zone and pageblock type repeat: pcp_add_run). The
- * commits stay one by one: each may start a free_pcppages_bulk whose merges depend on
- * what went before; a commit that may trim or grow the lists (count at high or at
- * ring_pages) goes through free_unref_page_commit. */
+ * turn, with what every call repeats done once per run of pages of one pageblock (see
+ * struct pcp_free_run). The commits stay one by one: each may start a free_pcppages_bulk
+ * whose merges depend on what went before; a commit that may trim or grow the lists (count
+ * at high or at ring_pages) goes through free_unref_page_commit. */
 void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu)
 {
-	if (unlikely(cpu >= pgdat->nr_cpus))
-		cpu %= pgdat->nr_cpus;
-	if (unlikely(!pgdat->pcp_enabled)) {
-		for (unsigned i = 0; i < n; i++)
-			free_pages_order(pgdat, pfns[i], 0, cpu);
-		return;
-	}
-	count_vm_events(pgdat->vmstat, PGFREE, n); /* less the unknown ones */
-	const struct folio_batch_node nb = {pgdat->memmap_base,	       pgdat->node_start_pfn,
-					    pgdat->node_spanned_pages, pgdat->pageblock_mt,
-					    pgdat->pageblock_base,     pgdat->pageblock_order};
-	for (unsigned i = 0; i < n;) {
+	struct pcp_free_run r;
+	struct page *map = pgdat->memmap_base;
+	pfn_t node_start = pgdat->node_start_pfn;
+	uint64_t spanned = pgdat->node_spanned_pages;
+	pcp_free_run_init(pgdat, &r, cpu);
+	for (unsigned i = 0; i < n; i++) {
 		pfn_t pfn = pfns[i];
-		/* the checks of free_pages_order: counted, not applied */
-		if (unlikely(!folio_free_ok(&nb, pfn))) {
-			count_vm_event(pgdat->vmstat, UNKNOWN_PAGE_FREE);
-			pgdat->vmstat[PGFREE]--;
-			i++;
-			continue;
-		}
-		struct page *p = &nb.map[pfn];
-		uint32_t flags = p->flags & PAGE_ZONE_MASK;
-		unsigned mt = folio_block_mt(&nb, pfn);
-		struct zone *z = &pgdat->node_zones[flags >> PAGE_ZONE_SHIFT];
-		struct per_cpu_pages *pcp = &z->pcp[cpu];
-		int room = pcp_commit_limit(pcp) - pcp->count;
-		if (room <= 0) {
-			p->flags = flags;
-			p->refcount = 0;
-			free_unref_page_commit(pgdat, nb.map, z, pcp, pfn, 0, mt);
-			i++;
-			continue;
-		}
-		unsigned done =
-		    pcp_add_run(&nb, pcp_list_of(pcp, mt), &pfns[i], n - i, flags, mt, room);
-		pcp->count += (int)done;
-		i += done;
+		/* flags are read only for a pfn inside the node */
+		if ((uint64_t)(pfn - node_start) >= spanned ||
+		    !pcp_free_run_add(&r, &map[pfn], pfn, map[pfn].flags))
+			pcp_free_run_page(pgdat, &r, pfn);
 	}
+	pcp_free_run_close(pgdat, &r);
 }

@@ -5,6 +5,7 @@
 #define MM_PAGE_ALLOC_INTERNAL_H
 
 #include "page_alloc.h"
+#include "vmstat.h"
 
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -135,6 +136,71 @@ void pcp_lists_free(struct per_cpu_pages *pcp);
 /* page_alloc_pcp_ring.c: room for n more blocks on l, past pcp->ring_pages (cold) */
 void pcp_list_make_room(const struct pglist_data *pgdat, struct per_cpu_pages *pcp,
 			struct pcp_list *l, uint32_t n);
+
+/* ---- a run of order-0 frees onto one pcp list (free_unref_folios, mmu_gather) ---------
+ * free_unref_folios takes the zone's pcp and the list once per run of pages of one zone
+ * and pageblock type; a pcp_free_run holds that run open across the caller's loop, so
+ * that zap (mmu_gather.c) commits each page as it drops its last reference instead of
+ * gathering the pfns and reading every page again. A page of the run's pageblock type and
+ * zone, while the list has room, is only the add to the list's head: the ring's slots
+ * down to floor are the run's, l->head, pcp->count and PGFREE are brought up to date
+ * when the run closes. Anything else is pcp_free_run_page. Between the adds and the
+ * close nothing may read the pcp list, its count or PGFREE. */
+struct pcp_free_run {
+	pfn_t *slot;  /* the next page goes to slot[-1] */
+	pfn_t *floor; /* the last slot the run may take: ring start or the pcp's room */
+	pfn_t *top;   /* slot when the run opened: top - slot pages added */
+	struct pcp_list *l;
+	struct per_cpu_pages *pcp;
+	uint32_t zone_flags; /* the zone bits of the run's pages */
+	uint32_t mt;	     /* their pageblock's migratetype */
+	/* the node, read once: every store through struct page would make the compiler
+	 * reload it from pglist_data (-fno-strict-aliasing) */
+	const uint8_t *pageblock_mt;
+	pfn_t pb_first; /* pageblock_base >> pb_order */
+	unsigned pb_order;
+	unsigned cpu;
+};
+
+/* page_alloc_free.c: a run on cpu's lists, none open yet */
+void pcp_free_run_init(const struct pglist_data *pgdat, struct pcp_free_run *r, unsigned cpu);
+/* page_alloc_free.c: free_pages(pfn, 0, r->cpu) for a page the open run does not take
+ * (closed first): counted as an unknown free, trimmed to the buddy lists, or the first of a
+ * new run. Cold. */
+void pcp_free_run_page(struct pglist_data *pgdat, struct pcp_free_run *r, pfn_t pfn);
+
+/* free_unref_folios' commit of p = &map[pfn], a pfn inside the node, whose flags are flags
+ * (p->flags): true when the open run took it, false when pcp_free_run_page must. */
+static inline __attribute__((always_inline)) bool
+pcp_free_run_add(struct pcp_free_run *r, struct page *p, pfn_t pfn, uint32_t flags)
+{
+	/* good (none of the three flags) and in the run's zone, of its pageblock type (the
+	 * pageblocks start at an aligned pfn: the index is pfn's less the base's), and room
+	 * (none while no run is open) */
+	if ((flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != r->zone_flags ||
+	    r->pageblock_mt[(pfn >> r->pb_order) - r->pb_first] != r->mt || r->slot == r->floor)
+		return false;
+	*--r->slot = pfn;		   /* pcp_list_add_head */
+	p->flags = r->zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
+	p->refcount = 0;
+	p->private = 0;
+	p->index = r->mt; /* get_pcppage_migratetype: where it goes back to */
+	return true;
+}
+
+/* The run's pages go on the books (l->head, pcp->count, PGFREE) and the run ends: before
+ * anything else frees a page or reads the pcp lists. */
+static inline void pcp_free_run_close(struct pglist_data *pgdat, struct pcp_free_run *r)
+{
+	uint32_t done = (uint32_t)(r->top - r->slot);
+	r->floor = r->slot; /* no room: the next page opens a new run */
+	if (!done)
+		return;
+	r->l->head -= done;
+	r->pcp->count += (int)done;
+	pgdat->vmstat[PGFREE] += done;
+	r->top = r->slot;
+}
 
 /* pcp_allowed_order (6.1) */
 static inline bool pcp_allowed_order(const struct pglist_data *pgdat, unsigned order)

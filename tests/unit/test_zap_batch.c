@@ -47,12 +47,13 @@ struct twin {
 	uint64_t vmstat[NR_VM_STAT_ITEMS];
 };
 
-/* i386 DMA [1, 4096), Normal [4096, 10240), HighMem [10240, 16384); 4 MiB pageblocks. */
-static void twin_boot(struct twin *t)
+/* i386 DMA [1, 4096), Normal [4096, 10240), HighMem [10240, 16384); pageblocks of
+ * 2^pb_order pages. */
+static void twin_boot(struct twin *t, unsigned pb_order)
 {
 	memset(t, 0, sizeof(*t));
 	pfn_t ends[MAX_NR_ZONES] = {4096, 0, 10240, 16384};
-	test_machine(&t->m, ARCH_I386, 1, ends, 10);
+	test_machine(&t->m, ARCH_I386, 1, ends, pb_order);
 	t->m.cfg.nr_cpus = 2;
 	test_machine_reserve(&t->m, 1, 256);
 	cr_assert_eq(page_alloc_init(&t->pg, &t->m, t->vmstat), 0);
@@ -60,12 +61,25 @@ static void twin_boot(struct twin *t)
 
 static const gfp_t zone_gfp[] = {GFP_HIGHUSER_MOVABLE, GFP_KERNEL, GFP_DMA, GFP_USER};
 
-static void batch_run(uint64_t seed, bool pcp)
+/* Every pageblock of both twins a random type (as stealing and the highatomic reserve
+ * leave them): the pages of one zone go to different lists, and those of a
+ * MIGRATE_HIGHATOMIC block to the movable list remembering their type. */
+static void mix_pageblock_types(struct twin *a, struct twin *b)
+{
+	pfn_t end = a->pg.node_start_pfn + (pfn_t)a->pg.node_spanned_pages;
+	for (pfn_t pfn = a->pg.pageblock_base; pfn < end; pfn += 1u << a->pg.pageblock_order) {
+		unsigned mt = (unsigned)(rnd() % MIGRATE_TYPES);
+		set_pageblock_migratetype(&a->pg, pfn, mt);
+		set_pageblock_migratetype(&b->pg, pfn, mt);
+	}
+}
+
+static void batch_run(uint64_t seed, bool pcp, unsigned pb_order, bool mixed)
 {
 	static struct twin a, b;
 	static pfn_t pages[6000], order[6200];
-	twin_boot(&a);
-	twin_boot(&b);
+	twin_boot(&a, pb_order);
+	twin_boot(&b, pb_order);
 	page_alloc_set_pcp(&a.pg, pcp);
 	page_alloc_set_pcp(&b.pg, pcp);
 	rng = seed;
@@ -80,6 +94,8 @@ static void batch_run(uint64_t seed, bool pcp)
 			cr_assert_eq(pages[n], alloc_pages(&b.pg, gfp, 0, cpu));
 		}
 	}
+	if (mixed)
+		mix_pageblock_types(&a, &b);
 	/* freed mostly in allocation order (zone runs), some runs swapped; plus frees the
 	 * allocator must count and ignore: below and past the node, reserved, twice */
 	size_t m = 0, bad = 0;
@@ -126,10 +142,21 @@ static void batch_run(uint64_t seed, bool pcp)
 Test(zap_batch, free_unref_folios_matches_free_pages_across_zones)
 {
 	for (uint64_t seed = 1; seed <= 6; seed++)
-		batch_run(seed * 0x9e3779b97f4a7c15ull, true);
+		batch_run(seed * 0x9e3779b97f4a7c15ull, true, 10, false);
 }
 
-Test(zap_batch, free_unref_folios_without_pcp_lists_matches_free_pages) { batch_run(77, false); }
+/* Runs of one zone cross pageblocks of other types every few pages: each change of type
+ * must end the run (pcp_free_run_add's type test). */
+Test(zap_batch, free_unref_folios_matches_free_pages_across_pageblock_types)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		batch_run(seed * 0xd1b54a32d192ed03ull, true, 3, true);
+}
+
+Test(zap_batch, free_unref_folios_without_pcp_lists_matches_free_pages)
+{
+	batch_run(77, false, 10, false);
+}
 
 /* ---- zap_page_range against the page-by-page zap -------------------------------------- */
 
