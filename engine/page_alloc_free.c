@@ -363,6 +363,7 @@ static void pcp_free_run_open(struct pcp_free_run *r, struct per_cpu_pages *pcp,
 	r->l = l;
 	r->pcp = pcp;
 	r->zone_flags = zone_flags;
+	r->pcp_flags = zone_flags | PG_pcp;
 	r->mt = mt;
 }
 

@@ -153,6 +153,7 @@ struct pcp_free_run {
 	struct pcp_list *l;
 	struct per_cpu_pages *pcp;
 	uint32_t zone_flags; /* the zone bits of the run's pages */
+	uint32_t pcp_flags;  /* zone_flags | PG_pcp, what a page on the run has */
 	uint32_t mt;	     /* their pageblock's migratetype */
 	/* the node, read once: every store through struct page would make the compiler
 	 * reload it from pglist_data (-fno-strict-aliasing) */
@@ -181,7 +182,7 @@ pcp_free_run_add(struct pcp_free_run *r, struct page *p, pfn_t pfn, uint32_t fla
 	    r->pageblock_mt[(pfn >> r->pb_order) - r->pb_first] != r->mt || r->slot == r->floor)
 		return false;
 	*--r->slot = pfn;		   /* pcp_list_add_head */
-	p->flags = r->zone_flags | PG_pcp; /* free_pages_prepare: all but the zone reset */
+	p->flags = r->pcp_flags; /* free_pages_prepare: all but the zone reset */
 	p->refcount = 0;
 	p->private = 0;
 	p->index = r->mt; /* get_pcppage_migratetype: where it goes back to */
