@@ -28,12 +28,28 @@ static inline pfn_t free_list_slot(const struct zone *z, unsigned order, unsigne
 	return z->free_ring[order][mt][pos & z->free_area[order].free_list[mt].mask];
 }
 
+/* free_list_add_head (at_tail false) or free_list_add_tail onto a full list: room first.
+ * Out of line so that the adds' common path does not merge with a call (GCC then
+ * computes the list's address again after it, on both paths). */
+static __attribute__((noinline, cold, unused)) void
+free_list_add_full(struct page *map, struct zone *z, unsigned order, unsigned mt, pfn_t pfn,
+		   bool at_tail)
+{
+	free_list_make_room(map, z, order, mt);
+	struct free_list *l = &z->free_area[order].free_list[mt];
+	uint32_t pos = at_tail ? l->tail++ : --l->head;
+	z->free_ring[order][mt][pos & l->mask] = pfn;
+	map[pfn].next = pos;
+}
+
 static inline void free_list_add_head(struct page *map, struct zone *z, unsigned order, unsigned mt,
 				      pfn_t pfn)
 {
 	struct free_list *l = &z->free_area[order].free_list[mt];
-	if (unlikely(l->tail - l->head == l->cap))
-		free_list_make_room(map, z, order, mt);
+	if (unlikely(l->tail - l->head == l->cap)) {
+		free_list_add_full(map, z, order, mt, pfn, false);
+		return;
+	}
 	uint32_t pos = --l->head;
 	z->free_ring[order][mt][pos & l->mask] = pfn;
 	map[pfn].next = pos;
@@ -43,8 +59,10 @@ static inline void free_list_add_tail(struct page *map, struct zone *z, unsigned
 				      pfn_t pfn)
 {
 	struct free_list *l = &z->free_area[order].free_list[mt];
-	if (unlikely(l->tail - l->head == l->cap))
-		free_list_make_room(map, z, order, mt);
+	if (unlikely(l->tail - l->head == l->cap)) {
+		free_list_add_full(map, z, order, mt, pfn, true);
+		return;
+	}
 	uint32_t pos = l->tail++;
 	z->free_ring[order][mt][pos & l->mask] = pfn;
 	map[pfn].next = pos;
