@@ -53,9 +53,10 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
  * LRU run stays open across the commits: the pcp and buddy lists never touch the links of
  * a page on the LRU, and the run's pages have left it. A pte maps a frame inside the node
  * (pte_page has been read): pcp_free_run_add needs no range check. */
-static inline __attribute__((always_inline)) void
-zap_free(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
-	 struct page *p, pfn_t pfn, uint32_t flags)
+static inline __attribute__((always_inline)) void zap_free(struct sim *s, struct page *map,
+							   struct pcp_free_run *run,
+							   struct zap_state *st, struct page *p,
+							   pfn_t pfn, uint32_t flags)
 {
 	if (__builtin_expect(flags & PG_lru, 1))
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
@@ -97,7 +98,7 @@ static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_
 	return true;
 }
 
-/* page_remove_rmap and folio_put for a present pte, the free left to the gather. */
+/* page_remove_rmap and folio_put for a present pte, the free through the pcp run (zap_free). */
 static inline __attribute__((always_inline)) void
 zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
 		 struct zap_other *other, pte_t val, unsigned cpu)
@@ -127,11 +128,9 @@ zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, stru
 }
 
 /* zap_pte for *pte, mapping va. */
-static inline __attribute__((always_inline)) void zap_pte(struct sim *s, struct page *map,
-							  struct pcp_free_run *run,
-							  struct zap_state *st,
-							  struct zap_other *other, pte_t *pte,
-							  unsigned cpu)
+static inline __attribute__((always_inline)) void
+zap_pte(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
+	struct zap_other *other, pte_t *pte, unsigned cpu)
 {
 	pte_t val = *pte;
 	if (pte_none(val))
@@ -177,9 +176,11 @@ static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page
  * after these (next_n 0: none). Out of line with zap_state copied in and out: the loop gets
  * the registers to itself, and the copy, whose address is never taken, stays in them across
  * the stores through struct page. */
-static __attribute__((noinline)) void
-zap_pte_table(struct sim *s, struct pcp_free_run *run, struct zap_state *stp, struct zap_other *other,
-	      pte_t *pte, uint64_t n, uint64_t va, const pte_t *next, uint64_t next_n, unsigned cpu)
+static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_free_run *run,
+						    struct zap_state *stp, struct zap_other *other,
+						    pte_t *pte, uint64_t n, uint64_t va,
+						    const pte_t *next, uint64_t next_n,
+						    unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;

@@ -353,8 +353,8 @@ void pcp_free_run_init(const struct pglist_data *pgdat, struct pcp_free_run *r, 
 
 /* Opens a run on l at the head, taking no more than room pages: the slots as far as the
  * ring runs on without wrapping. */
-static void pcp_free_run_open(struct pcp_free_run *r, struct per_cpu_pages *pcp,
-			      struct pcp_list *l, uint32_t zone_flags, unsigned mt, int room)
+static void pcp_free_run_open(struct pcp_free_run *r, struct per_cpu_pages *pcp, struct pcp_list *l,
+			      uint32_t zone_flags, unsigned mt, int room)
 {
 	uint32_t h = (l->head - 1) & l->mask; /* the first slot, the ring run down to 0 */
 	uint32_t n = (uint32_t)room < h + 1 ? (uint32_t)room : h + 1;

@@ -1,5 +1,5 @@
-/* Shared between the buddy core (page_alloc.c, page_alloc_free.c), fallback stealing (page_alloc_fallback.c),
- * boot (mm_init.c) and the setup of watermarks, reserves and pcp sizes
+/* Shared between the buddy core (page_alloc.c, page_alloc_free.c), fallback stealing
+ * (page_alloc_fallback.c), boot (mm_init.c) and the setup of watermarks, reserves and pcp sizes
  * (page_alloc_setup.c); the kernel's mm/internal.h. */
 #ifndef MM_PAGE_ALLOC_INTERNAL_H
 #define MM_PAGE_ALLOC_INTERNAL_H
@@ -31,9 +31,10 @@ static inline pfn_t free_list_slot(const struct zone *z, unsigned order, unsigne
 /* free_list_add_head (at_tail false) or free_list_add_tail onto a full list: room first.
  * Out of line so that the adds' common path does not merge with a call (GCC then
  * computes the list's address again after it, on both paths). */
-static __attribute__((noinline, cold, unused)) void
-free_list_add_full(struct page *map, struct zone *z, unsigned order, unsigned mt, pfn_t pfn,
-		   bool at_tail)
+static __attribute__((noinline, cold, unused)) void free_list_add_full(struct page *map,
+								       struct zone *z,
+								       unsigned order, unsigned mt,
+								       pfn_t pfn, bool at_tail)
 {
 	free_list_make_room(map, z, order, mt);
 	struct free_list *l = &z->free_area[order].free_list[mt];
@@ -199,7 +200,7 @@ pcp_free_run_add(struct pcp_free_run *r, struct page *p, pfn_t pfn, uint32_t fla
 	if ((flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != r->zone_flags ||
 	    r->pageblock_mt[(pfn >> r->pb_order) - r->pb_first] != r->mt || r->slot == r->floor)
 		return false;
-	*--r->slot = pfn;		   /* pcp_list_add_head */
+	*--r->slot = pfn;	 /* pcp_list_add_head */
 	p->flags = r->pcp_flags; /* free_pages_prepare: all but the zone reset */
 	p->refcount = 0;
 	p->private = 0;

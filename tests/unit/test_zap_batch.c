@@ -29,11 +29,12 @@ static void assert_pgdat_equal(struct pglist_data *a, struct pglist_data *b, con
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		struct zone *za = &a->node_zones[zi], *zb = &b->node_zones[zi];
 		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "%s: zone %d", what, zi);
-		cr_assert(test_free_areas_equal(za, zb), "%s: free lists of zone %d differ", what, zi);
+		cr_assert(test_free_areas_equal(za, zb), "%s: free lists of zone %d differ", what,
+			  zi);
 		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
 		if (za->pcp)
 			cr_assert(test_pcp_equal(za->pcp, zb->pcp, a->nr_cpus),
-				     "%s: pcp lists of zone %d differ", what, zi);
+				  "%s: pcp lists of zone %d differ", what, zi);
 	}
 	cr_assert_eq(memcmp(a->vmstat, b->vmstat, NR_VM_STAT_ITEMS * sizeof(uint64_t)), 0,
 		     "%s: vmstat differs", what);
