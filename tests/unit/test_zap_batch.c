@@ -1,6 +1,6 @@
-/* The batched free of zap (free_unref_folios and the zap gather) against page-by-page
- * freeing on an identical twin: every struct page, pcp list, free list and counter must
- * come out the same. */
+/* The batched free of zap (free_unref_folios and zap, both through a pcp_free_run) against
+ * page-by-page freeing on an identical twin: every struct page, pcp list, free list and
+ * counter must come out the same. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,7 +360,7 @@ Test(zap_batch, zap_matches_page_by_page_with_swap_and_shared_frames)
 	cr_assert_gt(seen.swapcache_frees, 0, "no swap-cache frame was freed by a zap");
 	cr_assert_gt(seen.shared, 0, "no shared frame was zapped");
 	cr_assert_gt(seen.special, 0, "no zero-page pte was zapped");
-	cr_assert_gt(seen.freed, 2 * 64, "too few frames for several gather batches");
+	cr_assert_gt(seen.freed, 2 * 64, "too few frames for several pcp runs");
 	cr_assert_gt(a->vmstat[UNKNOWN_PAGE_FREE], unknown, "the double put was not counted");
 	sim_destroy(a);
 	sim_destroy(b);
