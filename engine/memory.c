@@ -567,13 +567,15 @@ static uint64_t count_highmem(const struct page *map, const pfn_t *pfns, unsigne
 	return n;
 }
 
-/* page_add_new_anon and the pte of do_anonymous_page for the frames pfns[0, nr) (pfns[nr]
- * writable), mapped at pte[0, nr) from page index idx, but for the counters, which the
- * caller sums for the run: rss and nr_anon_pages (one each per frame), and
- * kmap_local_use's for the HighMem frames, whose number this returns. A new frame's flags
- * hold its zone only (prep_new_page), so each goes to the head of the inactive anon list:
- * each is linked to its neighbours in the run as it is mapped, the run to the list at the
- * end. noinline: inlined into the event switch, its loop spilled half its registers. */
+/* prep_new_page, page_add_new_anon and the pte of do_anonymous_page for the frames
+ * pfns[0, nr) of alloc_pages_bulk_raw (pfns[nr] writable), mapped at pte[0, nr) from page
+ * index idx, but for the counters, which the caller sums for the run: rss and
+ * nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames, whose
+ * number this returns. Each struct page is written whole, once: the zone it keeps, what
+ * prep_new_page would leave (private 0) and what the mapping sets. A new frame's flags
+ * hold its zone only, so each goes to the head of the inactive anon list: each is linked
+ * to its neighbours in the run as it is mapped, the run to the list at the end. noinline:
+ * inlined into the event switch, its loop spilled half its registers. */
 static __attribute__((noinline)) uint64_t
 touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
 		 uint32_t anon, uint32_t idx)
@@ -587,12 +589,13 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 	for (unsigned i = 0; i < nr; i++) {
 		pfn_t pfn = pfns[i];
 		struct page *p = &map[pfn];
-		uint32_t flags = p->flags;
+		uint32_t flags = p->flags & PAGE_ZONE_MASK;
 		all &= flags;
 		any |= flags;
 		p->flags = flags | new_flags;
 		p->next = prev;
 		p->prev = pfns[i + 1];
+		p->private = 0;
 		p->refcount = 1;
 		p->mapcount = 1;
 		p->mapping = anon;
@@ -617,7 +620,7 @@ static inline uint64_t count_none(const pte_t *pte, uint64_t max)
 }
 
 /* The write faults of touch on the empty ptes from pte[0] (at most n) of an anonymous VMA
- * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk: per page
+ * (PGFAULT of the first already counted), with the frames from alloc_pages_bulk_raw: per page
  * what handle_pte_fault -> do_anonymous_page does, in the same order. The allocator and
  * this share no state but the frames' own struct pages, each of which leaves the pcp list
  * before it goes on the LRU; the bulk path calls no hook, so the task cannot be OOM-killed
@@ -638,8 +641,8 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 		uint64_t r = count_none(&pte[done], max);
 		if (!r)
 			break;
-		unsigned got = alloc_pages_bulk(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
-						(unsigned)r, pfns);
+		unsigned got = alloc_pages_bulk_raw(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
+						    (unsigned)r, pfns);
 		uint64_t highmem = touch_map_frames(s->pgdat.memmap_base, &s->lru, pfns, got,
 						    &pte[done], anon,
 						    (uint32_t)((f->addr >> PAGE_SHIFT) + done));

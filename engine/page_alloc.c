@@ -76,11 +76,13 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
  * registers (the stores through struct page would make the compiler reload it from the
  * list), after the first `direct` blocks, which go to out as the takes right after the
  * refill would hand them out (alloc_pages_bulk): fresh struct pages (lo, hi), instead of
- * onto the list and off it again. */
+ * onto the list and off it again; with prep false (alloc_pages_bulk_raw) their struct
+ * pages are left to the caller. */
 struct ring_tail {
 	pfn_t *ring;
 	uint32_t mask, tail;
 	uint32_t direct;
+	bool prep;
 	pfn_t *out;
 	page_half lo, hi;
 };
@@ -144,9 +146,14 @@ static inline void pcp_add_pairs(struct page *map, struct ring_tail *r, pfn_t pf
 static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned d,
 				   unsigned step)
 {
-	for (unsigned k = 0; k < d; k++, pfn += step) {
-		page_store(&map[pfn], r->lo, r->hi);
-		r->out[k] = pfn;
+	if (r->prep) {
+		for (unsigned k = 0; k < d; k++, pfn += step) {
+			page_store(&map[pfn], r->lo, r->hi);
+			r->out[k] = pfn;
+		}
+	} else {
+		for (unsigned k = 0; k < d; k++, pfn += step)
+			r->out[k] = pfn;
 	}
 	r->out += d;
 	r->direct -= d;
@@ -268,7 +275,7 @@ take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned
  * lists as block by block. */
 static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags, pfn_t *out, unsigned direct)
+			unsigned alloc_flags, pfn_t *out, unsigned direct, bool prep)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
@@ -277,7 +284,7 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
 	/* the blocks handed out would have had the ring's first slots, and been taken off */
 	struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
-			      .direct = direct, .out = out};
+			      .direct = direct, .prep = prep, .out = out};
 	fresh_page_halves(z, &r.lo, &r.hi);
 	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
@@ -313,7 +320,7 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 				batch = 2;
 		}
 		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags,
-					   NULL, 0)
+					   NULL, 0, true)
 			      << order;
 		if (pcp_list_empty(l))
 			return PFN_NONE;
@@ -633,9 +640,11 @@ static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *s
 /* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
  * pages before any is touched, so their struct pages (cold: freed a while ago) are all
  * fetched at once and written after, instead of one miss after another. A fresh struct
- * page is written as its two 16-byte halves. */
-static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
-			      unsigned pindex, unsigned nr, pfn_t *out)
+ * page is written as its two 16-byte halves; without prep, not at all (the caller
+ * writes it whole). */
+static inline __attribute__((always_inline)) unsigned
+pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
+	      unsigned pindex, unsigned nr, pfn_t *out, bool prep)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
@@ -649,10 +658,12 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 	take_slots(map, out + run, l->ring, n - run);
 	l->head = head + n;
 	/* prep_new_page, order 0 */
-	page_half lo, hi;
-	fresh_page_halves(z, &lo, &hi);
-	for (unsigned i = 0; i < n; i++)
-		page_store(&map[out[i]], lo, hi);
+	if (prep) {
+		page_half lo, hi;
+		fresh_page_halves(z, &lo, &hi);
+		for (unsigned i = 0; i < n; i++)
+			page_store(&map[out[i]], lo, hi);
+	}
 	pcp_bulk_took(pgdat, z, pcp, n);
 	return n;
 }
@@ -682,9 +693,10 @@ static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
  * done again, as the refill lowered the zone's free pages. Where alloc_pages
  * would do anything else (a refill that falls back to another migratetype, which may
  * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
- * caller calls it. */
-unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
-			  pfn_t *out)
+ * caller calls it. prep false: alloc_pages_bulk_raw, which leaves the struct pages to the
+ * caller. */
+static inline __attribute__((always_inline)) unsigned
+bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_t *out, bool prep)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
@@ -716,19 +728,33 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 			if ((int64_t)z->nr_free_pages - batch > z->fast_mark[ac.highest_zoneidx])
 				k = (unsigned)batch < nr - got ? (unsigned)batch : nr - got;
 			pcp->count += rmqueue_bulk(pgdat, z, 0, batch, pcp, pindex, ac.migratetype,
-						   alloc_flags, out + got, k);
+						   alloc_flags, out + got, k, prep);
 			pcp_bulk_took(pgdat, z, pcp, k);
 			pcp_pass_over_done(pgdat, passed, cpu, k);
 			got += k;
 			continue;
 		}
-		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got);
+		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got, prep);
 		pcp_pass_over_done(pgdat, passed, cpu, n);
 		got += n;
 		if (!n)
 			break;
 	}
 	return got;
+}
+
+unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			  pfn_t *out)
+{
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, true);
+}
+
+/* The pages of alloc_pages_bulk without prep_new_page's stores: every struct page the
+ * caller writes anyway (touch_map_frames) is written once instead of twice. */
+unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			      pfn_t *out)
+{
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, false);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)

@@ -99,6 +99,21 @@ static pfn_t alloc_general(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
 	return pfn != PFN_NONE ? pfn : alloc_pages_slowpath(pg, gfp, 0, &ac, cpu);
 }
 
+/* Machine a takes its bulks with alloc_pages_bulk_raw, then writes what prep_new_page
+ * would from the zone the raw pages keep. */
+static bool raw_bulk;
+
+static void prep_raw(struct pglist_data *pg, const pfn_t *pfns, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct page *p = pfn_to_page(pg, pfns[i]);
+		*p = (struct page){.flags = p->flags & PAGE_ZONE_MASK,
+				   .next = PFN_NONE,
+				   .prev = PFN_NONE,
+				   .refcount = 1};
+	}
+}
+
 /* how machine b takes its pages one by one */
 static pfn_t (*alloc_b)(struct pglist_data *pg, gfp_t gfp, unsigned cpu) = alloc_order0;
 
@@ -131,7 +146,10 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 			want = (unsigned)(MAX_LIVE - nlive);
 		bool passable = first_zone_passable(a, gfp, cpu);
 		uint64_t free_before = global_free_pages(&a->pg);
-		unsigned got = alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
+		unsigned got = raw_bulk ? alloc_pages_bulk_raw(&a->pg, gfp, cpu, want, out)
+					: alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
+		if (raw_bulk)
+			prep_raw(&a->pg, out, got);
 		cov->refilled_in_bulk += got && global_free_pages(&a->pg) < free_before;
 		cr_assert_leq(got, want);
 		if (got == 0) {
@@ -266,6 +284,17 @@ Test(alloc_pages_bulk, fast_paths_match_the_general_path)
 	random_bulk(X86_64_THREE_ZONES, 12, 2400);
 	random_bulk(I386_HIGHMEM, 13, 2400);
 	alloc_b = alloc_order0;
+}
+
+/* alloc_pages_bulk_raw leaves the struct pages it hands out to the caller but for their
+ * zone: with the caller's prep_new_page, everything as alloc_pages leaves it. */
+Test(alloc_pages_bulk, raw_pages_with_the_callers_prep_match_alloc_pages)
+{
+	raw_bulk = true;
+	random_bulk(X86_64_TWO_ZONES, 21, 2400);
+	random_bulk(X86_64_THREE_ZONES, 22, 2400);
+	random_bulk(I386_HIGHMEM, 23, 2400);
+	raw_bulk = false;
 }
 
 /* The fast watermark test at its edge: with HighMem's nr_free_pages equal to its fast mark
