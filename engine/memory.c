@@ -1,6 +1,9 @@
 /* Page faults, copy-on-write, pte copy at fork and zap at unmap (mm/memory.c).
  * Refcounts: an anon page holds one reference per pte; a page-cache page holds one for the
  * cache plus one per pte. mapcount counts ptes. The zero page is never counted. */
+#include <stddef.h>
+#include <string.h>
+
 #include "mm_internal.h"
 #include "vmscan.h"
 
@@ -549,6 +552,11 @@ void mm_fault(struct sim *s, const struct mm_event *ev)
 }
 
 /* Up to this many frames per alloc_pages_bulk call. */
+typedef uint32_t u32x4 __attribute__((vector_size(16)));
+_Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4 &&
+		   offsetof(struct page, index) == offsetof(struct page, refcount) + 12,
+	       "touch_map_frames stores (prev, private) and (refcount .. index) at once");
+
 #define TOUCH_BULK 64
 
 /* The HighMem frames among pfns[0, nr), given the AND and the OR of their flags: none or
@@ -583,6 +591,9 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
 	uint32_t all = UINT32_MAX, any = 0;
 	pfn_t prev = PFN_NONE; /* the frame added before, linked from the next one */
+	/* (refcount, mapcount, mapping, index) of the frame at i, one store per page */
+	u32x4 tail = {1, 1, anon, idx};
+	const u32x4 next_index = {0, 0, 0, 1};
 	if (!nr)
 		return 0;
 	pfns[nr] = PFN_NONE;
@@ -590,16 +601,14 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 		pfn_t pfn = pfns[i];
 		struct page *p = &map[pfn];
 		uint32_t flags = p->flags & PAGE_ZONE_MASK;
+		uint64_t prev_private = pfns[i + 1]; /* prev and private (0) in one store */
 		all &= flags;
 		any |= flags;
 		p->flags = flags | new_flags;
 		p->next = prev;
-		p->prev = pfns[i + 1];
-		p->private = 0;
-		p->refcount = 1;
-		p->mapcount = 1;
-		p->mapping = anon;
-		p->index = idx + i;
+		memcpy(&p->prev, &prev_private, sizeof(prev_private));
+		memcpy(&p->refcount, &tail, sizeof(tail));
+		tail += next_index;
 		pte[i] = pfn_pte(pfn, PTE_USER_RW);
 		prev = pfn;
 	}
