@@ -672,6 +672,47 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	return done;
 }
 
+/* The faults of touch on the empty ptes from pte[0] (at most n) of a file VMA whose pages
+ * are in the page cache and are mapped as they are (no COW: a read, or a shared
+ * mapping), PGFAULT of the first already counted: per page what handle_pte_fault ->
+ * do_fault does on a page cache hit, in the same order, until a pte is not empty or a
+ * page is not cached (left to do_fault, which reads it). A hit allocates nothing and
+ * calls no hook, so the task cannot be OOM-killed within the run, and the pte table
+ * stays. Returns the pages faulted in. */
+static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
+{
+	const struct vm_area_struct *v = f->vma;
+	struct mm_struct *mm = f->mm;
+	struct page *map = s->pgdat.memmap_base;
+	uint64_t left = (v->vm_end - f->addr) >> PAGE_SHIFT;
+	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
+	uint32_t file = v->file;
+	/* do_fault's choice for a shared mapping; read faults of a private one map RO */
+	bool shared = v->vm_flags & VM_SHARED;
+	bool rw = (v->vm_flags & VM_WRITE) && shared &&
+		  ((f->access & FAULT_WRITE) || is_shmem_file(file));
+	pte_t prot = rw ? PTE_USER_RW : PTE_USER_RO;
+	uint64_t done = 0, mapped = 0;
+	if (n > left)
+		n = left;
+	for (; done < n && pte_none(pte[done]); done++, pgoff++) {
+		filemap_prefetch_run(s, file, pgoff);
+		pfn_t pfn = page_cache_lookup(&s->mm.cache, file, pgoff);
+		if (pfn == PFN_NONE)
+			break;
+		struct page *p = &map[pfn];
+		mm->rss[rss_member(p)]++; /* page_add_file_rmap */
+		p->refcount++;
+		mapped += p->mapcount++ == 0;
+		pte[done] = pfn_pte(pfn, prot);
+	}
+	if (done) {
+		s->vmstat[PGFAULT] += done - 1;
+		s->mm.nr_mapped += mapped;
+	}
+	return done;
+}
+
 /* TOUCH: the program accesses every page of the range in order; the MMU faults only where
  * the pte does not already allow the access. */
 void mm_touch(struct sim *s, const struct mm_event *ev)
@@ -726,6 +767,16 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 		if (pte && (access & FAULT_WRITE) && pte_none(pte[k]) && !f.vma->file &&
 		    !t->killed) {
 			uint64_t done = touch_anon_run(s, &f, &pte[k], n - k);
+			if (done) {
+				a += done << PAGE_SHIFT;
+				pte += k + done;
+				n -= k + done;
+				continue;
+			}
+		}
+		if (pte && pte_none(pte[k]) && f.vma->file && !t->killed &&
+		    (!(access & FAULT_WRITE) || (f.vma->vm_flags & VM_SHARED))) {
+			uint64_t done = touch_file_run(s, &f, &pte[k], n - k);
 			if (done) {
 				a += done << PAGE_SHIFT;
 				pte += k + done;
