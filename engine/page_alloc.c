@@ -628,10 +628,19 @@ static inline void pcp_bulk_took(struct pglist_data *pgdat, const struct zone *z
 	pgdat->nr_alloc[0] += n;
 }
 
-/* n pfns from slots on into out, each struct page fetched for writing */
+/* n pfns from slots on into out, each struct page fetched for writing; two a round (the
+ * loop's own instructions were a third of it) */
 static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *slots, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
+	unsigned i = 0;
+	for (; i + 1 < n; i += 2) {
+		pfn_t a = slots[i], b = slots[i + 1];
+		out[i] = a;
+		out[i + 1] = b;
+		__builtin_prefetch(&map[a], 1);
+		__builtin_prefetch(&map[b], 1);
+	}
+	if (i < n) {
 		out[i] = slots[i];
 		__builtin_prefetch(&map[out[i]], 1);
 	}
