@@ -273,19 +273,15 @@ take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned
  * next block of the same list. The loop hands out such runs at once and puts on the free
  * lists only what the batch leaves of its last block. Same pages, same order, same free
  * lists as block by block. */
-static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
-			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags, pfn_t *out, unsigned direct, bool prep)
+/* rmqueue_bulk's loop over the free lists, count blocks of the order into r. Inlined
+ * twice: for order 0, whose r lives in registers (nothing takes its address out of
+ * line), and for any order, whose r take_free_list_blocks_any reads and writes. */
+static inline __attribute__((always_inline)) unsigned
+refill_blocks(struct pglist_data *pgdat, struct zone *z, unsigned order, int count, unsigned mt,
+	      unsigned alloc_flags, struct ring_tail *r)
 {
 	struct page *map = pgdat->memmap_base;
-	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned got = 0;
-	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
-		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
-	/* the blocks handed out would have had the ring's first slots, and been taken off */
-	struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
-			      .direct = direct, .prep = prep, .out = out};
-	fresh_page_halves(z, &r.lo, &r.hi);
 	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -295,11 +291,39 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 		}
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
 		unsigned want = (unsigned)count - got;
-		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, &r)
-			     : take_free_list_blocks(map, z, o, 0, mt, want, &r);
+		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, r)
+			     : take_free_list_blocks(map, z, o, 0, mt, want, r);
 	}
-	l->tail = r.tail;
-	l->head += direct - r.direct;
+	return got;
+}
+
+static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
+			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
+			unsigned alloc_flags, pfn_t *out, unsigned direct, bool prep)
+{
+	struct pcp_list *l = &pcp->lists[pindex];
+	unsigned got;
+	uint32_t tail, left;
+	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
+		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
+	/* the blocks handed out would have had the ring's first slots, and been taken off */
+	if (likely(!order)) {
+		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+				      .direct = direct, .prep = prep, .out = out};
+		fresh_page_halves(z, &r.lo, &r.hi);
+		got = refill_blocks(pgdat, z, 0, count, mt, alloc_flags, &r);
+		tail = r.tail;
+		left = r.direct;
+	} else {
+		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+				      .direct = direct, .prep = prep, .out = out};
+		fresh_page_halves(z, &r.lo, &r.hi);
+		got = refill_blocks(pgdat, z, order, count, mt, alloc_flags, &r);
+		tail = r.tail;
+		left = r.direct;
+	}
+	l->tail = tail;
+	l->head += direct - left;
 	z->nr_free_pages -= (uint64_t)got << order;
 	return (int)got;
 }
