@@ -559,51 +559,32 @@ _Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4
 
 #define TOUCH_BULK 64
 
-/* The HighMem frames among pfns[0, nr), given the AND and the OR of their flags: none or
- * all when these agree (alloc_pages_bulk's frames come from one zone's pcp list). */
-static uint64_t count_highmem(const struct page *map, const pfn_t *pfns, unsigned nr,
-			      uint32_t all, uint32_t any)
-{
-	const uint32_t high = (uint32_t)ZONE_HIGHMEM << PAGE_ZONE_SHIFT;
-	if ((any & high) != high)
-		return 0;
-	if ((all & PAGE_ZONE_MASK) == high)
-		return nr;
-	uint64_t n = 0;
-	for (unsigned i = 0; i < nr; i++)
-		n += page_zonenum(&map[pfns[i]]) == ZONE_HIGHMEM;
-	return n;
-}
-
 /* prep_new_page, page_add_new_anon and the pte of do_anonymous_page for the frames
  * pfns[0, nr) of alloc_pages_bulk_raw (pfns[nr] writable), mapped at pte[0, nr) from page
  * index idx, but for the counters, which the caller sums for the run: rss and
- * nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames, whose
- * number this returns. Each struct page is written whole, once: the zone it keeps, what
+ * nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames
+ * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone it keeps, what
  * prep_new_page would leave (private 0) and what the mapping sets. A new frame's flags
  * hold its zone only, so each goes to the head of the inactive anon list: each is linked
  * to its neighbours in the run as it is mapped, the run to the list at the end. noinline:
  * inlined into the event switch, its loop spilled half its registers. */
-static __attribute__((noinline)) uint64_t
+static __attribute__((noinline)) void
 touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
 		 uint32_t anon, uint32_t idx)
 {
 	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
-	uint32_t all = UINT32_MAX, any = 0;
 	pfn_t prev = PFN_NONE; /* the frame added before, linked from the next one */
 	/* (refcount, mapcount, mapping, index) of the frame at i, one store per page */
 	u32x4 tail = {1, 1, anon, idx};
 	const u32x4 next_index = {0, 0, 0, 1};
 	if (!nr)
-		return 0;
+		return;
 	pfns[nr] = PFN_NONE;
 	for (unsigned i = 0; i < nr; i++) {
 		pfn_t pfn = pfns[i];
 		struct page *p = &map[pfn];
 		uint32_t flags = p->flags & PAGE_ZONE_MASK;
 		uint64_t prev_private = pfns[i + 1]; /* prev and private (0) in one store */
-		all &= flags;
-		any |= flags;
 		p->flags = flags | new_flags;
 		p->next = prev;
 		memcpy(&p->prev, &prev_private, sizeof(prev_private));
@@ -612,8 +593,7 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 		pte[i] = pfn_pte(pfn, PTE_USER_RW);
 		prev = pfn;
 	}
-	lru_list_add_chain(lru, map, page_lru_of(any | new_flags, anon), pfns[0], prev, nr);
-	return count_highmem(map, pfns, nr, all, any);
+	lru_list_add_chain(lru, map, page_lru_of(new_flags, anon), pfns[0], prev, nr);
 }
 
 /* How many of pte[0, max) are empty before the first that is not: eight, then four at a
@@ -654,11 +634,11 @@ static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 		uint64_t r = count_none(&pte[done], max);
 		if (!r)
 			break;
+		unsigned highmem;
 		unsigned got = alloc_pages_bulk_raw(&s->pgdat, GFP_HIGHUSER_MOVABLE, f->cpu,
-						    (unsigned)r, pfns);
-		uint64_t highmem = touch_map_frames(s->pgdat.memmap_base, &s->lru, pfns, got,
-						    &pte[done], anon,
-						    (uint32_t)((f->addr >> PAGE_SHIFT) + done));
+						    (unsigned)r, pfns, &highmem);
+		touch_map_frames(s->pgdat.memmap_base, &s->lru, pfns, got, &pte[done], anon,
+				 (uint32_t)((f->addr >> PAGE_SHIFT) + done));
 		if (highmem) { /* kmap_local_use of each: clear_user_highpage */
 			s->vmstat[KMAP_ATOMIC] += highmem;
 			flush_tlb_one_kernel_n(&s->mm.tlb, s->vmstat, TLB_KMAP_ATOMIC, highmem);

@@ -727,17 +727,20 @@ static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
  * would do anything else (a refill that falls back to another migratetype, which may
  * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
  * caller calls it. prep false: alloc_pages_bulk_raw, which leaves the struct pages to the
- * caller. */
+ * caller and counts those of ZONE_HIGHMEM into *highmem. */
 static inline __attribute__((always_inline)) unsigned
-bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_t *out, bool prep)
+bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_t *out, bool prep,
+	   unsigned *highmem)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
+	if (highmem)
+		*highmem = 0;
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
 	unsigned pindex = order_to_pindex(ac.migratetype, 0);
-	unsigned got = 0;
+	unsigned got = 0, high = 0;
 	while (got < nr) {
 		unsigned passed;
 		bool refill;
@@ -765,29 +768,33 @@ bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_
 			pcp_bulk_took(pgdat, z, pcp, k);
 			pcp_pass_over_done(pgdat, passed, cpu, k);
 			got += k;
+			high += z->type == ZONE_HIGHMEM ? k : 0;
 			continue;
 		}
 		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got, prep);
 		pcp_pass_over_done(pgdat, passed, cpu, n);
 		got += n;
+		high += z->type == ZONE_HIGHMEM ? n : 0;
 		if (!n)
 			break;
 	}
+	if (highmem)
+		*highmem = high;
 	return got;
 }
 
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out)
 {
-	return bulk_alloc(pgdat, gfp, cpu, nr, out, true);
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, true, NULL);
 }
 
 /* The pages of alloc_pages_bulk without prep_new_page's stores: every struct page the
  * caller writes anyway (touch_map_frames) is written once instead of twice. */
 unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
-			      pfn_t *out)
+			      pfn_t *out, unsigned *highmem)
 {
-	return bulk_alloc(pgdat, gfp, cpu, nr, out, false);
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, false, highmem);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)

@@ -78,7 +78,7 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 
 struct coverage {
 	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over,
-	    refilled, refilled_in_bulk;
+	    refilled, refilled_in_bulk, highmem;
 };
 
 static pfn_t alloc_order0(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
@@ -146,10 +146,17 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 			want = (unsigned)(MAX_LIVE - nlive);
 		bool passable = first_zone_passable(a, gfp, cpu);
 		uint64_t free_before = global_free_pages(&a->pg);
-		unsigned got = raw_bulk ? alloc_pages_bulk_raw(&a->pg, gfp, cpu, want, out)
+		unsigned highmem = 0;
+		unsigned got = raw_bulk ? alloc_pages_bulk_raw(&a->pg, gfp, cpu, want, out, &highmem)
 					: alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
-		if (raw_bulk)
+		if (raw_bulk) {
+			unsigned n = 0;
+			for (unsigned j = 0; j < got; j++)
+				n += page_zonenum(pfn_to_page(&a->pg, out[j])) == ZONE_HIGHMEM;
+			cr_assert_eq(highmem, n, "HighMem pages counted by alloc_pages_bulk_raw");
+			cov->highmem += n;
 			prep_raw(&a->pg, out, got);
+		}
 		cov->refilled_in_bulk += got && global_free_pages(&a->pg) < free_before;
 		cr_assert_leq(got, want);
 		if (got == 0) {
@@ -264,6 +271,8 @@ static void random_bulk(enum layout l, uint64_t seed, int steps)
 	cr_assert_gt(cov.refilled_in_bulk, 0, "no bulk call refilled a pcp list");
 	if (l == X86_64_THREE_ZONES)
 		cr_assert_gt(cov.passed_over, 0, "no bulk call passed over an empty Normal list");
+	if (l == I386_HIGHMEM && raw_bulk)
+		cr_assert_gt(cov.highmem, 0, "no raw bulk call took HighMem pages");
 	page_alloc_destroy(&a.pg);
 	page_alloc_destroy(&b.pg);
 }
