@@ -520,15 +520,23 @@ fault_one(struct sim *s, struct task_struct *t, struct mm_struct *mm, uint64_t a
 	  uint32_t access, unsigned cpu)
 {
 	s->vmstat[PGFAULT]++;
-	struct fault f = {t, mm, NULL, addr & ~(uint64_t)(PAGE_SIZE - 1), access, cpu};
-	f.vma = fault_vma(s, mm, addr, access);
-	if (!f.vma)
+	struct vm_area_struct *vma = fault_vma(s, mm, addr, access);
+	if (!vma)
 		return segv(s, t);
-	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, f.addr, true, cpu);
+	uint64_t page = addr & ~(uint64_t)(PAGE_SIZE - 1);
+	pte_t *pte = pte_offset(&s->mm.pt, &mm->pgd, page, true, cpu);
 	if (!pte) {
 		s->vmstat[FAULT_OOM]++;
 		return false;
 	}
+	/* handle_pte_fault's last case, the most common one (a spurious fault: the pte
+	 * already allows the access), before the fault's state is gathered for the others */
+	pte_t v = *pte;
+	if (!t->killed && pte_present(v) && (!(access & FAULT_WRITE) || pte_write(v))) {
+		*pte = v | _PAGE_ACCESSED;
+		return true;
+	}
+	struct fault f = {t, mm, vma, page, access, cpu};
 	return handle_pte_fault(s, &f, pte);
 }
 
