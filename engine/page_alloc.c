@@ -715,6 +715,25 @@ static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
 	return false;
 }
 
+/* How many refills of z's empty list l (the first, whose batch all goes straight out,
+ * included) the bulk makes one after the other, each of them handing its whole batch
+ * straight out (at most max pages in all): after one, the walk comes back to z, which
+ * still passes its fast test, with the same zones passed over; the next takes the next
+ * batch from the same free lists, where the one before left off. Each must be quiet, keep
+ * the zone above its mark without its batch, and fit the ring as it is (as the first,
+ * whose room rmqueue_bulk makes). Block by block, these refills take the pages one
+ * refill of all their batches takes (see rmqueue_bulk), so they are made as one. */
+static inline unsigned direct_refills(const struct zone *z, const struct pcp_list *l, unsigned mt,
+				      int64_t mark, unsigned batch, unsigned max)
+{
+	unsigned m = 1;
+	while ((m + 1) * batch <= max && (m + 1) * batch <= l->cap &&
+	       (int64_t)z->nr_free_pages - (int64_t)((m + 1) * batch) > mark &&
+	       refill_is_quiet(z, mt, (int)((m + 1) * batch)))
+		m++;
+	return m;
+}
+
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path:
  * one zonelist walk and one watermark test for the pages one pcp list holds. A page
  * taken from a pcp list leaves zone->nr_free_pages (and so every zone's fast test), the
@@ -761,9 +780,16 @@ bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_
 			 * walk stops there again, passing over the same zones), the pages after
 			 * it on the list. They leave the refill as fresh pages. */
 			unsigned k = 1;
-			if ((int64_t)z->nr_free_pages - batch > z->fast_mark[ac.highest_zoneidx])
+			int64_t mark = z->fast_mark[ac.highest_zoneidx];
+			if ((int64_t)z->nr_free_pages - batch > mark)
 				k = (unsigned)batch < nr - got ? (unsigned)batch : nr - got;
-			pcp->count += rmqueue_bulk(pgdat, z, 0, batch, pcp, pindex, ac.migratetype,
+			int count = batch;
+			if (k == (unsigned)batch && batch > 0) {
+				k *= direct_refills(z, &pcp->lists[pindex], ac.migratetype, mark,
+						    (unsigned)batch, nr - got);
+				count = (int)k;
+			}
+			pcp->count += rmqueue_bulk(pgdat, z, 0, count, pcp, pindex, ac.migratetype,
 						   alloc_flags, out + got, k, prep);
 			pcp_bulk_took(pgdat, z, pcp, k);
 			pcp_pass_over_done(pgdat, passed, cpu, k);
