@@ -701,18 +701,23 @@ pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *p
 	return n;
 }
 
+/* The pages on z's free lists of mt, counted up to limit at least (from the smallest
+ * order up) */
+static inline uint64_t mt_free_pages_upto(const struct zone *z, unsigned mt, uint64_t limit)
+{
+	uint64_t pages = 0;
+	for (unsigned avail = z->free_orders[mt]; avail && pages < limit; avail &= avail - 1) {
+		unsigned o = (unsigned)__builtin_ctz(avail);
+		pages += z->free_area[o].nr_free_mt[mt] << o;
+	}
+	return pages;
+}
+
 /* Would rmqueue_bulk fill count order-0 blocks of mt from z's own free lists? Then it
  * never falls back: no pageblock changes type, no boost, no kswapd to wake. */
 static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
 {
-	uint64_t pages = 0;
-	for (unsigned avail = z->free_orders[mt]; avail; avail &= avail - 1) {
-		unsigned o = (unsigned)__builtin_ctz(avail);
-		pages += z->free_area[o].nr_free_mt[mt] << o;
-		if (pages >= (uint64_t)count)
-			return true;
-	}
-	return false;
+	return mt_free_pages_upto(z, mt, (uint64_t)count) >= (uint64_t)count;
 }
 
 /* How many refills of z's empty list l (the first, whose batch all goes straight out,
@@ -726,12 +731,16 @@ static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
 static inline unsigned direct_refills(const struct zone *z, const struct pcp_list *l, unsigned mt,
 				      int64_t mark, unsigned batch, unsigned max)
 {
-	unsigned m = 1;
-	while ((m + 1) * batch <= max && (m + 1) * batch <= l->cap &&
-	       (int64_t)z->nr_free_pages - (int64_t)((m + 1) * batch) > mark &&
-	       refill_is_quiet(z, mt, (int)((m + 1) * batch)))
-		m++;
-	return m;
+	/* all of them: m * batch pages within each of these limits */
+	uint64_t limit = max < l->cap ? max : l->cap;
+	int64_t above = (int64_t)z->nr_free_pages - mark - 1;
+	if (above < (int64_t)limit)
+		limit = above > 0 ? (uint64_t)above : 0;
+	uint64_t quiet = mt_free_pages_upto(z, mt, limit);
+	if (quiet < limit)
+		limit = quiet;
+	unsigned m = (unsigned)(limit / batch);
+	return m ? m : 1;
 }
 
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path:
