@@ -165,11 +165,13 @@ static inline __attribute__((always_inline)) void
 refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n, unsigned step,
 		  const struct pcp_mark *m)
 {
-	if (unlikely(r->direct)) {
+	if (r->direct) { /* every block of a touch run's refills (alloc_pages_bulk) */
 		unsigned d = r->direct < n ? r->direct : n;
 		refill_hand_out(map, r, pfn, d, step);
 		pfn += d * step;
 		n -= d;
+		if (!n)
+			return;
 	}
 	pcp_add_pairs(map, r, pfn, n / 2, step, m);
 	if (n & 1)
@@ -213,7 +215,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 			pfn_t pfn = ring[h++ & mask];
 			if (end - h > FREE_LIST_PREFETCH)
 				__builtin_prefetch(&map[ring[(h + FREE_LIST_PREFETCH) & mask]], 1);
-			if (unlikely(r.direct))
+			if (r.direct)
 				refill_hand_out(map, &r, pfn, 1, 1);
 			else
 				pcp_add_block(map, &r, pfn, &m);
@@ -236,7 +238,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 				got = want;
 				break;
 			}
-			if (unlikely(r.direct))
+			if (r.direct)
 				refill_add_blocks(map, &r, pfn, per, step, &m);
 			else
 				pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
