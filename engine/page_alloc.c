@@ -76,11 +76,13 @@ static void expand_rest(struct page *map, struct zone *z, pfn_t pfn, unsigned n,
  * registers (the stores through struct page would make the compiler reload it from the
  * list), after the first `direct` blocks, which go to out as the takes right after the
  * refill would hand them out (alloc_pages_bulk): fresh struct pages (lo, hi), instead of
- * onto the list and off it again. */
+ * onto the list and off it again; with prep false (alloc_pages_bulk_raw) their struct
+ * pages are left to the caller. */
 struct ring_tail {
 	pfn_t *ring;
 	uint32_t mask, tail;
 	uint32_t direct;
+	bool prep;
 	pfn_t *out;
 	page_half lo, hi;
 };
@@ -144,9 +146,14 @@ static inline void pcp_add_pairs(struct page *map, struct ring_tail *r, pfn_t pf
 static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned d,
 				   unsigned step)
 {
-	for (unsigned k = 0; k < d; k++, pfn += step) {
-		page_store(&map[pfn], r->lo, r->hi);
-		r->out[k] = pfn;
+	if (r->prep) {
+		for (unsigned k = 0; k < d; k++, pfn += step) {
+			page_store(&map[pfn], r->lo, r->hi);
+			r->out[k] = pfn;
+		}
+	} else {
+		for (unsigned k = 0; k < d; k++, pfn += step)
+			r->out[k] = pfn;
 	}
 	r->out += d;
 	r->direct -= d;
@@ -158,11 +165,13 @@ static inline __attribute__((always_inline)) void
 refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n, unsigned step,
 		  const struct pcp_mark *m)
 {
-	if (unlikely(r->direct)) {
+	if (r->direct) { /* every block of a touch run's refills (alloc_pages_bulk) */
 		unsigned d = r->direct < n ? r->direct : n;
 		refill_hand_out(map, r, pfn, d, step);
 		pfn += d * step;
 		n -= d;
+		if (!n)
+			return;
 	}
 	pcp_add_pairs(map, r, pfn, n / 2, step, m);
 	if (n & 1)
@@ -206,7 +215,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 			pfn_t pfn = ring[h++ & mask];
 			if (end - h > FREE_LIST_PREFETCH)
 				__builtin_prefetch(&map[ring[(h + FREE_LIST_PREFETCH) & mask]], 1);
-			if (unlikely(r.direct))
+			if (r.direct)
 				refill_hand_out(map, &r, pfn, 1, 1);
 			else
 				pcp_add_block(map, &r, pfn, &m);
@@ -229,7 +238,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 				got = want;
 				break;
 			}
-			if (unlikely(r.direct))
+			if (r.direct)
 				refill_add_blocks(map, &r, pfn, per, step, &m);
 			else
 				pcp_add_pairs(map, &r, pfn, per / 2, step, &m);
@@ -266,19 +275,15 @@ take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned
  * next block of the same list. The loop hands out such runs at once and puts on the free
  * lists only what the batch leaves of its last block. Same pages, same order, same free
  * lists as block by block. */
-static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
-			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags, pfn_t *out, unsigned direct)
+/* rmqueue_bulk's loop over the free lists, count blocks of the order into r. Inlined
+ * twice: for order 0, whose r lives in registers (nothing takes its address out of
+ * line), and for any order, whose r take_free_list_blocks_any reads and writes. */
+static inline __attribute__((always_inline)) unsigned
+refill_blocks(struct pglist_data *pgdat, struct zone *z, unsigned order, int count, unsigned mt,
+	      unsigned alloc_flags, struct ring_tail *r)
 {
 	struct page *map = pgdat->memmap_base;
-	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned got = 0;
-	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
-		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
-	/* the blocks handed out would have had the ring's first slots, and been taken off */
-	struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
-			      .direct = direct, .out = out};
-	fresh_page_halves(z, &r.lo, &r.hi);
 	while (got < (unsigned)count) {
 		unsigned avail = free_orders_from(z, mt, order);
 		if (unlikely(!avail)) {
@@ -288,11 +293,39 @@ static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned orde
 		}
 		unsigned o = order + (unsigned)__builtin_ctz(avail);
 		unsigned want = (unsigned)count - got;
-		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, &r)
-			     : take_free_list_blocks(map, z, o, 0, mt, want, &r);
+		got += order ? take_free_list_blocks_any(map, z, o, order, mt, want, r)
+			     : take_free_list_blocks(map, z, o, 0, mt, want, r);
 	}
-	l->tail = r.tail;
-	l->head += direct - r.direct;
+	return got;
+}
+
+static int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
+			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
+			unsigned alloc_flags, pfn_t *out, unsigned direct, bool prep)
+{
+	struct pcp_list *l = &pcp->lists[pindex];
+	unsigned got;
+	uint32_t tail, left;
+	if (unlikely(l->cap - pcp_list_count(l) < (uint32_t)count))
+		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
+	/* the blocks handed out would have had the ring's first slots, and been taken off */
+	if (likely(!order)) {
+		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+				      .direct = direct, .prep = prep, .out = out};
+		fresh_page_halves(z, &r.lo, &r.hi);
+		got = refill_blocks(pgdat, z, 0, count, mt, alloc_flags, &r);
+		tail = r.tail;
+		left = r.direct;
+	} else {
+		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
+				      .direct = direct, .prep = prep, .out = out};
+		fresh_page_halves(z, &r.lo, &r.hi);
+		got = refill_blocks(pgdat, z, order, count, mt, alloc_flags, &r);
+		tail = r.tail;
+		left = r.direct;
+	}
+	l->tail = tail;
+	l->head += direct - left;
 	z->nr_free_pages -= (uint64_t)got << order;
 	return (int)got;
 }
@@ -313,7 +346,7 @@ static inline pfn_t rmqueue_pcplist(struct pglist_data *pgdat, struct zone *z, u
 				batch = 2;
 		}
 		pcp->count += rmqueue_bulk(pgdat, z, order, batch, pcp, pindex, mt, alloc_flags,
-					   NULL, 0)
+					   NULL, 0, true)
 			      << order;
 		if (pcp_list_empty(l))
 			return PFN_NONE;
@@ -621,10 +654,19 @@ static inline void pcp_bulk_took(struct pglist_data *pgdat, const struct zone *z
 	pgdat->nr_alloc[0] += n;
 }
 
-/* n pfns from slots on into out, each struct page fetched for writing */
+/* n pfns from slots on into out, each struct page fetched for writing; two a round (the
+ * loop's own instructions were a third of it) */
 static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *slots, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
+	unsigned i = 0;
+	for (; i + 1 < n; i += 2) {
+		pfn_t a = slots[i], b = slots[i + 1];
+		out[i] = a;
+		out[i + 1] = b;
+		__builtin_prefetch(&map[a], 1);
+		__builtin_prefetch(&map[b], 1);
+	}
+	if (i < n) {
 		out[i] = slots[i];
 		__builtin_prefetch(&map[out[i]], 1);
 	}
@@ -633,9 +675,11 @@ static inline void take_slots(const struct page *map, pfn_t *out, const pfn_t *s
 /* The bulk's part of pcp_fast_take: what nr takes of the head leave. The ring names the
  * pages before any is touched, so their struct pages (cold: freed a while ago) are all
  * fetched at once and written after, instead of one miss after another. A fresh struct
- * page is written as its two 16-byte halves. */
-static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
-			      unsigned pindex, unsigned nr, pfn_t *out)
+ * page is written as its two 16-byte halves; without prep, not at all (the caller
+ * writes it whole). */
+static inline __attribute__((always_inline)) unsigned
+pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
+	      unsigned pindex, unsigned nr, pfn_t *out, bool prep)
 {
 	struct page *map = pgdat->memmap_base;
 	struct pcp_list *l = &pcp->lists[pindex];
@@ -649,26 +693,56 @@ static unsigned pcp_bulk_take(struct pglist_data *pgdat, struct zone *z, struct 
 	take_slots(map, out + run, l->ring, n - run);
 	l->head = head + n;
 	/* prep_new_page, order 0 */
-	page_half lo, hi;
-	fresh_page_halves(z, &lo, &hi);
-	for (unsigned i = 0; i < n; i++)
-		page_store(&map[out[i]], lo, hi);
+	if (prep) {
+		page_half lo, hi;
+		fresh_page_halves(z, &lo, &hi);
+		for (unsigned i = 0; i < n; i++)
+			page_store(&map[out[i]], lo, hi);
+	}
 	pcp_bulk_took(pgdat, z, pcp, n);
 	return n;
+}
+
+/* The pages on z's free lists of mt, counted up to limit at least (from the smallest
+ * order up) */
+static inline uint64_t mt_free_pages_upto(const struct zone *z, unsigned mt, uint64_t limit)
+{
+	uint64_t pages = 0;
+	for (unsigned avail = z->free_orders[mt]; avail && pages < limit; avail &= avail - 1) {
+		unsigned o = (unsigned)__builtin_ctz(avail);
+		pages += z->free_area[o].nr_free_mt[mt] << o;
+	}
+	return pages;
 }
 
 /* Would rmqueue_bulk fill count order-0 blocks of mt from z's own free lists? Then it
  * never falls back: no pageblock changes type, no boost, no kswapd to wake. */
 static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
 {
-	uint64_t pages = 0;
-	for (unsigned avail = z->free_orders[mt]; avail; avail &= avail - 1) {
-		unsigned o = (unsigned)__builtin_ctz(avail);
-		pages += z->free_area[o].nr_free_mt[mt] << o;
-		if (pages >= (uint64_t)count)
-			return true;
-	}
-	return false;
+	return mt_free_pages_upto(z, mt, (uint64_t)count) >= (uint64_t)count;
+}
+
+/* How many refills of z's empty list l (the first, whose batch all goes straight out,
+ * included) the bulk makes one after the other, each of them handing its whole batch
+ * straight out (at most max pages in all): after one, the walk comes back to z, which
+ * still passes its fast test, with the same zones passed over; the next takes the next
+ * batch from the same free lists, where the one before left off. Each must be quiet, keep
+ * the zone above its mark without its batch, and fit the ring as it is (as the first,
+ * whose room rmqueue_bulk makes). Block by block, these refills take the pages one
+ * refill of all their batches takes (see rmqueue_bulk), so they are made as one. */
+static inline unsigned direct_refills(const struct zone *z, const struct pcp_list *l, unsigned mt,
+				      int64_t mark, unsigned batch, unsigned max)
+{
+	/* all of them: m * batch pages within each of these limits */
+	uint64_t limit = max < l->cap ? max : l->cap;
+	int64_t above = (int64_t)z->nr_free_pages - mark - 1;
+	if (above < (int64_t)limit)
+		limit = above > 0 ? (uint64_t)above : 0;
+	uint64_t quiet = mt_free_pages_upto(z, mt, limit);
+	if (quiet < limit)
+		limit = quiet;
+	unsigned m = (unsigned)(limit / batch);
+	return m ? m : 1;
 }
 
 /* alloc_pages_bulk (6.1 __alloc_pages_bulk) for order 0, limited to the pcp fast path:
@@ -682,17 +756,21 @@ static inline bool refill_is_quiet(const struct zone *z, unsigned mt, int count)
  * done again, as the refill lowered the zone's free pages. Where alloc_pages
  * would do anything else (a refill that falls back to another migratetype, which may
  * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
- * caller calls it. */
-unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
-			  pfn_t *out)
+ * caller calls it. prep false: alloc_pages_bulk_raw, which leaves the struct pages to the
+ * caller and counts those of ZONE_HIGHMEM into *highmem. */
+static inline __attribute__((always_inline)) unsigned
+bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_t *out, bool prep,
+	   unsigned *highmem)
 {
 	if (unlikely(cpu >= pgdat->nr_cpus))
 		cpu %= pgdat->nr_cpus;
+	if (highmem)
+		*highmem = 0;
 	if (unlikely(!pgdat->pcp_enabled))
 		return 0;
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
 	unsigned pindex = order_to_pindex(ac.migratetype, 0);
-	unsigned got = 0;
+	unsigned got = 0, high = 0;
 	while (got < nr) {
 		unsigned passed;
 		bool refill;
@@ -713,22 +791,47 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 			 * walk stops there again, passing over the same zones), the pages after
 			 * it on the list. They leave the refill as fresh pages. */
 			unsigned k = 1;
-			if ((int64_t)z->nr_free_pages - batch > z->fast_mark[ac.highest_zoneidx])
+			int64_t mark = z->fast_mark[ac.highest_zoneidx];
+			if ((int64_t)z->nr_free_pages - batch > mark)
 				k = (unsigned)batch < nr - got ? (unsigned)batch : nr - got;
-			pcp->count += rmqueue_bulk(pgdat, z, 0, batch, pcp, pindex, ac.migratetype,
-						   alloc_flags, out + got, k);
+			int count = batch;
+			if (k == (unsigned)batch && batch > 0) {
+				k *= direct_refills(z, &pcp->lists[pindex], ac.migratetype, mark,
+						    (unsigned)batch, nr - got);
+				count = (int)k;
+			}
+			pcp->count += rmqueue_bulk(pgdat, z, 0, count, pcp, pindex, ac.migratetype,
+						   alloc_flags, out + got, k, prep);
 			pcp_bulk_took(pgdat, z, pcp, k);
 			pcp_pass_over_done(pgdat, passed, cpu, k);
 			got += k;
+			high += z->type == ZONE_HIGHMEM ? k : 0;
 			continue;
 		}
-		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got);
+		unsigned n = pcp_bulk_take(pgdat, z, pcp, pindex, nr - got, out + got, prep);
 		pcp_pass_over_done(pgdat, passed, cpu, n);
 		got += n;
+		high += z->type == ZONE_HIGHMEM ? n : 0;
 		if (!n)
 			break;
 	}
+	if (highmem)
+		*highmem = high;
 	return got;
+}
+
+unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			  pfn_t *out)
+{
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, true, NULL);
+}
+
+/* The pages of alloc_pages_bulk without prep_new_page's stores: every struct page the
+ * caller writes anyway (touch_map_frames) is written once instead of twice. */
+unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			      pfn_t *out, unsigned *highmem)
+{
+	return bulk_alloc(pgdat, gfp, cpu, nr, out, false, highmem);
 }
 
 uint64_t global_free_pages(const struct pglist_data *pgdat)

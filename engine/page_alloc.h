@@ -227,6 +227,11 @@ void free_pages(struct pglist_data *pgdat, pfn_t pfn, unsigned order, unsigned c
  * next page). */
 unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			  pfn_t *out);
+/* alloc_pages_bulk, but the pages' struct pages are not prepared: each keeps its zone in
+ * flags (PAGE_ZONE_MASK) and the rest is stale, to be written whole by the caller
+ * (private, too) before anything reads it. *highmem: how many are HighMem pages. */
+unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
+			      pfn_t *out, unsigned *highmem);
 /* free_pages(pfns[i], 0, cpu) for i = 0 .. n - 1, in that order, with the same effects. */
 void free_unref_folios(struct pglist_data *pgdat, const pfn_t *pfns, unsigned n, unsigned cpu);
 

@@ -10,6 +10,7 @@
 
 #include "page_alloc.h"
 #include "page_alloc_internal.h"
+#include "testlib_freelist.h"
 #include "testlib_machine.h"
 #include "vmstat.h"
 #include "testlib_rng.h"
@@ -63,8 +64,9 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "zone %d %s", zi, when);
 		cr_assert_eq(za->boost_pending, zb->boost_pending, "zone %d %s", zi, when);
 		cr_assert_eq(za->watermark_boost, zb->watermark_boost, "zone %d %s", zi, when);
-		cr_assert_eq(memcmp(za->free_area, zb->free_area, sizeof(za->free_area)), 0,
-			     "zone %d free areas %s", zi, when);
+		/* block by block: refills that alloc_pages_bulk makes as one leave the lists
+		 * the single refills passed through (expand's halves) without a ring */
+		cr_assert(test_free_areas_equal(za, zb), "zone %d free areas %s", zi, when);
 		cr_assert_eq(memcmp(za->free_orders, zb->free_orders, sizeof(za->free_orders)), 0);
 		cr_assert_eq(memcmp(za->fast_mark, zb->fast_mark, sizeof(za->fast_mark)), 0);
 		if (za->pcp)
@@ -78,7 +80,7 @@ static void same_state(const struct mach *a, const struct mach *b, const char *w
 
 struct coverage {
 	unsigned full, short_of_list, zero, single_failed, lower_zone, boosted, passed_over,
-	    refilled, refilled_in_bulk;
+	    refilled, refilled_in_bulk, highmem;
 };
 
 static pfn_t alloc_order0(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
@@ -97,6 +99,21 @@ static pfn_t alloc_general(struct pglist_data *pg, gfp_t gfp, unsigned cpu)
 			 ((gfp & __GFP_KSWAPD_RECLAIM) ? ALLOC_KSWAPD : 0);
 	pfn_t pfn = get_page_from_freelist(pg, gfp, 0, flags, &ac, cpu);
 	return pfn != PFN_NONE ? pfn : alloc_pages_slowpath(pg, gfp, 0, &ac, cpu);
+}
+
+/* Machine a takes its bulks with alloc_pages_bulk_raw, then writes what prep_new_page
+ * would from the zone the raw pages keep. */
+static bool raw_bulk;
+
+static void prep_raw(struct pglist_data *pg, const pfn_t *pfns, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct page *p = pfn_to_page(pg, pfns[i]);
+		*p = (struct page){.flags = p->flags & PAGE_ZONE_MASK,
+				   .next = PFN_NONE,
+				   .prev = PFN_NONE,
+				   .refcount = 1};
+	}
 }
 
 /* how machine b takes its pages one by one */
@@ -131,7 +148,17 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 			want = (unsigned)(MAX_LIVE - nlive);
 		bool passable = first_zone_passable(a, gfp, cpu);
 		uint64_t free_before = global_free_pages(&a->pg);
-		unsigned got = alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
+		unsigned highmem = 0;
+		unsigned got = raw_bulk ? alloc_pages_bulk_raw(&a->pg, gfp, cpu, want, out, &highmem)
+					: alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
+		if (raw_bulk) {
+			unsigned n = 0;
+			for (unsigned j = 0; j < got; j++)
+				n += page_zonenum(pfn_to_page(&a->pg, out[j])) == ZONE_HIGHMEM;
+			cr_assert_eq(highmem, n, "HighMem pages counted by alloc_pages_bulk_raw");
+			cov->highmem += n;
+			prep_raw(&a->pg, out, got);
+		}
 		cov->refilled_in_bulk += got && global_free_pages(&a->pg) < free_before;
 		cr_assert_leq(got, want);
 		if (got == 0) {
@@ -246,6 +273,8 @@ static void random_bulk(enum layout l, uint64_t seed, int steps)
 	cr_assert_gt(cov.refilled_in_bulk, 0, "no bulk call refilled a pcp list");
 	if (l == X86_64_THREE_ZONES)
 		cr_assert_gt(cov.passed_over, 0, "no bulk call passed over an empty Normal list");
+	if (l == I386_HIGHMEM && raw_bulk)
+		cr_assert_gt(cov.highmem, 0, "no raw bulk call took HighMem pages");
 	page_alloc_destroy(&a.pg);
 	page_alloc_destroy(&b.pg);
 }
@@ -266,6 +295,17 @@ Test(alloc_pages_bulk, fast_paths_match_the_general_path)
 	random_bulk(X86_64_THREE_ZONES, 12, 2400);
 	random_bulk(I386_HIGHMEM, 13, 2400);
 	alloc_b = alloc_order0;
+}
+
+/* alloc_pages_bulk_raw leaves the struct pages it hands out to the caller but for their
+ * zone: with the caller's prep_new_page, everything as alloc_pages leaves it. */
+Test(alloc_pages_bulk, raw_pages_with_the_callers_prep_match_alloc_pages)
+{
+	raw_bulk = true;
+	random_bulk(X86_64_TWO_ZONES, 21, 2400);
+	random_bulk(X86_64_THREE_ZONES, 22, 2400);
+	random_bulk(I386_HIGHMEM, 23, 2400);
+	raw_bulk = false;
 }
 
 /* The fast watermark test at its edge: with HighMem's nr_free_pages equal to its fast mark

@@ -124,8 +124,10 @@ static uint64_t rnd(uint64_t *x)
 /* shmem pages stay in the page cache after the last unmap (seen here: the file pages
  * filled the small machines and exec failed for good), so the runs under pressure map
  * private memory only */
+/* files: some mmaps map one of a few regular files (private or shared, at offsets
+ * that overlap), so that touches find their pages in the page cache (touch_file_run) */
 static struct mm_event random_event(struct sim *s, uint64_t *x, const uint32_t *pids,
-				    uint64_t max_len, bool shared)
+				    uint64_t max_len, bool shared, bool files)
 {
 	struct mm_event e;
 	memset(&e, 0, sizeof(e));
@@ -157,6 +159,15 @@ static struct mm_event random_event(struct sim *s, uint64_t *x, const uint32_t *
 		e.u.map.prot = MM_PROT_READ | MM_PROT_WRITE;
 		e.u.map.flags = (rnd(x) % 4 || !shared ? MM_MAP_PRIVATE : MM_MAP_SHARED) | MM_MAP_ANON |
 				MM_MAP_FIXED;
+		if (files && rnd(x) % 2) {
+			static const char *const names[] = {"/lib/a.so", "/lib/b.so", "/data/c"};
+			const char *name = names[rnd(x) % 3];
+			e.u.map.file = strtab_intern(&strings, name, strlen(name));
+			e.u.map.pgoff = rnd(x) % 64;
+			e.u.map.flags &= (uint16_t)~MM_MAP_ANON;
+			if (rnd(x) % 3 == 0)
+				e.u.map.flags = MM_MAP_SHARED | MM_MAP_FIXED;
+		}
 		break;
 	case 2:
 		e.type = EV_MUNMAP;
@@ -188,16 +199,17 @@ static struct mm_event random_event(struct sim *s, uint64_t *x, const uint32_t *
 	return e;
 }
 
-static void twin_run(enum arch arch, const char *mem, const char *swap, bool implicit,
-		     uint64_t seed, int steps, uint64_t max_len, enum vm_stat_item what)
+static void twin_run_files(enum arch arch, const char *mem, const char *swap, bool implicit,
+			   uint64_t seed, int steps, uint64_t max_len, enum vm_stat_item what,
+			   bool files)
 {
 	strtab_init(&strings);
 	struct sim *a = boot(arch, mem, swap, implicit), *b = boot(arch, mem, swap, implicit);
 	uint32_t pids[NPIDS] = {20, 21, 22, 23, 24};
 	uint64_t x = seed;
-	uint64_t touches = 0;
+	uint64_t touches = 0, max_mapped = 0;
 	for (int step = 0; step < steps; step++) {
-		struct mm_event e = random_event(a, &x, pids, max_len, what == KMAP_ATOMIC);
+		struct mm_event e = random_event(a, &x, pids, max_len, what == KMAP_ATOMIC, files);
 		if (e.type == EV_TOUCH) {
 			sim_apply(a, &e);
 			touch_page_by_page(b, &e);
@@ -207,6 +219,9 @@ static void twin_run(enum arch arch, const char *mem, const char *swap, bool imp
 			sim_apply(b, &e);
 		}
 		same_state(a, b, step, step % 20 == 19 || step == steps - 1);
+		cr_assert_eq(a->mm.nr_mapped, b->mm.nr_mapped, "nr_mapped, step %d", step);
+		if (a->mm.nr_mapped > max_mapped)
+			max_mapped = a->mm.nr_mapped;
 	}
 	cr_assert_gt(touches, (uint64_t)steps / 5, "touches %llu faults %llu oom %llu free %llu", (unsigned long long)touches, (unsigned long long)a->vmstat[PGFAULT], (unsigned long long)a->vmstat[OOM_KILL], (unsigned long long)global_free_pages(&a->pgdat));
 	/* the runs did what they are for */
@@ -215,9 +230,17 @@ static void twin_run(enum arch arch, const char *mem, const char *swap, bool imp
 	cr_assert_gt(a->vmstat[ZERO_PAGE_MAP], 0, "no zero page");
 	cr_assert_gt(a->vmstat[FAULT_SIGSEGV], 0, "no SIGSEGV");
 	cr_assert_gt(a->vmstat[what], 0, "the run's own case (%d) never happened", (int)what);
+	if (files)
+		cr_assert_gt(max_mapped, 0, "no file page mapped");
 	sim_destroy(a);
 	sim_destroy(b);
 	strtab_free(&strings);
+}
+
+static void twin_run(enum arch arch, const char *mem, const char *swap, bool implicit,
+		     uint64_t seed, int steps, uint64_t max_len, enum vm_stat_item what)
+{
+	twin_run_files(arch, mem, swap, implicit, seed, steps, max_len, what, false);
 }
 
 Test(touch_bulk, highmem_i386_1g_matches_page_by_page)
@@ -233,4 +256,16 @@ Test(touch_bulk, pressure_with_swap_matches_page_by_page)
 Test(touch_bulk, oom_kills_during_touch_match_page_by_page)
 {
 	twin_run(ARCH_X86_64, "80M", NULL, false, 0x5151ull, 2000, 900, OOM_KILL);
+}
+
+/* Regular files, private and shared, read and written: touch runs over cached pages
+ * (touch_file_run), misses that read the page (major faults), COW of file pages. */
+Test(touch_bulk, file_mappings_match_page_by_page)
+{
+	twin_run_files(ARCH_I386, "1G", NULL, false, 0x7777ull, 1500, 1500, PGMAJFAULT, true);
+}
+
+Test(touch_bulk, file_mappings_under_pressure_match_page_by_page)
+{
+	twin_run_files(ARCH_I386, "40M", "16M", true, 0x9999ull, 2000, 600, PSWPIN, true);
 }
