@@ -14,13 +14,15 @@
  * field, ~20 instructions). */
 #define MMT_DEC static inline __attribute__((always_inline))
 
-/* Raises a flag on a condition that valid traces never meet: a branch to a cold block
- * rather than a setcc and an or per check, so that on the common path the flag is known
- * false and the reader's loop needs no test of it either. */
+/* Raises a flag on a condition that valid traces never meet: a compare and a branch to a
+ * cold block. The empty asm keeps gcc from turning the branch back into a conditional
+ * move (mov $1 and cmov after the compare, whatever the branch's probability). */
 MMT_DEC void mmt_flag(bool *flag, bool cond)
 {
-	if (__builtin_expect(cond, 0))
+	if (__builtin_expect(cond, 0)) {
+		__asm__ volatile("");
 		*flag = true;
+	}
 }
 
 /* The base of a task's user addresses: its slot, taken over (seeded with the block's last
