@@ -29,12 +29,12 @@ MMT_DEC void mmt_flag(bool *flag, bool cond)
  * user address) when another task held it. */
 MMT_DEC uint64_t *mmt_uslot(struct mmt_regs *r, uint32_t pid)
 {
-	struct mmt_uslot *s = &r->uslot[pid % MMT_PID_SLOTS];
-	if (s->pid != pid) {
-		s->pid = pid;
-		s->addr = r->uaddr;
+	unsigned i = pid % MMT_PID_SLOTS;
+	if (r->uslot_pid[i] != pid) {
+		r->uslot_pid[i] = pid;
+		r->uslot_addr[i] = r->uaddr;
 	}
-	return &s->addr;
+	return &r->uslot_addr[i];
 }
 
 /* ---- decoding ---- */
