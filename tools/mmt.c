@@ -384,9 +384,10 @@ static int bad_record(struct trace_reader *r, const uint8_t *at, const uint8_t *
 		      const struct mm_event *ev, bool bad, uint64_t prev_ts, char *err,
 		      size_t errlen)
 {
-	if (ev->type == 0 || ev->type >= EV_NR_TYPES)
+	unsigned type = *at & MMT_TYPE_MASK; /* mmt_decode_event leaves ev alone then */
+	if (type == 0 || type >= EV_NR_TYPES)
 		return fail(r, err, errlen, AT_FMT ": unknown event type %u", AT_ARGS(r, at),
-			    *at & MMT_TYPE_MASK);
+			    type);
 	if (bad)
 		return fail(r, err, errlen, AT_FMT ": corrupt varint in a %s record",
 			    AT_ARGS(r, at), mm_event_names[ev->type]);
@@ -420,7 +421,7 @@ decode_again(struct trace_reader *r, const uint8_t *at, struct mm_event *ev, boo
 {
 	struct mmt_head h;
 	mmt_head_load(&h, &r->dec->regs);
-	const uint8_t *p = mmt_decode_event(at, r->dec, &h, ev, r->strings.count, bad, odd);
+	const uint8_t *p = mmt_decode_event(at, r->dec, &h, ev, r->strings.count, true, bad, odd);
 	mmt_head_store(&h, &r->dec->regs);
 	return p;
 }
@@ -500,10 +501,29 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 	struct mm_event *ev = buf, *stop = buf + want;
 	struct mmt_head h;
 	mmt_head_load(&h, &d->regs);
+	/* pid is 0 only before a block's first event, which may repeat it: the records up to
+	 * the first event are decoded with the pid check, out of line. Once the block has a
+	 * pid the loop's records need none (a new pid is checked as it is read, and the pid
+	 * changes only then). */
+	while (ev < stop && !head_pid(&h)) {
+		const uint8_t *at = p;
+		bool bad = false;
+		p = decode_again(r, at, ev, &bad, &bad);
+		if (bad) {
+			p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err,
+				       errlen);
+			if (!p)
+				return -1;
+			nr_strings = r->strings.count;
+		} else {
+			ev++;
+		}
+		mmt_head_load(&h, &d->regs);
+	}
 	while (ev < stop) {
 		const uint8_t *at = p;
 		bool bad = false;
-		p = mmt_decode_event(p, d, &h, ev, nr_strings, &bad, &bad);
+		p = mmt_decode_event(p, d, &h, ev, nr_strings, false, &bad, &bad);
 		/* one rarely taken branch for every record that is not a plain valid event */
 		if (__builtin_expect(bad, 0)) {
 			mmt_head_store(&h, &d->regs);

@@ -42,10 +42,10 @@ struct mmt_regs {
 	uint32_t pid;
 	uint16_t cpu;
 	uint32_t nr_site, nr_gfp;
-	struct mmt_uslot {
-		uint64_t addr;
-		uint32_t pid;
-	} uslot[MMT_PID_SLOTS];
+	/* the per-task slots (pid, base address) as two arrays: a slot's fields are then
+	 * one scaled index away, no multiply by the size of a pair */
+	uint32_t uslot_pid[MMT_PID_SLOTS];
+	uint64_t uslot_addr[MMT_PID_SLOTS];
 };
 
 /* The encoder's side of a dictionary: value -> index, emptied per block by a new gen. */

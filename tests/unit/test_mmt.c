@@ -520,6 +520,27 @@ Test(mmt_bad, record_errors_after_others)
 	uint8_t same_pid[] = {EV_EXIT | MMT_F_SAME_PID, 0, 0};
 	record_case(same_pid, sizeof(same_pid), 1, "pid 0: the acting task needs a real pid");
 
+	/* ... also after a string definition, and in a block after one that had a pid (the
+	 * reader checks the repeated pid only until the block's first event) */
+	uint8_t def_same_pid[] = {MMT_REC_STRING, 1, 'a', EV_EXIT | MMT_F_SAME_PID, 0, 0};
+	record_case_at(def_same_pid, sizeof(def_same_pid), 1, 3,
+		       "pid 0: the acting task needs a real pid");
+	struct blob b = {0};
+	size_t hlen = header(&b, 1), ruoff;
+	n = fault_rec(rec, 100);
+	rec[n] = EV_EXIT | MMT_F_SAME_PID; /* the same pid within the block: fine */
+	rec[n + 1] = rec[n + 2] = 0;
+	event_block(&b, 2, 0, 1000, rec, n + 3, &ruoff);
+	size_t first_len = ruoff + n + 3;
+	size_t second = event_block(&b, 1, 2, 1000, same_pid, sizeof(same_pid), &ruoff);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "bad.mmt: uncompressed offset %zu (block at byte %zu): pid 0: the acting task "
+		 "needs a real pid",
+		 hlen + first_len + ruoff, second);
+	expect_error(&b, want);
+	free(b.p);
+
 	/* a delta that carries the timestamp past 2^64 */
 	uint8_t wrap[16] = {EV_EXIT}, *q = mmt_put_uv(wrap + 1, UINT64_MAX - 10);
 	*q++ = 0;
