@@ -323,7 +323,13 @@ static inline __attribute__((always_inline)) void account_alloc(struct slub *s, 
 		s->size_mismatch++;
 	e->state = PTR_LIVE;
 	e->cpu = (uint8_t)ev->cpu;
-	e->site = site_slot(s, ev->u.kmem.call_site);
+	/* A pointer is mostly reallocated by the call site that had it before (each cache's
+	 * objects come back LIFO): its slot is still that call site's if it names it (a
+	 * slot's call site, once set, never changes; call site 0 and the "other" slot, whose
+	 * call site is 0, take the search). */
+	const uint64_t call_site = ev->u.kmem.call_site;
+	if (s->sites[e->site].call_site != call_site || !call_site)
+		e->site = site_slot(s, call_site);
 	struct slub_site *site = &s->sites[e->site];
 	site->hits++;
 	site->bytes_req += e->obj.bytes_req;
