@@ -685,7 +685,8 @@ static const char *id_cache_name(char (*names)[24], int id)
 /* kmem_cache_alloc events by the trace's name id: the first event of an id creates or
  * finds its cache by name (id 0 and empty names by object size, ":0000096"), the later
  * ones find it by id alone. Against a reference of live objects per name, with new ids
- * (the name table grows past 256) arriving all along and pointers reused. */
+ * (the name table grows past 256) arriving all along and pointers reused; small ids take
+ * the direct map, large ones the hash. */
 Test(slub, cache_events_by_name_id_match_reference)
 {
 	enum { NIDS = 400, NPTR = 3000, STEPS = 30000 };
@@ -709,7 +710,8 @@ Test(slub, cache_events_by_name_id_match_reference)
 		if ((x >> 40) % 100 < 55) {
 			struct mm_event ev = kev(EV_CACHE_ALLOC, ptr, size, GFP_KERNEL, 0x50);
 			ev.u.kmem.bytes_alloc = size;
-			ev.u.kmem.cache = id;
+			/* the first 200 ids map by index, the others by hash */
+			ev.u.kmem.cache = id < 200 ? id : SLUB_NAME_DIRECT_MAX + (id - 200) * 7919;
 			slub_cache_alloc_event(&r->s, &ev, id ? names[id] : NULL);
 			if (live_in[k] >= 0) {
 				ref_live[live_in[k]]--;
@@ -743,6 +745,7 @@ Test(slub, cache_events_by_name_id_match_reference)
 		}
 	}
 	cr_assert_gt(r->s.name_mask + 1, 256u, "the name table grew");
+	cr_assert_geq(r->s.name_direct_cap, 200u, "the direct map grew");
 	cr_assert_gt(missed, 0);
 	cr_assert_eq(r->vmstat[SLAB_ALLOC_FAIL], 0);
 	rig_free(r);
