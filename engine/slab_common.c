@@ -323,7 +323,13 @@ static inline __attribute__((always_inline)) void account_alloc(struct slub *s, 
 		s->size_mismatch++;
 	e->state = PTR_LIVE;
 	e->cpu = (uint8_t)ev->cpu;
-	e->site = site_slot(s, ev->u.kmem.call_site);
+	/* A pointer is mostly reallocated by the call site that had it before (each cache's
+	 * objects come back LIFO): its slot is still that call site's if it names it (a
+	 * slot's call site, once set, never changes; call site 0 and the "other" slot, whose
+	 * call site is 0, take the search). */
+	const uint64_t call_site = ev->u.kmem.call_site;
+	if (s->sites[e->site].call_site != call_site || !call_site)
+		e->site = site_slot(s, call_site);
 	struct slub_site *site = &s->sites[e->site];
 	site->hits++;
 	site->bytes_req += e->obj.bytes_req;
@@ -450,15 +456,53 @@ static bool name_grow(struct slub *s)
 	return true;
 }
 
-/* The cache the trace's name id was first seen with, -1 if none yet (or id 0: no name). */
+/* The cache the trace's name id was first seen with, -1 if none yet (or id 0: no name,
+ * never remembered). */
 static inline int known_event_cache(const struct slub *s, uint32_t id)
 {
-	if (!id)
+	if (id < s->name_direct_cap)
+		return s->name_direct[id] - 1;
+	if (id < SLUB_NAME_DIRECT_MAX)
 		return -1;
 	for (uint32_t j = slub_hash_64(id, s->name_shift); s->name_keys[j]; j = (j + 1) & s->name_mask)
 		if (s->name_keys[j] == id)
 			return s->name_map[j] - 1;
 	return -1;
+}
+
+/* Room in the direct map for id (< SLUB_NAME_DIRECT_MAX): false when the host has none. */
+static bool name_direct_fit(struct slub *s, uint32_t id)
+{
+	if (id < s->name_direct_cap)
+		return true;
+	uint32_t cap = s->name_direct_cap ? s->name_direct_cap : 256;
+	while (cap <= id)
+		cap *= 2;
+	uint16_t *d = realloc(s->name_direct, (size_t)cap * sizeof(*d));
+	if (!d)
+		return false;
+	memset(d + s->name_direct_cap, 0, (size_t)(cap - s->name_direct_cap) * sizeof(*d));
+	s->name_direct = d;
+	s->name_direct_cap = cap;
+	return true;
+}
+
+/* Remember id → cache; an id the host has no room for is looked up by name again. */
+static void remember_event_cache(struct slub *s, uint32_t id, int cache)
+{
+	if (id < SLUB_NAME_DIRECT_MAX) {
+		if (name_direct_fit(s, id))
+			s->name_direct[id] = (uint16_t)(cache + 1);
+		return;
+	}
+	if (2 * (s->name_count + 1) > s->name_mask + 1 && !name_grow(s))
+		return;
+	uint32_t j = slub_hash_64(id, s->name_shift);
+	while (s->name_keys[j])
+		j = (j + 1) & s->name_mask;
+	s->name_keys[j] = id;
+	s->name_map[j] = (uint16_t)(cache + 1);
+	s->name_count++;
 }
 
 /* The cache of a kmem_cache_alloc event whose name id is not known yet: by name, else (a
@@ -477,16 +521,8 @@ static __attribute__((noinline)) int new_event_cache(struct slub *s, const struc
 		cache_name = anon;
 	}
 	int cache = slub_cache_lookup(s, cache_name, size);
-	if (cache < 0 || !id)
-		return cache;
-	if (2 * (s->name_count + 1) > s->name_mask + 1 && !name_grow(s))
-		return cache;
-	uint32_t j = slub_hash_64(id, s->name_shift);
-	while (s->name_keys[j])
-		j = (j + 1) & s->name_mask;
-	s->name_keys[j] = id;
-	s->name_map[j] = (uint16_t)(cache + 1);
-	s->name_count++;
+	if (cache >= 0 && id)
+		remember_event_cache(s, id, cache);
 	return cache;
 }
 

@@ -292,6 +292,7 @@ void slub_destroy(struct slub *s)
 	for (uint32_t k = 0; k < s->nr_caches; k++)
 		free(s->caches[k].slab_mem);
 	free(s->caches);
+	free(s->name_direct);
 	free(s->name_map);
 	free(s->name_keys);
 	free(s->ptrs_mem);

@@ -124,6 +124,7 @@ struct slub_site {
 	uint64_t hits, frees, pingpong;
 };
 
+#define SLUB_NAME_DIRECT_MAX (1u << 16) /* name ids from here on go to the hash */
 #define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in one "other" slot */
 #define SLUB_DOUBLE_FREE_LOG 16
 
@@ -163,7 +164,11 @@ struct slub {
 	 * the first SLUB_MAX_SITES */
 	struct slub_site *sites;
 	uint32_t site_mask, site_shift, nr_sites;
-	uint16_t *name_map; /* trace string id → cache + 1 (0 = unknown), open addressing */
+	/* trace string id → cache + 1 (0 = unknown): indexed by the id below
+	 * SLUB_NAME_DIRECT_MAX (a trace's ids are dense from 0), open addressing above */
+	uint16_t *name_direct;
+	uint32_t name_direct_cap;
+	uint16_t *name_map;
 	uint32_t *name_keys;
 	uint32_t name_mask, name_shift, name_count;
 	/* totals (bytes) */

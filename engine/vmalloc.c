@@ -315,16 +315,43 @@ static bool map_kernel_range(struct vmalloc *v, uint64_t start, uint64_t end)
 	return true;
 }
 
+/* The data pages move to and from the buddy allocator this many at a time. */
+#define VMALLOC_PAGE_BATCH 64
+
+/* __vunmap's frees, in chain order: free_unref_folios has the effects of as many
+ * free_pages calls. A batch's links are all read before any of its pages is freed, and
+ * the freeing reads no flags of the pages it has not freed yet. */
 static void free_area_pages(struct vmalloc *v, struct vmap_area *va)
 {
-	for (pfn_t p = va->first_page, next; p != PFN_NONE; p = next) {
+	pfn_t batch[VMALLOC_PAGE_BATCH];
+	unsigned n = 0;
+	for (pfn_t p = va->first_page; p != PFN_NONE;) {
 		struct page *pg = pfn_to_page(v->pgdat, p);
-		next = pg->next;
+		batch[n++] = p;
+		p = pg->next;
 		pg->flags &= ~PG_vmalloc;
-		free_pages(v->pgdat, p, 0, 0);
+		if (n == VMALLOC_PAGE_BATCH) {
+			free_unref_folios(v->pgdat, batch, n, 0);
+			n = 0;
+		}
 	}
+	if (n)
+		free_unref_folios(v->pgdat, batch, n, 0);
 	va->first_page = PFN_NONE;
 	v->nr_vmalloc_pages -= va->nr_pages;
+}
+
+/* The area's next data pages, chained at its head as they come. */
+static void add_area_pages(struct vmalloc *v, struct vmap_area *va, const pfn_t *pfns, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		struct page *pg = pfn_to_page(v->pgdat, pfns[k]);
+		pg->flags |= PG_vmalloc;
+		pg->next = va->first_page;
+		va->first_page = pfns[k];
+	}
+	va->nr_pages += n;
+	v->nr_vmalloc_pages += n;
 }
 
 static void release_area(struct vmalloc *v, uint32_t i, bool counted);
@@ -347,16 +374,23 @@ static bool vmalloc_area_node(struct vmalloc *v, uint32_t i, uint32_t nr_pages)
 			return false;
 		v->areas[i].has_pages_obj = true;
 	}
-	for (uint32_t n = 0; n < nr_pages; n++) {
-		pfn_t p = alloc_pages(v->pgdat, GFP_KERNEL | __GFP_HIGHMEM, 0, 0);
-		if (p == PFN_NONE)
-			return false;
-		struct page *pg = pfn_to_page(v->pgdat, p);
-		pg->flags |= PG_vmalloc;
-		pg->next = v->areas[i].first_page;
-		v->areas[i].first_page = p;
-		v->areas[i].nr_pages++;
-		v->nr_vmalloc_pages++;
+	/* mm/vmalloc.c:vm_area_alloc_pages takes order-0 pages in bulk (up to 100 a call)
+	 * and one by one where the bulk allocator stops. Here alloc_pages_bulk hands out
+	 * exactly what as many alloc_pages calls would, and stops before anything it cannot
+	 * do alike (a hook, a fallback); alloc_pages then takes the next page, after every
+	 * page before it is in the area, as in a page-by-page loop. */
+	pfn_t pfns[VMALLOC_PAGE_BATCH];
+	for (uint32_t n = 0; n < nr_pages;) {
+		uint32_t want = nr_pages - n < VMALLOC_PAGE_BATCH ? nr_pages - n : VMALLOC_PAGE_BATCH;
+		unsigned got = alloc_pages_bulk(v->pgdat, GFP_KERNEL | __GFP_HIGHMEM, 0, want, pfns);
+		if (!got) {
+			pfns[0] = alloc_pages(v->pgdat, GFP_KERNEL | __GFP_HIGHMEM, 0, 0);
+			if (pfns[0] == PFN_NONE)
+				return false;
+			got = 1;
+		}
+		add_area_pages(v, &v->areas[i], pfns, got);
+		n += got;
 	}
 	return map_kernel_range(v, v->areas[i].va_start, v->areas[i].va_end - PAGE_SIZE);
 }

@@ -275,18 +275,24 @@ struct walk_ctx {
 	uint64_t tables;
 };
 
+/* The mm's rss counters are its ptes by kind (fork copies them per table). */
 static void count_ptes(struct sim *s, struct mm_struct *mm, int32_t *maps)
 {
+	uint64_t rss[NR_MM_COUNTERS] = {0};
 	for (uint32_t i = 0; i < mm->nr_vma; i++) {
 		const struct vm_area_struct *v = &mm->vma[i];
 		for (uint64_t a = v->vm_start; a < v->vm_end;) {
 			uint64_t n;
 			pte_t *pte = pte_range(&s->mm.pt, &mm->pgd, a, v->vm_end, &n);
 			for (uint64_t k = 0; pte && k < n; k++) {
+				rss[MM_SWAPENTS] += !pte_none(pte[k]) && !pte_present(pte[k]);
 				if (!pte_present(pte[k]) || (pte[k] & _PAGE_SPECIAL))
 					continue;
 				pfn_t pfn = pte_pfn(pte[k]);
 				struct page *p = sim_page(s, pfn);
+				rss[page_test(p, PG_anon)	     ? MM_ANONPAGES
+				    : is_shmem_file(p->mapping) ? MM_SHMEMPAGES
+								: MM_FILEPAGES]++;
 				cr_assert(!page_test(p, PG_buddy), "pte maps a free frame %u", pfn);
 				cr_assert(!pte_write(pte[k]) || page_test(p, PG_anon) ||
 					  (v->vm_flags & VM_SHARED),
@@ -297,6 +303,9 @@ static void count_ptes(struct sim *s, struct mm_struct *mm, int32_t *maps)
 			a += n << PAGE_SHIFT;
 		}
 	}
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		cr_assert_eq(mm->rss[i], rss[i], "rss counter %d: %llu, ptes %llu", i,
+			     (unsigned long long)mm->rss[i], (unsigned long long)rss[i]);
 }
 
 static bool file_mapped(const struct sim *s, uint32_t file)
@@ -387,6 +396,16 @@ static void random_step(struct sim *s, uint64_t *x, uint32_t *pids, int npids)
 	}
 	switch (rnd(x) % 10) {
 	case 0:
+		if (rnd(x) % 3 == 0) { /* private file: fork copies its file ptes (rss) */
+			struct mm_event e = ev(pid, EV_MMAP);
+			e.u.map.addr = addr;
+			e.u.map.len = len;
+			e.u.map.prot = RW;
+			e.u.map.flags = MM_MAP_PRIVATE;
+			e.u.map.file = strtab_intern(&strings, "/lib/r.so", 9);
+			sim_apply(s, &e);
+			break;
+		}
 		do_mmap(s, pid, addr, len, RW,
 			rnd(x) & 1 ? ANON_PRIVATE : (MM_MAP_SHARED | MM_MAP_ANON));
 		break;
@@ -427,9 +446,38 @@ static void random_run(enum arch arch, uint64_t region)
 	check_invariants(s);
 	cr_assert_eq(s->mm.live_mms, 0);
 	cr_assert_eq(s->mm.pt.nr_pagetable, 0);
-	/* every frame is back, shmem files' pages too */
-	cr_assert_eq(s->mm.nr_file_pages, 0);
-	cr_assert_eq(free_now(s), boot_free);
+	/* every frame is back, shmem files' pages too; the regular file's stay cached */
+	for (uint64_t i = 0; i < s->pgdat.node_spanned_pages; i++) {
+		const struct page *p = &s->pgdat.mem_map[i];
+		cr_assert(!page_test(p, PG_file) || !is_shmem_file(p->mapping));
+	}
+	cr_assert_eq(free_now(s) + s->mm.nr_file_pages, boot_free);
+	teardown(s);
+}
+
+/* fork copies the ptes of a private file mapping that has anonymous pages: file pages
+ * (shared with the page cache) and the COW copies, each counted in its rss member. */
+Test(mm, fork_copies_file_and_anon_ptes_of_a_private_file_mapping)
+{
+	struct sim *s = boot(ARCH_I386, "256M", 1);
+	do_exec(s, 50, "/bin/app");
+	struct mm_event e = ev(50, EV_MMAP);
+	e.u.map.addr = HEAP;
+	e.u.map.len = 8 * 4096;
+	e.u.map.prot = RW;
+	e.u.map.flags = MM_MAP_PRIVATE;
+	e.u.map.file = strtab_intern(&strings, "/lib/f.so", 9);
+	sim_apply(s, &e);
+	for (int k = 0; k < 8; k++)
+		do_fault(s, 50, HEAP + k * 4096, k < 3 ? FAULT_WRITE : FAULT_READ);
+	struct mm_struct *parent = find_task(s, 50)->mm;
+	uint64_t file0 = parent->rss[MM_FILEPAGES], anon0 = parent->rss[MM_ANONPAGES];
+	cr_assert_eq(file0, 5);
+	do_fork(s, 50, 51);
+	struct mm_struct *child = find_task(s, 51)->mm;
+	cr_assert_eq(child->rss[MM_FILEPAGES], file0, "the file pages are copied too");
+	cr_assert_eq(child->rss[MM_ANONPAGES], anon0);
+	check_invariants(s);
 	teardown(s);
 }
 

@@ -506,7 +506,8 @@ Test(slub, pointer_table_matches_reference)
 /* The call-site table against a reference: per call site (call site 0 included) hits,
  * bytes, frees and ping-pong; the sites after the first SLUB_MAX_SITES sum in the "other"
  * slot. Sites come back in a shuffled order so that probe runs are walked, not only
- * appended to. */
+ * appended to. Freed pointers are allocated again, half the time by the call site that
+ * had them before (the slot the pointer's entry remembers), else by any. */
 Test(slub, call_sites_match_reference)
 {
 	enum { NSITES = SLUB_MAX_SITES + 300, STEPS = 40000 };
@@ -519,9 +520,9 @@ Test(slub, call_sites_match_reference)
 		uint64_t ptr;
 		uint32_t site;
 		uint16_t cpu;
-	} live[STEPS];
+	} live[STEPS], freed[STEPS];
 	struct rig *r = rig_boot(2);
-	size_t nlive = 0;
+	size_t nlive = 0, nfreed = 0, reused_same = 0;
 	int seen = 0;
 	uint64_t next_ptr = 0xc1000000u;
 	for (int k = 0; k < NSITES; k++)
@@ -537,14 +538,28 @@ Test(slub, call_sites_match_reference)
 			struct ref_site *rs = &ref[live[k].site];
 			rs->frees++;
 			rs->pingpong += ev.cpu != live[k].cpu;
+			freed[nfreed++] = live[k];
 			live[k] = live[--nlive];
 			continue;
 		}
-		uint32_t site = (uint32_t)((x >> 16) % NSITES);
+		/* call site 0 often, so that pointers of other sites come back to it */
+		uint32_t site = (x >> 10) % 64 == 0 ? 0 : (uint32_t)((x >> 16) % NSITES);
 		uint32_t size = 1 + (uint32_t)((x >> 40) % 3000);
+		uint64_t ptr = next_ptr;
+		if (nfreed && (x >> 56) % 2) {
+			size_t k = (x >> 24) % nfreed;
+			ptr = freed[k].ptr;
+			if ((x >> 57) % 2) {
+				site = freed[k].site;
+				reused_same++;
+			}
+			freed[k] = freed[--nfreed];
+		} else {
+			next_ptr += 64;
+		}
 		/* site k's address; k = 0 is call site 0, the others a kernel text stride */
 		uint64_t call_site = site ? 0xc1000000u + (uint64_t)site * 24 : 0;
-		struct mm_event ev = kev(EV_KMALLOC, next_ptr, size, GFP_KERNEL, call_site);
+		struct mm_event ev = kev(EV_KMALLOC, ptr, size, GFP_KERNEL, call_site);
 		ev.cpu = (uint16_t)((x >> 5) & 1);
 		slub_kmalloc_event(&r->s, &ev);
 		struct ref_site *rs = &ref[site];
@@ -553,12 +568,12 @@ Test(slub, call_sites_match_reference)
 		rs->hits++;
 		rs->bytes_req += size;
 		rs->bytes_alloc += kmalloc_index_size(kmalloc_index(size));
-		live[nlive].ptr = next_ptr;
+		live[nlive].ptr = ptr;
 		live[nlive].site = site;
 		live[nlive++].cpu = ev.cpu;
-		next_ptr += 64;
 	}
 	cr_assert_gt(seen, SLUB_MAX_SITES, "some sites overflow");
+	cr_assert_gt(reused_same, 1000);
 	struct ref_site other = {0};
 	unsigned in_table = 0;
 	for (int k = 0; k < NSITES; k++) {
@@ -670,7 +685,8 @@ static const char *id_cache_name(char (*names)[24], int id)
 /* kmem_cache_alloc events by the trace's name id: the first event of an id creates or
  * finds its cache by name (id 0 and empty names by object size, ":0000096"), the later
  * ones find it by id alone. Against a reference of live objects per name, with new ids
- * (the name table grows past 256) arriving all along and pointers reused. */
+ * (the name table grows past 256) arriving all along and pointers reused; small ids take
+ * the direct map, large ones the hash. */
 Test(slub, cache_events_by_name_id_match_reference)
 {
 	enum { NIDS = 400, NPTR = 3000, STEPS = 30000 };
@@ -694,7 +710,8 @@ Test(slub, cache_events_by_name_id_match_reference)
 		if ((x >> 40) % 100 < 55) {
 			struct mm_event ev = kev(EV_CACHE_ALLOC, ptr, size, GFP_KERNEL, 0x50);
 			ev.u.kmem.bytes_alloc = size;
-			ev.u.kmem.cache = id;
+			/* the first 200 ids map by index, the others by hash */
+			ev.u.kmem.cache = id < 200 ? id : SLUB_NAME_DIRECT_MAX + (id - 200) * 7919;
 			slub_cache_alloc_event(&r->s, &ev, id ? names[id] : NULL);
 			if (live_in[k] >= 0) {
 				ref_live[live_in[k]]--;
@@ -728,6 +745,7 @@ Test(slub, cache_events_by_name_id_match_reference)
 		}
 	}
 	cr_assert_gt(r->s.name_mask + 1, 256u, "the name table grew");
+	cr_assert_geq(r->s.name_direct_cap, 200u, "the direct map grew");
 	cr_assert_gt(missed, 0);
 	cr_assert_eq(r->vmstat[SLAB_ALLOC_FAIL], 0);
 	rig_free(r);

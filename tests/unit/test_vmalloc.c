@@ -2,11 +2,13 @@
  * their TLB accounting counted exactly, recorded placement, frees the trace cannot explain,
  * /proc/vmallocinfo, and a randomized run with the window's tiling checked every step. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "page_alloc.h"
 #include "slub.h"
+#include "testlib_freelist.h"
 #include "testlib_machine.h"
 #include "vmalloc.h"
 #include "vmstat.h"
@@ -348,3 +350,148 @@ Test(vmalloc, out_of_pages)
 	check(r);
 	vrig_free(r);
 }
+
+/* ---- the data pages in bulk against alloc_pages / free_pages one at a time ----------- */
+
+/* Twin b does by hand, through the public allocator calls, what vmalloc_alloc does to the
+ * buddy allocator on twin a for an area whose page array is kmalloc'ed (at most 1024
+ * pages on i386): the vm_struct, the vmap_area object, the array, then the data pages
+ * one alloc_pages at a time, then as many kernel page-table pages as a allocated. */
+struct hand_area {
+	uint64_t addr;
+	pfn_t *pfns;
+	uint32_t n;
+	struct slab_obj vm, va, arr;
+};
+
+static void assert_twins_equal(struct vrig *a, struct vrig *b, const char *what)
+{
+	cr_assert(test_pages_equal(a->pg.mem_map, b->pg.mem_map, a->pg.node_spanned_pages),
+		  "%s: struct pages differ", what);
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		struct zone *za = &a->pg.node_zones[zi], *zb = &b->pg.node_zones[zi];
+		cr_assert_eq(za->nr_free_pages, zb->nr_free_pages, "%s: zone %d", what, zi);
+		cr_assert(test_free_areas_equal(za, zb), "%s: free lists of zone %d", what, zi);
+		if (za->pcp)
+			cr_assert(test_pcp_equal(za->pcp, zb->pcp, a->pg.nr_cpus),
+				  "%s: pcp lists of zone %d", what, zi);
+	}
+}
+
+static uint32_t area_of(const struct vrig *r, uint64_t addr)
+{
+	uint32_t i = 0;
+	while (r->v.areas[i].state != VA_BUSY || r->v.areas[i].va_start != addr)
+		i++;
+	return i;
+}
+
+/* A failed vmalloc_node lets go of what it had in this order: the data pages (newest
+ * first), the array, the vm_struct; its vmap_area object waits with the lazy range. */
+static bool hand_fail(struct vrig *b, struct hand_area *h, pfn_t chain,
+		      bool arr, bool vm)
+{
+	cr_assert_eq(h->addr, 0, "b ran out where a did not");
+	for (pfn_t p = chain, next; p != PFN_NONE; p = next) {
+		next = pfn_to_page(&b->pg, p)->next;
+		pfn_to_page(&b->pg, p)->flags &= ~PG_vmalloc;
+		free_pages(&b->pg, p, 0, 0);
+	}
+	if (arr)
+		slub_free(&b->s, &h->arr);
+	if (vm)
+		slub_free(&b->s, &h->vm);
+	free(h->pfns);
+	return false;
+}
+
+static bool hand_alloc(struct vrig *a, struct vrig *b, struct hand_area *h, uint32_t pages)
+{
+	uint64_t pt0 = a->v.pgtable_pages;
+	h->addr = vmalloc_alloc(&a->v, (uint64_t)pages << PAGE_SHIFT, 0, 0);
+	h->pfns = calloc(pages, sizeof(*h->pfns));
+	h->n = 0;
+	if (!slub_kmalloc(&b->s, 36, GFP_KERNEL | __GFP_ZERO, &h->vm))
+		return hand_fail(b, h, PFN_NONE, false, false);
+	if (!slub_cache_alloc_builtin(&b->s, SLUB_VMAP_AREA, GFP_KERNEL, &h->va))
+		return hand_fail(b, h, PFN_NONE, false, true);
+	if (!slub_kmalloc(&b->s, pages * 4u, GFP_KERNEL | __GFP_ZERO, &h->arr))
+		return hand_fail(b, h, PFN_NONE, false, true);
+	pfn_t chain = PFN_NONE;
+	for (uint32_t k = 0; k < pages; k++) {
+		pfn_t p = alloc_pages(&b->pg, GFP_KERNEL | __GFP_HIGHMEM, 0, 0);
+		if (p == PFN_NONE)
+			return hand_fail(b, h, chain, true, true);
+		pfn_to_page(&b->pg, p)->flags |= PG_vmalloc;
+		pfn_to_page(&b->pg, p)->next = chain;
+		chain = h->pfns[h->n++] = p;
+	}
+	cr_assert_neq(h->addr, 0, "a ran out where b did not");
+	cr_assert_eq(a->v.areas[area_of(a, h->addr)].first_page, chain,
+		     "the area's pages, in the order alloc_pages hands them out");
+	for (uint64_t k = pt0; k < a->v.pgtable_pages; k++)
+		pfn_to_page(&b->pg, alloc_pages(&b->pg, GFP_KERNEL | __GFP_ZERO, 0, 0))->flags |=
+		    PG_pgtable;
+	return true;
+}
+
+/* vfree: the data pages in chain order (newest first), the array, the vm_struct; the range
+ * waits lazily (the script stays below lazy_max_pages, so no purge frees vmap_areas). */
+static void hand_free(struct vrig *a, struct vrig *b, struct hand_area *h)
+{
+	cr_assert(vmalloc_vfree(&a->v, h->addr));
+	for (uint32_t k = h->n; k-- > 0;) {
+		pfn_to_page(&b->pg, h->pfns[k])->flags &= ~PG_vmalloc;
+		free_pages(&b->pg, h->pfns[k], 0, 0);
+	}
+	slub_free(&b->s, &h->arr);
+	slub_free(&b->s, &h->vm);
+	free(h->pfns);
+}
+
+static void bulk_twins(unsigned mem_mib, uint32_t max_live, uint64_t seed, int steps)
+{
+	struct vrig *a = vrig_i386(mem_mib, 4), *b = vrig_i386(mem_mib, 4);
+	struct hand_area live[64];
+	unsigned n = 0, failed = 0, done = 0;
+	uint32_t live_pages = 0;
+	char what[64];
+	rng = seed;
+	/* every step adds at most 1025 lazy pages: stop before a purge, which b does not mirror */
+	for (; (int)done < steps && a->v.vmap_lazy_nr + 1025 <= a->v.lazy_max_pages; done++) {
+		uint64_t x = rnd();
+		uint32_t pages = (uint32_t)(x % 8 ? (x >> 8) % 160 : (x >> 8) % 1024) + 1;
+		bool vfree = n == 64 || live_pages + pages > max_live || (n && rnd() % 100 < 30);
+		if (vfree && n) {
+			unsigned k = (unsigned)(rnd() % n);
+			live_pages -= live[k].n;
+			hand_free(a, b, &live[k]);
+			live[k] = live[--n];
+		} else if (!vfree) {
+			if (hand_alloc(a, b, &live[n], pages))
+				live_pages += live[n++].n;
+			else
+				failed++;
+		}
+		snprintf(what, sizeof(what), "step %u", done);
+		assert_twins_equal(a, b, what);
+		check(a);
+	}
+	cr_assert_eq(a->v.purges, 0);
+	cr_assert_geq(done, 150, "only %u steps", done);
+	if (mem_mib <= 32)
+		cr_assert_gt(failed, 0, "the small machine ran out of pages mid-area");
+	else
+		cr_assert_eq(failed, 0);
+	while (n)
+		free(live[--n].pfns);
+	vrig_free(a);
+	vrig_free(b);
+}
+
+/* 64 MiB: the pcp list runs dry and refills, and unmovable pageblocks run out, so the bulk
+ * allocator stops and alloc_pages steals from another migratetype; 24 MiB: areas fail
+ * partway, and give their pages back. */
+Test(vmalloc, bulk_pages_match_alloc_pages_one_by_one) { bulk_twins(64, 11000, 21, 400); }
+
+Test(vmalloc, bulk_pages_match_alloc_pages_out_of_memory) { bulk_twins(24, 1u << 20, 22, 400); }
