@@ -28,8 +28,7 @@ static inline struct page *sim_page(struct sim *s, pfn_t pfn)
 
 static inline unsigned sim_cpu(const struct sim *s, const struct mm_event *ev)
 {
-	unsigned n = s->machine.cfg.nr_cpus;
-	return ev->cpu < n ? ev->cpu : ev->cpu % n; /* no division in the common case */
+	return sim_fold_cpu(s, ev->cpu);
 }
 
 /* kmap_local_page + kunmap_local around a clear or copy (mm/highmem.c): lowmem needs no

@@ -75,12 +75,9 @@ void sim_destroy(struct sim *s)
 	free(s);
 }
 
-/* The recorded CPU folded onto the simulated ones; the division only when the recording
- * had more CPUs than the machine (a divide per event is ~20 cycles on the hot path). */
 static unsigned event_cpu(const struct sim *s, const struct mm_event *ev)
 {
-	unsigned cpu = ev->cpu, n = s->machine.cfg.nr_cpus;
-	return cpu < n ? cpu : cpu % n;
+	return sim_fold_cpu(s, ev->cpu);
 }
 
 /* A recorded allocation gets a simulated block of the same order and gfp; the recorded pfn
