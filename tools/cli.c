@@ -183,6 +183,16 @@ int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out)
 	return EXIT_OK;
 }
 
+int cli_parse_deflate_level(const char *cmd, const char *v, int *out)
+{
+	char *end;
+	long lv = strtol(v, &end, 10);
+	if (!*v || *end || lv < 0 || lv > 12)
+		return cli_usage_error(cmd, "--level %s: expected a whole number from 0 to 12", v);
+	*out = (int)lv;
+	return EXIT_OK;
+}
+
 int cli_parse_level(const char *cmd, const char *v, enum replay_level *out)
 {
 	if (strcmp(v, "model") == 0)

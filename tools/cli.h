@@ -52,6 +52,9 @@ int cli_read_file(const char *path, char **text, size_t *len);
 
 /* "on" → 1, "off" → 0; anything else: a usage error naming cmd and opt (EXIT_USAGE). */
 int cli_parse_on_off(const char *cmd, const char *opt, const char *v, int *out);
+/* A deflate level for .mmt blocks, 0 (stored) to 12; anything else: a usage error naming cmd
+ * (EXIT_USAGE). */
+int cli_parse_deflate_level(const char *cmd, const char *v, int *out);
 /* --level=model|page; anything else: a usage error naming cmd (EXIT_USAGE). */
 int cli_parse_level(const char *cmd, const char *v, enum replay_level *out);
 

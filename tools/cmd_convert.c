@@ -84,11 +84,9 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (npos != 2)
 		return cli_usage_error("convert", "expected IN OUT (see --help)");
-	char *end = NULL;
-	long lv = level ? strtol(level, &end, 10) : TRACE_DEFAULT_LEVEL;
-	if (level && (!*level || *end || lv < 0 || lv > 12))
-		return cli_usage_error("convert",
-				       "--level %s: expected a whole number from 0 to 12", level);
+	int lv = TRACE_DEFAULT_LEVEL;
+	if (level && cli_parse_deflate_level("convert", level, &lv))
+		return EXIT_USAGE;
 	char err[1024];
 	struct trace_reader *r = trace_reader_open(pos[0], err, sizeof(err));
 	if (!r)
@@ -99,7 +97,7 @@ int cmd_convert(int argc, char **argv)
 		trace_reader_close(r);
 		return cli_fail("convert", "%s", err);
 	}
-	if (trace_writer_set_level(w, (int)lv)) {
+	if (trace_writer_set_level(w, lv)) {
 		trace_writer_abort(w);
 		trace_reader_close(r);
 		return cli_fail("convert", "out of memory");

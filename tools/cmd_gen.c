@@ -11,6 +11,11 @@
 #include "trace_io.h"
 
 #define MAX_KV 256
+/* gen's .mmt blocks are stored, not deflated: a generated trace is regenerated from its
+ * origin header in a fraction of a second, deflate saves only ~25 % of its bytes (mostly
+ * literals: the records are varint deltas), and every replay of it would pay ~12 % of its
+ * time to inflate (docs/BENCHMARKING.md). Recorded and converted traces keep level 1. */
+#define GEN_DEFAULT_LEVEL 0
 
 static void gen_help(FILE *f)
 {
@@ -24,6 +29,8 @@ static void gen_help(FILE *f)
 	    "  --seed N         PRNG seed (default 1)\n"
 	    "  --scale X        multiplies the amount of work: counts and durations (default 1)\n"
 	    "  --param K=V      a workload parameter; mix also takes PART.K=V (db.size_mb=512)\n"
+	    "  --level N        deflate level of .mmt blocks, 0 (stored: larger, quicker to\n"
+	    "                   replay) to 12 (smallest); default 0 (see 'convert --help')\n"
 	    "  --list           the workloads, one line each\n\n"
 	    "Workloads are described in docs/WORKLOADS.md.\n",
 	    f);
@@ -88,7 +95,7 @@ static int fill_origin(struct trace_origin *o, const char *wl, const struct gen_
 }
 
 static int parse_args(int argc, char **argv, const char **wl, const char **out,
-		      struct gen_params *p, const char **kv)
+		      struct gen_params *p, const char **kv, int *level)
 {
 	bool missing = false;
 	for (int i = 1; i < argc; i++) {
@@ -112,6 +119,9 @@ static int parse_args(int argc, char **argv, const char **wl, const char **out,
 			if (p->nkv == MAX_KV)
 				return cli_usage_error("gen", "too many --param options");
 			kv[p->nkv++] = v;
+		} else if ((v = cli_opt(argc, argv, &i, "--level", &missing))) {
+			if (cli_parse_deflate_level("gen", v, level))
+				return EXIT_USAGE;
 		} else if ((v = cli_opt(argc, argv, &i, "-o", &missing)) ||
 			   (v = cli_opt(argc, argv, &i, "--output", &missing))) {
 			*out = v;
@@ -136,13 +146,14 @@ int cmd_gen(int argc, char **argv)
 	const char *kv[MAX_KV];
 	struct gen_params p = {.seed = 1, .scale = 1.0, .kv = kv, .nkv = 0};
 	bool help = false;
+	int level = GEN_DEFAULT_LEVEL;
 	for (int i = 1; i < argc; i++) {
 		if (cli_is_help(argv[i]))
 			help = true;
 		else if (strcmp(argv[i], "--list") == 0)
 			return gen_list(), EXIT_OK;
 	}
-	int rc = parse_args(argc, argv, &wl, &out, &p, kv);
+	int rc = parse_args(argc, argv, &wl, &out, &p, kv, &level);
 	if (rc != EXIT_OK)
 		return rc;
 	if (help) {
@@ -167,6 +178,10 @@ int cmd_gen(int argc, char **argv)
 	ws.w = trace_writer_open(out, trace_format_for_path(out), &origin, err, sizeof(err));
 	if (!ws.w)
 		return cli_fail("gen", "%s", err);
+	if (trace_writer_set_level(ws.w, level)) {
+		trace_writer_abort(ws.w);
+		return cli_fail("gen", "out of memory");
+	}
 	struct event_sink sink = {&ws, ws_intern, ws_put};
 	if (gen_run(wl, &p, &sink, err, sizeof(err))) {
 		trace_writer_abort(ws.w);

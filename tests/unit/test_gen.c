@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -755,6 +756,8 @@ Test(gen_cmd, bad_input_is_exit_2_and_writes_nothing)
 	expect_usage((const char *[]){"gen", "db", "--seed", "-3", NULL}, "--seed -3");
 	expect_usage((const char *[]){"gen", "db", "--scale", "0", NULL}, "--scale 0");
 	expect_usage((const char *[]){"gen", "db", "--bogus", NULL}, "unknown option '--bogus'");
+	expect_usage((const char *[]){"gen", "db", "--level", "13", NULL},
+		     "--level 13: expected a whole number from 0 to 12");
 }
 
 Test(gen_cmd, list_and_help)
@@ -815,14 +818,37 @@ static int rs_put(void *ctx, const struct mm_event *ev)
 	return 0;
 }
 
-static void roundtrip(const char *name)
+static long file_bytes(const char *path)
+{
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0, "%s", path);
+	return (long)st.st_size;
+}
+
+/* The uncompressed payload of a .mmt file (its gzip members' contents). */
+static long payload_bytes(const char *path)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "gzip -dc %s | wc -c", path);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	long n = -1;
+	cr_assert_eq(fscanf(p, "%ld", &n), 1);
+	pclose(p);
+	return n;
+}
+
+/* gen's trace written to name (--level level unless NULL) reads back as the generator's
+ * own stream; returns the file's size. */
+static long roundtrip(const char *name, const char *level)
 {
 	struct tmpdir t;
 	tmpdir_make(&t);
 	char file[128];
 	snprintf(file, sizeof(file), "%s/%s", t.dir, name);
-	const char *args[] = {"gen",	 "build",  "--seed", "5",  "--scale", "0.02",
-			      "--param", "jobs=3", "-o",     file, NULL};
+	const char *args[] = {"gen",	 "build",  "--seed", "5",  "--scale",	  "0.02",
+			      "--param", "jobs=3", "-o",     file, level ? "--level" : NULL,
+			      level,	 NULL};
 	cr_assert_eq(run_cmd(args, t.out, t.err), 0, "%s", slurp(t.err));
 	/* the same stream straight from the generator */
 	struct resolving_sink direct;
@@ -853,11 +879,27 @@ static void roundtrip(const char *name)
 	cr_assert_eq(n, direct.n);
 	cr_assert_eq(h, direct.h, "%s: events read back differ from the generator's", name);
 	strtab_free(&direct.s);
+	long size = file_bytes(file);
+	/* .mmt blocks are stored unless a level says otherwise: no smaller than their payload */
+	if (strstr(name, ".mmt"))
+		cr_assert((size >= payload_bytes(file)) == (!level || !strcmp(level, "0")),
+			  "%s at level %s: %ld bytes for %ld of payload", name,
+			  level ? level : "default", size, payload_bytes(file));
 	tmpdir_remove(&t);
+	return size;
 }
 
-Test(gen_cmd, mmt_round_trip) { roundtrip("b.mmt"); }
-Test(gen_cmd, text_round_trip) { roundtrip("b.txt"); }
+Test(gen_cmd, mmt_round_trip) { roundtrip("b.mmt", NULL); }
+Test(gen_cmd, text_round_trip) { roundtrip("b.txt", NULL); }
+
+Test(gen_cmd, mmt_levels)
+{
+	long stored = roundtrip("b.mmt", "0"), packed = roundtrip("b.mmt", "6");
+	cr_assert_eq(roundtrip("b.mmt", NULL), stored, "the default is not level 0");
+	cr_assert_lt(packed, stored);
+	/* text has no blocks: the level changes nothing */
+	cr_assert_eq(roundtrip("b.txt", "6"), roundtrip("b.txt", NULL));
+}
 
 struct failing_sink {
 	struct strtab s;
