@@ -456,32 +456,7 @@ pfn_t get_page_from_freelist(struct pglist_data *pgdat, gfp_t gfp, unsigned orde
 	}
 }
 
-/* ---- gfp → zone, migratetype, alloc_flags ------------------------------------------------ */
-
-enum zone_type gfp_zone(const struct pglist_data *pgdat, gfp_t gfp)
-{
-	/* GFP_ZONE_TABLE (include/linux/gfp.h): DMA wins over DMA32 over HIGHMEM; MOVABLE
-	 * alone is Normal, MOVABLE|HIGHMEM is ZONE_MOVABLE (modeled as HighMem/Normal, the
-	 * zone below an empty Movable zone). Invalid combinations (a kernel BUG) pick the
-	 * lowest zone named. */
-	if (gfp & __GFP_DMA)
-		return ZONE_DMA;
-	if (gfp & __GFP_DMA32)
-		return pgdat->has_dma32 ? ZONE_DMA32 : ZONE_NORMAL;
-	if (gfp & __GFP_HIGHMEM)
-		return pgdat->has_highmem ? ZONE_HIGHMEM : ZONE_NORMAL;
-	return ZONE_NORMAL;
-}
-
-enum migratetype gfp_migratetype(gfp_t gfp)
-{
-	/* include/linux/gfp.h gfp_migratetype; MOVABLE|RECLAIMABLE is invalid, taken as movable */
-	if (gfp & __GFP_MOVABLE)
-		return MIGRATE_MOVABLE;
-	if (gfp & __GFP_RECLAIMABLE)
-		return MIGRATE_RECLAIMABLE;
-	return MIGRATE_UNMOVABLE;
-}
+/* ---- gfp → alloc_flags (gfp → zone and migratetype: gfp.c) ------------------------------ */
 
 /* alloc_flags_nofragment (6.1): with ZONE_DMA32 configured, a Normal-first allocation
  * first avoids fragmenting fallbacks below pageblock order. */
