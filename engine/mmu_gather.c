@@ -62,9 +62,10 @@ static inline __attribute__((always_inline)) void zap_free(struct sim *s, struct
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->mapping = 0;
 	if (__builtin_expect(pcp_free_run_add(run, p, pfn, flags), 1))
-		return; /* it set flags, index and the rest that free_pages_prepare resets */
+		return; /* it set flags, index, refcount and the rest free_pages_prepare resets */
 	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->index = 0;
+	p->refcount = 0; /* the put's (zap_present_page leaves it to the free) */
 	pcp_free_run_page(&s->pgdat, run, pfn);
 }
 
@@ -109,22 +110,31 @@ zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, stru
 	if ((flags & (PG_anon | PG_file)) == PG_anon) {
 		st->anon++;
 		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
-		if (--p->refcount > 0)
+		int32_t ref = p->refcount - 1;
+		if (ref > 0) {
+			p->refcount = ref;
 			return;
-		if (__builtin_expect(p->refcount == 0, 1))
-			st->nr_anon++;
+		}
+		if (__builtin_expect(ref < 0, 0)) {
+			p->refcount = ref;
+			goto freed_already;
+		}
+		/* the last put: refcount 0 is stored by the free (zap_free), which writes
+		 * the word anyway */
+		st->nr_anon++;
 	} else if (!zap_rmap_other(p, other)) {
 		return;
-	}
-	if (__builtin_expect(p->refcount < 0, 0)) {
-		/* a frame freed already (a model bug): its free must find it where the
-		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-		zap_flush(s, map, run, st);
-		p->refcount++;
-		put_page(s, pfn, cpu);
-		return;
+	} else if (__builtin_expect(p->refcount < 0, 0)) {
+		goto freed_already;
 	}
 	zap_free(s, map, run, st, p, pfn, flags);
+	return;
+freed_already:
+	/* a frame freed already (a model bug): its free must find it where the unbatched
+	 * one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
+	zap_flush(s, map, run, st);
+	p->refcount++;
+	put_page(s, pfn, cpu);
 }
 
 /* zap_pte for *pte, mapping va. */
