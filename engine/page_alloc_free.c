@@ -78,7 +78,9 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 static inline __attribute__((always_inline)) void prefetch_buddies(const struct page *map,
 								   pfn_t pfn)
 {
-	__builtin_prefetch(&map[(pfn & ~1u) ^ 2u]);
+	/* pfn ^ 2 shares its cache line with the order-1 buddy's head (pfn & ~1) ^ 2: a buddy
+	 * pair shares one (init_memmap) */
+	__builtin_prefetch(&map[pfn ^ 2u]);
 	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
 }
 
@@ -169,12 +171,14 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 	pfn_t whole_lo = (zone_start + MAX_ORDER_NR_PAGES - 1) & ~(pfn_t)(MAX_ORDER_NR_PAGES - 1);
 	pfn_t whole_hi = (pfn_t)(zone_start + spanned) & ~(pfn_t)(MAX_ORDER_NR_PAGES - 1);
 	uint32_t whole_n = whole_hi > whole_lo ? whole_hi - whole_lo : 0;
+	/* while hi is above it, there is a block PCP_BULK_PREFETCH on to fetch */
+	const pfn_t *prefetch_lo = r.hi - r.lo > PCP_BULK_PREFETCH ? r.lo + PCP_BULK_PREFETCH : r.hi;
 	do {
 		pfn_t pfn = *--r.hi; /* the oldest page */
 		struct page *p = &map[pfn];
 		/* the ring names the pages to come: their struct pages and buddies are
 		 * fetched a few pages ahead, not found one miss at a time */
-		if (r.hi - r.lo > PCP_BULK_PREFETCH) {
+		if (r.hi > prefetch_lo) {
 			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
 			__builtin_prefetch(&map[ahead], 1);
 			prefetch_buddies(map, ahead);
