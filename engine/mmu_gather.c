@@ -162,6 +162,10 @@ zap_pte(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_st
 static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n, uint64_t va)
 {
 	const pte_t *last = pte + n;
+	/* four at a time over the tail without a present pte (often long: a table's last
+	 * mappings end before it does) */
+	while (last - pte >= 4 && !pte_present(last[-1] | last[-2] | last[-3] | last[-4]))
+		last -= 4;
 	while (last > pte && !pte_present(last[-1]))
 		last--;
 	if (last == pte)
