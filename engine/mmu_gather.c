@@ -158,18 +158,23 @@ zap_pte(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_st
 }
 
 /* The flush range's part in pte[0, n), mapping from va: from the first present pte zap
- * clears to the last (__tlb_adjust_range per pte). */
-static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n, uint64_t va)
+ * clears to the last (__tlb_adjust_range per pte). Returns how many of the ptes zap must
+ * visit: those after are none (zap_pte would pass them by). */
+static inline uint64_t zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n,
+				       uint64_t va)
 {
-	const pte_t *last = pte + n;
-	/* four at a time over the tail without a present pte (often long: a table's last
-	 * mappings end before it does) */
-	while (last - pte >= 4 && !pte_present(last[-1] | last[-2] | last[-3] | last[-4]))
-		last -= 4;
+	const pte_t *end = pte + n;
+	/* four at a time over the none tail (often long: a table's last mappings end before
+	 * it does) */
+	while (end - pte >= 4 && pte_none(end[-1] | end[-2] | end[-3] | end[-4]))
+		end -= 4;
+	while (end > pte && pte_none(end[-1]))
+		end--;
+	const pte_t *last = end; /* before it, swap entries at most */
 	while (last > pte && !pte_present(last[-1]))
 		last--;
 	if (last == pte)
-		return;
+		return (uint64_t)(end - pte);
 	if (st->first_va == UINT64_MAX) {
 		const pte_t *first = pte;
 		while (!pte_present(*first))
@@ -177,6 +182,7 @@ static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint6
 		st->first_va = va + ((uint64_t)(first - pte) << PAGE_SHIFT);
 	}
 	st->last_va = va + ((uint64_t)(last - 1 - pte) << PAGE_SHIFT);
+	return (uint64_t)(end - pte);
 }
 
 /* The struct page of the present pte v is loaded ahead (a hint only). Any pte is taken,
@@ -203,8 +209,7 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 {
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;
-	pte_t *p = pte, *end = pte + n;
-	zap_flush_range(st, pte, n, va);
+	pte_t *p = pte, *end = pte + zap_flush_range(st, pte, n, va);
 	/* the next table is another host page, which the hardware prefetcher does not reach:
 	 * its first ptes are loaded now, their frames while the last ones here are zapped */
 	if (next_n) {
@@ -216,11 +221,15 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 		prefetch_pte_frame(map, p[PTE_PREFETCH_AHEAD]);
 		zap_pte(s, map, run, st, other, p, cpu);
 	}
-	for (uint64_t k = 0; p < end; p++, k++) {
+	uint64_t k = 0;
+	for (; p < end; p++, k++) {
 		if (k < next_n)
 			prefetch_pte_frame(map, next[k]);
 		zap_pte(s, map, run, st, other, p, cpu);
 	}
+	/* where the none tail was cut off: the next table's first frames all the same */
+	for (; k < next_n && k < PTE_PREFETCH_AHEAD; k++)
+		prefetch_pte_frame(map, next[k]);
 	*stp = copy;
 }
 
