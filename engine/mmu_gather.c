@@ -210,6 +210,11 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;
 	pte_t *p = pte, *end = pte + zap_flush_range(st, pte, n, va);
+	/* and from its first pte that is not none: four at a time over a none head */
+	while (end - p >= 4 && pte_none(p[0] | p[1] | p[2] | p[3]))
+		p += 4;
+	while (p < end && pte_none(*p))
+		p++;
 	/* the next table is another host page, which the hardware prefetcher does not reach:
 	 * its first ptes are loaded now, their frames while the last ones here are zapped */
 	if (next_n) {
