@@ -62,9 +62,10 @@ static inline __attribute__((always_inline)) void zap_free(struct sim *s, struct
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->mapping = 0;
 	if (__builtin_expect(pcp_free_run_add(run, p, pfn, flags), 1))
-		return; /* it set flags, index and the rest that free_pages_prepare resets */
+		return; /* it set flags, index, refcount and the rest free_pages_prepare resets */
 	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
 	p->index = 0;
+	p->refcount = 0; /* the put's (zap_present_page leaves it to the free) */
 	pcp_free_run_page(&s->pgdat, run, pfn);
 }
 
@@ -109,22 +110,31 @@ zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, stru
 	if ((flags & (PG_anon | PG_file)) == PG_anon) {
 		st->anon++;
 		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
-		if (--p->refcount > 0)
+		int32_t ref = p->refcount - 1;
+		if (ref > 0) {
+			p->refcount = ref;
 			return;
-		if (__builtin_expect(p->refcount == 0, 1))
-			st->nr_anon++;
+		}
+		if (__builtin_expect(ref < 0, 0)) {
+			p->refcount = ref;
+			goto freed_already;
+		}
+		/* the last put: refcount 0 is stored by the free (zap_free), which writes
+		 * the word anyway */
+		st->nr_anon++;
 	} else if (!zap_rmap_other(p, other)) {
 		return;
-	}
-	if (__builtin_expect(p->refcount < 0, 0)) {
-		/* a frame freed already (a model bug): its free must find it where the
-		 * unbatched one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-		zap_flush(s, map, run, st);
-		p->refcount++;
-		put_page(s, pfn, cpu);
-		return;
+	} else if (__builtin_expect(p->refcount < 0, 0)) {
+		goto freed_already;
 	}
 	zap_free(s, map, run, st, p, pfn, flags);
+	return;
+freed_already:
+	/* a frame freed already (a model bug): its free must find it where the unbatched
+	 * one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
+	zap_flush(s, map, run, st);
+	p->refcount++;
+	put_page(s, pfn, cpu);
 }
 
 /* zap_pte for *pte, mapping va. */
@@ -148,14 +158,23 @@ zap_pte(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_st
 }
 
 /* The flush range's part in pte[0, n), mapping from va: from the first present pte zap
- * clears to the last (__tlb_adjust_range per pte). */
-static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n, uint64_t va)
+ * clears to the last (__tlb_adjust_range per pte). Returns how many of the ptes zap must
+ * visit: those after are none (zap_pte would pass them by). */
+static inline uint64_t zap_flush_range(struct zap_state *st, const pte_t *pte, uint64_t n,
+				       uint64_t va)
 {
-	const pte_t *last = pte + n;
+	const pte_t *end = pte + n;
+	/* four at a time over the none tail (often long: a table's last mappings end before
+	 * it does) */
+	while (end - pte >= 4 && pte_none(end[-1] | end[-2] | end[-3] | end[-4]))
+		end -= 4;
+	while (end > pte && pte_none(end[-1]))
+		end--;
+	const pte_t *last = end; /* before it, swap entries at most */
 	while (last > pte && !pte_present(last[-1]))
 		last--;
 	if (last == pte)
-		return;
+		return (uint64_t)(end - pte);
 	if (st->first_va == UINT64_MAX) {
 		const pte_t *first = pte;
 		while (!pte_present(*first))
@@ -163,13 +182,19 @@ static inline void zap_flush_range(struct zap_state *st, const pte_t *pte, uint6
 		st->first_va = va + ((uint64_t)(first - pte) << PAGE_SHIFT);
 	}
 	st->last_va = va + ((uint64_t)(last - 1 - pte) << PAGE_SHIFT);
+	return (uint64_t)(end - pte);
 }
 
-/* The struct page of the present pte v is loaded ahead (a hint only). */
+/* The struct page of the present pte v is loaded ahead (a hint only). Any pte is taken,
+ * without the presence test (two instructions a pte, and a branch that follows the
+ * pattern of holes): a prefetch never faults, so a none pte fetches mem_map[0] and a swap
+ * entry an address the hint drops. Integer arithmetic: no pointer outside mem_map is
+ * formed. */
 static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page *map, pte_t v)
 {
-	if (pte_present(v))
-		__builtin_prefetch(pte_page(map, v), 1);
+	__builtin_prefetch((const void *)((uintptr_t)map +
+					  (uintptr_t)(v >> PTE_PFN_SHIFT) * sizeof(struct page)),
+			   1);
 }
 
 /* zap_pte_range over pte[0, n), mapping from va; next[0, next_n) are the ptes the zap walks
@@ -184,8 +209,12 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 {
 	struct zap_state copy = *stp, *st = &copy;
 	struct page *map = s->pgdat.memmap_base;
-	pte_t *p = pte, *end = pte + n;
-	zap_flush_range(st, pte, n, va);
+	pte_t *p = pte, *end = pte + zap_flush_range(st, pte, n, va);
+	/* and from its first pte that is not none: four at a time over a none head */
+	while (end - p >= 4 && pte_none(p[0] | p[1] | p[2] | p[3]))
+		p += 4;
+	while (p < end && pte_none(*p))
+		p++;
 	/* the next table is another host page, which the hardware prefetcher does not reach:
 	 * its first ptes are loaded now, their frames while the last ones here are zapped */
 	if (next_n) {
@@ -197,11 +226,15 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 		prefetch_pte_frame(map, p[PTE_PREFETCH_AHEAD]);
 		zap_pte(s, map, run, st, other, p, cpu);
 	}
-	for (uint64_t k = 0; p < end; p++, k++) {
+	uint64_t k = 0;
+	for (; p < end; p++, k++) {
 		if (k < next_n)
 			prefetch_pte_frame(map, next[k]);
 		zap_pte(s, map, run, st, other, p, cpu);
 	}
+	/* where the none tail was cut off: the next table's first frames all the same */
+	for (; k < next_n && k < PTE_PREFETCH_AHEAD; k++)
+		prefetch_pte_frame(map, next[k]);
 	*stp = copy;
 }
 

@@ -11,18 +11,34 @@
 
 /* ---- freeing (__free_one_page) -------------------------------------------------------- */
 
+/* include/linux/mmzone.h MAX_ORDER_NR_PAGES: the pages of a block of MAX_PAGE_ORDER */
+#define MAX_ORDER_NR_PAGES (1u << MAX_PAGE_ORDER)
+
+/* page_is_buddy, without the span test when the caller knows that pfn's block of
+ * MAX_PAGE_ORDER lies wholly inside the zone (inside, a constant where it is inlined):
+ * every buddy the merge tests, up to buddy_merge_likely's, is in that block. */
+static inline __attribute__((always_inline)) bool
+merge_is_buddy(const struct page *map, pfn_t zone_start, uint64_t spanned, bool inside, pfn_t buddy,
+	       unsigned order)
+{
+	if (inside)
+		return page_is_buddy_inside(map, buddy, order);
+	return page_is_buddy(map, zone_start, spanned, buddy, order);
+}
+
 /* __free_one_page, without the zone's free page count (the callers add it). The zone's
  * span and the pageblock order are read once by the caller: every store through struct
- * page would otherwise make the compiler reload them (-fno-strict-aliasing). */
+ * page would otherwise make the compiler reload them (-fno-strict-aliasing). inside: see
+ * merge_is_buddy. */
 static inline __attribute__((always_inline)) void
 free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
-		   uint64_t spanned, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt,
-		   bool to_tail)
+		   uint64_t spanned, bool inside, unsigned pb_order, pfn_t pfn, unsigned order,
+		   unsigned mt, bool to_tail)
 {
 	pfn_t buddy = 0;
 	while (order < MAX_PAGE_ORDER) {
 		buddy = pfn ^ (1u << order);
-		if (!page_is_buddy(map, zone_start, spanned, buddy, order))
+		if (!merge_is_buddy(map, zone_start, spanned, inside, buddy, order))
 			break;
 		if (unlikely(order >= pb_order)) {
 			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
@@ -39,8 +55,8 @@ free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, 
 	 * MAX_PAGE_ORDER the loop ran and left the break's buddy. */
 	if (!to_tail && order < MAX_PAGE_ORDER - 1) {
 		pfn_t higher = buddy & pfn;
-		to_tail = page_is_buddy(map, zone_start, spanned, higher ^ (1u << (order + 1)),
-					order + 1);
+		to_tail = merge_is_buddy(map, zone_start, spanned, inside,
+					 higher ^ (1u << (order + 1)), order + 1);
 	}
 	add_to_free_list(map, z, pfn, order, mt, to_tail);
 }
@@ -49,7 +65,7 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 		   enum migratetype mt, bool to_tail)
 {
 	z->nr_free_pages += 1ull << order;
-	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages,
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, false,
 			   pgdat->pageblock_order, pfn, order, mt, to_tail);
 }
 
@@ -62,7 +78,9 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 static inline __attribute__((always_inline)) void prefetch_buddies(const struct page *map,
 								   pfn_t pfn)
 {
-	__builtin_prefetch(&map[(pfn & ~1u) ^ 2u]);
+	/* pfn ^ 2 shares its cache line with the order-1 buddy's head (pfn & ~1) ^ 2: a buddy
+	 * pair shares one (init_memmap) */
+	__builtin_prefetch(&map[pfn ^ 2u]);
 	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
 }
 
@@ -148,12 +166,19 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 	/* pairs only on order-0 lists (and with pageblocks above order 0): above pair_lo
 	 * there is a next oldest; on other lists pair_lo is where hi starts */
 	const pfn_t *pair_lo = order == 0 && pb_order ? r.lo : r.hi;
+	/* the zone's blocks of MAX_PAGE_ORDER that lie wholly inside its span, from
+	 * whole_lo on: a block freed there merges without the span tests */
+	pfn_t whole_lo = (zone_start + MAX_ORDER_NR_PAGES - 1) & ~(pfn_t)(MAX_ORDER_NR_PAGES - 1);
+	pfn_t whole_hi = (pfn_t)(zone_start + spanned) & ~(pfn_t)(MAX_ORDER_NR_PAGES - 1);
+	uint32_t whole_n = whole_hi > whole_lo ? whole_hi - whole_lo : 0;
+	/* while hi is above it, there is a block PCP_BULK_PREFETCH on to fetch */
+	const pfn_t *prefetch_lo = r.hi - r.lo > PCP_BULK_PREFETCH ? r.lo + PCP_BULK_PREFETCH : r.hi;
 	do {
 		pfn_t pfn = *--r.hi; /* the oldest page */
 		struct page *p = &map[pfn];
 		/* the ring names the pages to come: their struct pages and buddies are
 		 * fetched a few pages ahead, not found one miss at a time */
-		if (r.hi - r.lo > PCP_BULK_PREFETCH) {
+		if (r.hi > prefetch_lo) {
 			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
 			__builtin_prefetch(&map[ahead], 1);
 			prefetch_buddies(map, ahead);
@@ -180,7 +205,12 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 				o = 1;
 			}
 		}
-		free_one_page_core(pgdat, map, z, zone_start, spanned, pb_order, pfn, o, mt, false);
+		if (likely(pfn - whole_lo < whole_n))
+			free_one_page_core(pgdat, map, z, zone_start, spanned, true, pb_order, pfn,
+					   o, mt, false);
+		else
+			free_one_page_core(pgdat, map, z, zone_start, spanned, false, pb_order, pfn,
+					   o, mt, false);
 	} while (r.hi != r.lo);
 }
 

@@ -334,15 +334,19 @@ static inline void set_pageblock_migratetype(struct pglist_data *pgdat, pfn_t pf
 	pgdat->pageblock_mt[(pfn - pgdat->pageblock_base) >> pgdat->pageblock_order] = (uint8_t)mt;
 }
 
+/* page_is_buddy for a buddy known to lie inside the zone's span. */
+static inline bool page_is_buddy_inside(const struct page *map, pfn_t buddy, unsigned order)
+{
+	const struct page *b = &map[buddy];
+	return (b->flags & PG_buddy) && b->private == order;
+}
+
 /* page_is_buddy: free, same order, same zone (the zone span test also keeps the buddy
  * inside mem_map). */
 static inline bool page_is_buddy(const struct page *map, pfn_t zone_start, uint64_t spanned,
 				 pfn_t buddy, unsigned order)
 {
-	if ((uint64_t)(buddy - zone_start) >= spanned)
-		return false;
-	const struct page *b = &map[buddy];
-	return (b->flags & PG_buddy) && b->private == order;
+	return (uint64_t)(buddy - zone_start) < spanned && page_is_buddy_inside(map, buddy, order);
 }
 
 /* migratetype_is_mergeable (mm/page_alloc.c): only the PCP types merge across pageblocks */

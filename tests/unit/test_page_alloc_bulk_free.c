@@ -21,11 +21,11 @@ struct bf_machine {
 	uint64_t vmstat[NR_VM_STAT_ITEMS];
 };
 
-/* x86_64-like 64 MiB: DMA [1, 4096), DMA32 [4096, 16384); 2 MiB pageblocks */
-static void bf_boot(struct bf_machine *t)
+/* x86_64-like, DMA [1, dma_end), DMA32 [dma_end, dma32_end); 2 MiB pageblocks */
+static void bf_boot(struct bf_machine *t, pfn_t dma_end, pfn_t dma32_end)
 {
 	memset(t, 0, sizeof(*t));
-	pfn_t ends[MAX_NR_ZONES] = {4096, 16384, 0, 0};
+	pfn_t ends[MAX_NR_ZONES] = {dma_end, dma32_end, 0, 0};
 	test_machine(&t->m, ARCH_X86_64, 1, ends, 9);
 	t->m.cfg.nr_cpus = 1;
 	cr_assert_eq(page_alloc_init(&t->pg, &t->m, t->vmstat), 0);
@@ -128,13 +128,27 @@ static void bf_expect_same(struct bf_machine *a, struct bf_machine *b, uint8_t *
 			    "struct page %u differs at step %d", (unsigned)x, step);
 }
 
-static void bf_run(uint64_t seed)
+/* The blocks of blk[0, n) that lie in a block of MAX_PAGE_ORDER the zone z does not hold
+ * whole (the bulk free merges them with the span tests). */
+static size_t bf_at_edges(const struct zone *z, const struct bf_block *blk, size_t n)
+{
+	pfn_t max = 1u << MAX_PAGE_ORDER, lo = (z->zone_start_pfn + max - 1) & ~(max - 1);
+	pfn_t hi = zone_end_pfn(z) & ~(max - 1);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += blk[i].pfn < lo || blk[i].pfn >= hi;
+	return k;
+}
+
+/* DMA32 ends at dma32_end (at most 16384); min_edges: blocks that must be freed at the
+ * zone's unaligned ends */
+static void bf_run(uint64_t seed, pfn_t dma_end, pfn_t dma32_end, size_t min_edges)
 {
 	static struct bf_machine a, b;
 	static struct bf_block blk[3000];
 	static uint8_t on_pcp[16384];
-	bf_boot(&a);
-	bf_boot(&b);
+	bf_boot(&a, dma_end, dma32_end);
+	bf_boot(&b, dma_end, dma32_end);
 	page_alloc_set_pcp(&a.pg, false);
 	page_alloc_set_pcp(&b.pg, false);
 	uint64_t rng = seed;
@@ -198,6 +212,8 @@ static void bf_run(uint64_t seed)
 		bf_expect_same(&a, &b, on_pcp, (int)i);
 	}
 	cr_assert_gt(blocks, n / 2, "too few bulk frees: %lu blocks", (unsigned long)blocks);
+	size_t edges = bf_at_edges(&a.pg.node_zones[ZONE_DMA32], blk, n);
+	cr_assert_geq(edges, min_edges, "%zu blocks at the zone's ends", edges);
 	page_alloc_destroy(&a.pg);
 	page_alloc_destroy(&b.pg);
 }
@@ -205,5 +221,13 @@ static void bf_run(uint64_t seed)
 Test(page_alloc_bulk_free, partial_bulks_match_block_by_block)
 {
 	for (uint64_t seed = 1; seed <= 8; seed++)
-		bf_run(seed * 0x9e3779b97f4a7c15ull);
+		bf_run(seed * 0x9e3779b97f4a7c15ull, 4096, 16384, 0);
+}
+
+/* Zone ends inside blocks of MAX_PAGE_ORDER: the bulk free merges the blocks there with
+ * the span tests, the others without (free_pcp_list_tail); both must match. */
+Test(page_alloc_bulk_free, partial_bulks_match_at_unaligned_zone_ends)
+{
+	for (uint64_t seed = 1; seed <= 4; seed++)
+		bf_run(seed * 0xbf58476d1ce4e5b9ull, 3584, 6656, 50);
 }
