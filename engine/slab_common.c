@@ -9,6 +9,7 @@
 #include "vmstat.h"
 
 enum { PTR_FREED, PTR_LIVE, PTR_FAILED };
+_Static_assert(PTR_FREED == 0, "an empty (zeroed) pointer slot reads as not live");
 
 /* ZERO_SIZE_PTR ((void *)16): kmalloc(0) returns it, kfree ignores it and NULL
  * (include/linux/slab.h ZERO_OR_NULL_PTR). */
@@ -396,12 +397,11 @@ slow:
 	traced_alloc_slow(s, ev, cache);
 }
 
-static void traced_free(struct slub *s, const struct mm_event *ev)
+/* A free of a pointer that is not live: never seen, its allocation failed, or freed
+ * already. Out of line: the fast path tests the state once. */
+static __attribute__((noinline)) void free_not_live(struct slub *s, struct slub_ptr *e,
+						    const struct mm_event *ev)
 {
-	const uint64_t ptr = ev->u.kmem.ptr;
-	if (ptr <= ZERO_SIZE_PTR)
-		return;
-	struct slub_ptr *e = ptr_probe(s, ptr);
 	if (!e->ptr) {
 		s->unknown_free++;
 		count_vm_event(s->vmstat, SLAB_UNKNOWN_FREE);
@@ -411,12 +411,22 @@ static void traced_free(struct slub *s, const struct mm_event *ev)
 		e->state = PTR_FREED;
 		return;
 	}
-	if (e->state == PTR_FREED) {
-		if (s->double_free < SLUB_DOUBLE_FREE_LOG)
-			s->double_frees[s->double_free] =
-			    (struct slub_double_free){ev->ts, ptr, ev->u.kmem.call_site, ev->pid};
-		s->double_free++;
-		count_vm_event(s->vmstat, SLAB_DOUBLE_FREE);
+	if (s->double_free < SLUB_DOUBLE_FREE_LOG)
+		s->double_frees[s->double_free] =
+		    (struct slub_double_free){ev->ts, e->ptr, ev->u.kmem.call_site, ev->pid};
+	s->double_free++;
+	count_vm_event(s->vmstat, SLAB_DOUBLE_FREE);
+}
+
+static void traced_free(struct slub *s, const struct mm_event *ev)
+{
+	const uint64_t ptr = ev->u.kmem.ptr;
+	if (ptr <= ZERO_SIZE_PTR)
+		return;
+	struct slub_ptr *e = ptr_probe(s, ptr);
+	/* an empty slot (unknown pointer) is all zero, PTR_FREED: one test for all three */
+	if (__builtin_expect(e->state != PTR_LIVE, 0)) {
+		free_not_live(s, e, ev);
 		return;
 	}
 	free_entry(s, e, ev);
@@ -681,6 +691,8 @@ static const char *check_ptrs(const struct slub *s, struct slab_obj *v)
 
 	for (uint32_t j = 0; j <= s->ptr_mask; j++) {
 		const struct slub_ptr *e = &s->ptrs[j];
+		if (!e->ptr && e->state != PTR_FREED)
+			return "empty pointer slot not in the freed state";
 		if (!e->ptr || e->state != PTR_LIVE)
 			continue;
 		v[n++] = e->obj;

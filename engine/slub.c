@@ -10,7 +10,7 @@
 #include "slub_internal.h"
 #include "vmstat.h"
 
-_Static_assert(offsetof(struct kmem_cache, frees) + sizeof(uint64_t) <= 64,
+_Static_assert(offsetof(struct kmem_cache, bytes_req_live) + sizeof(uint64_t) <= 64,
 	       "the allocation and free fast paths read one line of the cache");
 
 static unsigned fls_u(unsigned x) { return x ? 32u - (unsigned)__builtin_clz(x) : 0; }

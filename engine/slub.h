@@ -90,7 +90,6 @@ struct kmem_cache {
 	uint16_t oo_objects;
 	uint64_t inuse_objects;
 	uint64_t bytes_req_live; /* Σ requested bytes of live objects */
-	uint64_t allocs, frees;
 	/* slab creation and discard, renderers */
 	uint32_t partial_tail;
 	uint32_t min_partial;	     /* mm/slub.c:set_min_partial */

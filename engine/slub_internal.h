@@ -28,7 +28,6 @@ static inline bool slab_alloc_from(struct slub *s, struct kmem_cache *c, uint32_
 	bool full = ++sl->inuse == sl->objects;
 	c->inuse_objects++;
 	c->bytes_req_live += bytes_req;
-	c->allocs++;
 	count_vm_event(s->vmstat, SLAB_ALLOC);
 	out->slab = i;
 	out->cache = (uint16_t)cache;
@@ -68,7 +67,6 @@ static inline void slab_free(struct slub *s, const struct slab_obj *o)
 	sl->inuse--;
 	c->inuse_objects--;
 	c->bytes_req_live -= o->bytes_req;
-	c->frees++;
 	count_vm_event(s->vmstat, SLAB_FREE);
 	if (__builtin_expect(was_full || sl->inuse == 0, 0))
 		slub_slab_free_slow(s, c, o->slab, was_full);

@@ -328,6 +328,15 @@ Test(slub, unknown_double_and_missed_frees)
 	cr_assert(strstr(sb.buf, "double free: ts=0 pid=1 ptr=0xc2000000 call_site=0x10"));
 	strbuf_free(&sb);
 	cr_assert_null(slub_check(&r->s));
+	/* traced_free takes any slot not PTR_LIVE as not live, an empty one included: the
+	 * check rejects an empty slot whose state is not the zero of PTR_FREED */
+	uint32_t j = 0;
+	while (r->s.ptrs[j].ptr)
+		j++;
+	r->s.ptrs[j].state = 1;
+	cr_assert_str_eq(slub_check(&r->s), "empty pointer slot not in the freed state");
+	r->s.ptrs[j].state = 0;
+	cr_assert_null(slub_check(&r->s));
 	rig_free(r);
 }
 
