@@ -96,36 +96,43 @@ static inline uint64_t mmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint
 
 static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
 
+/* The continuation bits that bytes 0..k-1 of a varint leave in the sum of its whole
+ * bytes (0x80 << 7j for each of them): bits 7, 14, .., 7k. */
+#define MMT_UV_CONT(k) (0x8102040810204080ull & (~0ull >> (63 - 7 * (k))))
+
+/* Byte k (1..9) of a varint, added whole at its place; the last one returns. Written out
+ * rather than an unrolled loop: gcc keeps a loop's exits as one block after it, fed with
+ * the byte's shift and the continuation bits in two registers set on every byte (two more
+ * instructions a byte). The empty asm keeps the subtraction on this exit. */
+#define MMT_UV_BYTE(k)                                                                             	do {                                                                                       		b = p[k];                                                                          		v += b << (7 * (k));                                                               		if (b < 0x80) {                                                                    			if ((k) == 9 && b > 1)                                                     				*bad = true;                                                       			uint64_t x = v - MMT_UV_CONT(k);                                           			__asm__("" : "+r"(x));                                                     			*out = x;                                                                  			return p + (k) + 1;                                                        		}                                                                                  	} while (0)
+
 /* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
  * on an over-long or overflowing varint. */
-static inline const uint8_t *mmt_get_uv(const uint8_t *p, uint64_t *out, bool *bad)
+static inline __attribute__((always_inline)) const uint8_t *mmt_get_uv(const uint8_t *p,
+								    uint64_t *out, bool *bad)
 {
-	uint64_t b = *p++;
+	uint64_t b = p[0], v = b;
 	if (b < 0x80) {
 		*out = b;
-		return p;
+		return p + 1;
 	}
 	/* each further byte is added whole at its place, and the continuation bits the sum
-	 * picked up (0x80 << s - 7 for every byte before it) are taken off once at the end:
-	 * four instructions a byte instead of six (unrolled: constant shifts, and the
-	 * overflow test only on the tenth byte) */
-	uint64_t v = b, cont = 0x80;
-#pragma GCC unroll 9
-	for (unsigned s = 7; s <= 63; s += 7) {
-		b = *p++;
-		v += b << s;
-		if (b < 0x80) {
-			if (s == 63 && b > 1)
-				*bad = true;
-			*out = v - cont;
-			return p;
-		}
-		cont += 0x80ull << s;
-	}
+	 * picked up are taken off once at the end: four instructions a byte instead of six
+	 * (the overflow test only on the tenth byte) */
+	MMT_UV_BYTE(1);
+	MMT_UV_BYTE(2);
+	MMT_UV_BYTE(3);
+	MMT_UV_BYTE(4);
+	MMT_UV_BYTE(5);
+	MMT_UV_BYTE(6);
+	MMT_UV_BYTE(7);
+	MMT_UV_BYTE(8);
+	MMT_UV_BYTE(9);
 	*bad = true;
 	*out = 0;
-	return p;
+	return p + 10;
 }
+#undef MMT_UV_BYTE
 
 /* Worst-case encoded size of one event record (without a string definition). */
 #define MMT_EVENT_MAX 96u

@@ -130,6 +130,50 @@ Test(mmt, same_events_same_bytes)
 }
 
 /* LEB128 at the edges of the one- and two-byte fast paths, and over-long input. */
+/* The reader's varint against the format's definition (7 bits a byte, low group first, at
+ * most ten bytes, the tenth carrying bit 63 only), on random byte strings of every length,
+ * non-canonical and corrupt ones included: value, end and flag. */
+static const uint8_t *varint_reference(const uint8_t *p, uint64_t *out, bool *bad)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (p[i] < 0x80) {
+			*bad = i == 9 && p[i] > 1;
+			*out = v;
+			return p + i + 1;
+		}
+	}
+	*bad = true;
+	*out = 0;
+	return p + 10;
+}
+
+Test(mmt, varint_random_bytes)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (int round = 0; round < 20000; round++) {
+		uint8_t buf[16 + MMT_SLACK] = {0};
+		/* the first n bytes continue, byte n ends (n = 11: none does) */
+		unsigned n = round % 11;
+		for (unsigned i = 0; i < 12; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			uint8_t b = (uint8_t)(x >> 56);
+			buf[i] = i < n ? b | 0x80 : i == n ? b & 0x7f : b;
+		}
+		if (round % 7 == 0)
+			buf[n] = (uint8_t)(round / 7 % 3); /* a small last byte: 0, 1, 2 */
+		uint64_t want, got = 42;
+		bool want_bad, bad = false;
+		const uint8_t *e = varint_reference(buf, &want, &want_bad);
+		const uint8_t *r = mmt_get_uv(buf, &got, &bad);
+		cr_assert_eq(r, e, "round %d: end", round);
+		cr_assert_eq(bad, want_bad, "round %d: flag", round);
+		cr_assert_eq(got, want, "round %d: %llx, expected %llx", round,
+			     (unsigned long long)got, (unsigned long long)want);
+	}
+}
+
 Test(mmt, varint_boundaries)
 {
 	static const uint64_t v[] = {0,	    1,	       0x7f,	    0x80,	 0x3fff,
