@@ -760,21 +760,3 @@ void mm_prefetch(struct sim *s, const struct mm_event *ev)
 	if (pte)
 		__builtin_prefetch(pte, 1);
 }
-
-/* A second, nearer stage for write faults: the pte loaded by mm_prefetch's hint is read,
- * and when the fault will copy or reuse the frame behind it (do_wp_page: present, not
- * writable) that frame's struct page is fetched, the COW fault's one miss. */
-void mm_prefetch_frame(struct sim *s, const struct mm_event *ev)
-{
-	if (!(ev->u.fault.access & FAULT_WRITE))
-		return;
-	const struct task_struct *t = find_task(s, ev->pid);
-	if (!t || !t->mm || t->mm->pgd.root == PT_NONE || ev->u.fault.addr >= s->mm.pt.geo.task_size)
-		return;
-	const pte_t *pte = pte_offset(&s->mm.pt, &t->mm->pgd, ev->u.fault.addr, false, 0);
-	if (!pte)
-		return;
-	pte_t v = *pte;
-	if (pte_present(v) && !pte_write(v) && !(v & _PAGE_SPECIAL))
-		__builtin_prefetch(pte_page(s->pgdat.memmap_base, v));
-}

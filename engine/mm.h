@@ -139,8 +139,6 @@ struct vm_area_struct *find_vma(const struct mm_struct *mm, uint64_t addr);
 
 /* Prefetch the pte the fault of an upcoming event will read. A hint; changes nothing. */
 void mm_prefetch(struct sim *s, const struct mm_event *ev);
-/* A nearer hint for a fault event (model level): the frame a COW fault will read. */
-void mm_prefetch_frame(struct sim *s, const struct mm_event *ev);
 
 /* Teardown helpers shared with reclaim and the OOM killer. */
 void exit_mmap(struct sim *s, struct mm_struct *mm, unsigned cpu);

@@ -56,8 +56,6 @@ void sim_apply(struct sim *s, const struct mm_event *ev);
 /* How far ahead of the event being applied its data is prefetched: far enough for a miss
  * to land before its turn (events take ~100 ns to ~1 us). */
 #define SIM_PREFETCH_AHEAD 8
-/* mm_prefetch_frame's distance: the pte hinted at SIM_PREFETCH_AHEAD has arrived */
-#define SIM_PREFETCH_FRAME 3
 
 /* What a fault or touch event will read first, its pte (sim_prefetch takes the slab events
  * itself). A hint: nothing changes. */
@@ -79,9 +77,6 @@ static inline unsigned sim_fold_cpu(const struct sim *s, unsigned cpu)
  * third of what the look-ahead cost them. */
 static inline void sim_prefetch(struct sim *s, const struct mm_event *batch, size_t i, size_t n)
 {
-	if (i + SIM_PREFETCH_FRAME < n && batch[i + SIM_PREFETCH_FRAME].type == EV_FAULT &&
-	    s->level == REPLAY_MODEL)
-		mm_prefetch_frame(s, &batch[i + SIM_PREFETCH_FRAME]);
 	if (i + SIM_PREFETCH_AHEAD >= n)
 		return;
 	const struct mm_event *ev = &batch[i + SIM_PREFETCH_AHEAD];
