@@ -659,6 +659,18 @@ static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	return done;
 }
 
+/* A run of empty ptes from pte[0] (of n) faulted in at once: anonymous write faults
+ * (touch_anon_run) or file faults that map the page cache's pages as they are (reads, or
+ * shared mappings: touch_file_run). 0: fault the first one alone. */
+static inline uint64_t touch_empty_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
+{
+	if (!f->vma->file)
+		return f->access & FAULT_WRITE ? touch_anon_run(s, f, pte, n) : 0;
+	if (!(f->access & FAULT_WRITE) || (f->vma->vm_flags & VM_SHARED))
+		return touch_file_run(s, f, pte, n);
+	return 0;
+}
+
 /* TOUCH: the program accesses every page of the range in order; the MMU faults only where
  * the pte does not already allow the access. */
 void mm_touch(struct sim *s, const struct mm_event *ev)
@@ -704,25 +716,14 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 				return;
 			}
 		}
-		if (pte && (access & FAULT_WRITE) && pte_none(pte[k]) && !f.vma->file &&
-		    !t->killed) {
-			uint64_t done = touch_anon_run(s, &f, &pte[k], n - k);
-			if (done) {
-				a += done << PAGE_SHIFT;
-				pte += k + done;
-				n -= k + done;
-				continue;
-			}
-		}
-		if (pte && pte_none(pte[k]) && f.vma->file && !t->killed &&
-		    (!(access & FAULT_WRITE) || (f.vma->vm_flags & VM_SHARED))) {
-			uint64_t done = touch_file_run(s, &f, &pte[k], n - k);
-			if (done) {
-				a += done << PAGE_SHIFT;
-				pte += k + done;
-				n -= k + done;
-				continue;
-			}
+		uint64_t done = pte && pte_none(pte[k]) && !t->killed
+				    ? touch_empty_run(s, &f, &pte[k], n - k)
+				    : 0;
+		if (done) {
+			a += done << PAGE_SHIFT;
+			pte += k + done;
+			n -= k + done;
+			continue;
 		}
 		if (pte)
 			prefetch_pte_page(s, pte, k, n); /* a COW run reads every old frame */

@@ -28,45 +28,50 @@ static inline pfn_t free_list_slot(const struct zone *z, unsigned order, unsigne
 	return z->free_ring[order][mt][pos & z->free_area[order].free_list[mt].mask];
 }
 
-/* free_list_add_head (at_tail false) or free_list_add_tail onto a full list: room first.
- * Out of line so that the adds' common path does not merge with a call (GCC then
- * computes the list's address again after it, on both paths). */
+/* pfn into the slot at the deque's head (at_tail false) or tail, the list having room. */
+static inline __attribute__((always_inline)) void
+free_list_put(struct page *map, struct zone *z, struct free_list *l, unsigned order, unsigned mt,
+	      pfn_t pfn, bool at_tail)
+{
+	uint32_t pos = at_tail ? l->tail++ : --l->head;
+	z->free_ring[order][mt][pos & l->mask] = pfn;
+	map[pfn].next = pos;
+}
+
+/* free_list_add onto a full list: room first. Out of line so that the add's common path
+ * does not merge with a call (GCC then computes the list's address again after it, on
+ * both paths). */
 static __attribute__((noinline, cold, unused)) void free_list_add_full(struct page *map,
 								       struct zone *z,
 								       unsigned order, unsigned mt,
 								       pfn_t pfn, bool at_tail)
 {
 	free_list_make_room(map, z, order, mt);
+	free_list_put(map, z, &z->free_area[order].free_list[mt], order, mt, pfn, at_tail);
+}
+
+/* at_tail is a constant at every call (free_list_add_head, free_list_add_tail) */
+static inline __attribute__((always_inline)) void
+free_list_add(struct page *map, struct zone *z, unsigned order, unsigned mt, pfn_t pfn,
+	      bool at_tail)
+{
 	struct free_list *l = &z->free_area[order].free_list[mt];
-	uint32_t pos = at_tail ? l->tail++ : --l->head;
-	z->free_ring[order][mt][pos & l->mask] = pfn;
-	map[pfn].next = pos;
+	if (unlikely(l->tail - l->head == l->cap))
+		free_list_add_full(map, z, order, mt, pfn, at_tail);
+	else
+		free_list_put(map, z, l, order, mt, pfn, at_tail);
 }
 
 static inline void free_list_add_head(struct page *map, struct zone *z, unsigned order, unsigned mt,
 				      pfn_t pfn)
 {
-	struct free_list *l = &z->free_area[order].free_list[mt];
-	if (unlikely(l->tail - l->head == l->cap)) {
-		free_list_add_full(map, z, order, mt, pfn, false);
-		return;
-	}
-	uint32_t pos = --l->head;
-	z->free_ring[order][mt][pos & l->mask] = pfn;
-	map[pfn].next = pos;
+	free_list_add(map, z, order, mt, pfn, false);
 }
 
 static inline void free_list_add_tail(struct page *map, struct zone *z, unsigned order, unsigned mt,
 				      pfn_t pfn)
 {
-	struct free_list *l = &z->free_area[order].free_list[mt];
-	if (unlikely(l->tail - l->head == l->cap)) {
-		free_list_add_full(map, z, order, mt, pfn, true);
-		return;
-	}
-	uint32_t pos = l->tail++;
-	z->free_ring[order][mt][pos & l->mask] = pfn;
-	map[pfn].next = pos;
+	free_list_add(map, z, order, mt, pfn, true);
 }
 
 /* Unlink pfn from anywhere on its list: a tombstone in its slot, or the end of the deque

@@ -288,12 +288,18 @@ Test(alloc_pages_bulk, matches_alloc_pages_x86_64_three_zones)
 
 Test(alloc_pages_bulk, matches_alloc_pages_i386_highmem) { random_bulk(I386_HIGHMEM, 31, 2400); }
 
+/* random_bulk on the three layouts, seeds seed, seed + 1, seed + 2 */
+static void random_bulk_layouts(uint64_t seed)
+{
+	random_bulk(X86_64_TWO_ZONES, seed, 2400);
+	random_bulk(X86_64_THREE_ZONES, seed + 1, 2400);
+	random_bulk(I386_HIGHMEM, seed + 2, 2400);
+}
+
 Test(alloc_pages_bulk, fast_paths_match_the_general_path)
 {
 	alloc_b = alloc_general;
-	random_bulk(X86_64_TWO_ZONES, 11, 2400);
-	random_bulk(X86_64_THREE_ZONES, 12, 2400);
-	random_bulk(I386_HIGHMEM, 13, 2400);
+	random_bulk_layouts(11);
 	alloc_b = alloc_order0;
 }
 
@@ -302,9 +308,7 @@ Test(alloc_pages_bulk, fast_paths_match_the_general_path)
 Test(alloc_pages_bulk, raw_pages_with_the_callers_prep_match_alloc_pages)
 {
 	raw_bulk = true;
-	random_bulk(X86_64_TWO_ZONES, 21, 2400);
-	random_bulk(X86_64_THREE_ZONES, 22, 2400);
-	random_bulk(I386_HIGHMEM, 23, 2400);
+	random_bulk_layouts(21);
 	raw_bulk = false;
 }
 
