@@ -1,35 +1,33 @@
 /* The ptes a fork copies (mm/memory.c: copy_page_range, copy_pte_range, copy_present_pte):
  * the parent's frames are shared, a COW mapping write-protected on both sides. */
+#include <stddef.h>
+#include <string.h>
+
 #include "mm_internal.h"
 
-/* One table's rss counts, kept in registers while it is copied (nearly all are anon). */
+/* One table's rss counts but the anon one, which the loop keeps in a register (nearly all
+ * are anon); these are counted out of line, through a pointer. */
 struct copy_rss {
-	uint64_t anon, file, shmem, swap;
+	uint64_t file, shmem, swap;
 };
 
-/* copy_present_pte: share the frame; a COW mapping write-protects both sides. The rss
- * counts go to rss (summed per table, as copy_pte_range does). */
-static inline __attribute__((always_inline)) pte_t
-copy_one_pte(struct sim *s, struct page *map, struct copy_rss *rss, pte_t *src, bool cow)
+/* refcount and mapcount are adjacent int32s: one 64-bit add bumps both (little-endian,
+ * refcount the low half; it is >= 1 for a mapped frame, so its +1 never carries). */
+_Static_assert(offsetof(struct page, mapcount) == offsetof(struct page, refcount) + 4 &&
+		       offsetof(struct page, refcount) % 8 == 0,
+	       "refcount and mapcount must share an aligned 8-byte word");
+#define REF_MAP_ONE (1ull << 32 | 1)
+
+/* A swap or special (zero page) pte: copy_nonpresent_pte, or a present pte without a
+ * struct page to count. */
+static __attribute__((noinline)) pte_t copy_other_pte(struct sim *s, struct copy_rss *rss,
+						      pte_t *src, bool cow)
 {
 	pte_t val = *src;
 	if (!pte_present(val)) {
 		rss->swap++;
 		swap_duplicate(&s->swap, pte_swp_offset(val));
 		return val;
-	}
-	if (!(val & _PAGE_SPECIAL)) {
-		struct page *p = pte_page(map, val);
-		uint32_t flags = p->flags;
-		p->refcount++;
-		p->mapcount++;
-		p->flags = flags & ~PG_anon_exclusive; /* folio_try_dup_anon_rmap */
-		if (flags & PG_anon)
-			rss->anon++;
-		else if (is_shmem_file(p->mapping))
-			rss->shmem++;
-		else
-			rss->file++;
 	}
 	if (cow && pte_write(val)) {
 		*src &= ~_PAGE_RW;
@@ -38,24 +36,72 @@ copy_one_pte(struct sim *s, struct page *map, struct copy_rss *rss, pte_t *src, 
 	return val & ~_PAGE_ACCESSED; /* the child's ptes start old */
 }
 
+/* The frame of a present, non-special pte is not anonymous: a file or shmem page. */
+static __attribute__((noinline)) void count_file_rss(struct copy_rss *rss, const struct page *p)
+{
+	if (is_shmem_file(p->mapping))
+		rss->shmem++;
+	else
+		rss->file++;
+}
+
+/* copy_present_pte for a present pte with a struct page: share the frame; a COW mapping
+ * write-protects both sides. The rss counts go to rss (summed per table, as
+ * copy_pte_range does). */
+static inline __attribute__((always_inline)) pte_t
+copy_page_pte(struct page *map, uint64_t *anon, struct copy_rss *rss, pte_t *src, pte_t val,
+	      bool cow)
+{
+	struct page *p = pte_page(map, val);
+	uint32_t flags = p->flags;
+	uint64_t refmap;
+	memcpy(&refmap, &p->refcount, sizeof(refmap));
+	refmap += REF_MAP_ONE; /* refcount++, mapcount++ */
+	memcpy(&p->refcount, &refmap, sizeof(refmap));
+	p->flags = flags & ~PG_anon_exclusive; /* folio_try_dup_anon_rmap */
+	if (__builtin_expect(flags & PG_anon, 1))
+		(*anon)++;
+	else
+		count_file_rss(rss, p);
+	if (cow && pte_write(val)) {
+		*src = val & ~_PAGE_RW;
+		val &= ~_PAGE_RW;
+	}
+	return val & ~_PAGE_ACCESSED; /* the child's ptes start old */
+}
+
+/* One pte: none stays none (the child's table is zeroed). */
+static inline __attribute__((always_inline)) void
+copy_one_pte(struct sim *s, struct page *map, uint64_t *anon, struct copy_rss *rss, pte_t *d,
+	     pte_t *src, bool cow)
+{
+	pte_t val = *src;
+	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1))
+		*d = copy_page_pte(map, anon, rss, src, val, cow);
+	else if (!pte_none(val))
+		*d = copy_other_pte(s, rss, src, cow);
+}
+
 /* The ptes sp[0, n) into d, with cow a constant in each copy of the loop; one index
  * steps both tables. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) uint64_t
 copy_ptes(struct sim *s, struct page *map, struct copy_rss *rss, pte_t *d, pte_t *sp,
 	  uint64_t n, bool cow)
 {
-	uint64_t i = 0;
-	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
+	uint64_t i = 0, anon = 0;
+	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead. Not
+	 * tested for present: the frame of a none or swap pte is a harmless address to
+	 * prefetch (a prefetch never faults), and the test cost two instructions a pte. */
 	for (; i + PTE_PREFETCH_AHEAD < n; i++) {
-		pte_t ahead = sp[i + PTE_PREFETCH_AHEAD];
-		if (pte_present(ahead))
-			__builtin_prefetch(pte_page(map, ahead), 1);
-		if (!pte_none(sp[i]))
-			d[i] = copy_one_pte(s, map, rss, &sp[i], cow);
+		__builtin_prefetch((const void *)((uintptr_t)map + (sp[i + PTE_PREFETCH_AHEAD] >>
+								    PTE_PFN_SHIFT) *
+								   sizeof(struct page)),
+				   1);
+		copy_one_pte(s, map, &anon, rss, &d[i], &sp[i], cow);
 	}
 	for (; i < n; i++)
-		if (!pte_none(sp[i]))
-			d[i] = copy_one_pte(s, map, rss, &sp[i], cow);
+		copy_one_pte(s, map, &anon, rss, &d[i], &sp[i], cow);
+	return anon;
 }
 
 /* copy_pte_range: the ptes sp[0, n) into d[0, n). Out of line, with mem_map and the rss
@@ -64,12 +110,10 @@ static __attribute__((noinline)) void copy_pte_table(struct sim *s, struct mm_st
 						     pte_t *d, pte_t *sp, uint64_t n, bool cow)
 {
 	struct page *map = s->pgdat.memmap_base;
-	struct copy_rss rss = {0, 0, 0, 0};
-	if (cow)
-		copy_ptes(s, map, &rss, d, sp, n, true);
-	else
-		copy_ptes(s, map, &rss, d, sp, n, false);
-	dst->rss[MM_ANONPAGES] += rss.anon;
+	struct copy_rss rss = {0, 0, 0};
+	uint64_t anon = cow ? copy_ptes(s, map, &rss, d, sp, n, true)
+			    : copy_ptes(s, map, &rss, d, sp, n, false);
+	dst->rss[MM_ANONPAGES] += anon;
 	dst->rss[MM_FILEPAGES] += rss.file;
 	dst->rss[MM_SHMEMPAGES] += rss.shmem;
 	dst->rss[MM_SWAPENTS] += rss.swap;
