@@ -16,15 +16,22 @@ static uint32_t task_slot(uint32_t pid, uint32_t mask)
 	return (pid * 2654435761u) & mask;
 }
 
+static inline __attribute__((always_inline)) struct task_struct *task_lookup(struct mm_world *w,
+									   uint32_t pid)
+{
+	struct task_struct *tasks = w->tasks;
+	uint32_t mask = w->task_mask;
+	for (uint32_t i = task_slot(pid, mask);; i = (i + 1) & mask) {
+		if (tasks[i].state == TASK_FREE)
+			return NULL;
+		if (tasks[i].pid == pid)
+			return &tasks[i];
+	}
+}
+
 struct task_struct *find_task(struct sim *s, uint32_t pid)
 {
-	struct mm_world *w = &s->mm;
-	for (uint32_t i = task_slot(pid, w->task_mask);; i = (i + 1) & w->task_mask) {
-		if (w->tasks[i].state == TASK_FREE)
-			return NULL;
-		if (w->tasks[i].pid == pid)
-			return &w->tasks[i];
-	}
+	return task_lookup(&s->mm, pid);
 }
 
 static int grow_tasks(struct mm_world *w)
@@ -193,9 +200,9 @@ struct mm_struct *task_mm(struct sim *s, struct task_struct *t, unsigned cpu)
 	return t->mm;
 }
 
-/* Every fault and touch comes here: task_for_event inlined, and the CPU for an mm of its
- * own worked out only when one has to be allocated. */
-struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
+/* event_mm when the task is new, killed or without an mm. */
+static __attribute__((noinline)) struct mm_struct *
+event_mm_slow(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
 {
 	struct task_struct *t = event_task(s, ev);
 	*tp = t;
@@ -204,6 +211,21 @@ struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task
 	if (t->mm)
 		return t->mm;
 	return task_mm(s, t, sim_cpu(s, ev));
+}
+
+/* Every fault and touch comes here: event_task for a live task with an mm, with nothing
+ * held across a call (the rest is event_mm_slow's). */
+struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
+{
+	struct task_struct *t = task_lookup(&s->mm, ev->pid);
+	if (__builtin_expect(!t || t->killed || !t->mm, 0))
+		return event_mm_slow(s, ev, tp);
+	cpumask_t bit = 1ull << (sim_cpu(s, ev) & 63);
+	struct mm_struct *mm = t->mm;
+	t->cpus |= bit;
+	mm->cpumask |= bit;
+	*tp = t;
+	return mm;
 }
 
 void task_kill(struct sim *s, struct task_struct *t)
