@@ -338,17 +338,42 @@ void mm_mprotect(struct sim *s, const struct mm_event *ev)
 	vma_try_merge(mm, vma_lower_bound(mm, start));
 }
 
+/* The ptes src[j, e) of one source table whose destinations lie in one table, from the
+ * first present one, j, whose slot is dst (dst_va its address); none stay none. Returns
+ * the index of the last pte moved. */
+static uint64_t move_pte_run(struct sim *s, pte_t *src, pte_t *dst, uint64_t j, uint64_t e,
+			     uint64_t dst_va)
+{
+	struct page *map = s->pgdat.memmap_base;
+	uint32_t vpn = (uint32_t)(dst_va >> PAGE_SHIFT) - (uint32_t)j; /* of src[0]'s move */
+	uint64_t last = j;
+	for (uint64_t k = j; k < e; k++) {
+		pte_t val = src[k];
+		if (pte_none(val))
+			continue;
+		src[k] = 0;
+		dst[k - j] = val;
+		last = k;
+		/* page->index is the rmap's address: only a frame nobody else maps can move */
+		if ((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT) {
+			struct page *p = pte_page(map, val);
+			if ((p->flags & PG_anon) && p->mapcount == 1)
+				p->index = vpn + (uint32_t)k;
+		}
+	}
+	return last;
+}
+
 /* move_page_tables: ptes move to the new range; the old range is flushed. The source is
- * walked a table at a time; the destination's slot is looked up (its table allocated) at
- * the first pte moved into each of its tables, as a walk per page would, and followed from
- * there while no allocation has moved the arena. */
+ * walked a table at a time, and each table's ptes in runs that land in one destination
+ * table; a run's destination slot is looked up (its table allocated) at its first pte that
+ * is not none, as a walk per page would at the first pte moved into each table (a second
+ * walk to a table that exists changes nothing). */
 int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t new_addr, uint64_t len,
 	      unsigned cpu, struct flush_range *fr)
 {
 	struct pgtable_ctx *c = &s->mm.pt;
 	const uint64_t table_span = 1ull << c->geo.shift[c->geo.levels - 2];
-	pte_t *dst_at = NULL; /* the slot for dst_va, valid up to dst_end */
-	uint64_t dst_va = 0, dst_end = 0;
 	for (uint64_t off = 0; off < len;) {
 		uint64_t n;
 		pte_t *src = pte_range(c, &mm->pgd, old + off, old + len, &n);
@@ -356,35 +381,29 @@ int move_ptes(struct sim *s, struct mm_struct *mm, uint64_t old, uint64_t new_ad
 			off += n << PAGE_SHIFT;
 			continue;
 		}
-		for (uint64_t k = 0; k < n; k++, off += PAGE_SIZE) {
-			pte_t val = src[k];
-			if (pte_none(val))
+		for (uint64_t k = 0; k < n;) {
+			uint64_t to = new_addr + off + (k << PAGE_SHIFT);
+			uint64_t room = ((to | (table_span - 1)) + 1 - to) >> PAGE_SHIFT;
+			uint64_t e = n - k < room ? n : k + room;
+			uint64_t j = k;
+			while (j < e && pte_none(src[j]))
+				j++;
+			k = e;
+			if (j == e)
 				continue;
-			uint64_t to = new_addr + off;
-			pte_t *dst;
-			if (dst_at && to >= dst_va && to < dst_end) {
-				dst = dst_at + ((to - dst_va) >> PAGE_SHIFT);
-			} else {
-				const uint64_t *arena = c->arena;
-				dst = pte_offset(c, &mm->pgd, to, true, cpu);
-				if (!dst)
-					return -1;
-				dst_at = dst;
-				dst_va = to;
-				dst_end = (to | (table_span - 1)) + 1;
-				if (c->arena != arena) /* the source's table moved with it */
-					src = pte_offset(c, &mm->pgd, old + off, false, cpu) - k;
-			}
-			src[k] = 0;
-			*dst = val;
-			/* page->index is the rmap's address: only a frame nobody else maps can
-			 * move */
-			if (pte_present(val) && !(val & _PAGE_SPECIAL) &&
-			    page_test(sim_page(s, pte_pfn(val)), PG_anon) &&
-			    sim_page(s, pte_pfn(val))->mapcount == 1)
-				sim_page(s, pte_pfn(val))->index = (uint32_t)(to >> PAGE_SHIFT);
-			note_flush(fr, old + off);
+			uint64_t dst_va = new_addr + off + (j << PAGE_SHIFT);
+			const uint64_t *arena = c->arena;
+			pte_t *dst = pte_offset(c, &mm->pgd, dst_va, true, cpu);
+			if (!dst)
+				return -1;
+			if (c->arena != arena) /* the source's table moved with it */
+				src = pte_offset(c, &mm->pgd, old + off + (j << PAGE_SHIFT), false, cpu) - j;
+			uint64_t last = move_pte_run(s, src, dst, j, e, dst_va);
+			/* note_flush of every pte moved, in order: the first sets start, the last end */
+			note_flush(fr, old + off + (j << PAGE_SHIFT));
+			note_flush(fr, old + off + (last << PAGE_SHIFT));
 		}
+		off += n << PAGE_SHIFT;
 	}
 	return 0;
 }
