@@ -9,8 +9,9 @@
 /* The three shapes, as constants: pte_offset and pte_range specialise on them, and a walk
  * whose shifts are immediates costs a few instructions per level (the loop reading them
  * from the geometry cost ~60 per walk). task_size is set by pt_geometry_for. */
-/* asm/pgtable-2level_types.h: PGDIR_SHIFT 22 */
-static const struct pt_geometry geo_2level = {2, {22, 12}, {1024, 1024}, 4, 0, false};
+/* asm/pgtable-2level_types.h: PGDIR_SHIFT 22 (pgtable.h's PT2_ constants) */
+static const struct pt_geometry geo_2level = {2, {PT2_PGDIR_SHIFT, 12}, {PT2_PTRS, PT2_PTRS},
+					      4, 0, false};
 /* asm/pgtable-3level_types.h: PGDIR_SHIFT 30, PMD_SHIFT 21 */
 static const struct pt_geometry geo_3level = {3, {30, 21, 12}, {4, 512, 512}, 8, 0, true};
 /* asm/pgtable_64_types.h, 4-level: 39/30/21/12 */
@@ -352,8 +353,7 @@ pte_lookup(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd, 
 	return alloc ? pte_alloc_walk(c, pgd, addr, cpu) : NULL;
 }
 
-pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc,
-		  unsigned cpu)
+pte_t *pte_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc, unsigned cpu)
 {
 	switch (c->geo.levels) {
 	case 2:

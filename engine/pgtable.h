@@ -94,10 +94,32 @@ void pgtable_ctx_destroy(struct pgtable_ctx *c);
 int pgd_alloc(struct pgtable_ctx *c, struct pgd *pgd, unsigned cpu);
 void pgd_free(struct pgtable_ctx *c, struct pgd *pgd, unsigned cpu);
 
+/* pte_offset's walk, out of line: every shape, and the allocation of missing tables. */
+pte_t *pte_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc, unsigned cpu);
+
+/* The 2-level shape (i386 without PAE, asm/pgtable-2level_types.h): PGDIR_SHIFT 22,
+ * PTRS_PER_PTE 1024. */
+#define PT2_PGDIR_SHIFT 22
+#define PT2_PTRS 1024
+
 /* The pte slot for addr, allocating missing tables when alloc is set (__pte_alloc).
- * NULL when a table is missing and !alloc, or when a table could not be allocated. */
-pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, bool alloc,
-		  unsigned cpu);
+ * NULL when a table is missing and !alloc, or when a table could not be allocated.
+ * Every fault and its look-ahead walk here: on two levels (the default machine) the
+ * pte table, when it exists, is found inline; an upper entry holds its table's arena
+ * index + 1, so the slot is arena[(e - 1) * 1024 + i] (e < 2^32: no wrap). */
+static inline pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr,
+				bool alloc, unsigned cpu)
+{
+	if (c->geo.levels == 2) {
+		uint64_t *arena = c->arena;
+		uint64_t e = arena[(uint64_t)pgd->root * PT2_PTRS +
+				   ((uint32_t)addr >> PT2_PGDIR_SHIFT)];
+		if (e)
+			return &arena[e * PT2_PTRS - PT2_PTRS +
+				      ((addr >> PAGE_SHIFT) & (PT2_PTRS - 1))];
+	}
+	return pte_walk(c, pgd, addr, alloc, cpu);
+}
 
 /* The ptes from addr to the end of its pte table (or to end, whichever first): returns the
  * slot pointer and sets *n; NULL (with *n = the pages to skip) where no pte table exists. */
