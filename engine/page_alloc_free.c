@@ -150,7 +150,8 @@ static inline uint32_t ring_tail_left(const struct ring_tail *r)
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
  * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
  * waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
+static inline __attribute__((always_inline)) unsigned
+pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
