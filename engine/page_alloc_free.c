@@ -26,39 +26,63 @@ merge_is_buddy(const struct page *map, pfn_t zone_start, uint64_t spanned, bool 
 	return page_is_buddy(map, zone_start, spanned, buddy, order);
 }
 
+/* One step of __free_one_page's merge: is pfn's buddy at order a free block it merges
+ * with? Then the buddy leaves its free list. */
+static inline __attribute__((always_inline)) bool
+merge_buddy(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
+	    uint64_t spanned, bool inside, unsigned pb_order, pfn_t pfn, unsigned order, unsigned mt)
+{
+	pfn_t buddy = pfn ^ (1u << order);
+	if (!merge_is_buddy(map, zone_start, spanned, inside, buddy, order))
+		return false;
+	if (unlikely(order >= pb_order)) {
+		unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
+		if (bmt != mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
+			return false;
+	}
+	del_from_free_list(map, z, buddy, order);
+	return true;
+}
+
+/* The end of __free_one_page for the block pfn of order, merged as far as it goes. */
+static inline __attribute__((always_inline)) void
+free_one_page_add(struct page *map, struct zone *z, pfn_t zone_start, uint64_t spanned, bool inside,
+		  pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
+{
+	set_page_order(&map[pfn], 0);
+	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
+	 * the block is less likely to be split again before it can merge. The merge stopped
+	 * at order: its buddy there is pfn ^ (1 << order). */
+	if (!to_tail && order < MAX_PAGE_ORDER - 1) {
+		pfn_t higher = pfn & ~(1u << order);
+		to_tail = merge_is_buddy(map, zone_start, spanned, inside,
+					 higher ^ (1u << (order + 1)), order + 1);
+	}
+	add_to_free_list(map, z, pfn, order, mt, to_tail);
+}
+
 /* __free_one_page, without the zone's free page count (the callers add it). The zone's
  * span and the pageblock order are read once by the caller: every store through struct
  * page would otherwise make the compiler reload them (-fno-strict-aliasing). inside: see
- * merge_is_buddy. */
+ * merge_is_buddy. The first merge step is apart: a block that does not merge (most of
+ * them) is added at the order the caller gives, a constant where that is one, so that its
+ * free area's address is one too. */
 static inline __attribute__((always_inline)) void
 free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
 		   uint64_t spanned, bool inside, unsigned pb_order, pfn_t pfn, unsigned order,
 		   unsigned mt, bool to_tail)
 {
-	pfn_t buddy = 0;
-	while (order < MAX_PAGE_ORDER) {
-		buddy = pfn ^ (1u << order);
-		if (!merge_is_buddy(map, zone_start, spanned, inside, buddy, order))
-			break;
-		if (unlikely(order >= pb_order)) {
-			unsigned bmt = get_pageblock_migratetype(pgdat, buddy);
-			if (bmt != mt && (!mt_mergeable(mt) || !mt_mergeable(bmt)))
-				break;
-		}
-		del_from_free_list(map, z, buddy, order);
-		pfn &= buddy;
+	if (order >= MAX_PAGE_ORDER || !merge_buddy(pgdat, map, z, zone_start, spanned, inside,
+						     pb_order, pfn, order, mt)) {
+		free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail);
+		return;
+	}
+	do {
+		pfn &= ~(1u << order);
 		order++;
-	}
-	set_page_order(&map[pfn], 0);
-	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
-	 * the block is less likely to be split again before it can merge. Below
-	 * MAX_PAGE_ORDER the loop ran and left the break's buddy. */
-	if (!to_tail && order < MAX_PAGE_ORDER - 1) {
-		pfn_t higher = buddy & pfn;
-		to_tail = merge_is_buddy(map, zone_start, spanned, inside,
-					 higher ^ (1u << (order + 1)), order + 1);
-	}
-	add_to_free_list(map, z, pfn, order, mt, to_tail);
+	} while (order < MAX_PAGE_ORDER &&
+		 merge_buddy(pgdat, map, z, zone_start, spanned, inside, pb_order, pfn, order, mt));
+	free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail);
 }
 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
@@ -70,6 +94,16 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 }
 
 /* ---- per-CPU lists to the free lists (free_pcppages_bulk) -------------------------- */
+
+/* free_pcppages_bulk's merge of a block whose MAX_PAGE_ORDER block is not wholly inside
+ * the zone (a few hundred of the millions of blocks on mix): out of line, once. */
+static __attribute__((noinline, cold)) void free_one_page_edge(struct pglist_data *pgdat,
+							       struct zone *z, pfn_t pfn,
+							       unsigned order, unsigned mt)
+{
+	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, false,
+			   pgdat->pageblock_order, pfn, order, mt, false);
+}
 
 /* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
  * pfn's cache line), fetched while the page before it is merged: the merge's buddy tests
@@ -116,7 +150,8 @@ static inline uint32_t ring_tail_left(const struct ring_tail *r)
  * Returns the run's order. What those trips leave on the pages (order bits and PG_buddy
  * cleared on the even ones; private and index on the heads of blocks of order >= 1 that
  * waited for their upper half) is written here. */
-static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
+static inline __attribute__((always_inline)) unsigned
+pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned pb_order)
 {
 	unsigned o = 1;
 	while (o < PCP_RUN_MAX_ORDER && o < pb_order && !(pfn & ((2u << o) - 1)) &&
@@ -154,10 +189,11 @@ static unsigned pcp_take_run(struct page *map, struct ring_tail *r, pfn_t pfn, u
 /* free_pcppages_bulk's loop over one stretch of a list of blocks of order: the blocks,
  * oldest first, into the buddy free lists (without the zone's free count). A stretch
  * ends where the ring wraps: a pair or run across that end is freed block by block
- * instead, with the same result. noinline: on its own the loop keeps what it reads in
- * registers. */
-static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgdat, struct zone *z,
-							 struct ring_tail r, unsigned order)
+ * instead, with the same result. Inlined for the order-0 lists and for the others, and
+ * each kind of block (alone, a pair, a run) merged by its own copy of the merge, so that
+ * the order is a constant where it is one. */
+static inline __attribute__((always_inline)) void
+free_pcp_blocks(struct pglist_data *pgdat, struct zone *z, struct ring_tail r, unsigned order)
 {
 	struct page *map = pgdat->memmap_base;
 	pfn_t zone_start = z->zone_start_pfn;
@@ -173,6 +209,14 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 	uint32_t whole_n = whole_hi > whole_lo ? whole_hi - whole_lo : 0;
 	/* while hi is above it, there is a block PCP_BULK_PREFETCH on to fetch */
 	const pfn_t *prefetch_lo = r.hi - r.lo > PCP_BULK_PREFETCH ? r.lo + PCP_BULK_PREFETCH : r.hi;
+#define FREE_PCP_BLOCK(pfn, o, mt)                                                                 \
+	do {                                                                                       \
+		if (likely((pfn) - whole_lo < whole_n))                                            \
+			free_one_page_core(pgdat, map, z, zone_start, spanned, true, pb_order,     \
+					   (pfn), (o), (mt), false);                               \
+		else                                                                               \
+			free_one_page_edge(pgdat, z, (pfn), (o), (mt));                            \
+	} while (0)
 	do {
 		pfn_t pfn = *--r.hi; /* the oldest page */
 		struct page *p = &map[pfn];
@@ -184,7 +228,6 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 			prefetch_buddies(map, ahead);
 		}
 		p->flags &= ~PG_pcp;
-		unsigned mt = p->index, o = order;
 		if (r.hi > pair_lo && ring_tail_nth(&r, 0) == (pfn ^ 1)) {
 			/* The next oldest is its buddy: freed alone, the first page would
 			 * go on the order-0 list (its buddy is not free yet) and come off it
@@ -196,22 +239,27 @@ static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgd
 			p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
 			r.hi--;
 			q->flags &= ~PG_pcp;
-			mt = q->index;
 			if (older == pfn + 1 && !(pfn & 3)) {
-				o = pcp_take_run(map, &r, pfn, pb_order);
-				mt = map[pfn + (1u << o) - 1].index;
+				unsigned o = pcp_take_run(map, &r, pfn, pb_order);
+				FREE_PCP_BLOCK(pfn, o, map[pfn + (1u << o) - 1].index);
 			} else {
-				pfn &= older;
-				o = 1;
+				FREE_PCP_BLOCK(pfn & older, 1, q->index);
 			}
+		} else {
+			FREE_PCP_BLOCK(pfn, order, p->index);
 		}
-		if (likely(pfn - whole_lo < whole_n))
-			free_one_page_core(pgdat, map, z, zone_start, spanned, true, pb_order, pfn,
-					   o, mt, false);
-		else
-			free_one_page_core(pgdat, map, z, zone_start, spanned, false, pb_order, pfn,
-					   o, mt, false);
 	} while (r.hi != r.lo);
+#undef FREE_PCP_BLOCK
+}
+
+/* noinline: on its own the loop keeps what it reads in registers */
+static __attribute__((noinline)) void free_pcp_list_tail(struct pglist_data *pgdat, struct zone *z,
+							 struct ring_tail r, unsigned order)
+{
+	if (likely(order == 0))
+		free_pcp_blocks(pgdat, z, r, 0);
+	else
+		free_pcp_blocks(pgdat, z, r, order);
 }
 
 static void free_pcppages_bulk(struct pglist_data *pgdat, struct zone *z, struct per_cpu_pages *pcp,
