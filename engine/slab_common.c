@@ -324,9 +324,8 @@ static __attribute__((noinline)) void missed_free(struct slub *s, struct slub_pt
 }
 
 /* The entry's part of a traced allocation that succeeded with an object of alloc bytes. */
-static inline __attribute__((always_inline)) void account_entry(struct slub *s, struct slub_ptr *e,
-								const struct mm_event *ev,
-								uint64_t alloc)
+static inline __attribute__((always_inline)) void
+account_entry(struct slub *s, struct slub_ptr *e, const struct mm_event *ev, uint64_t alloc)
 {
 	if (ev->u.kmem.bytes_alloc && ev->u.kmem.bytes_alloc != alloc)
 		s->size_mismatch++;
@@ -335,9 +334,8 @@ static inline __attribute__((always_inline)) void account_entry(struct slub *s, 
 }
 
 /* The call site's part and the totals. */
-static inline __attribute__((always_inline)) void account_site(struct slub *s,
-							       struct slub_site *site,
-							       uint32_t bytes_req, uint64_t alloc)
+static inline __attribute__((always_inline)) void
+account_site(struct slub *s, struct slub_site *site, uint32_t bytes_req, uint64_t alloc)
 {
 	site->hits++;
 	site->bytes_req += bytes_req;
@@ -348,9 +346,8 @@ static inline __attribute__((always_inline)) void account_site(struct slub *s,
 
 /* A traced allocation that succeeded with an object of alloc bytes: the entry, its call
  * site and the totals. */
-static inline __attribute__((always_inline)) void account_alloc(struct slub *s, struct slub_ptr *e,
-								const struct mm_event *ev,
-								uint64_t alloc)
+static inline __attribute__((always_inline)) void
+account_alloc(struct slub *s, struct slub_ptr *e, const struct mm_event *ev, uint64_t alloc)
 {
 	account_entry(s, e, ev, alloc);
 	/* A pointer is mostly reallocated by the call site that had it before (each cache's
@@ -437,9 +434,8 @@ static inline __attribute__((always_inline)) void traced_alloc(struct slub *s,
 		s->ptr_count++;
 		e->ptr = ptr;
 	}
-	const uint32_t size = c->size;
 	bool full = slab_alloc_from(s, c, i, k, req, &e->obj);
-	account_entry(s, e, ev, size);
+	account_entry(s, e, ev, c->size);
 	/* The call site's slot: the entry's (a pointer mostly comes back to the call site that
 	 * had it: each cache's objects return LIFO), else the call site's home slot (the
 	 * table is at most half full), else the search. A slot's call site, once set, never
@@ -448,17 +444,21 @@ static inline __attribute__((always_inline)) void traced_alloc(struct slub *s,
 	const uint64_t call_site = ev->u.kmem.call_site;
 	struct slub_site *sites = s->sites;
 	uint32_t slot = e->site;
-	if (sites[slot].call_site != call_site || !call_site) {
+	if (__builtin_expect(!call_site, 0))
+		goto new_site;
+	if (sites[slot].call_site != call_site) {
 		slot = slub_hash_64(call_site, s->site_shift);
-		if (sites[slot].call_site != call_site || !call_site) {
-			account_new_site(s, e, ev, c, i, full);
-			return;
-		}
+		if (sites[slot].call_site != call_site)
+			goto new_site;
 		e->site = (uint16_t)slot;
 	}
-	account_site(s, &sites[slot], req, size);
+	/* reloaded, not kept in registers across the slab work */
+	account_site(s, &sites[slot], e->obj.bytes_req, c->size);
 	if (full)
 		slub_slab_now_full(c, i);
+	return;
+new_site:
+	account_new_site(s, e, ev, c, i, full);
 	return;
 slow:
 	traced_alloc_slow(s, ev, cache);
@@ -546,7 +546,8 @@ static inline int known_event_cache(const struct slub *s, uint32_t id)
 		return s->name_direct[id] - 1;
 	if (id < SLUB_NAME_DIRECT_MAX)
 		return -1;
-	for (uint32_t j = slub_hash_64(id, s->name_shift); s->name_keys[j]; j = (j + 1) & s->name_mask)
+	for (uint32_t j = slub_hash_64(id, s->name_shift); s->name_keys[j];
+	     j = (j + 1) & s->name_mask)
 		if (s->name_keys[j] == id)
 			return s->name_map[j] - 1;
 	return -1;
@@ -611,9 +612,8 @@ static __attribute__((noinline)) int new_event_cache(struct slub *s, const struc
 /* A kmem_cache_alloc event whose name id is not in the direct map: the hashed ids, a new
  * name, a cache that cannot be created. Out of line, so that the common case saves no
  * registers; the allocation itself is then the whole case, traced_alloc_slow. */
-static __attribute__((noinline)) void cache_alloc_unmapped(struct slub *s,
-							    const struct mm_event *ev,
-							    const char *cache_name)
+static __attribute__((noinline)) void
+cache_alloc_unmapped(struct slub *s, const struct mm_event *ev, const char *cache_name)
 {
 	int cache = known_event_cache(s, ev->u.kmem.cache);
 	if (cache < 0)
@@ -626,7 +626,7 @@ static __attribute__((noinline)) void cache_alloc_unmapped(struct slub *s,
 }
 
 __attribute__((noinline)) void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev,
-						   const char *cache_name)
+						      const char *cache_name)
 {
 	if (ev->u.kmem.ptr <= ZERO_SIZE_PTR || !(ev->u.kmem.bytes_alloc | ev->u.kmem.bytes_req)) {
 		s->null_events++;

@@ -128,7 +128,7 @@ struct slub_site {
 };
 
 #define SLUB_NAME_DIRECT_MAX (1u << 16) /* name ids from here on go to the hash */
-#define SLUB_MAX_SITES 4096 /* bounded; the rest is summed in one "other" slot */
+#define SLUB_MAX_SITES 4096		/* bounded; the rest is summed in one "other" slot */
 #define SLUB_DOUBLE_FREE_LOG 16
 
 struct slub_double_free {
@@ -154,7 +154,6 @@ static inline uint32_t slub_hash_64(uint64_t val, uint32_t shift)
 {
 	return (uint32_t)((val * 0x61C8864680B583EBull) >> shift);
 }
-
 
 /* The fields every trace event reads come first, packed, so that an event touches two or
  * three lines of the struct rather than six. */
