@@ -251,12 +251,18 @@ static inline struct slub_ptr *ptr_probe(const struct slub *s, uint64_t ptr)
 	return &s->ptrs[j];
 }
 
+/* Whether one more pointer would take the table past load 1/2, where it doubles. */
+static inline bool ptr_table_full(const struct slub *s)
+{
+	return 2 * (s->ptr_count + 1) > s->ptr_mask + 1;
+}
+
 /* A new entry (PTR_FREED, never seen) for ptr, whose probe run ended at the empty slot e;
  * NULL when the table cannot grow. */
 static __attribute__((noinline)) struct slub_ptr *ptr_insert(struct slub *s, uint64_t ptr,
 							     struct slub_ptr *e)
 {
-	if (2 * (s->ptr_count + 1) > s->ptr_mask + 1) {
+	if (ptr_table_full(s)) {
 		if (!ptr_grow(s))
 			return NULL;
 		e = ptr_probe(s, ptr);
@@ -296,14 +302,17 @@ static inline __attribute__((always_inline)) void free_entry(struct slub *s, str
 	site->frees++;
 	if (ev && ev->cpu != e->cpu)
 		site->pingpong++;
-	if (e->obj.cache != SLUB_CACHE_LARGE) {
-		s->cum_bytes_freed += s->caches[e->obj.cache].size;
+	/* before the object is freed, which reads only e->obj: the frees below are then the
+	 * last step, calls without a frame */
+	e->state = PTR_FREED;
+	const uint16_t cache = e->obj.cache;
+	if (cache != SLUB_CACHE_LARGE) {
+		s->cum_bytes_freed += s->caches[cache].size;
 		slab_free(s, &e->obj);
 	} else {
 		s->cum_bytes_freed += (uint64_t)PAGE_SIZE << e->obj.obj;
 		free_large_kmalloc(s, &e->obj);
 	}
-	e->state = PTR_FREED;
 }
 
 /* The recording missed the free of a pointer that is allocated again. */
@@ -314,16 +323,33 @@ static __attribute__((noinline)) void missed_free(struct slub *s, struct slub_pt
 	free_entry(s, e, NULL);
 }
 
-/* A traced allocation that succeeded with an object of alloc bytes: the entry, its call
- * site and the totals. */
-static inline __attribute__((always_inline)) void account_alloc(struct slub *s, struct slub_ptr *e,
-								const struct mm_event *ev,
-								uint64_t alloc)
+/* The entry's part of a traced allocation that succeeded with an object of alloc bytes. */
+static inline __attribute__((always_inline)) void
+account_entry(struct slub *s, struct slub_ptr *e, const struct mm_event *ev, uint64_t alloc)
 {
 	if (ev->u.kmem.bytes_alloc && ev->u.kmem.bytes_alloc != alloc)
 		s->size_mismatch++;
 	e->state = PTR_LIVE;
 	e->cpu = (uint8_t)ev->cpu;
+}
+
+/* The call site's part and the totals. */
+static inline __attribute__((always_inline)) void
+account_site(struct slub *s, struct slub_site *site, uint32_t bytes_req, uint64_t alloc)
+{
+	site->hits++;
+	site->bytes_req += bytes_req;
+	site->bytes_alloc += alloc;
+	s->cum_bytes_req += bytes_req;
+	s->cum_bytes_alloc += alloc;
+}
+
+/* A traced allocation that succeeded with an object of alloc bytes: the entry, its call
+ * site and the totals. */
+static inline __attribute__((always_inline)) void
+account_alloc(struct slub *s, struct slub_ptr *e, const struct mm_event *ev, uint64_t alloc)
+{
+	account_entry(s, e, ev, alloc);
 	/* A pointer is mostly reallocated by the call site that had it before (each cache's
 	 * objects come back LIFO): its slot is still that call site's if it names it (a
 	 * slot's call site, once set, never changes; call site 0 and the "other" slot, whose
@@ -331,12 +357,7 @@ static inline __attribute__((always_inline)) void account_alloc(struct slub *s, 
 	const uint64_t call_site = ev->u.kmem.call_site;
 	if (s->sites[e->site].call_site != call_site || !call_site)
 		e->site = site_slot(s, call_site);
-	struct slub_site *site = &s->sites[e->site];
-	site->hits++;
-	site->bytes_req += e->obj.bytes_req;
-	site->bytes_alloc += alloc;
-	s->cum_bytes_req += e->obj.bytes_req;
-	s->cum_bytes_alloc += alloc;
+	account_site(s, &s->sites[e->site], e->obj.bytes_req, alloc);
 }
 
 /* Allocation of a traced pointer: a pointer still live means the recording missed a free.
@@ -367,11 +388,28 @@ static __attribute__((noinline)) void traced_alloc_slow(struct slub *s, const st
 	account_alloc(s, e, ev, slub_obj_size(s, &e->obj));
 }
 
-/* The common case inline, with no call but the last: a known pointer not live, a slab
- * cache (kmalloc up to KMALLOC_MAX_CACHE_SIZE) with a partial slab. Everything else goes,
- * before anything has changed, to traced_alloc_slow. Without calls in its middle the fast
- * path saves no registers: the six pushes and pops were a tenth of its instructions. */
-static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
+/* The rest of traced_alloc's fast path for a call site found neither in the entry's slot
+ * nor in its home slot: the search, the counts, and last (as there) the slab that filled
+ * up leaves the partial list. Out of line and called last, so that the fast path keeps
+ * everything in scratch registers and saves none. */
+static __attribute__((noinline)) void account_new_site(struct slub *s, struct slub_ptr *e,
+						       const struct mm_event *ev,
+						       struct kmem_cache *c, uint32_t i, bool full)
+{
+	e->site = site_slot(s, ev->u.kmem.call_site);
+	account_site(s, &s->sites[e->site], e->obj.bytes_req, c->size);
+	if (full)
+		slub_slab_now_full(c, i);
+}
+
+/* The common case inline, with no call but the last: a pointer not live (a new one
+ * entered here when the table has room), a slab cache (kmalloc up to
+ * KMALLOC_MAX_CACHE_SIZE) with a partial slab. Everything else goes, before anything has
+ * changed but the new entry, to traced_alloc_slow. Without calls in its middle the fast
+ * path saves no registers: the pushes and pops were a tenth of its instructions. Inlined
+ * into each event handler, where cache is -1 (kmalloc) or known to be a cache. */
+static inline __attribute__((always_inline)) void traced_alloc(struct slub *s,
+							       const struct mm_event *ev, int cache)
 {
 	const uint64_t ptr = ev->u.kmem.ptr;
 	const uint32_t req = ev->u.kmem.bytes_req;
@@ -386,12 +424,41 @@ static void traced_alloc(struct slub *s, const struct mm_event *ev, int cache)
 	struct slub_ptr *e = ptr_probe(s, ptr);
 	struct kmem_cache *c = &s->caches[k];
 	uint32_t i = c->partial_head;
-	if (__builtin_expect(!e->ptr || e->state == PTR_LIVE || i == SLAB_NONE, 0))
+	if (__builtin_expect(e->state == PTR_LIVE || i == SLAB_NONE, 0))
 		goto slow;
+	/* a pointer never seen: what ptr_insert does (the empty slot reads PTR_FREED, site 0),
+	 * unless the table must grow first */
+	if (__builtin_expect(!e->ptr, 0)) {
+		if (ptr_table_full(s))
+			goto slow;
+		s->ptr_count++;
+		e->ptr = ptr;
+	}
 	bool full = slab_alloc_from(s, c, i, k, req, &e->obj);
-	account_alloc(s, e, ev, c->size);
+	account_entry(s, e, ev, c->size);
+	/* The call site's slot: the entry's (a pointer mostly comes back to the call site that
+	 * had it: each cache's objects return LIFO), else the call site's home slot (the
+	 * table is at most half full), else the search. A slot's call site, once set, never
+	 * changes; call site 0 and the "other" slot, whose call site is 0, take the search.
+	 * site_slot finds a call site at its home slot first, so this is its answer. */
+	const uint64_t call_site = ev->u.kmem.call_site;
+	struct slub_site *sites = s->sites;
+	uint32_t slot = e->site;
+	if (__builtin_expect(!call_site, 0))
+		goto new_site;
+	if (sites[slot].call_site != call_site) {
+		slot = slub_hash_64(call_site, s->site_shift);
+		if (sites[slot].call_site != call_site)
+			goto new_site;
+		e->site = (uint16_t)slot;
+	}
+	/* reloaded, not kept in registers across the slab work */
+	account_site(s, &sites[slot], e->obj.bytes_req, c->size);
 	if (full)
 		slub_slab_now_full(c, i);
+	return;
+new_site:
+	account_new_site(s, e, ev, c, i, full);
 	return;
 slow:
 	traced_alloc_slow(s, ev, cache);
@@ -432,7 +499,12 @@ static void traced_free(struct slub *s, const struct mm_event *ev)
 	free_entry(s, e, ev);
 }
 
-void slub_kmalloc_event(struct slub *s, const struct mm_event *ev) { traced_alloc(s, ev, -1); }
+/* Not inlined into the simulator's handler: there s is an offset from its struct sim, one
+ * register more, which the fast path pays for in saved registers. */
+__attribute__((noinline)) void slub_kmalloc_event(struct slub *s, const struct mm_event *ev)
+{
+	traced_alloc(s, ev, -1);
+}
 
 void slub_kfree_event(struct slub *s, const struct mm_event *ev) { traced_free(s, ev); }
 
@@ -474,7 +546,8 @@ static inline int known_event_cache(const struct slub *s, uint32_t id)
 		return s->name_direct[id] - 1;
 	if (id < SLUB_NAME_DIRECT_MAX)
 		return -1;
-	for (uint32_t j = slub_hash_64(id, s->name_shift); s->name_keys[j]; j = (j + 1) & s->name_mask)
+	for (uint32_t j = slub_hash_64(id, s->name_shift); s->name_keys[j];
+	     j = (j + 1) & s->name_mask)
 		if (s->name_keys[j] == id)
 			return s->name_map[j] - 1;
 	return -1;
@@ -536,17 +609,34 @@ static __attribute__((noinline)) int new_event_cache(struct slub *s, const struc
 	return cache;
 }
 
-void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev, const char *cache_name)
+/* A kmem_cache_alloc event whose name id is not in the direct map: the hashed ids, a new
+ * name, a cache that cannot be created. Out of line, so that the common case saves no
+ * registers; the allocation itself is then the whole case, traced_alloc_slow. */
+static __attribute__((noinline)) void
+cache_alloc_unmapped(struct slub *s, const struct mm_event *ev, const char *cache_name)
 {
-	if (ev->u.kmem.ptr <= ZERO_SIZE_PTR || !(ev->u.kmem.bytes_alloc | ev->u.kmem.bytes_req)) {
-		s->null_events++;
-		return;
-	}
 	int cache = known_event_cache(s, ev->u.kmem.cache);
 	if (cache < 0)
 		cache = new_event_cache(s, ev, cache_name);
 	if (cache < 0) {
 		count_vm_event(s->vmstat, SLAB_ALLOC_FAIL);
+		return;
+	}
+	traced_alloc_slow(s, ev, cache);
+}
+
+__attribute__((noinline)) void slub_cache_alloc_event(struct slub *s, const struct mm_event *ev,
+						      const char *cache_name)
+{
+	if (ev->u.kmem.ptr <= ZERO_SIZE_PTR || !(ev->u.kmem.bytes_alloc | ev->u.kmem.bytes_req)) {
+		s->null_events++;
+		return;
+	}
+	/* known_event_cache's first case inline */
+	const uint32_t id = ev->u.kmem.cache;
+	int cache = id < s->name_direct_cap ? s->name_direct[id] - 1 : -1;
+	if (__builtin_expect(cache < 0, 0)) {
+		cache_alloc_unmapped(s, ev, cache_name);
 		return;
 	}
 	traced_alloc(s, ev, cache);

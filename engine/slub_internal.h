@@ -23,17 +23,18 @@ void slub_slab_free_slow(struct slub *s, struct kmem_cache *c, uint32_t i, bool 
 static inline bool slab_alloc_from(struct slub *s, struct kmem_cache *c, uint32_t i, int cache,
 				   uint32_t bytes_req, struct slab_obj *out)
 {
+	/* out first: the caller's values then die here rather than stay in registers */
+	out->slab = i;
+	out->cache = (uint16_t)cache;
+	out->bytes_req = bytes_req;
 	struct slab *sl = slab_at(c, i);
-	uint16_t obj = sl->free[sl->objects - sl->inuse - 1];
-	bool full = ++sl->inuse == sl->objects;
+	const unsigned inuse = sl->inuse + 1u, objects = sl->objects;
+	out->obj = sl->free[objects - inuse];
+	sl->inuse = (uint16_t)inuse;
 	c->inuse_objects++;
 	c->bytes_req_live += bytes_req;
 	count_vm_event(s->vmstat, SLAB_ALLOC);
-	out->slab = i;
-	out->cache = (uint16_t)cache;
-	out->obj = obj;
-	out->bytes_req = bytes_req;
-	return full;
+	return inuse == objects;
 }
 
 /* mm/slub.c:slab_alloc_node, modeled without per-CPU slabs: the object comes off the top
