@@ -183,16 +183,24 @@ static bool do_anonymous_page(struct sim *s, struct fault *f, pte_t *pte)
  * page were 80 % of do_fault's samples). Hints only. */
 #define FILEMAP_AHEAD 4
 #define FILEMAP_PAGES_AHEAD 2
-static inline void filemap_prefetch_run(struct sim *s, uint32_t file, uint64_t pgoff)
+/* At pgoff, the first of its group: the look-ahead; next[] gets what page_cache_peek_group
+ * found of the group FILEMAP_PAGES_AHEAD on, how many returned. */
+static inline unsigned filemap_prefetch_group(struct sim *s, uint32_t file, uint64_t pgoff,
+					      pfn_t next[4])
 {
-	if (pgoff & U64MAP_GROUP_MASK)
-		return;
-	pfn_t next[4];
 	page_cache_prefetch_group(&s->mm.cache, file, pgoff + (FILEMAP_AHEAD << U64MAP_GROUP_SHIFT));
 	unsigned n = page_cache_peek_group(&s->mm.cache, file,
 					   pgoff + (FILEMAP_PAGES_AHEAD << U64MAP_GROUP_SHIFT), next);
 	for (unsigned j = 0; j < n; j++)
 		__builtin_prefetch(sim_page(s, next[j]));
+	return n;
+}
+
+static inline void filemap_prefetch_run(struct sim *s, uint32_t file, uint64_t pgoff)
+{
+	pfn_t next[4];
+	if (!(pgoff & U64MAP_GROUP_MASK))
+		(void)filemap_prefetch_group(s, file, pgoff, next);
 }
 
 /* filemap_fault: find or read the page. A miss on a regular file is a major fault (I/O);
@@ -645,12 +653,18 @@ static inline uint64_t touch_allowed(pte_t *pte, uint64_t n, pte_t allow)
  * do_fault does on a page cache hit, in the same order, until a pte is not empty or a
  * page is not cached (left to do_fault, which reads it). A hit allocates nothing and
  * calls no hook, so the task cannot be OOM-killed within the run, and the pte table
- * stays. Returns the pages faulted in. */
+ * stays. Returns the pages faulted in. Every page-cache page was inserted by
+ * filemap_fault with mapping = its file and PG_file, never PG_anon, so rss_member of each
+ * is the same for the run: the rss is added once. The pages are looked up a group of four
+ * offsets at a time (u64map.h): when all four sit at their home slots, peek_group hands
+ * them out in offset order, one hash for the four (~45 instructions a lookup before, most
+ * of it the probe and the hash); otherwise each is looked up. */
 static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
 	const struct vm_area_struct *v = f->vma;
 	struct mm_struct *mm = f->mm;
 	struct page *map = s->pgdat.memmap_base;
+	const struct page_cache *cache = &s->mm.cache;
 	uint64_t left = (v->vm_end - f->addr) >> PAGE_SHIFT;
 	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
 	uint32_t file = v->file;
@@ -660,20 +674,46 @@ static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 		  ((f->access & FAULT_WRITE) || is_shmem_file(file));
 	pte_t prot = rw ? PTE_USER_RW : PTE_USER_RO;
 	uint64_t done = 0, mapped = 0;
+	/* what page_cache_peek_group found of group g (offsets g * 4 ..), by g % 4: the
+	 * look-ahead's peek of a group serves as its lookups two groups later */
+	struct {
+		uint64_t g;
+		unsigned n;
+		pfn_t pfn[U64MAP_GROUP_MASK + 1];
+	} peeked[4];
+	_Static_assert(FILEMAP_PAGES_AHEAD < 4, "the group peeked ahead has its own entry");
+	for (unsigned j = 0; j < 4; j++)
+		peeked[j].g = UINT64_MAX;
+	const pfn_t *group = NULL; /* the pages of pgoff's group in offset order, if found so */
 	if (n > left)
 		n = left;
 	for (; done < n && pte_none(pte[done]); done++, pgoff++) {
-		filemap_prefetch_run(s, file, pgoff);
-		pfn_t pfn = page_cache_lookup(&s->mm.cache, file, pgoff);
+		if (!(pgoff & U64MAP_GROUP_MASK) || !done) {
+			uint64_t g = pgoff >> U64MAP_GROUP_SHIFT;
+			if (!(pgoff & U64MAP_GROUP_MASK)) {
+				uint64_t ga = g + FILEMAP_PAGES_AHEAD;
+				peeked[ga & 3].g = ga;
+				peeked[ga & 3].n =
+				    filemap_prefetch_group(s, file, pgoff, peeked[ga & 3].pfn);
+			}
+			if (peeked[g & 3].g != g) {
+				peeked[g & 3].g = g;
+				peeked[g & 3].n =
+				    page_cache_peek_group(cache, file, pgoff, peeked[g & 3].pfn);
+			}
+			group = peeked[g & 3].n == U64MAP_GROUP_MASK + 1 ? peeked[g & 3].pfn : NULL;
+		}
+		pfn_t pfn = group ? group[pgoff & U64MAP_GROUP_MASK]
+				  : page_cache_lookup(cache, file, pgoff);
 		if (pfn == PFN_NONE)
 			break;
 		struct page *p = &map[pfn];
-		mm->rss[rss_member(p)]++; /* page_add_file_rmap */
-		p->refcount++;
+		p->refcount++; /* page_add_file_rmap */
 		mapped += p->mapcount++ == 0;
 		pte[done] = pfn_pte(pfn, prot);
 	}
 	if (done) {
+		mm->rss[is_shmem_file(file) ? MM_SHMEMPAGES : MM_FILEPAGES] += done;
 		s->vmstat[PGFAULT] += done - 1;
 		s->mm.nr_mapped += mapped;
 	}
