@@ -196,20 +196,15 @@ static inline unsigned filemap_prefetch_group(struct sim *s, uint32_t file, uint
 	return n;
 }
 
-static inline void filemap_prefetch_run(struct sim *s, uint32_t file, uint64_t pgoff)
-{
-	pfn_t next[4];
-	if (!(pgoff & U64MAP_GROUP_MASK))
-		(void)filemap_prefetch_group(s, file, pgoff, next);
-}
-
 /* filemap_fault: find or read the page. A miss on a regular file is a major fault (I/O);
  * shmem pages start zeroed. */
 static pfn_t filemap_fault(struct sim *s, struct fault *f)
 {
 	const struct vm_area_struct *v = f->vma;
 	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
-	filemap_prefetch_run(s, v->file, pgoff);
+	pfn_t next[4];
+	if (!(pgoff & U64MAP_GROUP_MASK))
+		(void)filemap_prefetch_group(s, v->file, pgoff, next);
 	pfn_t pfn = page_cache_lookup(&s->mm.cache, v->file, pgoff);
 	if (pfn != PFN_NONE)
 		return pfn;
@@ -507,6 +502,16 @@ _Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4
  * cachegrind's D1 and LL misses the same within 0.4 %). */
 #define TOUCH_BULK 256
 
+/* One frame of touch_map_frames: flags (its zone kept), LRU links, private 0, then
+ * (refcount, mapcount, mapping, index) in one store. */
+static inline void map_frame(struct page *p, pfn_t next, uint64_t prev, u32x4 tail)
+{
+	p->flags = (p->flags & PAGE_ZONE_MASK) | PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
+	p->next = next;
+	memcpy(&p->prev, &prev, sizeof(prev)); /* prev and private (0) in one store */
+	memcpy(&p->refcount, &tail, sizeof(tail));
+}
+
 /* prep_new_page, page_add_new_anon and the pte of do_anonymous_page for the frames
  * pfns[0, nr) of alloc_pages_bulk_raw (pfns[-1] and pfns[nr] writable), mapped at
  * pte[0, nr) from page index idx, but for the counters, which the caller sums for the run:
@@ -514,55 +519,36 @@ _Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4
  * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone it
  * keeps, what prep_new_page would leave (private 0) and what the mapping sets. A new
  * frame's flags hold its zone only, so each goes to the head of the inactive anon list:
- * each is linked to its neighbours in the run as it is mapped (next: the frame before it
- * in pfns, prev: the one after; PFN_NONE at both ends), the run to the list at the end.
- * noinline: inlined into the event switch, its loop spilled half its registers. Two
- * frames a step, both links read from pfns: ~17 instructions a frame instead of ~20.
- * no-tree-slp-vectorize: GCC 12 paired a frame's flags and next into one 8-byte store
- * built in a vector register, 3 instructions more per pair. */
+ * linked to its neighbours in pfns as it is mapped (next: the frame before, prev: the one
+ * after, PFN_NONE at both ends), the run to the list at the end. noinline: inlined into
+ * the event switch, its loop spilled half its registers. Two frames a step with both links
+ * read from pfns, and no SLP vectorizing (GCC 12 built a frame's flags and next in a
+ * vector register for one store): ~17.5 instructions a frame instead of ~20. */
 static __attribute__((noinline, optimize("no-tree-slp-vectorize"))) void
 touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
 		 uint32_t anon, uint32_t idx)
 {
-	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
-	/* (refcount, mapcount, mapping, index) of the frames at i and i + 1, one store each */
+	/* (refcount, mapcount, mapping, index) of the frames at i and i + 1 */
 	u32x4 tail0 = {1, 1, anon, idx}, tail1 = {1, 1, anon, idx + 1};
 	const u32x4 next_pair = {0, 0, 0, 2};
 	if (!nr)
 		return;
-	pfns[-1] = PFN_NONE;
-	pfns[nr] = PFN_NONE;
+	pfns[-1] = pfns[nr] = PFN_NONE;
 	uint64_t i = 0;
 	for (; i + 1 < nr; i += 2) {
 		pfn_t a = pfns[i], b = pfns[i + 1];
-		/* (prev, private 0) of each in one store */
-		uint64_t after_a = b, after_b = pfns[i + 2];
-		struct page *pa = &map[a], *pb = &map[b];
-		uint32_t fa = pa->flags & PAGE_ZONE_MASK, fb = pb->flags & PAGE_ZONE_MASK;
-		pa->flags = fa | new_flags;
-		pa->next = pfns[i - 1];
-		memcpy(&pa->prev, &after_a, sizeof(after_a));
-		memcpy(&pa->refcount, &tail0, sizeof(tail0));
-		pb->flags = fb | new_flags;
-		pb->next = a;
-		memcpy(&pb->prev, &after_b, sizeof(after_b));
-		memcpy(&pb->refcount, &tail1, sizeof(tail1));
+		map_frame(&map[a], pfns[i - 1], b, tail0);
+		map_frame(&map[b], a, pfns[i + 2], tail1);
 		tail0 += next_pair;
 		tail1 += next_pair;
 		pte[i] = pfn_pte(a, PTE_USER_RW);
 		pte[i + 1] = pfn_pte(b, PTE_USER_RW);
 	}
 	if (i < nr) { /* the last frame of an odd run */
-		pfn_t a = pfns[i];
-		uint64_t after_a = PFN_NONE;
-		struct page *pa = &map[a];
-		pa->flags = (pa->flags & PAGE_ZONE_MASK) | new_flags;
-		pa->next = pfns[i - 1];
-		memcpy(&pa->prev, &after_a, sizeof(after_a));
-		memcpy(&pa->refcount, &tail0, sizeof(tail0));
-		pte[i] = pfn_pte(a, PTE_USER_RW);
+		map_frame(&map[pfns[i]], pfns[i - 1], PFN_NONE, tail0);
+		pte[i] = pfn_pte(pfns[i], PTE_USER_RW);
 	}
-	lru_list_add_chain(lru, map, page_lru_of(new_flags, anon), pfns[0], pfns[nr - 1], nr);
+	lru_list_add_chain(lru, map, page_lru_of(PG_anon, anon), pfns[0], pfns[nr - 1], nr);
 }
 
 /* How many of pte[0, max) are empty before the first that is not: eight, then four at a
@@ -653,12 +639,10 @@ static inline uint64_t touch_allowed(pte_t *pte, uint64_t n, pte_t allow)
  * do_fault does on a page cache hit, in the same order, until a pte is not empty or a
  * page is not cached (left to do_fault, which reads it). A hit allocates nothing and
  * calls no hook, so the task cannot be OOM-killed within the run, and the pte table
- * stays. Returns the pages faulted in. Every page-cache page was inserted by
- * filemap_fault with mapping = its file and PG_file, never PG_anon, so rss_member of each
- * is the same for the run: the rss is added once. The pages are looked up a group of four
- * offsets at a time (u64map.h): when all four sit at their home slots, peek_group hands
- * them out in offset order, one hash for the four (~45 instructions a lookup before, most
- * of it the probe and the hash); otherwise each is looked up. */
+ * stays. Returns the pages faulted in. Page-cache pages are PG_file with mapping = their
+ * file (filemap_fault), so rss_member is one for the run: the rss is added once. A group
+ * of four offsets found whole by page_cache_peek_group (in offset order) is four lookups
+ * for one hash and no probing (~45 instructions a lookup); otherwise each is looked up. */
 static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
 	const struct vm_area_struct *v = f->vma;
@@ -676,11 +660,7 @@ static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 	uint64_t done = 0, mapped = 0;
 	/* what page_cache_peek_group found of group g (offsets g * 4 ..), by g % 4: the
 	 * look-ahead's peek of a group serves as its lookups two groups later */
-	struct {
-		uint64_t g;
-		unsigned n;
-		pfn_t pfn[U64MAP_GROUP_MASK + 1];
-	} peeked[4];
+	struct { uint64_t g; unsigned n; pfn_t pfn[U64MAP_GROUP_MASK + 1]; } peeked[4];
 	_Static_assert(FILEMAP_PAGES_AHEAD < 4, "the group peeked ahead has its own entry");
 	for (unsigned j = 0; j < 4; j++)
 		peeked[j].g = UINT64_MAX;
