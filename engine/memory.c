@@ -183,16 +183,17 @@ static bool do_anonymous_page(struct sim *s, struct fault *f, pte_t *pte)
  * page were 80 % of do_fault's samples). Hints only. */
 #define FILEMAP_AHEAD 4
 #define FILEMAP_PAGES_AHEAD 2
-static inline void filemap_prefetch_run(struct sim *s, uint32_t file, uint64_t pgoff)
+/* At pgoff, the first of its group: the look-ahead; next[] gets what page_cache_peek_group
+ * found of the group FILEMAP_PAGES_AHEAD on, how many returned. */
+static inline unsigned filemap_prefetch_group(struct sim *s, uint32_t file, uint64_t pgoff,
+					      pfn_t next[4])
 {
-	if (pgoff & U64MAP_GROUP_MASK)
-		return;
-	pfn_t next[4];
 	page_cache_prefetch_group(&s->mm.cache, file, pgoff + (FILEMAP_AHEAD << U64MAP_GROUP_SHIFT));
 	unsigned n = page_cache_peek_group(&s->mm.cache, file,
 					   pgoff + (FILEMAP_PAGES_AHEAD << U64MAP_GROUP_SHIFT), next);
 	for (unsigned j = 0; j < n; j++)
 		__builtin_prefetch(sim_page(s, next[j]));
+	return n;
 }
 
 /* filemap_fault: find or read the page. A miss on a regular file is a major fault (I/O);
@@ -201,7 +202,9 @@ static pfn_t filemap_fault(struct sim *s, struct fault *f)
 {
 	const struct vm_area_struct *v = f->vma;
 	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
-	filemap_prefetch_run(s, v->file, pgoff);
+	pfn_t next[4];
+	if (!(pgoff & U64MAP_GROUP_MASK))
+		(void)filemap_prefetch_group(s, v->file, pgoff, next);
 	pfn_t pfn = page_cache_lookup(&s->mm.cache, v->file, pgoff);
 	if (pfn != PFN_NONE)
 		return pfn;
@@ -499,41 +502,53 @@ _Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4
  * cachegrind's D1 and LL misses the same within 0.4 %). */
 #define TOUCH_BULK 256
 
+/* One frame of touch_map_frames: flags (its zone kept), LRU links, private 0, then
+ * (refcount, mapcount, mapping, index) in one store. */
+static inline void map_frame(struct page *p, pfn_t next, uint64_t prev, u32x4 tail)
+{
+	p->flags = (p->flags & PAGE_ZONE_MASK) | PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
+	p->next = next;
+	memcpy(&p->prev, &prev, sizeof(prev)); /* prev and private (0) in one store */
+	memcpy(&p->refcount, &tail, sizeof(tail));
+}
+
 /* prep_new_page, page_add_new_anon and the pte of do_anonymous_page for the frames
- * pfns[0, nr) of alloc_pages_bulk_raw (pfns[nr] writable), mapped at pte[0, nr) from page
- * index idx, but for the counters, which the caller sums for the run: rss and
- * nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames
- * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone it keeps, what
- * prep_new_page would leave (private 0) and what the mapping sets. A new frame's flags
- * hold its zone only, so each goes to the head of the inactive anon list: each is linked
- * to its neighbours in the run as it is mapped, the run to the list at the end. noinline:
- * inlined into the event switch, its loop spilled half its registers. */
-static __attribute__((noinline)) void
+ * pfns[0, nr) of alloc_pages_bulk_raw (pfns[-1] and pfns[nr] writable), mapped at
+ * pte[0, nr) from page index idx, but for the counters, which the caller sums for the run:
+ * rss and nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames
+ * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone it
+ * keeps, what prep_new_page would leave (private 0) and what the mapping sets. A new
+ * frame's flags hold its zone only, so each goes to the head of the inactive anon list:
+ * linked to its neighbours in pfns as it is mapped (next: the frame before, prev: the one
+ * after, PFN_NONE at both ends), the run to the list at the end. noinline: inlined into
+ * the event switch, its loop spilled half its registers. Two frames a step with both links
+ * read from pfns, and no SLP vectorizing (GCC 12 built a frame's flags and next in a
+ * vector register for one store): ~17.5 instructions a frame instead of ~20. */
+static __attribute__((noinline, optimize("no-tree-slp-vectorize"))) void
 touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
 		 uint32_t anon, uint32_t idx)
 {
-	const uint32_t new_flags = PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
-	pfn_t prev = PFN_NONE; /* the frame added before, linked from the next one */
-	/* (refcount, mapcount, mapping, index) of the frame at i, one store per page */
-	u32x4 tail = {1, 1, anon, idx};
-	const u32x4 next_index = {0, 0, 0, 1};
+	/* (refcount, mapcount, mapping, index) of the frames at i and i + 1 */
+	u32x4 tail0 = {1, 1, anon, idx}, tail1 = {1, 1, anon, idx + 1};
+	const u32x4 next_pair = {0, 0, 0, 2};
 	if (!nr)
 		return;
-	pfns[nr] = PFN_NONE;
-	for (unsigned i = 0; i < nr; i++) {
-		pfn_t pfn = pfns[i];
-		struct page *p = &map[pfn];
-		uint32_t flags = p->flags & PAGE_ZONE_MASK;
-		uint64_t prev_private = pfns[i + 1]; /* prev and private (0) in one store */
-		p->flags = flags | new_flags;
-		p->next = prev;
-		memcpy(&p->prev, &prev_private, sizeof(prev_private));
-		memcpy(&p->refcount, &tail, sizeof(tail));
-		tail += next_index;
-		pte[i] = pfn_pte(pfn, PTE_USER_RW);
-		prev = pfn;
+	pfns[-1] = pfns[nr] = PFN_NONE;
+	uint64_t i = 0;
+	for (; i + 1 < nr; i += 2) {
+		pfn_t a = pfns[i], b = pfns[i + 1];
+		map_frame(&map[a], pfns[i - 1], b, tail0);
+		map_frame(&map[b], a, pfns[i + 2], tail1);
+		tail0 += next_pair;
+		tail1 += next_pair;
+		pte[i] = pfn_pte(a, PTE_USER_RW);
+		pte[i + 1] = pfn_pte(b, PTE_USER_RW);
 	}
-	lru_list_add_chain(lru, map, page_lru_of(new_flags, anon), pfns[0], prev, nr);
+	if (i < nr) { /* the last frame of an odd run */
+		map_frame(&map[pfns[i]], pfns[i - 1], PFN_NONE, tail0);
+		pte[i] = pfn_pte(pfns[i], PTE_USER_RW);
+	}
+	lru_list_add_chain(lru, map, page_lru_of(PG_anon, anon), pfns[0], pfns[nr - 1], nr);
 }
 
 /* How many of pte[0, max) are empty before the first that is not: eight, then four at a
@@ -561,7 +576,7 @@ static inline uint64_t count_none(const pte_t *pte, uint64_t max)
  * the first page needs alloc_pages). */
 static uint64_t touch_anon_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
-	pfn_t pfns[TOUCH_BULK + 1];
+	pfn_t slots[TOUCH_BULK + 2], *pfns = slots + 1; /* touch_map_frames's sentinels */
 	uint32_t anon = f->mm->anon;
 	uint64_t left = (f->vma->vm_end - f->addr) >> PAGE_SHIFT;
 	if (n > left)
@@ -624,12 +639,16 @@ static inline uint64_t touch_allowed(pte_t *pte, uint64_t n, pte_t allow)
  * do_fault does on a page cache hit, in the same order, until a pte is not empty or a
  * page is not cached (left to do_fault, which reads it). A hit allocates nothing and
  * calls no hook, so the task cannot be OOM-killed within the run, and the pte table
- * stays. Returns the pages faulted in. */
+ * stays. Returns the pages faulted in. Page-cache pages are PG_file with mapping = their
+ * file (filemap_fault), so rss_member is one for the run: the rss is added once. A group
+ * of four offsets found whole by page_cache_peek_group (in offset order) is four lookups
+ * for one hash and no probing (~45 instructions a lookup); otherwise each is looked up. */
 static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint64_t n)
 {
 	const struct vm_area_struct *v = f->vma;
 	struct mm_struct *mm = f->mm;
 	struct page *map = s->pgdat.memmap_base;
+	const struct page_cache *cache = &s->mm.cache;
 	uint64_t left = (v->vm_end - f->addr) >> PAGE_SHIFT;
 	uint64_t pgoff = v->vm_pgoff + ((f->addr - v->vm_start) >> PAGE_SHIFT);
 	uint32_t file = v->file;
@@ -639,20 +658,42 @@ static uint64_t touch_file_run(struct sim *s, struct fault *f, pte_t *pte, uint6
 		  ((f->access & FAULT_WRITE) || is_shmem_file(file));
 	pte_t prot = rw ? PTE_USER_RW : PTE_USER_RO;
 	uint64_t done = 0, mapped = 0;
+	/* what page_cache_peek_group found of group g (offsets g * 4 ..), by g % 4: the
+	 * look-ahead's peek of a group serves as its lookups two groups later */
+	struct { uint64_t g; unsigned n; pfn_t pfn[U64MAP_GROUP_MASK + 1]; } peeked[4];
+	_Static_assert(FILEMAP_PAGES_AHEAD < 4, "the group peeked ahead has its own entry");
+	for (unsigned j = 0; j < 4; j++)
+		peeked[j].g = UINT64_MAX;
+	const pfn_t *group = NULL; /* the pages of pgoff's group in offset order, if found so */
 	if (n > left)
 		n = left;
 	for (; done < n && pte_none(pte[done]); done++, pgoff++) {
-		filemap_prefetch_run(s, file, pgoff);
-		pfn_t pfn = page_cache_lookup(&s->mm.cache, file, pgoff);
+		if (!(pgoff & U64MAP_GROUP_MASK) || !done) {
+			uint64_t g = pgoff >> U64MAP_GROUP_SHIFT;
+			if (!(pgoff & U64MAP_GROUP_MASK)) {
+				uint64_t ga = g + FILEMAP_PAGES_AHEAD;
+				peeked[ga & 3].g = ga;
+				peeked[ga & 3].n =
+				    filemap_prefetch_group(s, file, pgoff, peeked[ga & 3].pfn);
+			}
+			if (peeked[g & 3].g != g) {
+				peeked[g & 3].g = g;
+				peeked[g & 3].n =
+				    page_cache_peek_group(cache, file, pgoff, peeked[g & 3].pfn);
+			}
+			group = peeked[g & 3].n == U64MAP_GROUP_MASK + 1 ? peeked[g & 3].pfn : NULL;
+		}
+		pfn_t pfn = group ? group[pgoff & U64MAP_GROUP_MASK]
+				  : page_cache_lookup(cache, file, pgoff);
 		if (pfn == PFN_NONE)
 			break;
 		struct page *p = &map[pfn];
-		mm->rss[rss_member(p)]++; /* page_add_file_rmap */
-		p->refcount++;
+		p->refcount++; /* page_add_file_rmap */
 		mapped += p->mapcount++ == 0;
 		pte[done] = pfn_pte(pfn, prot);
 	}
 	if (done) {
+		mm->rss[is_shmem_file(file) ? MM_SHMEMPAGES : MM_FILEPAGES] += done;
 		s->vmstat[PGFAULT] += done - 1;
 		s->mm.nr_mapped += mapped;
 	}

@@ -65,4 +65,38 @@ static inline bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *va
 	return true;
 }
 
+/* How many lines of a group's probe run u64map_get_group looks at. */
+#define U64MAP_GROUP_LINES 4
+
+/* The values of the four keys of key's group (key with its low bits cleared, and the next
+ * three), in key order, when all four sit in one line in that order: their home line, or
+ * one of the next U64MAP_GROUP_LINES - 1 lines of their probe run. A group inserted in
+ * order whose home line another group holds lands whole a line or more on (on the mix
+ * replay two page-cache hits in three were a line or more from home, four or more probes
+ * each). false: not found so, look the keys up one by one. A slot holds its key only, so
+ * a line that matches is the answer; the look stops at a line with an empty slot, past
+ * which the group's first key cannot be (its probe run has no hole). */
+static inline bool u64map_get_group(const struct u64map *m, uint64_t key,
+				    uint64_t val[U64MAP_GROUP_MASK + 1])
+{
+	_Static_assert(U64MAP_GROUP_MASK == 3, "a group is four slots");
+	uint64_t k = (key & ~(uint64_t)U64MAP_GROUP_MASK) + 1; /* as its slot stores it */
+	if (!m->slots)
+		return false;
+	uint64_t i = u64map_home(k - 1, m->mask); /* the first slot of a line */
+	for (unsigned d = 0; d < U64MAP_GROUP_LINES; d++, i = (i + 4) & m->mask) {
+		const struct u64map_slot *e = &m->slots[i];
+		if (e[0].key == k && e[1].key == k + 1 && e[2].key == k + 2 && e[3].key == k + 3) {
+			val[0] = e[0].val;
+			val[1] = e[1].val;
+			val[2] = e[2].val;
+			val[3] = e[3].val;
+			return true;
+		}
+		if (!e[0].key || !e[1].key || !e[2].key || !e[3].key)
+			return false;
+	}
+	return false;
+}
+
 #endif
