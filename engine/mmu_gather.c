@@ -33,14 +33,32 @@ zap_flush(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_
 	pcp_free_run_close(&s->pgdat, run);
 }
 
+/* The flags of the frame zap_present_page takes the short way: plain anonymous, on the
+ * LRU, and what pcp_free_run_add's flag test wants (good, in the run's zone). */
+#define ZAP_PLAIN_FLAGS (PG_anon | PG_file | PG_lru | PCP_RUN_FLAGS)
+
+/* What zap_pte_table's loop holds of the pcp run: its hot part, and the flags of the plain
+ * frame for its zone (flags & ZAP_PLAIN_FLAGS), one test a page. */
+struct zap_run {
+	struct pcp_free_run_hot h;
+	uint32_t plain_flags;
+};
+
+static inline __attribute__((always_inline)) void zap_run_load(struct zap_run *run,
+							       const struct pcp_free_run *runp)
+{
+	pcp_free_run_hot_load(&run->h, runp);
+	run->plain_flags = run->h.zone_flags | PG_anon | PG_lru;
+}
+
 /* zap_flush from zap_pte_table, whose loop holds the run's hot part in run */
 static inline __attribute__((always_inline)) void
-zap_flush_hot(struct sim *s, struct page *map, struct pcp_free_run_hot *run,
+zap_flush_hot(struct sim *s, struct page *map, struct zap_run *run,
 	      struct pcp_free_run *runp, struct zap_state *st)
 {
-	pcp_free_run_hot_store(run, runp);
+	pcp_free_run_hot_store(&run->h, runp);
 	zap_flush(s, map, runp, st);
-	pcp_free_run_hot_load(run, runp);
+	zap_run_load(run, runp);
 }
 
 static inline __attribute__((always_inline)) void
@@ -61,16 +79,16 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 
 /* pcp_free_run_page from zap_pte_table, whose loop holds the run's hot part in run */
 static inline __attribute__((always_inline)) void
-zap_run_page(struct sim *s, struct pcp_free_run_hot *run, struct pcp_free_run *runp, pfn_t pfn)
+zap_run_page(struct sim *s, struct zap_run *run, struct pcp_free_run *runp, pfn_t pfn)
 {
-	pcp_free_run_hot_store(run, runp);
+	pcp_free_run_hot_store(&run->h, runp);
 	pcp_free_run_page(&s->pgdat, runp, pfn);
-	pcp_free_run_hot_load(run, runp);
+	zap_run_load(run, runp);
 }
 
 /* zap_free's end for a frame the open run does not take. */
 static inline __attribute__((always_inline)) void
-zap_free_other(struct sim *s, struct pcp_free_run_hot *run, struct pcp_free_run *runp, struct page *p,
+zap_free_other(struct sim *s, struct zap_run *run, struct pcp_free_run *runp, struct page *p,
 	       pfn_t pfn, uint32_t flags)
 {
 	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
@@ -85,15 +103,15 @@ zap_free_other(struct sim *s, struct pcp_free_run_hot *run, struct pcp_free_run 
  * (pte_page has been read): pcp_free_run_add needs no range check. run is zap_pte_table's
  * copy of *runp. */
 static inline __attribute__((always_inline)) void
-zap_free(struct sim *s, struct page *map, struct pcp_free_run_hot *run, struct pcp_free_run *runp,
+zap_free(struct sim *s, struct page *map, struct zap_run *run, struct pcp_free_run *runp,
 	 struct zap_state *st, struct page *p, pfn_t pfn, uint32_t flags)
 {
 	if (__builtin_expect(flags & PG_lru, 1))
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->mapping = 0;
 	/* pcp_free_run_add */
-	if (__builtin_expect((flags & PCP_RUN_FLAGS) == run->zone_flags &&
-				 pcp_free_run_take(run, runp, p, pfn),
+	if (__builtin_expect((flags & PCP_RUN_FLAGS) == run->h.zone_flags &&
+				 pcp_free_run_take(&run->h, runp, p, pfn),
 			     1))
 		return; /* it set flags, index, refcount and the rest free_pages_prepare resets */
 	zap_free_other(s, run, runp, p, pfn, flags);
@@ -129,10 +147,6 @@ static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_
 	return true;
 }
 
-/* The flags of the frame zap_present_page takes the short way: plain anonymous, on the
- * LRU, and what pcp_free_run_add's flag test wants (good, in the run's zone). */
-#define ZAP_PLAIN_FLAGS (PG_anon | PG_file | PG_lru | PCP_RUN_FLAGS)
-
 /* zap_pte_table counts every pte it visits ahead as a plain anonymous frame freed (rss
  * anon and nr_anon): a pte that is not gives its counts back. */
 static inline __attribute__((always_inline)) void zap_not_anon(struct zap_state *st)
@@ -143,7 +157,7 @@ static inline __attribute__((always_inline)) void zap_not_anon(struct zap_state 
 
 /* page_remove_rmap and folio_put for a present pte, the free through the pcp run (zap_free). */
 static inline __attribute__((always_inline)) void
-zap_present_page(struct sim *s, struct page *map, struct pcp_free_run_hot *run,
+zap_present_page(struct sim *s, struct page *map, struct zap_run *run,
 		 struct pcp_free_run *runp, struct zap_state *st, struct zap_other *other, pte_t val,
 		 unsigned cpu)
 {
@@ -151,14 +165,14 @@ zap_present_page(struct sim *s, struct page *map, struct pcp_free_run_hot *run,
 	pfn_t pfn = pte_pfn(val);
 	uint32_t flags = p->flags;
 	int32_t ref;
-	if (__builtin_expect(((flags & ZAP_PLAIN_FLAGS) ^ (PG_anon | PG_lru)) == run->zone_flags, 1)) {
+	if (__builtin_expect((flags & ZAP_PLAIN_FLAGS) == run->plain_flags, 1)) {
 		/* the anonymous case below, and zap_free with its flag tests known to pass: one
 		 * test instead of three on most frames */
 		p->mapcount--;
 		if (__builtin_expect(p->refcount == 1, 1)) {
 			lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 			p->mapping = 0;
-			if (__builtin_expect(!pcp_free_run_take(run, runp, p, val >> PTE_PFN_SHIFT), 0))
+			if (__builtin_expect(!pcp_free_run_take(&run->h, runp, p, val >> PTE_PFN_SHIFT), 0))
 				zap_free_other(s, run, runp, p, pfn, flags);
 			return;
 		}
@@ -201,7 +215,7 @@ freed_already:
  * bit 0 when it is set, leaving bit 9, and sets it when it is clear. */
 _Static_assert(_PAGE_PRESENT == 1, "zap_pte's present test subtracts _PAGE_PRESENT");
 static inline __attribute__((always_inline)) void
-zap_pte(struct sim *s, struct page *map, struct pcp_free_run_hot *run, struct pcp_free_run *runp,
+zap_pte(struct sim *s, struct page *map, struct zap_run *run, struct pcp_free_run *runp,
 	struct zap_state *st, struct zap_other *other, pte_t *pte, unsigned cpu)
 {
 	pte_t val = *pte;
@@ -277,8 +291,8 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 						    unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
-	struct pcp_free_run_hot run_copy, *run = &run_copy; /* the same, for the run */
-	pcp_free_run_hot_load(run, runp);
+	struct zap_run run_copy, *run = &run_copy; /* the same, for the run */
+	zap_run_load(run, runp);
 	struct page *map = s->pgdat.memmap_base;
 	pte_t *p = pte, *end = pte + zap_flush_range(st, pte, n, va);
 	/* and from its first pte that is not none: four at a time over a none head */
@@ -310,7 +324,7 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 	for (; k < next_n && k < PTE_PREFETCH_AHEAD; k++)
 		prefetch_pte_frame(map, next[k]);
 	*stp = copy;
-	pcp_free_run_hot_store(run, runp);
+	pcp_free_run_hot_store(&run->h, runp);
 }
 
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu,

@@ -234,7 +234,7 @@ pcp_free_run_take(struct pcp_free_run_hot *h, const struct pcp_free_run *r, stru
 		  uint64_t pfn)
 {
 	/* the pageblocks start at an aligned pfn (pb_base) */
-	if (*(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) != h->mt ||
+	if (*(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) != (uint8_t)h->mt ||
 	    h->slot == h->floor)
 		return false;
 	*--h->slot = (pfn_t)pfn; /* pcp_list_add_head */
