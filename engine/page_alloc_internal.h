@@ -233,7 +233,8 @@ static inline __attribute__((always_inline)) bool
 pcp_free_run_take(struct pcp_free_run_hot *h, const struct pcp_free_run *r, struct page *p,
 		  uint64_t pfn)
 {
-	/* the pageblocks start at an aligned pfn (pb_base) */
+	/* the pageblocks start at an aligned pfn (pb_base); a byte compare: mt was read from
+	 * that byte table (pcp_free_run_page) */
 	if (*(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) != (uint8_t)h->mt ||
 	    h->slot == h->floor)
 		return false;
