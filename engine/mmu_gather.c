@@ -33,6 +33,34 @@ zap_flush(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_
 	pcp_free_run_close(&s->pgdat, run);
 }
 
+/* The flags of the frame zap_present_page takes the short way: plain anonymous, on the
+ * LRU, and what pcp_free_run_add's flag test wants (good, in the run's zone). */
+#define ZAP_PLAIN_FLAGS (PG_anon | PG_file | PG_lru | PCP_RUN_FLAGS)
+
+/* What zap_pte_table's loop holds of the pcp run: its hot part, and the flags of the plain
+ * frame for its zone (flags & ZAP_PLAIN_FLAGS), one test a page. */
+struct zap_run {
+	struct pcp_free_run_hot h;
+	uint32_t plain_flags;
+};
+
+static inline __attribute__((always_inline)) void zap_run_load(struct zap_run *run,
+							       const struct pcp_free_run *runp)
+{
+	pcp_free_run_hot_load(&run->h, runp);
+	run->plain_flags = run->h.zone_flags | PG_anon | PG_lru;
+}
+
+/* zap_flush from zap_pte_table, whose loop holds the run's hot part in run */
+static inline __attribute__((always_inline)) void
+zap_flush_hot(struct sim *s, struct page *map, struct zap_run *run,
+	      struct pcp_free_run *runp, struct zap_state *st)
+{
+	pcp_free_run_hot_store(&run->h, runp);
+	zap_flush(s, map, runp, st);
+	zap_run_load(run, runp);
+}
+
 static inline __attribute__((always_inline)) void
 zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, struct flush_range *fr)
 {
@@ -49,24 +77,44 @@ zap_finish(struct sim *s, struct mm_struct *mm, const struct zap_state *st, stru
 	}
 }
 
+/* pcp_free_run_page from zap_pte_table, whose loop holds the run's hot part in run */
+static inline __attribute__((always_inline)) void
+zap_run_page(struct sim *s, struct zap_run *run, struct pcp_free_run *runp, pfn_t pfn)
+{
+	pcp_free_run_hot_store(&run->h, runp);
+	pcp_free_run_page(&s->pgdat, runp, pfn);
+	zap_run_load(run, runp);
+}
+
+/* zap_free's end for a frame the open run does not take. */
+static inline __attribute__((always_inline)) void
+zap_free_other(struct sim *s, struct zap_run *run, struct pcp_free_run *runp, struct page *p,
+	       pfn_t pfn, uint32_t flags)
+{
+	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
+	p->index = 0;
+	p->refcount = 0; /* the put's (zap_present_page leaves it to the free) */
+	zap_run_page(s, run, runp, pfn);
+}
+
 /* The frame's last reference is gone: off the LRU, onto the pcp list (free_pages). The
  * LRU run stays open across the commits: the pcp and buddy lists never touch the links of
  * a page on the LRU, and the run's pages have left it. A pte maps a frame inside the node
- * (pte_page has been read): pcp_free_run_add needs no range check. */
-static inline __attribute__((always_inline)) void zap_free(struct sim *s, struct page *map,
-							   struct pcp_free_run *run,
-							   struct zap_state *st, struct page *p,
-							   pfn_t pfn, uint32_t flags)
+ * (pte_page has been read): pcp_free_run_add needs no range check. run is zap_pte_table's
+ * copy of *runp. */
+static inline __attribute__((always_inline)) void
+zap_free(struct sim *s, struct page *map, struct zap_run *run, struct pcp_free_run *runp,
+	 struct zap_state *st, struct page *p, pfn_t pfn, uint32_t flags)
 {
 	if (__builtin_expect(flags & PG_lru, 1))
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->mapping = 0;
-	if (__builtin_expect(pcp_free_run_add(run, p, pfn, flags), 1))
+	/* pcp_free_run_add */
+	if (__builtin_expect((flags & PCP_RUN_FLAGS) == run->h.zone_flags &&
+				 pcp_free_run_take(&run->h, runp, p, pfn),
+			     1))
 		return; /* it set flags, index, refcount and the rest free_pages_prepare resets */
-	p->flags = flags & ~PG_USER_STATE; /* PG_USER_STATE covers what lru_del clears */
-	p->index = 0;
-	p->refcount = 0; /* the put's (zap_present_page leaves it to the free) */
-	pcp_free_run_page(&s->pgdat, run, pfn);
+	zap_free_other(s, run, runp, p, pfn, flags);
 }
 
 /* What zap_rmap_other counts, apart from zap_state so that its call leaves zap_state in
@@ -99,60 +147,92 @@ static __attribute__((noinline)) bool zap_rmap_other(struct page *p, struct zap_
 	return true;
 }
 
+/* zap_pte_table counts every pte it visits ahead as a plain anonymous frame freed (rss
+ * anon and nr_anon): a pte that is not gives its counts back. */
+static inline __attribute__((always_inline)) void zap_not_anon(struct zap_state *st)
+{
+	st->anon--;
+	st->nr_anon--;
+}
+
 /* page_remove_rmap and folio_put for a present pte, the free through the pcp run (zap_free). */
 static inline __attribute__((always_inline)) void
-zap_present_page(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
-		 struct zap_other *other, pte_t val, unsigned cpu)
+zap_present_page(struct sim *s, struct page *map, struct zap_run *run,
+		 struct pcp_free_run *runp, struct zap_state *st, struct zap_other *other, pte_t val,
+		 unsigned cpu)
 {
 	struct page *p = pte_page(map, val);
 	pfn_t pfn = pte_pfn(val);
 	uint32_t flags = p->flags;
-	if ((flags & (PG_anon | PG_file)) == PG_anon) {
-		st->anon++;
-		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
-		int32_t ref = p->refcount - 1;
-		if (ref > 0) {
-			p->refcount = ref;
+	int32_t ref;
+	if (__builtin_expect((flags & ZAP_PLAIN_FLAGS) == run->plain_flags, 1)) {
+		/* the anonymous case below, and zap_free with its flag tests known to pass: one
+		 * test instead of three on most frames */
+		p->mapcount--;
+		if (__builtin_expect(p->refcount == 1, 1)) {
+			lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
+			p->mapping = 0;
+			if (__builtin_expect(!pcp_free_run_take(&run->h, runp, p, val >> PTE_PFN_SHIFT), 0))
+				zap_free_other(s, run, runp, p, pfn, flags);
 			return;
 		}
-		if (__builtin_expect(ref < 0, 0)) {
-			p->refcount = ref;
-			goto freed_already;
+		ref = p->refcount - 1;
+		goto anon_put;
+	}
+	if ((flags & (PG_anon | PG_file)) == PG_anon) {
+		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
+		ref = p->refcount - 1;
+		if (ref == 0) {
+			/* the last put: refcount 0 is stored by the free (zap_free), which
+			 * writes the word anyway */
+			zap_free(s, map, run, runp, st, p, pfn, flags);
+			return;
 		}
-		/* the last put: refcount 0 is stored by the free (zap_free), which writes
-		 * the word anyway */
-		st->nr_anon++;
-	} else if (!zap_rmap_other(p, other)) {
-		return;
-	} else if (__builtin_expect(p->refcount < 0, 0)) {
+	anon_put:
+		st->nr_anon--; /* not freed here */
+		p->refcount = ref;
+		if (__builtin_expect(ref > 0, 1))
+			return;
 		goto freed_already;
 	}
-	zap_free(s, map, run, st, p, pfn, flags);
+	zap_not_anon(st);
+	if (!zap_rmap_other(p, other))
+		return;
+	if (__builtin_expect(p->refcount < 0, 0))
+		goto freed_already;
+	zap_free(s, map, run, runp, st, p, pfn, flags);
 	return;
 freed_already:
 	/* a frame freed already (a model bug): its free must find it where the unbatched
 	 * one did, on the pcp list, and count as UNKNOWN_PAGE_FREE */
-	zap_flush(s, map, run, st);
+	zap_flush_hot(s, map, run, runp, st);
 	p->refcount++;
 	put_page(s, pfn, cpu);
 }
 
-/* zap_pte for *pte, mapping va. */
+/* zap_pte for *pte, mapping va. The present pte is tested first: it is most of them.
+ * (val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT in one test less: val - 1 clears
+ * bit 0 when it is set, leaving bit 9, and sets it when it is clear. */
+_Static_assert(_PAGE_PRESENT == 1, "zap_pte's present test subtracts _PAGE_PRESENT");
 static inline __attribute__((always_inline)) void
-zap_pte(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_state *st,
-	struct zap_other *other, pte_t *pte, unsigned cpu)
+zap_pte(struct sim *s, struct page *map, struct zap_run *run, struct pcp_free_run *runp,
+	struct zap_state *st, struct zap_other *other, pte_t *pte, unsigned cpu)
 {
 	pte_t val = *pte;
+	if (__builtin_expect(((val - 1) & (_PAGE_PRESENT | _PAGE_SPECIAL)) == 0, 1)) {
+		*pte = 0;
+		zap_present_page(s, map, run, runp, st, other, val, cpu);
+		return;
+	}
+	zap_not_anon(st);
 	if (pte_none(val))
 		return;
 	*pte = 0;
-	if (__builtin_expect((val & (_PAGE_PRESENT | _PAGE_SPECIAL)) == _PAGE_PRESENT, 1)) {
-		zap_present_page(s, map, run, st, other, val, cpu);
-	} else if (!pte_present(val)) {
+	if (!pte_present(val)) {
 		st->swapents++;
 		swap_free(&s->swap, pte_swp_offset(val));
 		/* it may put the last reference to a swap-cache frame */
-		zap_flush(s, map, run, st);
+		zap_flush_hot(s, map, run, runp, st);
 		swap_cache_release_if_unused(s, pte_swp_offset(val), cpu);
 	}
 }
@@ -188,26 +268,31 @@ static inline uint64_t zap_flush_range(struct zap_state *st, const pte_t *pte, u
 /* The struct page of the present pte v is loaded ahead (a hint only). Any pte is taken,
  * without the presence test (two instructions a pte, and a branch that follows the
  * pattern of holes): a prefetch never faults, so a none pte fetches mem_map[0] and a swap
- * entry an address the hint drops. Integer arithmetic: no pointer outside mem_map is
- * formed. */
+ * entry an address the hint drops. The pte's flag bits below the pfn are shifted in
+ * with it: v >> (PTE_PFN_SHIFT - 5) is &map[pfn] plus less than 32 bytes, inside that
+ * struct page (mem_map is 64-byte aligned, mm_init.c), one instruction less than clearing
+ * them. Integer arithmetic: no pointer outside mem_map is formed. */
+_Static_assert(sizeof(struct page) == 1u << 5, "prefetch_pte_frame scales the pfn by 32");
 static inline __attribute__((always_inline)) void prefetch_pte_frame(struct page *map, pte_t v)
 {
-	__builtin_prefetch((const void *)((uintptr_t)map +
-					  (uintptr_t)(v >> PTE_PFN_SHIFT) * sizeof(struct page)),
+	__builtin_prefetch((const void *)((uintptr_t)map + (uintptr_t)(v >> (PTE_PFN_SHIFT - 5))),
 			   1);
 }
 
 /* zap_pte_range over pte[0, n), mapping from va; next[0, next_n) are the ptes the zap walks
- * after these (next_n 0: none). Out of line with zap_state copied in and out: the loop gets
- * the registers to itself, and the copy, whose address is never taken, stays in them across
- * the stores through struct page. */
-static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_free_run *run,
+ * after these (next_n 0: none). Out of line with zap_state and the pcp run copied in and
+ * out: the loop gets the registers to itself, and the copies, whose addresses are never
+ * taken (the run is written back around pcp_free_run_page), stay in them across the stores
+ * through struct page. */
+static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_free_run *runp,
 						    struct zap_state *stp, struct zap_other *other,
 						    pte_t *pte, uint64_t n, uint64_t va,
 						    const pte_t *next, uint64_t next_n,
 						    unsigned cpu)
 {
 	struct zap_state copy = *stp, *st = &copy;
+	struct zap_run run_copy, *run = &run_copy; /* the same, for the run */
+	zap_run_load(run, runp);
 	struct page *map = s->pgdat.memmap_base;
 	pte_t *p = pte, *end = pte + zap_flush_range(st, pte, n, va);
 	/* and from its first pte that is not none: four at a time over a none head */
@@ -215,6 +300,9 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 		p += 4;
 	while (p < end && pte_none(*p))
 		p++;
+	/* every pte from here to end counted ahead (zap_not_anon) */
+	st->anon += (uint64_t)(end - p);
+	st->nr_anon += (uint64_t)(end - p);
 	/* the next table is another host page, which the hardware prefetcher does not reach:
 	 * its first ptes are loaded now, their frames while the last ones here are zapped */
 	if (next_n) {
@@ -224,18 +312,19 @@ static __attribute__((noinline)) void zap_pte_table(struct sim *s, struct pcp_fr
 	/* prefetch_pte_page with mem_map in a register, while there are ptes ahead */
 	for (; p + PTE_PREFETCH_AHEAD < end; p++) {
 		prefetch_pte_frame(map, p[PTE_PREFETCH_AHEAD]);
-		zap_pte(s, map, run, st, other, p, cpu);
+		zap_pte(s, map, run, runp, st, other, p, cpu);
 	}
 	uint64_t k = 0;
 	for (; p < end; p++, k++) {
 		if (k < next_n)
 			prefetch_pte_frame(map, next[k]);
-		zap_pte(s, map, run, st, other, p, cpu);
+		zap_pte(s, map, run, runp, st, other, p, cpu);
 	}
 	/* where the none tail was cut off: the next table's first frames all the same */
 	for (; k < next_n && k < PTE_PREFETCH_AHEAD; k++)
 		prefetch_pte_frame(map, next[k]);
 	*stp = copy;
+	pcp_free_run_hot_store(&run->h, runp);
 }
 
 void zap_page_range(struct sim *s, struct mm_struct *mm, uint64_t start, uint64_t end, unsigned cpu,

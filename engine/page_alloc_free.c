@@ -423,8 +423,8 @@ static inline int pcp_commit_limit(const struct per_cpu_pages *pcp)
 
 void pcp_free_run_init(const struct pglist_data *pgdat, struct pcp_free_run *r, unsigned cpu)
 {
-	*r = (struct pcp_free_run){.pageblock_mt = pgdat->pageblock_mt,
-				   .pb_first = pgdat->pageblock_base >> pgdat->pageblock_order,
+	*r = (struct pcp_free_run){.pb_base = (uintptr_t)pgdat->pageblock_mt -
+					      (pgdat->pageblock_base >> pgdat->pageblock_order),
 				   .pb_order = pgdat->pageblock_order,
 				   .cpu = cpu < pgdat->nr_cpus ? cpu : cpu % pgdat->nr_cpus};
 }

@@ -179,10 +179,12 @@ struct pcp_free_run {
 	uint32_t zone_flags; /* the zone bits of the run's pages */
 	uint32_t pcp_flags;  /* zone_flags | PG_pcp, what a page on the run has */
 	uint32_t mt;	     /* their pageblock's migratetype */
-	/* the node, read once: every store through struct page would make the compiler
-	 * reload it from pglist_data (-fno-strict-aliasing) */
-	const uint8_t *pageblock_mt;
-	pfn_t pb_first; /* pageblock_base >> pb_order */
+	/* the node's pageblock types, read once: every store through struct page would make
+	 * the compiler reload them from pglist_data (-fno-strict-aliasing). pb_base is
+	 * pageblock_mt's address less pageblock_base >> pb_order, so that pb_base +
+	 * (pfn >> pb_order) addresses pfn's type in one addition (an integer: the difference
+	 * need not point into the table). */
+	uintptr_t pb_base;
 	unsigned pb_order;
 	unsigned cpu;
 };
@@ -194,23 +196,69 @@ void pcp_free_run_init(const struct pglist_data *pgdat, struct pcp_free_run *r, 
  * new run. Cold. */
 void pcp_free_run_page(struct pglist_data *pgdat, struct pcp_free_run *r, pfn_t pfn);
 
+/* The flags free_pages checks (good: none of the three) and the zone's: a page the run may
+ * take has (flags & PCP_RUN_FLAGS) == r->zone_flags. */
+#define PCP_RUN_FLAGS (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)
+
+/* What a caller's loop over many pages keeps of the run in registers (zap_pte_table): a
+ * struct copied whole would be vectorised. Loaded from the run after anything that may
+ * change it, stored back (pcp_free_run_hot_store) before anything out of line reads it. */
+struct pcp_free_run_hot {
+	pfn_t *slot, *floor;
+	uint32_t zone_flags, pcp_flags, mt;
+};
+
+static inline __attribute__((always_inline)) void
+pcp_free_run_hot_load(struct pcp_free_run_hot *h, const struct pcp_free_run *r)
+{
+	*h = (struct pcp_free_run_hot){.slot = r->slot,
+				       .floor = r->floor,
+				       .zone_flags = r->zone_flags,
+				       .pcp_flags = r->pcp_flags,
+				       .mt = r->mt};
+}
+
+/* what the adds change */
+static inline __attribute__((always_inline)) void
+pcp_free_run_hot_store(const struct pcp_free_run_hot *h, struct pcp_free_run *r)
+{
+	r->slot = h->slot;
+}
+
+/* pcp_free_run_add for a page whose flags passed the run's test, with the run's hot part
+ * in h: true when the open run took it (of the run's pageblock type, and room; none while
+ * no run is open). pfn is 64 bits wide as zap has it (pte >> PTE_PFN_SHIFT, no bit above
+ * the pfn): the index needs no zero extension. */
+static inline __attribute__((always_inline)) bool
+pcp_free_run_take(struct pcp_free_run_hot *h, const struct pcp_free_run *r, struct page *p,
+		  uint64_t pfn)
+{
+	/* the pageblocks start at an aligned pfn (pb_base); a byte compare: mt was read from
+	 * that byte table (pcp_free_run_page) */
+	if (*(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) != (uint8_t)h->mt ||
+	    h->slot == h->floor)
+		return false;
+	*--h->slot = (pfn_t)pfn; /* pcp_list_add_head */
+	p->flags = h->pcp_flags; /* free_pages_prepare: all but the zone reset */
+	p->refcount = 0;
+	p->private = 0;
+	p->index = h->mt; /* get_pcppage_migratetype: where it goes back to */
+	return true;
+}
+
 /* free_unref_folios' commit of p = &map[pfn], a pfn inside the node, whose flags are flags
  * (p->flags): true when the open run took it, false when pcp_free_run_page must. */
 static inline __attribute__((always_inline)) bool
 pcp_free_run_add(struct pcp_free_run *r, struct page *p, pfn_t pfn, uint32_t flags)
 {
-	/* good (none of the three flags) and in the run's zone, of its pageblock type (the
-	 * pageblocks start at an aligned pfn: the index is pfn's less the base's), and room
-	 * (none while no run is open) */
-	if ((flags & (PG_buddy | PG_pcp | PG_reserved | PAGE_ZONE_MASK)) != r->zone_flags ||
-	    r->pageblock_mt[(pfn >> r->pb_order) - r->pb_first] != r->mt || r->slot == r->floor)
+	/* good and in the run's zone, of its pageblock type, and room */
+	if ((flags & PCP_RUN_FLAGS) != r->zone_flags)
 		return false;
-	*--r->slot = pfn;	 /* pcp_list_add_head */
-	p->flags = r->pcp_flags; /* free_pages_prepare: all but the zone reset */
-	p->refcount = 0;
-	p->private = 0;
-	p->index = r->mt; /* get_pcppage_migratetype: where it goes back to */
-	return true;
+	struct pcp_free_run_hot h;
+	pcp_free_run_hot_load(&h, r);
+	bool took = pcp_free_run_take(&h, r, p, pfn);
+	pcp_free_run_hot_store(&h, r);
+	return took;
 }
 
 /* The run's pages go on the books (l->head, pcp->count, PGFREE) and the run ends: before

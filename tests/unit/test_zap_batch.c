@@ -367,6 +367,58 @@ Test(zap_batch, zap_matches_page_by_page_with_swap_and_shared_frames)
 	strtab_free(&strings);
 }
 
+/* Anonymous frames off the LRU (as isolation leaves them) among those zap frees: its one
+ * flags test for the plain frame must send them the long way, with no LRU delete. */
+Test(zap_batch, zap_matches_page_by_page_with_frames_off_the_lru)
+{
+	strtab_init(&strings);
+	struct sim *a = boot(), *b = boot();
+	build_world(a);
+	build_world(b);
+	uint64_t off = 0;
+	for (uint32_t pid = 10; pid < 23; pid += pid == 12 ? 8 : 1) {
+		struct mm_struct *ma = find_task(a, pid)->mm, *mb = find_task(b, pid)->mm;
+		for (uint64_t addr = BASE; addr < BASE + ARENA;) {
+			uint64_t n;
+			pte_t *pa = pte_range(&a->mm.pt, &ma->pgd, addr, BASE + ARENA, &n);
+			pte_t *pb = pte_range(&b->mm.pt, &mb->pgd, addr, BASE + ARENA, &n);
+			for (uint64_t k = 0; pa && k < n; k += 7) {
+				if (!pte_present(pa[k]) || (pa[k] & _PAGE_SPECIAL))
+					continue;
+				pfn_t pfn = pte_pfn(pa[k]);
+				cr_assert_eq(pfn, pte_pfn(pb[k]));
+				if (page_test(sim_page(a, pfn), PG_anon) &&
+				    page_test(sim_page(a, pfn), PG_lru)) {
+					lru_del(a, pfn);
+					lru_del(b, pfn);
+					off++;
+				}
+			}
+			addr += n << PAGE_SHIFT;
+		}
+	}
+	cr_assert_gt(off, 64, "too few frames taken off the LRU");
+	assert_sims_equal(a, b, "setup");
+	struct ref_seen seen = {0};
+	/* the children first, as the other test */
+	for (uint32_t i = 0; i < 6; i++) {
+		uint32_t pid = i < 3 ? 20 + i : 10 + i - 3;
+		struct mm_struct *ma = find_task(a, pid)->mm, *mb = find_task(b, pid)->mm;
+		struct flush_range fa = {0, 0}, fb = {0, 0};
+		for (uint32_t v = 0; v < ma->nr_vma; v++) {
+			zap_page_range(a, ma, ma->vma[v].vm_start, ma->vma[v].vm_end, 1, &fa);
+			zap_reference(b, mb, mb->vma[v].vm_start, mb->vma[v].vm_end, 1, &fb, &seen);
+		}
+		cr_assert_eq(memcmp(&fa, &fb, sizeof(fa)), 0);
+		cr_assert_eq(memcmp(ma->rss, mb->rss, sizeof(ma->rss)), 0);
+		assert_sims_equal(a, b, "whole mm");
+	}
+	cr_assert_gt(seen.freed, 2 * 64, "too few frames for several pcp runs");
+	sim_destroy(a);
+	sim_destroy(b);
+	strtab_free(&strings);
+}
+
 /* ---- lru_run_del against one lru_list_del per page ------------------------------------ */
 
 #define LRU_PAGES 600
