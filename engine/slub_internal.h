@@ -1,5 +1,5 @@
-/* Shared between slub.c (caches, slabs) and slab_common.c (kmalloc, trace pointers,
- * renderers); not part of the engine's API. */
+/* Shared between slub.c (caches, slabs), slab_common.c (kmalloc, trace pointers) and
+ * slub_report.c (renderers); not part of the engine's API. */
 #ifndef MM_SLUB_INTERNAL_H
 #define MM_SLUB_INTERNAL_H
 
@@ -9,6 +9,10 @@
 int slub_cache_create(struct slub *s, const char *name, uint32_t size, uint32_t flags);
 int slub_create_builtin(struct slub *s);
 const char *slub_check_caches(const struct slub *s);
+
+/* The slot past the open-addressing table sums the call sites beyond SLUB_MAX_SITES, so a
+ * slot number always names a struct slub_site. */
+static inline uint16_t site_other(const struct slub *s) { return (uint16_t)(s->site_mask + 1); }
 
 /* The rare halves of the object fast paths below, kept out of line so that the per-object
  * work inlines into the trace-event handlers without their register saves. */
