@@ -23,6 +23,8 @@ struct sim *sim_create(const struct machine_config *cfg, const struct strtab *st
 	s->apply = level_handlers(level);
 	if (machine_setup(&s->machine, cfg, err, errlen))
 		goto fail;
+	unsigned ncpu = s->machine.cfg.nr_cpus; /* at least 1: machine_setup refuses 0 */
+	s->cpu_fold_mask = ncpu & (ncpu - 1) ? ~0u : ncpu - 1;
 	if (page_alloc_init(&s->pgdat, &s->machine, s->vmstat)) {
 		snprintf(err, errlen, "out of memory building the memory map");
 		goto fail;
@@ -210,13 +212,7 @@ static const sim_event_handler *level_handlers(enum replay_level level)
 	return level == REPLAY_PAGE ? page_level : model_level;
 }
 
-void sim_apply(struct sim *s, const struct mm_event *ev)
-{
-	s->vmstat[EVENTS]++;
-	s->last_ts = ev->ts;
-	s->cur_cpu = event_cpu(s, ev);
-	s->apply[ev->type](s, ev);
-}
+void sim_apply(struct sim *s, const struct mm_event *ev) { sim_apply_inline(s, ev); }
 
 uint64_t sim_page_level_live_pages(const struct sim *s)
 {

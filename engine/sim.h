@@ -43,6 +43,7 @@ struct sim {
 	struct oom_state oom;
 	bool kernel_allocators;         /* slub and vmalloc were set up (teardown) */
 	unsigned cur_cpu;                /* CPU of the event being applied (for allocator hooks) */
+	unsigned cpu_fold_mask;          /* nr_cpus - 1 for a power of two, else ~0 (sim_apply) */
 	struct mm_world mm;              /* tasks, address spaces, page tables, page cache */
 	struct commit_state commit;      /* overcommit accounting */
 };
@@ -72,18 +73,41 @@ static inline unsigned sim_fold_cpu(const struct sim *s, unsigned cpu)
 	return n & (n - 1) ? cpu % n : cpu & (n - 1);
 }
 
-/* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n). The slab events' (60 %
- * of the mix) entry is found inline: a call, a switch and two checks per event were a
- * third of what the look-ahead cost them. */
-static inline void sim_prefetch(struct sim *s, const struct mm_event *batch, size_t i, size_t n)
+/* The look-ahead for ev, an event SIM_PREFETCH_AHEAD after the one about to be applied.
+ * The slab events' (60 % of the mix) entry is found inline: a call, a switch and two
+ * checks per event were a third of what the look-ahead cost them. */
+static inline void sim_prefetch_at(struct sim *s, const struct mm_event *ev)
 {
-	if (i + SIM_PREFETCH_AHEAD >= n)
-		return;
-	const struct mm_event *ev = &batch[i + SIM_PREFETCH_AHEAD];
 	if ((unsigned)(ev->type - EV_KMALLOC) <= EV_CACHE_FREE - EV_KMALLOC)
 		slub_prefetch(&s->slub, ev->u.kmem.ptr);
 	else
 		sim_prefetch_event(s, ev);
+}
+
+/* Call before sim_apply(s, &batch[i]) in a loop over batch[0, n). A replay loop that runs
+ * its first n - SIM_PREFETCH_AHEAD events apart calls sim_prefetch_at without the test. */
+static inline void sim_prefetch(struct sim *s, const struct mm_event *batch, size_t i, size_t n)
+{
+	if (i + SIM_PREFETCH_AHEAD >= n)
+		return;
+	sim_prefetch_at(s, &batch[i + SIM_PREFETCH_AHEAD]);
+}
+
+/* sim_apply, inline in a replay loop (no call and return per event; sim_apply itself is
+ * this). The CPU is folded as sim_fold_cpu folds it, with the mask sim_create computed:
+ * for a power of two cpu & (nr_cpus - 1) is cpu below nr_cpus and the fold above, so
+ * the remainder is left for other counts (mix, recorded on two CPUs, took the fold's
+ * branch on half its events on the default one-CPU machine). */
+static inline __attribute__((always_inline)) void sim_apply_inline(struct sim *s,
+								   const struct mm_event *ev)
+{
+	s->vmstat[EVENTS]++;
+	s->last_ts = ev->ts;
+	unsigned cpu = ev->cpu & s->cpu_fold_mask;
+	if (__builtin_expect(cpu >= s->machine.cfg.nr_cpus, 0))
+		cpu %= s->machine.cfg.nr_cpus;
+	s->cur_cpu = cpu;
+	s->apply[ev->type](s, ev);
 }
 
 /* Page level: pages held for recorded allocations not yet freed (the recording's live set

@@ -35,6 +35,54 @@ static uint32_t get_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* A member whose deflate stream is only stored blocks (what `gen` writes by default) needs
+ * no inflating: its payload is already in the member buffer, in pieces of at most 65535
+ * bytes behind 5-byte headers (RFC 1951, 3.2.4). When the stream is well formed and its
+ * CRC and size match, the pieces are joined in place and s takes the buffer: libdeflate
+ * would have copied every byte out. Anything else (a compressed block, a bad header, a
+ * piece past the end, a CRC or size that does not match) returns false before a byte is
+ * moved, and the member goes through libdeflate, whose verdict and message it gets. */
+static bool take_stored(struct mmt_pipe *pp, struct mmt_slot *s, uint32_t total)
+{
+	uint8_t *m = pp->member;
+	const uint8_t *q = m + MMT_GZ_HDR, *z = m + total - MMT_GZ_TRL;
+	uint32_t out = 0, crc = 0;
+	for (;;) {
+		/* the block header's 3 bits start a byte: the first block's at the stream's
+		 * start, the next ones after a stored block, which ends on a byte boundary */
+		if (z - q < 5 || (q[0] & 6) != 0)
+			return false;
+		uint32_t len = (uint32_t)q[1] | (uint32_t)q[2] << 8;
+		uint32_t nlen = (uint32_t)q[3] | (uint32_t)q[4] << 8;
+		bool final = q[0] & 1;
+		q += 5;
+		if (len != (~nlen & 0xffff) || len > (size_t)(z - q) || len > MMT_BLOCK_MAX - out)
+			return false;
+		crc = (uint32_t)libdeflate_crc32(crc, q, len);
+		out += len;
+		q += len;
+		if (final)
+			break;
+	}
+	if (q != z || crc != get_le32(z) || out != get_le32(z + 4))
+		return false;
+	/* join the pieces: each moves down over the headers before it */
+	uint8_t *data = m + MMT_GZ_HDR + 5, *w = data;
+	for (q = m + MMT_GZ_HDR; q < z;) {
+		uint32_t len = (uint32_t)q[1] | (uint32_t)q[2] << 8;
+		if (w != q + 5)
+			memmove(w, q + 5, len);
+		w += len;
+		q += 5 + len;
+	}
+	pp->member = s->buf;
+	s->buf = m;
+	s->data = data;
+	s->len = out;
+	memset(data + out, 0, MMT_SLACK);
+	return true;
+}
+
 /* Reads and inflates the member at *off into s. */
 void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff)
 {
@@ -68,6 +116,12 @@ void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, ui
 	if (got < total - MMT_GZ_HDR)
 		return slot_fail(s, "byte %llu: truncated: the block needs %u bytes, %zu remain",
 				 (unsigned long long)*off, total, got + MMT_GZ_HDR);
+	if (take_stored(pp, s, total)) {
+		*off += total;
+		*uoff += s->len;
+		return;
+	}
+	s->data = s->buf;
 	size_t in_used = 0, out_len = 0;
 	enum libdeflate_result rc = libdeflate_gzip_decompress_ex(
 	    pp->dd, m, total, s->data, MMT_BLOCK_MAX, &in_used, &out_len);
@@ -171,7 +225,7 @@ void mmt_reader_free(struct trace_reader *r)
 		pthread_cond_destroy(&pp->room);
 	}
 	for (int i = 0; i < MMT_NR_SLOTS; i++)
-		free(pp->slot[i].data);
+		free(pp->slot[i].buf);
 	free(pp->member);
 	if (pp->dd)
 		libdeflate_free_decompressor(pp->dd);
@@ -281,12 +335,12 @@ int mmt_reader_start(struct trace_reader *r, char *err, size_t errlen)
 	r->pipe = pp;
 	if (!pp)
 		return fail(r, err, errlen, "out of memory");
-	pp->member = malloc(MMT_MEMBER_MAX);
+	pp->member = malloc(MMT_SLOT_BUF);
 	pp->dd = libdeflate_alloc_decompressor();
 	r->dec = calloc(1, sizeof(*r->dec));
 	bool ok = pp->member && pp->dd && r->dec;
 	for (int i = 0; i < MMT_NR_SLOTS; i++)
-		ok = (pp->slot[i].data = malloc(MMT_BLOCK_MAX + MMT_SLACK)) && ok;
+		ok = (pp->slot[i].data = pp->slot[i].buf = malloc(MMT_SLOT_BUF)) && ok;
 	if (!ok)
 		return fail(r, err, errlen, "out of memory");
 	pthread_mutex_init(&pp->lock, NULL);
@@ -520,22 +574,89 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 		}
 		mmt_head_load(&h, &d->regs);
 	}
-	while (ev < stop) {
-		const uint8_t *at = p;
-		bool bad = false;
-		p = mmt_decode_event(p, d, &h, ev, nr_strings, false, &bad, &bad);
-		/* one rarely taken branch for every record that is not a plain valid event */
-		if (__builtin_expect(bad, 0)) {
-			mmt_head_store(&h, &d->regs);
-			p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err,
-				       errlen);
-			if (!p)
-				return -1;
-			nr_strings = r->strings.count;
-			continue;
-		}
-		ev++;
-	}
+	/* mmt_decode_event's switch as a threaded loop: each type's record ends with its own
+	 * test of the batch's end and jump to the next record's type (GNU C's labels as
+	 * values), where a loop around the switch took a shared tail, a jump back and a
+	 * range-free table jump (~7 instructions an event). Every record that is not a plain
+	 * valid event (an unknown type, a string definition, the zeroed slack after the
+	 * block's end, what decode_record flags) goes to `odd`; bad stays false otherwise. */
+	static const void *const record_at[MMT_TYPE_MASK + 1] = {
+	    [0] = &&odd,
+	    [EV_FORK] = &&fork,
+	    [EV_EXEC] = &&exec,
+	    [EV_EXIT] = &&exit,
+	    [EV_MMAP] = &&mmap,
+	    [EV_MUNMAP] = &&munmap,
+	    [EV_MPROTECT] = &&mprotect,
+	    [EV_MREMAP] = &&mremap,
+	    [EV_BRK] = &&brk,
+	    [EV_FAULT] = &&fault,
+	    [EV_TOUCH] = &&touch,
+	    [EV_KMALLOC] = &&kmalloc,
+	    [EV_KFREE] = &&kfree,
+	    [EV_CACHE_ALLOC] = &&cache_alloc,
+	    [EV_CACHE_FREE] = &&cache_free,
+	    [EV_VMALLOC] = &&vmalloc,
+	    [EV_VFREE] = &&vfree,
+	    [EV_PAGE_ALLOC] = &&page_alloc,
+	    [EV_PAGE_FREE] = &&page_free,
+	    [EV_SET_OOM_SCORE_ADJ] = &&oom_score_adj,
+	    [EV_COMM] = &&comm,
+	    [EV_MARK] = &&mark,
+	    [EV_NR_TYPES... MMT_TYPE_MASK] = &&odd,
+	};
+	_Static_assert(EV_NR_TYPES == EV_MARK + 1, "record_at[] needs a label per event type");
+	const uint8_t *at;
+	uint8_t code;
+	bool bad = false;
+#define NEXT_RECORD                                                                                \
+	do {                                                                                       \
+		if (ev >= stop)                                                                    \
+			goto done;                                                                 \
+		at = p;                                                                            \
+		code = *p;                                                                         \
+		goto *record_at[code & MMT_TYPE_MASK];                                             \
+	} while (0)
+#define RECORD(label, t)                                                                           \
+	label:                                                                                     \
+	p = decode_record(p + 1, code, d, &h, ev, t, nr_strings, false, &bad, &bad);               \
+	if (__builtin_expect(bad, 0))                                                              \
+		goto odd;                                                                          \
+	ev++;                                                                                      \
+	NEXT_RECORD
+	NEXT_RECORD;
+	RECORD(fork, EV_FORK);
+	RECORD(exec, EV_EXEC);
+	RECORD(exit, EV_EXIT);
+	RECORD(mmap, EV_MMAP);
+	RECORD(munmap, EV_MUNMAP);
+	RECORD(mprotect, EV_MPROTECT);
+	RECORD(mremap, EV_MREMAP);
+	RECORD(brk, EV_BRK);
+	RECORD(fault, EV_FAULT);
+	RECORD(touch, EV_TOUCH);
+	RECORD(kmalloc, EV_KMALLOC);
+	RECORD(kfree, EV_KFREE);
+	RECORD(cache_alloc, EV_CACHE_ALLOC);
+	RECORD(cache_free, EV_CACHE_FREE);
+	RECORD(vmalloc, EV_VMALLOC);
+	RECORD(vfree, EV_VFREE);
+	RECORD(page_alloc, EV_PAGE_ALLOC);
+	RECORD(page_free, EV_PAGE_FREE);
+	RECORD(oom_score_adj, EV_SET_OOM_SCORE_ADJ);
+	RECORD(comm, EV_COMM);
+	RECORD(mark, EV_MARK);
+odd:
+	mmt_head_store(&h, &d->regs);
+	p = odd_record(r, at, ev, r->block_left - (uint32_t)(ev - buf), err, errlen);
+	if (!p)
+		return -1;
+	nr_strings = r->strings.count;
+	bad = false;
+	NEXT_RECORD;
+#undef RECORD
+#undef NEXT_RECORD
+done:
 	mmt_head_store(&h, &d->regs);
 	if (p > end)
 		return past_end(r, p, err, errlen);

@@ -193,8 +193,13 @@ int text_writer_start(struct trace_writer *w, const struct trace_origin *o, char
 int text_writer_put(struct trace_writer *w, const struct mm_event *ev, char *err, size_t errlen);
 
 /* ---- reader ---- */
+/* A slot's payload is data[0, len) with MMT_SLACK zeroed bytes after it. data is buf, where
+ * the member was inflated, or inside buf for a member of stored blocks, parsed where it was
+ * read (buf and the pipe's member buffer are then swapped). */
+#define MMT_SLOT_BUF (MMT_MEMBER_MAX + MMT_SLACK)
 struct mmt_slot {
-	uint8_t *data; /* MMT_BLOCK_MAX + MMT_SLACK */
+	uint8_t *buf; /* MMT_SLOT_BUF bytes */
+	uint8_t *data;
 	uint32_t len;
 	uint64_t file_off, uoff;
 	int state; /* 0 block, 1 clean end of file, 2 error (msg) */
@@ -211,7 +216,7 @@ struct mmt_pipe {
 	pthread_cond_t more, room;
 	struct mmt_slot slot[MMT_NR_SLOTS];
 	unsigned head, tail; /* consumer takes head, producer fills tail; counts, not indices */
-	uint8_t *member;     /* compressed member being read by the producer */
+	uint8_t *member;     /* compressed member being read by the producer (MMT_SLOT_BUF) */
 	struct libdeflate_decompressor *dd;
 };
 
