@@ -154,9 +154,10 @@ int page_cache_init(struct page_cache *c);
 void page_cache_destroy(struct page_cache *c);
 pfn_t page_cache_lookup(const struct page_cache *c, uint32_t file, uint64_t pgoff);
 /* For prefetching a run of consecutive offsets: start loading the home line of
- * (file, pgoff)'s group of four offsets; page_cache_peek_group: the pages of that group
- * found at their home slots (a page further along its probe run is not seen), in out,
- * how many. Hints; change nothing. */
+ * (file, pgoff)'s group of four offsets; page_cache_peek_group: the pages of that group in
+ * out, how many: all four in offset order when the group lies whole in one line of its
+ * probe run (touch_file_run takes that as four lookups), else those at their home slots
+ * (a page further along its probe run is not seen). Both change nothing. */
 void page_cache_prefetch_group(const struct page_cache *c, uint32_t file, uint64_t pgoff);
 unsigned page_cache_peek_group(const struct page_cache *c, uint32_t file, uint64_t pgoff,
 			       pfn_t out[4]);
