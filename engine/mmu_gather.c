@@ -56,6 +56,8 @@ _Static_assert(offsetof(struct page, next) == 4 && offsetof(struct page, prev) =
 struct zap_run {
 	struct pcp_free_run_hot h;
 	uint32_t plain_flags;
+	uintptr_t pb_base; /* the run's, in a local: the stores through struct page would make */
+	unsigned pb_order; /* the compiler reload them from it (-fno-strict-aliasing) */
 	zap_page_head head;
 	zap_page_pair tail;
 };
@@ -65,6 +67,8 @@ static inline __attribute__((always_inline)) void zap_run_load(struct zap_run *r
 {
 	pcp_free_run_hot_load(&run->h, runp);
 	run->plain_flags = runp->zone_flags | PG_anon | PG_lru;
+	run->pb_base = runp->pb_base;
+	run->pb_order = runp->pb_order;
 	run->head = (zap_page_head){runp->pcp_flags, PFN_NONE, PFN_NONE, 0};
 	run->tail = (zap_page_pair){0, run->h.mt};
 }
@@ -182,14 +186,14 @@ zap_present_page(struct sim *s, struct page *map, struct zap_run *run,
 	struct page *p = pte_page(map, val);
 	pfn_t pfn = pte_pfn(val);
 	uint32_t flags = p->flags;
-	int32_t ref;
 	if (__builtin_expect((flags & ZAP_PLAIN_FLAGS) == run->plain_flags, 1)) {
 		/* the anonymous case below, and zap_free with its flag tests known to pass: one
 		 * test instead of three on most frames */
 		p->mapcount--;
 		if (__builtin_expect(p->refcount == 1, 1)) {
 			lru_run_join(&s->lru, map, &st->lru, p, pfn);
-			if (__builtin_expect(pcp_free_run_fits(&run->h, runp, val >> PTE_PFN_SHIFT),
+			if (__builtin_expect(pcp_free_run_fits(&run->h, run->pb_base, run->pb_order,
+							       val >> PTE_PFN_SHIFT),
 					     1)) {
 				/* pcp_free_run_take, with the links and mapping */
 				*--run->h.slot = pfn;
@@ -204,19 +208,23 @@ zap_present_page(struct sim *s, struct page *map, struct zap_run *run,
 			zap_free_other(s, run, runp, p, pfn, flags);
 			return;
 		}
-		ref = p->refcount - 1;
-		goto anon_put;
+		/* anon_put below, apart: a ref shared with it over the jump went through the stack */
+		int32_t put = p->refcount - 1;
+		st->nr_anon--;
+		p->refcount = put;
+		if (__builtin_expect(put > 0, 1))
+			return;
+		goto freed_already;
 	}
 	if ((flags & (PG_anon | PG_file)) == PG_anon) {
 		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
-		ref = p->refcount - 1;
+		int32_t ref = p->refcount - 1;
 		if (ref == 0) {
 			/* the last put: refcount 0 is stored by the free (zap_free), which
 			 * writes the word anyway */
 			zap_free(s, map, run, runp, st, p, pfn, flags);
 			return;
 		}
-	anon_put:
 		st->nr_anon--; /* not freed here */
 		p->refcount = ref;
 		if (__builtin_expect(ref > 0, 1))

@@ -221,14 +221,16 @@ pcp_free_run_hot_store(const struct pcp_free_run_hot *h, struct pcp_free_run *r)
 	r->slot = h->slot;
 }
 
-/* pcp_free_run_take's test (pfn as there): of the run's pageblock type, and room. A caller
+/* pcp_free_run_take's test (pfn as there), with the run's pb_base and pb_order: of the
+ * run's pageblock type, and room. A caller
  * that writes the page itself (zap_pte_table) adds pfn to the list's head when it passes. */
 static inline __attribute__((always_inline)) bool
-pcp_free_run_fits(const struct pcp_free_run_hot *h, const struct pcp_free_run *r, uint64_t pfn)
+pcp_free_run_fits(const struct pcp_free_run_hot *h, uintptr_t pb_base, unsigned pb_order,
+		  uint64_t pfn)
 {
 	/* the pageblocks start at an aligned pfn (pb_base); a byte compare: mt was read from
 	 * that byte table (pcp_free_run_page) */
-	return *(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) == (uint8_t)h->mt &&
+	return *(const uint8_t *)(pb_base + (pfn >> pb_order)) == (uint8_t)h->mt &&
 	       h->slot != h->floor;
 }
 
@@ -240,7 +242,7 @@ static inline __attribute__((always_inline)) bool
 pcp_free_run_take(struct pcp_free_run_hot *h, const struct pcp_free_run *r, struct page *p,
 		  uint64_t pfn)
 {
-	if (!pcp_free_run_fits(h, r, pfn))
+	if (!pcp_free_run_fits(h, r->pb_base, r->pb_order, pfn))
 		return false;
 	*--h->slot = (pfn_t)pfn; /* pcp_list_add_head */
 	p->flags = r->pcp_flags; /* free_pages_prepare: all but the zone reset */
