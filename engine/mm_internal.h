@@ -139,11 +139,11 @@ static inline void lru_run_close(struct lruvec *lru, struct page *map, struct lr
 	r->expect = PFN_NONE;
 }
 
-/* lru_del of the page p = &map[pfn] (on an LRU list) but for its flags, which the caller clears;
- * map is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page linked
- * to the run's last one is on the same list: its list is looked up only when it starts a run. */
-static inline void lru_run_del_page(struct lruvec *lru, struct page *map, struct lru_run *r,
-				    struct page *p, pfn_t pfn)
+/* lru_run_del_page but for the page's links, which the caller sets to PFN_NONE (zap: in
+ * one store with the fields its free writes) before anything reads them. */
+static inline __attribute__((always_inline)) void
+lru_run_join(struct lruvec *lru, struct page *map, struct lru_run *r, const struct page *p,
+	     pfn_t pfn)
 {
 	if (__builtin_expect(r->expect == pfn, 1)) { /* 94 % of zap's on the mix replay */
 		r->n++;
@@ -154,6 +154,15 @@ static inline void lru_run_del_page(struct lruvec *lru, struct page *map, struct
 		r->n = 1;
 	}
 	r->expect = p->prev;
+}
+
+/* lru_del of the page p = &map[pfn] (on an LRU list) but for its flags, which the caller clears;
+ * map is mem_map (stores through struct page would make s->pgdat.memmap_base reload). A page linked
+ * to the run's last one is on the same list: its list is looked up only when it starts a run. */
+static inline void lru_run_del_page(struct lruvec *lru, struct page *map, struct lru_run *r,
+				    struct page *p, pfn_t pfn)
+{
+	lru_run_join(lru, map, r, p, pfn);
 	p->next = PFN_NONE;
 	p->prev = PFN_NONE;
 }

@@ -1,6 +1,9 @@
 /* Unmapping a range of user pages (mm/memory.c zap_pte_range) and the mmu_gather that
  * frees the frames zap dropped in batches (mm/mmu_gather.c). memory.c has the faults,
  * which build what this takes down; put_page and swap_cache_release_if_unused are its. */
+#include <stddef.h>
+#include <string.h>
+
 #include "mm_internal.h"
 #include "page_alloc_internal.h"
 
@@ -37,18 +40,37 @@ zap_flush(struct sim *s, struct page *map, struct pcp_free_run *run, struct zap_
  * LRU, and what pcp_free_run_add's flag test wants (good, in the run's zone). */
 #define ZAP_PLAIN_FLAGS (PG_anon | PG_file | PG_lru | PCP_RUN_FLAGS)
 
-/* What zap_pte_table's loop holds of the pcp run: its hot part, and the flags of the plain
- * frame for its zone (flags & ZAP_PLAIN_FLAGS), one test a page. */
+/* A plain frame the run takes ends as the LRU unlink and pcp_free_run_take leave it, and
+ * mapping 0: (flags, next, prev, private) and (mapping, index) are the same for every such
+ * frame of the run, stored at once (refcount 0 apart: mapcount, between, is the frame's). */
+typedef uint32_t zap_page_head __attribute__((vector_size(16)));
+typedef uint32_t zap_page_pair __attribute__((vector_size(8)));
+_Static_assert(offsetof(struct page, next) == 4 && offsetof(struct page, prev) == 8 &&
+		   offsetof(struct page, private) == 12 &&
+		   offsetof(struct page, index) == offsetof(struct page, mapping) + 4,
+	       "zap_take_plain stores (flags .. private) and (mapping, index) at once");
+
+/* What zap_pte_table's loop holds of the pcp run: its hot part, the flags of the plain
+ * frame for its zone (flags & ZAP_PLAIN_FLAGS), one test a page, and what zap_take_plain
+ * stores. */
 struct zap_run {
 	struct pcp_free_run_hot h;
 	uint32_t plain_flags;
+	uintptr_t pb_base; /* the run's, in a local: the stores through struct page would make */
+	unsigned pb_order; /* the compiler reload them from it (-fno-strict-aliasing) */
+	zap_page_head head;
+	zap_page_pair tail;
 };
 
 static inline __attribute__((always_inline)) void zap_run_load(struct zap_run *run,
 							       const struct pcp_free_run *runp)
 {
 	pcp_free_run_hot_load(&run->h, runp);
-	run->plain_flags = run->h.zone_flags | PG_anon | PG_lru;
+	run->plain_flags = runp->zone_flags | PG_anon | PG_lru;
+	run->pb_base = runp->pb_base;
+	run->pb_order = runp->pb_order;
+	run->head = (zap_page_head){runp->pcp_flags, PFN_NONE, PFN_NONE, 0};
+	run->tail = (zap_page_pair){0, run->h.mt};
 }
 
 /* zap_flush from zap_pte_table, whose loop holds the run's hot part in run */
@@ -110,7 +132,7 @@ zap_free(struct sim *s, struct page *map, struct zap_run *run, struct pcp_free_r
 		lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
 	p->mapping = 0;
 	/* pcp_free_run_add */
-	if (__builtin_expect((flags & PCP_RUN_FLAGS) == run->h.zone_flags &&
+	if (__builtin_expect((flags & PCP_RUN_FLAGS) == runp->zone_flags &&
 				 pcp_free_run_take(&run->h, runp, p, pfn),
 			     1))
 		return; /* it set flags, index, refcount and the rest free_pages_prepare resets */
@@ -164,31 +186,45 @@ zap_present_page(struct sim *s, struct page *map, struct zap_run *run,
 	struct page *p = pte_page(map, val);
 	pfn_t pfn = pte_pfn(val);
 	uint32_t flags = p->flags;
-	int32_t ref;
 	if (__builtin_expect((flags & ZAP_PLAIN_FLAGS) == run->plain_flags, 1)) {
 		/* the anonymous case below, and zap_free with its flag tests known to pass: one
 		 * test instead of three on most frames */
 		p->mapcount--;
 		if (__builtin_expect(p->refcount == 1, 1)) {
-			lru_run_del_page(&s->lru, map, &st->lru, p, pfn);
+			lru_run_join(&s->lru, map, &st->lru, p, pfn);
+			if (__builtin_expect(pcp_free_run_fits(&run->h, run->pb_base, run->pb_order,
+							       val >> PTE_PFN_SHIFT),
+					     1)) {
+				/* pcp_free_run_take, with the links and mapping */
+				*--run->h.slot = pfn;
+				memcpy(p, &run->head, sizeof(run->head));
+				p->refcount = 0;
+				memcpy(&p->mapping, &run->tail, sizeof(run->tail));
+				return;
+			}
+			p->next = PFN_NONE;
+			p->prev = PFN_NONE;
 			p->mapping = 0;
-			if (__builtin_expect(!pcp_free_run_take(&run->h, runp, p, val >> PTE_PFN_SHIFT), 0))
-				zap_free_other(s, run, runp, p, pfn, flags);
+			zap_free_other(s, run, runp, p, pfn, flags);
 			return;
 		}
-		ref = p->refcount - 1;
-		goto anon_put;
+		/* anon_put below, apart: a ref shared with it over the jump went through the stack */
+		int32_t put = p->refcount - 1;
+		st->nr_anon--;
+		p->refcount = put;
+		if (__builtin_expect(put > 0, 1))
+			return;
+		goto freed_already;
 	}
 	if ((flags & (PG_anon | PG_file)) == PG_anon) {
 		p->mapcount--; /* an anonymous frame adds nothing to nr_mapped */
-		ref = p->refcount - 1;
+		int32_t ref = p->refcount - 1;
 		if (ref == 0) {
 			/* the last put: refcount 0 is stored by the free (zap_free), which
 			 * writes the word anyway */
 			zap_free(s, map, run, runp, st, p, pfn, flags);
 			return;
 		}
-	anon_put:
 		st->nr_anon--; /* not freed here */
 		p->refcount = ref;
 		if (__builtin_expect(ref > 0, 1))

@@ -47,9 +47,8 @@ merge_buddy(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t z
 /* The end of __free_one_page for the block pfn of order, merged as far as it goes. */
 static inline __attribute__((always_inline)) void
 free_one_page_add(struct page *map, struct zone *z, pfn_t zone_start, uint64_t spanned, bool inside,
-		  pfn_t pfn, unsigned order, unsigned mt, bool to_tail)
+		  pfn_t pfn, unsigned order, unsigned mt, bool to_tail, uint32_t clear)
 {
-	set_page_order(&map[pfn], 0);
 	/* buddy_merge_likely (6.1): queue at the tail when the next-higher buddy is free, so
 	 * the block is less likely to be split again before it can merge. The merge stopped
 	 * at order: its buddy there is pfn ^ (1 << order). */
@@ -58,10 +57,17 @@ free_one_page_add(struct page *map, struct zone *z, pfn_t zone_start, uint64_t s
 		to_tail = merge_is_buddy(map, zone_start, spanned, inside,
 					 higher ^ (1u << (order + 1)), order + 1);
 	}
+	/* after the test, which reads another page: the order and PG_buddy (add_to_free_list)
+	 * in one write of the flags */
+	map[pfn].flags &= ~clear;
+	set_page_order(&map[pfn], 0);
 	add_to_free_list(map, z, pfn, order, mt, to_tail);
 }
 
-/* __free_one_page, without the zone's free page count (the callers add it). The zone's
+/* __free_one_page, without the zone's free page count (the callers add it), and the flags
+ * clear cleared on the block's first page: a caller that has them to clear (PG_pcp, off
+ * the pcp list) leaves it to the merge, which never reads that page, so that they go with
+ * its own write of the flags when the block does not merge (most of them). The zone's
  * span and the pageblock order are read once by the caller: every store through struct
  * page would otherwise make the compiler reload them (-fno-strict-aliasing). inside: see
  * merge_is_buddy. The first merge step is apart: a block that does not merge (most of
@@ -70,19 +76,21 @@ free_one_page_add(struct page *map, struct zone *z, pfn_t zone_start, uint64_t s
 static inline __attribute__((always_inline)) void
 free_one_page_core(struct pglist_data *pgdat, struct page *map, struct zone *z, pfn_t zone_start,
 		   uint64_t spanned, bool inside, unsigned pb_order, pfn_t pfn, unsigned order,
-		   unsigned mt, bool to_tail)
+		   unsigned mt, bool to_tail, uint32_t clear)
 {
 	if (order >= MAX_PAGE_ORDER || !merge_buddy(pgdat, map, z, zone_start, spanned, inside,
 						     pb_order, pfn, order, mt)) {
-		free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail);
+		free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail,
+				  clear);
 		return;
 	}
+	map[pfn].flags &= ~clear;
 	do {
 		pfn &= ~(1u << order);
 		order++;
 	} while (order < MAX_PAGE_ORDER &&
 		 merge_buddy(pgdat, map, z, zone_start, spanned, inside, pb_order, pfn, order, mt));
-	free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail);
+	free_one_page_add(map, z, zone_start, spanned, inside, pfn, order, mt, to_tail, 0);
 }
 
 void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigned order,
@@ -90,7 +98,7 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
 {
 	z->nr_free_pages += 1ull << order;
 	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, false,
-			   pgdat->pageblock_order, pfn, order, mt, to_tail);
+			   pgdat->pageblock_order, pfn, order, mt, to_tail, 0);
 }
 
 /* ---- per-CPU lists to the free lists (free_pcppages_bulk) -------------------------- */
@@ -99,10 +107,11 @@ void free_one_page(struct pglist_data *pgdat, struct zone *z, pfn_t pfn, unsigne
  * the zone (a few hundred of the millions of blocks on mix): out of line, once. */
 static __attribute__((noinline, cold)) void free_one_page_edge(struct pglist_data *pgdat,
 							       struct zone *z, pfn_t pfn,
-							       unsigned order, unsigned mt)
+							       unsigned order, unsigned mt,
+							       uint32_t clear)
 {
 	free_one_page_core(pgdat, pgdat->memmap_base, z, z->zone_start_pfn, z->spanned_pages, false,
-			   pgdat->pageblock_order, pfn, order, mt, false);
+			   pgdat->pageblock_order, pfn, order, mt, false, clear);
 }
 
 /* The struct pages the merge of pfn will test at orders 1 and 2 (order 0's buddy shares
@@ -113,9 +122,14 @@ static inline __attribute__((always_inline)) void prefetch_buddies(const struct 
 								   pfn_t pfn)
 {
 	/* pfn ^ 2 shares its cache line with the order-1 buddy's head (pfn & ~1) ^ 2: a buddy
-	 * pair shares one (init_memmap) */
-	__builtin_prefetch(&map[pfn ^ 2u]);
-	__builtin_prefetch(&map[(pfn & ~3u) ^ 4u]);
+	 * pair shares one (init_memmap). Byte offsets into mem_map, from the one of pfn's own
+	 * struct page (the caller fetches it too): the same lines in fewer instructions. */
+	_Static_assert(sizeof(struct page) == 32, "prefetch_buddies scales the pfn by 32");
+	uintptr_t off = (uintptr_t)pfn * sizeof(struct page);
+	__builtin_prefetch((const char *)map + off, 1);
+	__builtin_prefetch((const char *)map + (off ^ 2 * sizeof(struct page)));
+	__builtin_prefetch((const char *)map + ((off & ~(uintptr_t)(4 * sizeof(struct page) - 1)) ^
+						4 * sizeof(struct page)));
 }
 
 /* Longest run of ascending pages freed as one block by free_pcppages_bulk, as an order
@@ -209,13 +223,13 @@ free_pcp_blocks(struct pglist_data *pgdat, struct zone *z, struct ring_tail r, u
 	uint32_t whole_n = whole_hi > whole_lo ? whole_hi - whole_lo : 0;
 	/* while hi is above it, there is a block PCP_BULK_PREFETCH on to fetch */
 	const pfn_t *prefetch_lo = r.hi - r.lo > PCP_BULK_PREFETCH ? r.lo + PCP_BULK_PREFETCH : r.hi;
-#define FREE_PCP_BLOCK(pfn, o, mt)                                                                 \
+#define FREE_PCP_BLOCK(pfn, o, mt, clear)                                                          \
 	do {                                                                                       \
 		if (likely((pfn) - whole_lo < whole_n))                                            \
 			free_one_page_core(pgdat, map, z, zone_start, spanned, true, pb_order,     \
-					   (pfn), (o), (mt), false);                               \
+					   (pfn), (o), (mt), false, (clear));                      \
 		else                                                                               \
-			free_one_page_edge(pgdat, z, (pfn), (o), (mt));                            \
+			free_one_page_edge(pgdat, z, (pfn), (o), (mt), (clear));                   \
 	} while (0)
 	do {
 		pfn_t pfn = *--r.hi; /* the oldest page */
@@ -224,10 +238,8 @@ free_pcp_blocks(struct pglist_data *pgdat, struct zone *z, struct ring_tail r, u
 		 * fetched a few pages ahead, not found one miss at a time */
 		if (r.hi > prefetch_lo) {
 			pfn_t ahead = ring_tail_nth(&r, PCP_BULK_PREFETCH);
-			__builtin_prefetch(&map[ahead], 1);
 			prefetch_buddies(map, ahead);
 		}
-		p->flags &= ~PG_pcp;
 		if (r.hi > pair_lo && ring_tail_nth(&r, 0) == (pfn ^ 1)) {
 			/* The next oldest is its buddy: freed alone, the first page would
 			 * go on the order-0 list (its buddy is not free yet) and come off it
@@ -236,17 +248,17 @@ free_pcp_blocks(struct pglist_data *pgdat, struct zone *z, struct ring_tail r, u
 			 * written here, and the pair is freed as one order-1 block. */
 			pfn_t older = pfn ^ 1;
 			struct page *q = &map[older];
-			p->flags &= ~(PG_buddy | PAGE_ORDER_MASK);
+			p->flags &= ~(PG_pcp | PG_buddy | PAGE_ORDER_MASK);
 			r.hi--;
 			q->flags &= ~PG_pcp;
 			if (older == pfn + 1 && !(pfn & 3)) {
 				unsigned o = pcp_take_run(map, &r, pfn, pb_order);
-				FREE_PCP_BLOCK(pfn, o, map[pfn + (1u << o) - 1].index);
+				FREE_PCP_BLOCK(pfn, o, map[pfn + (1u << o) - 1].index, 0);
 			} else {
-				FREE_PCP_BLOCK(pfn & older, 1, q->index);
+				FREE_PCP_BLOCK(pfn & older, 1, q->index, 0);
 			}
 		} else {
-			FREE_PCP_BLOCK(pfn, order, p->index);
+			FREE_PCP_BLOCK(pfn, order, p->index, PG_pcp);
 		}
 	} while (r.hi != r.lo);
 #undef FREE_PCP_BLOCK

@@ -205,17 +205,13 @@ void pcp_free_run_page(struct pglist_data *pgdat, struct pcp_free_run *r, pfn_t 
  * change it, stored back (pcp_free_run_hot_store) before anything out of line reads it. */
 struct pcp_free_run_hot {
 	pfn_t *slot, *floor;
-	uint32_t zone_flags, pcp_flags, mt;
+	uint32_t mt;
 };
 
 static inline __attribute__((always_inline)) void
 pcp_free_run_hot_load(struct pcp_free_run_hot *h, const struct pcp_free_run *r)
 {
-	*h = (struct pcp_free_run_hot){.slot = r->slot,
-				       .floor = r->floor,
-				       .zone_flags = r->zone_flags,
-				       .pcp_flags = r->pcp_flags,
-				       .mt = r->mt};
+	*h = (struct pcp_free_run_hot){.slot = r->slot, .floor = r->floor, .mt = r->mt};
 }
 
 /* what the adds change */
@@ -223,6 +219,19 @@ static inline __attribute__((always_inline)) void
 pcp_free_run_hot_store(const struct pcp_free_run_hot *h, struct pcp_free_run *r)
 {
 	r->slot = h->slot;
+}
+
+/* pcp_free_run_take's test (pfn as there), with the run's pb_base and pb_order: of the
+ * run's pageblock type, and room. A caller
+ * that writes the page itself (zap_pte_table) adds pfn to the list's head when it passes. */
+static inline __attribute__((always_inline)) bool
+pcp_free_run_fits(const struct pcp_free_run_hot *h, uintptr_t pb_base, unsigned pb_order,
+		  uint64_t pfn)
+{
+	/* the pageblocks start at an aligned pfn (pb_base); a byte compare: mt was read from
+	 * that byte table (pcp_free_run_page) */
+	return *(const uint8_t *)(pb_base + (pfn >> pb_order)) == (uint8_t)h->mt &&
+	       h->slot != h->floor;
 }
 
 /* pcp_free_run_add for a page whose flags passed the run's test, with the run's hot part
@@ -233,13 +242,10 @@ static inline __attribute__((always_inline)) bool
 pcp_free_run_take(struct pcp_free_run_hot *h, const struct pcp_free_run *r, struct page *p,
 		  uint64_t pfn)
 {
-	/* the pageblocks start at an aligned pfn (pb_base); a byte compare: mt was read from
-	 * that byte table (pcp_free_run_page) */
-	if (*(const uint8_t *)(r->pb_base + (pfn >> r->pb_order)) != (uint8_t)h->mt ||
-	    h->slot == h->floor)
+	if (!pcp_free_run_fits(h, r->pb_base, r->pb_order, pfn))
 		return false;
 	*--h->slot = (pfn_t)pfn; /* pcp_list_add_head */
-	p->flags = h->pcp_flags; /* free_pages_prepare: all but the zone reset */
+	p->flags = r->pcp_flags; /* free_pages_prepare: all but the zone reset */
 	p->refcount = 0;
 	p->private = 0;
 	p->index = h->mt; /* get_pcppage_migratetype: where it goes back to */
