@@ -384,8 +384,8 @@ pte_span(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd, ui
 	return pte;
 }
 
-pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
-		 uint64_t *n)
+pte_t *pte_range_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
+		      uint64_t *n)
 {
 	switch (c->geo.levels) {
 	case 2:
