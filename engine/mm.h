@@ -96,6 +96,9 @@ struct mm_world {
 	struct page_cache cache;
 	struct u64map anon_families; /* anon id -> first mm of the family */
 	struct task_struct *tasks;  /* open addressing by pid */
+	/* a slot of tasks (never NULL): the last task event_mm found. A hit is checked by the
+	 * slot's pid, which stays right as slots shift, since a pid is in at most one slot */
+	struct task_struct *last_task;
 	uint32_t task_mask, nr_tasks;
 	struct mm_struct *all_mms, *free_mms;
 	uint32_t live_mms;

@@ -50,6 +50,7 @@ static int grow_tasks(struct mm_world *w)
 	}
 	free(w->tasks);
 	w->tasks = t;
+	w->last_task = t;
 	w->task_mask = n - 1;
 	return 0;
 }
@@ -83,6 +84,7 @@ static void task_remove(struct sim *s, struct task_struct *t)
 	}
 	w->tasks[i].state = TASK_FREE;
 	w->tasks[i].pid = 0;
+	w->tasks[i].mm = NULL; /* event_mm's cache hit reads a free slot's mm as "none" */
 	w->nr_tasks--;
 }
 
@@ -217,8 +219,17 @@ event_mm_slow(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
  * held across a call (the rest is event_mm_slow's). */
 struct mm_struct *event_mm(struct sim *s, const struct mm_event *ev, struct task_struct **tp)
 {
-	struct task_struct *t = task_lookup(&s->mm, ev->pid);
-	if (__builtin_expect(!t || t->killed || !t->mm, 0))
+	struct mm_world *w = &s->mm;
+	/* faults come in runs from one task: the slot of the last one is tried first. A free
+	 * slot (pid 0) has no mm, so a match there goes the slow way like a miss */
+	struct task_struct *t = w->last_task;
+	if (t->pid != ev->pid) {
+		t = task_lookup(w, ev->pid);
+		if (__builtin_expect(!t, 0))
+			return event_mm_slow(s, ev, tp);
+		w->last_task = t;
+	}
+	if (__builtin_expect(t->killed || !t->mm, 0))
 		return event_mm_slow(s, ev, tp);
 	cpumask_t bit = 1ull << (sim_cpu(s, ev) & 63);
 	struct mm_struct *mm = t->mm;
@@ -404,6 +415,7 @@ int mm_world_init(struct sim *s)
 	pgtable_ctx_init(&w->pt, &s->pgdat, m->cfg.arch, m->cfg.kernel.page_offset);
 	w->task_mask = 1023;
 	w->tasks = calloc(w->task_mask + 1, sizeof(*w->tasks));
+	w->last_task = w->tasks;
 	if (!w->tasks || page_cache_init(&w->cache) || u64map_init(&w->anon_families, 256) ||
 	    u64map_init(&w->shmem_acct, 16))
 		return -1;

@@ -219,8 +219,10 @@ static void group_clear(struct pgtable_ctx *c, uint32_t idx, unsigned i)
 
 /* The first entry at or after i (before hi) of table idx (an upper level's) that is not
  * empty, else hi. Upper-level tables are mostly empty: only the groups whose bit is set
- * are read (teardown scanned the whole i386 pgd, 8 KiB, twice per exit). */
-static unsigned next_present(const struct pgtable_ctx *c, uint32_t idx, unsigned i, unsigned hi)
+ * are read (teardown scanned the whole i386 pgd, 8 KiB, twice per exit). Inline: in
+ * free_level_in the shape's constants reach it, and its call cost a tenth of the walk. */
+static inline __attribute__((always_inline)) unsigned
+next_present(const struct pgtable_ctx *c, uint32_t idx, unsigned i, unsigned hi)
 {
 	const pte_t *t = table(c, idx);
 	const uint64_t *bits = c->groups[idx];
@@ -384,8 +386,8 @@ pte_span(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd, ui
 	return pte;
 }
 
-pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
-		 uint64_t *n)
+pte_t *pte_range_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
+		      uint64_t *n)
 {
 	switch (c->geo.levels) {
 	case 2:
@@ -402,13 +404,17 @@ struct free_range {
 	unsigned cpu;
 };
 
+static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
+		       uint64_t base, const struct free_range *r);
+
 /* Walk the tables of `level` covering [base, ...) that meet [start, end); free each child
  * whose whole span lies within [floor, ceiling) (mm/memory.c free_pgd_range's rule).
- * Returns true when the walk covered the whole table and left it empty. */
-static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
-		       uint64_t base, const struct free_range *r)
+ * Returns true when the walk covered the whole table and left it empty. Inlined with g one
+ * of the constant shapes and level a constant, as the walks are. */
+static inline __attribute__((always_inline)) bool
+free_level_in(struct pgtable_ctx *c, const struct pt_geometry *g, struct pgd *pgd,
+	      unsigned level, uint32_t idx, uint64_t base, const struct free_range *r)
 {
-	const struct pt_geometry *g = &c->geo;
 	uint64_t span = 1ull << g->shift[level];
 	/* only the entries whose span meets [start, end): a small munmap need not scan the
 	 * whole pgd (1024 entries on i386) */
@@ -436,6 +442,26 @@ static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, u
 		}
 	}
 	return empty;
+}
+
+/* free_level_in for the machine's shape at level. */
+static bool free_level(struct pgtable_ctx *c, struct pgd *pgd, unsigned level, uint32_t idx,
+		       uint64_t base, const struct free_range *r)
+{
+	switch (c->geo.levels * PT_MAX_LEVELS + level) {
+	case 2 * PT_MAX_LEVELS:
+		return free_level_in(c, &geo_2level, pgd, 0, idx, base, r);
+	case 3 * PT_MAX_LEVELS:
+		return free_level_in(c, &geo_3level, pgd, 0, idx, base, r);
+	case 3 * PT_MAX_LEVELS + 1:
+		return free_level_in(c, &geo_3level, pgd, 1, idx, base, r);
+	case 4 * PT_MAX_LEVELS:
+		return free_level_in(c, &geo_4level, pgd, 0, idx, base, r);
+	case 4 * PT_MAX_LEVELS + 1:
+		return free_level_in(c, &geo_4level, pgd, 1, idx, base, r);
+	default:
+		return free_level_in(c, &geo_4level, pgd, 2, idx, base, r);
+	}
 }
 
 void free_pgtables(struct pgtable_ctx *c, struct pgd *pgd, uint64_t start, uint64_t end,

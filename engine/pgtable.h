@@ -121,10 +121,34 @@ static inline pte_t *pte_offset(struct pgtable_ctx *c, struct pgd *pgd, uint64_t
 	return pte_walk(c, pgd, addr, alloc, cpu);
 }
 
+/* pte_range's walk, out of line: every shape. */
+pte_t *pte_range_walk(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
+		      uint64_t *n);
+
 /* The ptes from addr to the end of its pte table (or to end, whichever first): returns the
- * slot pointer and sets *n; NULL (with *n = the pages to skip) where no pte table exists. */
-pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr, uint64_t end,
-		 uint64_t *n);
+ * slot pointer and sets *n; NULL (with *n = the pages to skip) where no pte table exists.
+ * On two levels inline, as pte_offset: a pgd entry spans 4 MiB whether it holds a pte
+ * table or a hole. */
+static inline pte_t *pte_range(struct pgtable_ctx *c, struct pgd *pgd, uint64_t addr,
+			       uint64_t end, uint64_t *n)
+{
+	if (c->geo.levels == 2) {
+		uint64_t *arena = c->arena;
+		uint64_t e = arena[(uint64_t)pgd->root * PT2_PTRS +
+				   ((uint32_t)addr >> PT2_PGDIR_SHIFT)];
+		uint64_t next = (addr | ((1ull << PT2_PGDIR_SHIFT) - 1)) + 1;
+		if (next > end || next == 0)
+			next = end;
+		/* the slot before the store to *n, which may alias the arena for all the
+		 * compiler knows */
+		pte_t *pte = e ? &arena[e * PT2_PTRS - PT2_PTRS +
+					((addr >> PAGE_SHIFT) & (PT2_PTRS - 1))]
+			       : NULL;
+		*n = (next - addr + PAGE_SIZE - 1) >> PAGE_SHIFT; /* a partial last page counts */
+		return pte;
+	}
+	return pte_range_walk(c, pgd, addr, end, n);
+}
 
 /* free_pgtables: free every table whose whole span lies in [floor, ceiling) and inside
  * [start, end) — the kernel's rule, so tables shared with a neighbouring VMA survive.

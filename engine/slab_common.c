@@ -304,8 +304,9 @@ static inline __attribute__((always_inline)) void free_entry(struct slub *s, str
 	e->state = PTR_FREED;
 	const uint16_t cache = e->obj.cache;
 	if (cache != SLUB_CACHE_LARGE) {
-		s->cum_bytes_freed += s->caches[cache].size;
-		slab_free(s, &e->obj);
+		struct kmem_cache *c = &s->caches[cache];
+		s->cum_bytes_freed += c->size;
+		slab_free_in(s, c, &e->obj);
 	} else {
 		s->cum_bytes_freed += (uint64_t)PAGE_SIZE << e->obj.obj;
 		free_large_kmalloc(s, &e->obj);

@@ -61,10 +61,10 @@ static inline bool slab_alloc(struct slub *s, int cache, uint32_t bytes_req, gfp
 }
 
 /* mm/slub.c:slab_free → __slab_free: the object goes on top of its slab's free stack; only a
- * slab that was full or becomes empty changes lists (slub_slab_free_slow). */
-static inline void slab_free(struct slub *s, const struct slab_obj *o)
+ * slab that was full or becomes empty changes lists (slub_slab_free_slow). c is o's cache:
+ * a caller that has it at hand passes it rather than have it looked up again. */
+static inline void slab_free_in(struct slub *s, struct kmem_cache *c, const struct slab_obj *o)
 {
-	struct kmem_cache *c = &s->caches[o->cache];
 	struct slab *sl = slab_at(c, o->slab);
 	bool was_full = sl->inuse == sl->objects;
 
@@ -75,6 +75,11 @@ static inline void slab_free(struct slub *s, const struct slab_obj *o)
 	count_vm_event(s->vmstat, SLAB_FREE);
 	if (__builtin_expect(was_full || sl->inuse == 0, 0))
 		slub_slab_free_slow(s, c, o->slab, was_full);
+}
+
+static inline void slab_free(struct slub *s, const struct slab_obj *o)
+{
+	slab_free_in(s, &s->caches[o->cache], o);
 }
 
 #endif

@@ -121,6 +121,49 @@ Test(event_mm, a_task_without_an_mm_gets_one_on_its_cpu)
 	teardown(s);
 }
 
+/* event_mm tries the slot of the task it found last: after an exit shifts that task back
+ * in its probe run, the slot it left is free (pid 0, no mm) and the task is found where it
+ * went. An event with pid 0 (the trace reader rejects them; the engine does not rely on it)
+ * matches the free slot's pid but must not take the mm the slot held. */
+Test(event_mm, the_last_task_slot_follows_an_exit)
+{
+	struct sim *s = boot(1);
+	uint32_t mask = s->mm.task_mask, p1 = 100, p2 = 101;
+	while (((p2 * 2654435761u) & mask) != ((p1 * 2654435761u) & mask))
+		p2++;
+	struct task_struct *t = NULL;
+	struct mm_event e = ev(p1, 0, EV_FAULT);
+	cr_assert_not_null(event_mm(s, &e, &t));
+	struct task_struct *slot1 = t;
+	e = ev(p2, 0, EV_FAULT);
+	struct mm_struct *m2 = event_mm(s, &e, &t);
+	cr_assert_not_null(m2);
+	struct task_struct *slot2 = t;
+	cr_assert_eq(slot2, slot1 + 1, "p2 probes past p1's home slot");
+	cr_assert_eq(event_mm(s, &e, &t), m2); /* found now: the slot event_mm tries first */
+	cr_assert_eq(s->mm.last_task, slot2);
+	e = ev(p1, 0, EV_EXIT);
+	sim_apply(s, &e);
+	cr_assert_eq(slot2->state, TASK_FREE, "p2 shifted back");
+	cr_assert_eq(find_task(s, p2), slot1);
+	uint64_t implicit = s->vmstat[IMPLICIT_TASK];
+	e = ev(0, 0, EV_FAULT);
+	struct mm_struct *m0 = event_mm(s, &e, &t);
+	cr_assert_not_null(m0);
+	cr_assert_neq(m0, m2);
+	cr_assert_eq(s->vmstat[IMPLICIT_TASK], implicit + 1);
+	e = ev(p2, 0, EV_FAULT);
+	cr_assert_eq(event_mm(s, &e, &t), m2);
+	cr_assert_eq(t, find_task(s, p2));
+	/* p1 exited: a new implicit task, not the slot it had */
+	e = ev(p1, 0, EV_FAULT);
+	struct mm_struct *m1 = event_mm(s, &e, &t);
+	cr_assert_not_null(m1);
+	cr_assert_neq(m1, m2);
+	cr_assert_eq(s->vmstat[IMPLICIT_TASK], implicit + 2);
+	teardown(s);
+}
+
 static struct page *frame_at(struct sim *s, struct mm_struct *mm, uint64_t addr, pte_t *pte)
 {
 	pte_t *p = pte_offset(&s->mm.pt, &mm->pgd, addr, false, 0);
