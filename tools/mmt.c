@@ -474,9 +474,15 @@ static __attribute__((noinline)) const uint8_t *
 decode_again(struct trace_reader *r, const uint8_t *at, struct mm_event *ev, bool *bad, bool *odd)
 {
 	struct mmt_head h;
+	mmt_flag_t b = 1, o = 1;
 	mmt_head_load(&h, &r->dec->regs);
-	const uint8_t *p = mmt_decode_event(at, r->dec, &h, ev, r->strings.count, true, bad, odd);
+	const uint8_t *p = mmt_decode_event(at, r->dec, &h, ev, r->strings.count, true, &b, &o);
 	mmt_head_store(&h, &r->dec->regs);
+	/* bad and odd may be the same flag */
+	if (!b)
+		*bad = true;
+	if (!o)
+		*odd = true;
 	return p;
 }
 
@@ -579,7 +585,8 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 	 * values), where a loop around the switch took a shared tail, a jump back and a
 	 * range-free table jump (~7 instructions an event). Every record that is not a plain
 	 * valid event (an unknown type, a string definition, the zeroed slack after the
-	 * block's end, what decode_record flags) goes to `odd`; bad stays false otherwise. */
+	 * block's end, what decode_record flags) goes to `odd`, a flagged one through the
+	 * batch's end test (end_flag). */
 	static const void *const record_at[MMT_TYPE_MASK + 1] = {
 	    [0] = &&odd,
 	    [EV_FORK] = &&fork,
@@ -606,12 +613,14 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 	    [EV_NR_TYPES... MMT_TYPE_MASK] = &&odd,
 	};
 	_Static_assert(EV_NR_TYPES == EV_MARK + 1, "record_at[] needs a label per event type");
-	const uint8_t *at;
+	const uint8_t *at = p;
 	uint8_t code;
-	bool bad = false;
+	/* the records' error flag: the batch's end, zeroed by a record the decoder flags
+	 * (mmt_flag_t), which then ends the batch at the next test */
+	mmt_flag_t end_flag = (uintptr_t)stop;
 #define NEXT_RECORD                                                                                \
 	do {                                                                                       \
-		if (ev >= stop)                                                                    \
+		if ((uintptr_t)ev >= end_flag)                                                     \
 			goto done;                                                                 \
 		at = p;                                                                            \
 		code = *p;                                                                         \
@@ -619,9 +628,7 @@ static ssize_t decode_events(struct trace_reader *r, struct mm_event *buf, size_
 	} while (0)
 #define RECORD(label, t)                                                                           \
 	label:                                                                                     \
-	p = decode_record(p + 1, code, d, &h, ev, t, nr_strings, false, &bad, &bad);               \
-	if (__builtin_expect(bad, 0))                                                              \
-		goto odd;                                                                          \
+	p = decode_record(p + 1, code, d, &h, ev, t, nr_strings, false, &end_flag, &end_flag);     \
 	ev++;                                                                                      \
 	NEXT_RECORD
 	NEXT_RECORD;
@@ -652,11 +659,16 @@ odd:
 	if (!p)
 		return -1;
 	nr_strings = r->strings.count;
-	bad = false;
 	NEXT_RECORD;
 #undef RECORD
 #undef NEXT_RECORD
 done:
+	if (__builtin_expect(!end_flag, 0)) {
+		/* the record at `at` was flagged: it is not an event */
+		end_flag = (uintptr_t)stop;
+		ev--;
+		goto odd;
+	}
 	mmt_head_store(&h, &d->regs);
 	if (p > end)
 		return past_end(r, p, err, errlen);

@@ -14,14 +14,15 @@
  * field, ~20 instructions). */
 #define MMT_DEC static inline __attribute__((always_inline))
 
-/* Raises a flag on a condition that valid traces never meet: a compare and a branch to a
- * cold block. The empty asm keeps gcc from turning the branch back into a conditional
- * move (mov $1 and cmov after the compare, whatever the branch's probability). */
-MMT_DEC void mmt_flag(bool *flag, bool cond)
+/* Raises a flag (zeroes its word, mmt_flag_t) on a condition that valid traces never meet:
+ * a compare and a branch to a cold block. The empty asm keeps gcc from turning the branch
+ * back into a conditional move (a cmov after the compare, whatever the branch's
+ * probability). */
+MMT_DEC void mmt_flag(mmt_flag_t *flag, bool cond)
 {
 	if (__builtin_expect(cond, 0)) {
 		__asm__ volatile("");
-		*flag = true;
+		*flag = 0;
 	}
 }
 
@@ -39,10 +40,10 @@ MMT_DEC uint64_t *mmt_uslot(struct mmt_regs *r, uint32_t pid)
 
 /* ---- decoding ---- */
 
-MMT_DEC const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, bool *bad)
+MMT_DEC const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, mmt_flag_t *bad)
 {
 	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	if (shift == 0)
 		*d = (uint64_t)mmt_unzigzag(v);
 	else if (v & 1)
@@ -50,23 +51,23 @@ MMT_DEC const uint8_t *get_delta(const uint8_t *p, uint64_t *d, unsigned shift, 
 	else if (v)
 		*d = (uint64_t)mmt_unzigzag(v >> 1);
 	else {
-		p = mmt_get_uv(p, &v, bad);
+		p = mmt_get_uvf(p, &v, bad);
 		*d = (uint64_t)mmt_unzigzag(v);
 	}
 	return p;
 }
 
-MMT_DEC const uint8_t *get_len(const uint8_t *p, uint64_t *len, bool *bad)
+MMT_DEC const uint8_t *get_len(const uint8_t *p, uint64_t *len, mmt_flag_t *bad)
 {
 	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	if (v & 1) {
 		mmt_flag(bad, v >> 53);
 		*len = (v >> 1) << 12;
 	} else if (v) {
 		*len = v >> 1;
 	} else {
-		p = mmt_get_uv(p, len, bad);
+		p = mmt_get_uvf(p, len, bad);
 	}
 	return p;
 }
@@ -84,7 +85,7 @@ struct mmt_head {
 MMT_DEC uint32_t head_pid(const struct mmt_head *h) { return (uint32_t)h->pidcpu; }
 
 MMT_DEC const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uint32_t pid, uint64_t *out,
-				bool *bad)
+				mmt_flag_t *bad)
 {
 	uint64_t *base = mmt_uslot(r, pid), d;
 	p = get_delta(p, &d, 12, bad);
@@ -97,7 +98,7 @@ MMT_DEC const uint8_t *get_uaddr(const uint8_t *p, struct mmt_regs *r, uint32_t 
 }
 
 MMT_DEC const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out, unsigned shift,
-				     bool *bad)
+				     mmt_flag_t *bad)
 {
 	uint64_t d;
 	p = get_delta(p, &d, shift, bad);
@@ -109,27 +110,27 @@ MMT_DEC const uint8_t *get_reg(const uint8_t *p, uint64_t *reg, uint64_t *out, u
 
 /* One byte, the common case, tested first: a range test only after the longer forms (gcc
  * otherwise joins the paths before testing). */
-MMT_DEC const uint8_t *get_u32(const uint8_t *p, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_u32(const uint8_t *p, uint32_t *out, mmt_flag_t *bad)
 {
 	uint64_t v;
 	if (__builtin_expect(*p < 0x80, 1)) {
 		*out = *p;
 		return p + 1;
 	}
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	mmt_flag(bad, v > UINT32_MAX);
 	*out = (uint32_t)v;
 	return p;
 }
 
-MMT_DEC const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
+MMT_DEC const uint8_t *get_u16(const uint8_t *p, uint16_t *out, mmt_flag_t *bad)
 {
 	uint64_t v;
 	if (__builtin_expect(*p < 0x80, 1)) {
 		*out = *p;
 		return p + 1;
 	}
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	mmt_flag(bad, v > UINT16_MAX);
 	*out = (uint16_t)v;
 	return p;
@@ -138,31 +139,31 @@ MMT_DEC const uint8_t *get_u16(const uint8_t *p, uint16_t *out, bool *bad)
 /* base + a zigzag delta, which must land in 0..UINT32_MAX. One test in wrapping arithmetic:
  * base is below 2^32, so a delta out of +-UINT32_MAX, or a sum that wraps past 2^64, leaves
  * the sum outside 0..UINT32_MAX too. */
-MMT_DEC const uint8_t *get_rel32(const uint8_t *p, uint32_t base, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_rel32(const uint8_t *p, uint32_t base, uint32_t *out, mmt_flag_t *bad)
 {
 	uint64_t v;
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	uint64_t x = (uint64_t)mmt_unzigzag(v) + base;
 	mmt_flag(bad, x > UINT32_MAX);
 	*out = (uint32_t)x;
 	return p;
 }
 
-MMT_DEC const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *out, bool *bad)
+MMT_DEC const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *out, mmt_flag_t *bad)
 {
 	uint64_t v;
 	struct mmt_regs *r = &d->regs;
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	/* an index (1-based) into the dictionary: the common case, one test */
 	if (__builtin_expect(v - 1 < r->nr_site, 1)) {
 		*out = d->site[v - 1];
 		return p;
 	}
 	if (__builtin_expect(v != 0, 0)) {
-		*bad = true;
+		*bad = 0;
 		return p;
 	}
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	uint64_t site = r->site + (uint64_t)mmt_unzigzag(v);
 	r->site = site;
 	*out = site;
@@ -171,18 +172,18 @@ MMT_DEC const uint8_t *get_site(const uint8_t *p, struct mmt_dec *d, uint64_t *o
 	return p;
 }
 
-MMT_DEC const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *out, bool *bad)
+MMT_DEC const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *out, mmt_flag_t *bad)
 {
 	uint64_t v;
 	struct mmt_regs *r = &d->regs;
-	p = mmt_get_uv(p, &v, bad);
+	p = mmt_get_uvf(p, &v, bad);
 	/* an index (1-based) into the dictionary: the common case, one test */
 	if (__builtin_expect(v - 1 < r->nr_gfp, 1)) {
 		*out = d->gfp[v - 1];
 		return p;
 	}
 	if (__builtin_expect(v != 0, 0)) {
-		*bad = true;
+		*bad = 0;
 		return p;
 	}
 	uint32_t gfp;
@@ -194,7 +195,7 @@ MMT_DEC const uint8_t *get_gfp(const uint8_t *p, struct mmt_dec *d, uint32_t *ou
 }
 
 /* bytes_req, then bytes_alloc relative to it */
-MMT_DEC const uint8_t *get_kmem_sizes(const uint8_t *p, struct mm_event *ev, bool *bad)
+MMT_DEC const uint8_t *get_kmem_sizes(const uint8_t *p, struct mm_event *ev, mmt_flag_t *bad)
 {
 	uint32_t req;
 	p = get_u32(p, &req, bad);
@@ -210,12 +211,12 @@ MMT_DEC void zero_u_from(struct mm_event *ev, size_t from)
 	memset((unsigned char *)&ev->u + from, 0, sizeof(ev->u) - from);
 }
 
-/* *odd is set where trace_check_event could refuse the event (the same conditions, type
+/* *odd is raised (zeroed) where trace_check_event could refuse the event (the same conditions, type
  * by type): the reader's loop then takes the full check, so the frequent valid events
  * need neither the call nor a second switch. type is a constant: one case is left. */
 MMT_DEC const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct mmt_head *h,
 				     struct mm_event *ev, unsigned type, uint32_t nr_strings,
-				     bool *bad, bool *odd)
+				     mmt_flag_t *bad, mmt_flag_t *odd)
 {
 	struct mmt_regs *r = &d->regs;
 	uint32_t pid = head_pid(h);
@@ -241,7 +242,7 @@ MMT_DEC const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct
 	case EV_MMAP:
 		p = get_uaddr(p, r, pid, &ev->u.map.addr, bad);
 		p = get_len(p, &ev->u.map.len, bad);
-		p = mmt_get_uv(p, &ev->u.map.pgoff, bad);
+		p = mmt_get_uvf(p, &ev->u.map.pgoff, bad);
 		p = get_u16(p, &ev->u.map.prot, bad);
 		p = get_u16(p, &ev->u.map.flags, bad);
 		p = get_u32(p, &ev->u.map.file, bad);
@@ -336,7 +337,7 @@ MMT_DEC const uint8_t *decode_fields(const uint8_t *p, struct mmt_dec *d, struct
 		zero_u_from(ev, 12);
 		return p;
 	case EV_SET_OOM_SCORE_ADJ: {
-		p = mmt_get_uv(p, &v, bad);
+		p = mmt_get_uvf(p, &v, bad);
 		int64_t x = mmt_unzigzag(v);
 		mmt_flag(bad, x < INT32_MIN || x > INT32_MAX);
 		ev->u.adj.value = (int32_t)x;
@@ -377,19 +378,19 @@ MMT_DEC void put_head(struct mm_event *ev, const struct mmt_head *h, unsigned ty
  * reader's loop decodes records without it once the block has a pid: a new pid is checked
  * as it is read, and pid only changes then). */
 MMT_DEC const uint8_t *decode_head(const uint8_t *p, uint8_t code, struct mmt_head *h,
-				   bool check_pid, bool *bad, bool *odd)
+				   bool check_pid, mmt_flag_t *bad, mmt_flag_t *odd)
 {
 	uint64_t v;
 	/* the common record, tested at once: a new timestamp, the same task and cpu */
 	if (__builtin_expect((code & ~MMT_TYPE_MASK) == (MMT_F_SAME_CPU | MMT_F_SAME_PID), 1)) {
-		p = mmt_get_uv(p, &v, bad);
+		p = mmt_get_uvf(p, &v, bad);
 		mmt_flag(odd, __builtin_add_overflow(h->ts, v, &h->ts));
 		if (check_pid)
 			mmt_flag(odd, !head_pid(h));
 		return p;
 	}
 	if (!(code & MMT_F_SAME_TS)) {
-		p = mmt_get_uv(p, &v, bad);
+		p = mmt_get_uvf(p, &v, bad);
 		/* wrapped around: the timestamp went backwards */
 		mmt_flag(odd, __builtin_add_overflow(h->ts, v, &h->ts));
 	}
@@ -412,14 +413,16 @@ MMT_DEC const uint8_t *decode_head(const uint8_t *p, uint8_t code, struct mmt_he
 /* One record of a known type: its common fields, then its own. */
 MMT_DEC const uint8_t *decode_record(const uint8_t *p, uint8_t code, struct mmt_dec *d,
 				     struct mmt_head *h, struct mm_event *ev, unsigned type,
-				     uint32_t nr_strings, bool check_pid, bool *bad, bool *odd)
+				     uint32_t nr_strings, bool check_pid, mmt_flag_t *bad,
+				     mmt_flag_t *odd)
 {
 	p = decode_head(p, code, h, check_pid, bad, odd);
 	put_head(ev, h, type);
 	return decode_fields(p, d, h, ev, type, nr_strings, bad, odd);
 }
 
-/* One record into ev. *bad: an unknown type or a corrupt varint. *odd: the event may be
+/* One record into ev. The flags are words, zeroed when raised (mmt_flag_t). *bad: an
+ * unknown type or a corrupt varint. *odd: the event may be
  * wrong otherwise (pid 0, a timestamp that overflows, what decode_fields flags). bad and
  * odd may be the same flag: the reader's loop takes one branch for both, and a record it
  * stops at is decoded again (from the registers as they were) to tell them apart.
@@ -429,7 +432,7 @@ MMT_DEC const uint8_t *decode_record(const uint8_t *p, uint8_t code, struct mmt_
  * decode_head. */
 MMT_DEC const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, struct mmt_head *h,
 					struct mm_event *ev, uint32_t nr_strings, bool check_pid,
-					bool *bad, bool *odd)
+					mmt_flag_t *bad, mmt_flag_t *odd)
 {
 	uint8_t code = *p++;
 #define MMT_CASE(t)                                                                                \
@@ -438,7 +441,7 @@ MMT_DEC const uint8_t *mmt_decode_event(const uint8_t *p, struct mmt_dec *d, str
 #define MMT_INVALID(t)                                                                             \
 	case t:                                                                                    \
 		ev->type = t;                                                                      \
-		*bad = true;                                                                       \
+		*bad = 0;                                                                          \
 		return p
 	_Static_assert(EV_NR_TYPES == 22 && MMT_TYPE_MASK == 31, "a case for every type value");
 	switch (code & MMT_TYPE_MASK) {

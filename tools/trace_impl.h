@@ -100,38 +100,68 @@ static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(in
  * bytes (0x80 << 7j for each of them): bits 7, 14, .., 7k. */
 #define MMT_UV_CONT(k) (0x8102040810204080ull & (~0ull >> (63 - 7 * (k))))
 
+/* A record's error flag as a word the decoder zeroes on a corrupt varint or a field out
+ * of range (mmt_decode.h): the reader's loop passes its batch's end, which its test of the
+ * end then takes for the record's error, and needs no flag of its own to clear and test
+ * at every record (three instructions an event). */
+typedef uintptr_t mmt_flag_t;
+
 /* Byte k (1..9) of a varint, added whole at its place; the last one returns. Written out
  * rather than an unrolled loop: gcc keeps a loop's exits as one block after it, fed with
  * the byte's shift and the continuation bits in two registers set on every byte (two more
  * instructions a byte). The empty asm keeps the subtraction on this exit. */
-#define MMT_UV_BYTE(k)                                                                             	do {                                                                                       		b = p[k];                                                                          		v += b << (7 * (k));                                                               		if (b < 0x80) {                                                                    			if ((k) == 9 && b > 1)                                                     				*bad = true;                                                       			uint64_t x = v - MMT_UV_CONT(k);                                           			__asm__("" : "+r"(x));                                                     			*out = x;                                                                  			return p + (k) + 1;                                                        		}                                                                                  	} while (0)
+#define MMT_UV_BYTE(k, set_bad)                                                                    \
+	do {                                                                                       \
+		b = p[k];                                                                          \
+		v += b << (7 * (k));                                                               \
+		if (b < 0x80) {                                                                    \
+			if ((k) == 9 && b > 1)                                                     \
+				set_bad;                                                           \
+			uint64_t x = v - MMT_UV_CONT(k);                                           \
+			__asm__("" : "+r"(x));                                                     \
+			*out = x;                                                                  \
+			return p + (k) + 1;                                                        \
+		}                                                                                  \
+	} while (0)
+
+/* Each further byte is added whole at its place, and the continuation bits the sum picked
+ * up are taken off once at the end: four instructions a byte instead of six (the overflow
+ * test only on the tenth byte). */
+#define MMT_GET_UV_BODY(set_bad)                                                                   \
+	uint64_t b = p[0], v = b;                                                                  \
+	if (b < 0x80) {                                                                            \
+		*out = b;                                                                          \
+		return p + 1;                                                                      \
+	}                                                                                          \
+	MMT_UV_BYTE(1, set_bad);                                                                   \
+	MMT_UV_BYTE(2, set_bad);                                                                   \
+	MMT_UV_BYTE(3, set_bad);                                                                   \
+	MMT_UV_BYTE(4, set_bad);                                                                   \
+	MMT_UV_BYTE(5, set_bad);                                                                   \
+	MMT_UV_BYTE(6, set_bad);                                                                   \
+	MMT_UV_BYTE(7, set_bad);                                                                   \
+	MMT_UV_BYTE(8, set_bad);                                                                   \
+	MMT_UV_BYTE(9, set_bad);                                                                   \
+	set_bad;                                                                                   \
+	*out = 0;                                                                                  \
+	return p + 10
 
 /* Reads at most 10 bytes; the caller guarantees they are addressable (slack). *bad is set
  * on an over-long or overflowing varint. */
 static inline __attribute__((always_inline)) const uint8_t *mmt_get_uv(const uint8_t *p,
 								    uint64_t *out, bool *bad)
 {
-	uint64_t b = p[0], v = b;
-	if (b < 0x80) {
-		*out = b;
-		return p + 1;
-	}
-	/* each further byte is added whole at its place, and the continuation bits the sum
-	 * picked up are taken off once at the end: four instructions a byte instead of six
-	 * (the overflow test only on the tenth byte) */
-	MMT_UV_BYTE(1);
-	MMT_UV_BYTE(2);
-	MMT_UV_BYTE(3);
-	MMT_UV_BYTE(4);
-	MMT_UV_BYTE(5);
-	MMT_UV_BYTE(6);
-	MMT_UV_BYTE(7);
-	MMT_UV_BYTE(8);
-	MMT_UV_BYTE(9);
-	*bad = true;
-	*out = 0;
-	return p + 10;
+	MMT_GET_UV_BODY(*bad = true);
 }
+
+/* mmt_get_uv with the error flag as a word (mmt_flag_t): zeroed on an over-long or
+ * overflowing varint. */
+static inline __attribute__((always_inline)) const uint8_t *
+mmt_get_uvf(const uint8_t *p, uint64_t *out, mmt_flag_t *bad)
+{
+	MMT_GET_UV_BODY(*bad = 0);
+}
+#undef MMT_GET_UV_BODY
 #undef MMT_UV_BYTE
 
 /* Worst-case encoded size of one event record (without a string definition). */

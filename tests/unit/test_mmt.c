@@ -602,6 +602,33 @@ Test(mmt_bad, record_errors_after_others)
 	record_case_at(rec, n, 2, n, "block ends with 1 of its events missing");
 }
 
+/* The reader's loop has no error flag of its own: a record it flags ends the batch at the
+ * next test of its end (mmt_flag_t). A corrupt or refused record after good ones, with the
+ * same pid (the loop's records, not the block's first), must still stop the reader there,
+ * with that record's message, and not count as an event. */
+Test(mmt_bad, flagged_record_in_the_loop)
+{
+	uint8_t rec[96];
+	size_t a = fault_rec(rec, 100), n;
+	/* the second fault's timestamp delta: 11 continuation bytes */
+	uint8_t *q = rec + a;
+	*q++ = EV_FAULT | MMT_F_SAME_CPU | MMT_F_SAME_PID;
+	memset(q, 0xff, 11);
+	q += 11;
+	*q++ = 0;
+	*q++ = 3;
+	*q++ = 1;
+	n = (size_t)(q - rec);
+	record_case_at(rec, n, 3, a, "corrupt varint in a fault record");
+
+	/* a cache_free naming a string never defined, after two good faults */
+	a += fault_rec(rec + a, 100);
+	uint8_t cfree[] = {EV_CACHE_FREE | MMT_F_SAME_CPU | MMT_F_SAME_PID, 0, 2, 9, 0, 5};
+	memcpy(rec + a, cfree, sizeof(cfree));
+	record_case_at(rec, a + sizeof(cfree), 4, a,
+		       "string id 9 was never defined (1 defined so far)");
+}
+
 Test(mmt_bad, timestamps_backwards)
 {
 	struct blob b = {0};
