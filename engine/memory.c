@@ -525,7 +525,12 @@ static inline void map_frame(struct page *p, uint32_t flags, pfn_t next, uint64_
  * the event switch, its loop spilled half its registers. Two frames a step with both links
  * read from pfns, and no SLP vectorizing (GCC 12 built a frame's flags and next in a
  * vector register for one store): ~17.5 instructions a frame instead of ~20. */
-static __attribute__((noinline, optimize("no-tree-slp-vectorize"))) void
+#ifdef __clang__
+#define NO_SLP_VECTORIZE /* clang has no such switch per function (nor builds it that way) */
+#else
+#define NO_SLP_VECTORIZE optimize("no-tree-slp-vectorize")
+#endif
+static __attribute__((noinline, NO_SLP_VECTORIZE)) void
 touch_map_frames(struct page *map, struct lruvec *lru, pfn_t *pfns, unsigned nr, pte_t *pte,
 		 uint32_t anon, uint32_t idx)
 {
