@@ -92,6 +92,17 @@ static inline uint8_t *mmt_put_uv(uint8_t *p, uint64_t v)
 	return p;
 }
 
+/* Little-endian fields of the gzip members and the tail */
+static inline uint32_t mmt_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t mmt_le64(const uint8_t *p)
+{
+	return (uint64_t)mmt_le32(p + 4) << 32 | mmt_le32(p);
+}
+
 static inline uint64_t mmt_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 static inline int64_t mmt_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
@@ -302,6 +313,10 @@ void mmt_reader_free(struct trace_reader *r);
 void mmt_fill_slot(struct trace_reader *r, struct mmt_slot *s, uint64_t *off, uint64_t *uoff);
 void mmt_pipe_stop(struct trace_reader *r);
 int mmt_pipe_start(struct trace_reader *r, uint64_t off, uint64_t uoff);
+/* The consumer's side of the pipe: the next slot the thread made ready (waits for it), and
+ * its release once parsed. */
+struct mmt_slot *mmt_pipe_take(struct mmt_pipe *pp);
+void mmt_pipe_release(struct mmt_pipe *pp);
 /* Repositions the source (clears the sniffed prefix); -1 when it cannot seek. */
 int trace_src_seek(struct trace_reader *r, uint64_t off);
 /* The source's size when it is a regular file or memory; -1 otherwise. */
