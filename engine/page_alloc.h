@@ -229,7 +229,10 @@ unsigned alloc_pages_bulk(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, un
 			  pfn_t *out);
 /* alloc_pages_bulk, but the pages' struct pages are not prepared: each keeps its zone in
  * flags (PAGE_ZONE_MASK) and the rest is stale, to be written whole by the caller
- * (private, too) before anything reads it. *highmem: how many are HighMem pages. */
+ * (private, too) before anything reads it. The pages of one call come from one zone: it
+ * returns short where the zonelist walk would go on to another (the next call, or
+ * alloc_pages, takes that page as the walk would), so the caller may read the zone of the
+ * first only. *highmem: how many are HighMem pages. */
 unsigned alloc_pages_bulk_raw(struct pglist_data *pgdat, gfp_t gfp, unsigned cpu, unsigned nr,
 			      pfn_t *out, unsigned *highmem);
 /* free_pages(pfns[i], 0, cpu) for i = 0 .. n - 1, in that order, with the same effects. */
