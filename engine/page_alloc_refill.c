@@ -132,6 +132,20 @@ static inline void hand_out_run(pfn_t *out, pfn_t pfn, unsigned n)
 		out[k] = pfn + k;
 }
 
+/* The next block on a free list's ring from slot *h (past tombstones), the struct page
+ * dist slots on fetched while there is one (the ring names the blocks to come). */
+static inline __attribute__((always_inline)) pfn_t ring_take(struct page *map, const pfn_t *ring,
+							    uint32_t mask, uint32_t *h,
+							    uint32_t end, uint32_t dist)
+{
+	uint32_t i = free_list_skip(ring, mask, *h);
+	pfn_t pfn = ring[i++ & mask];
+	if (end - i > dist)
+		__builtin_prefetch(&map[ring[(i + dist) & mask]], 1);
+	*h = i;
+	return pfn;
+}
+
 /* take_free_list_blocks for order 0 when every page goes straight out as it is
  * (alloc_pages_bulk_raw, the whole count handed out): the same blocks in the same order,
  * each split block's pages as one run of pfns into out, no struct page written. h and
@@ -146,20 +160,13 @@ take_raw_out(struct page *map, struct zone *z, const pfn_t *ring, uint32_t mask,
 	if (!o) {
 		got = want < left ? want : (unsigned)left;
 		for (unsigned i = 0; i < got; i++) {
-			h = free_list_skip(ring, mask, h);
-			out[i] = ring[h++ & mask];
-			if (end - h > FREE_LIST_PREFETCH)
-				__builtin_prefetch(&map[ring[(h + FREE_LIST_PREFETCH) & mask]], 1);
+			out[i] = ring_take(map, ring, mask, &h, end, FREE_LIST_PREFETCH);
 		}
 		left -= got;
 	} else {
 		unsigned per = 1u << o;
 		do {
-			h = free_list_skip(ring, mask, h);
-			pfn_t pfn = ring[h++ & mask];
-			if (end - h > FREE_LIST_PREFETCH_SPLIT)
-				__builtin_prefetch(
-				    &map[ring[(h + FREE_LIST_PREFETCH_SPLIT) & mask]], 1);
+			pfn_t pfn = ring_take(map, ring, mask, &h, end, FREE_LIST_PREFETCH_SPLIT);
 			left--;
 			if (want - got < per) { /* the last block, in part */
 				unsigned n = want - got;
@@ -207,10 +214,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	} else if (!split) {
 		got = want < left ? want : (unsigned)left;
 		for (unsigned i = 0; i < got; i++) {
-			h = free_list_skip(ring, mask, h);
-			pfn_t pfn = ring[h++ & mask];
-			if (end - h > FREE_LIST_PREFETCH)
-				__builtin_prefetch(&map[ring[(h + FREE_LIST_PREFETCH) & mask]], 1);
+			pfn_t pfn = ring_take(map, ring, mask, &h, end, FREE_LIST_PREFETCH);
 			if (r.direct)
 				refill_hand_out(map, &r, pfn, 1, 1);
 			else
@@ -220,11 +224,7 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 	} else {
 		unsigned per = 1u << split, step = 1u << order;
 		do {
-			h = free_list_skip(ring, mask, h);
-			pfn_t pfn = ring[h++ & mask];
-			if (end - h > FREE_LIST_PREFETCH_SPLIT)
-				__builtin_prefetch(
-				    &map[ring[(h + FREE_LIST_PREFETCH_SPLIT) & mask]], 1);
+			pfn_t pfn = ring_take(map, ring, mask, &h, end, FREE_LIST_PREFETCH_SPLIT);
 			left--;
 			if (want - got < per) {
 				/* the last block, in part */
