@@ -6,32 +6,6 @@
 #include "trace_impl.h"
 #include "trace_testlib.h"
 
-/* Writes n random events (seed) to path; returns them (and their writer-side strings). */
-static struct mm_event *write_random(const char *path, uint64_t seed, size_t n,
-				     struct strtab *strings, struct trace_origin *o)
-{
-	char err[512];
-	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, o, err, sizeof(err));
-	cr_assert_not_null(w, "%s", err);
-	uint32_t ids[40];
-	char buf[32];
-	uint64_t s = seed, ts = 0;
-	strtab_init(strings);
-	for (int i = 0; i < 40; i++) {
-		tl_string(&s, buf, sizeof(buf));
-		ids[i] = trace_writer_intern(w, buf);
-		cr_assert_eq(strtab_intern(strings, buf, strlen(buf)), ids[i]);
-	}
-	struct mm_event *ev = malloc(n * sizeof(*ev));
-	for (size_t i = 0; i < n; i++) {
-		tl_event(&s, &ev[i], &ts, ids, 40);
-		cr_assert_eq(trace_writer_put(w, &ev[i], err, sizeof(err)), 0, "%s", err);
-	}
-	cr_assert_eq(trace_writer_count(w), n);
-	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
-	return ev;
-}
-
 /* Reads path back in batches of varying size and checks it equals ev[0..n). */
 static void check_read(const char *path, const struct mm_event *ev, size_t n,
 		       const struct strtab *strings, uint64_t seed)
@@ -72,7 +46,7 @@ Test(mmt, random_events_round_trip)
 		struct trace_origin o = {0};
 		trace_origin_set(&o, "generator", "test");
 		trace_origin_set(&o, "seed", "x y \"z\"");
-		struct mm_event *ev = write_random(path, seed, 30000, &st, &o);
+		struct mm_event *ev = tl_write_mmt(path, &o, -1, 40, seed, 30000, &st);
 		check_read(path, ev, 30000, &st, seed);
 		char err[256];
 		struct trace_reader *r = trace_reader_open(path, err, sizeof(err));
@@ -91,7 +65,7 @@ Test(mmt, million_events_across_many_blocks)
 	char path[128];
 	tl_path(path, sizeof(path), "big.mmt");
 	struct strtab st;
-	struct mm_event *ev = write_random(path, 99, 1000000, &st, NULL);
+	struct mm_event *ev = tl_write_mmt(path, NULL, -1, 40, 99, 1000000, &st);
 	struct stat sb;
 	stat(path, &sb);
 	/* 64 KiB blocks: a million random events need well over a hundred of them */
@@ -110,8 +84,8 @@ Test(mmt, same_events_same_bytes)
 	tl_path(a, sizeof(a), "same-a.mmt");
 	tl_path(b, sizeof(b), "same-b.mmt");
 	struct strtab sa, sb;
-	struct mm_event *ea = write_random(a, 5, 300000, &sa, NULL);
-	struct mm_event *eb = write_random(b, 5, 300000, &sb, NULL);
+	struct mm_event *ea = tl_write_mmt(a, NULL, -1, 40, 5, 300000, &sa);
+	struct mm_event *eb = tl_write_mmt(b, NULL, -1, 40, 5, 300000, &sb);
 	size_t la = 0, lb = 0;
 	char *pa = tl_slurp(a, &la), *pb = tl_slurp(b, &lb);
 	cr_assert_not_null(pa);
@@ -427,7 +401,7 @@ Test(mmt_bad, truncated)
 	char path[128], err[512];
 	tl_path(path, sizeof(path), "trunc.mmt");
 	struct strtab st;
-	free(write_random(path, 3, 20000, &st, NULL));
+	free(tl_write_mmt(path, NULL, -1, 40, 3, 20000, &st));
 	strtab_free(&st);
 	size_t len = 0;
 	char *data = tl_slurp(path, &len);
@@ -459,7 +433,7 @@ Test(mmt_bad, trailer_count_mismatch)
 	char path[128], err[512];
 	tl_path(path, sizeof(path), "count.mmt");
 	struct strtab st;
-	free(write_random(path, 4, 5000, &st, NULL));
+	free(tl_write_mmt(path, NULL, -1, 40, 4, 5000, &st));
 	strtab_free(&st);
 	size_t len = 0;
 	uint8_t *data = (uint8_t *)tl_slurp(path, &len);
@@ -669,7 +643,7 @@ Test(mmt, skip_to_matches_sequential_read)
 	tl_path(path, sizeof(path), "seek.mmt");
 	struct strtab st;
 	const size_t n = 200000;
-	struct mm_event *ev = write_random(path, 21, n, &st, NULL);
+	struct mm_event *ev = tl_write_mmt(path, NULL, -1, 40, 21, n, &st);
 	struct mm_event *buf = malloc(4096 * sizeof(*buf));
 	uint64_t s = 5;
 	for (int round = 0; round < 40; round++) {

@@ -8,32 +8,6 @@
 #include "trace_impl.h"
 #include "trace_testlib.h"
 
-/* Writes n random events (seed) at the given deflate level; returns them. */
-static struct mm_event *write_level(const char *path, uint64_t seed, size_t n, int level,
-				    struct strtab *strings)
-{
-	char err[512];
-	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, NULL, err, sizeof(err));
-	cr_assert_not_null(w, "%s", err);
-	cr_assert_eq(trace_writer_set_level(w, level), 0);
-	uint32_t ids[16];
-	char buf[32];
-	uint64_t s = seed, ts = 0;
-	strtab_init(strings);
-	for (int i = 0; i < 16; i++) {
-		tl_string(&s, buf, sizeof(buf));
-		ids[i] = trace_writer_intern(w, buf);
-		cr_assert_eq(strtab_intern(strings, buf, strlen(buf)), ids[i]);
-	}
-	struct mm_event *ev = malloc(n * sizeof(*ev));
-	for (size_t i = 0; i < n; i++) {
-		tl_event(&s, &ev[i], &ts, ids, 16);
-		cr_assert_eq(trace_writer_put(w, &ev[i], err, sizeof(err)), 0, "%s", err);
-	}
-	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
-	return ev;
-}
-
 static void check_events(const char *path, const struct mm_event *ev, size_t n,
 			 const struct strtab *strings)
 {
@@ -62,7 +36,7 @@ Test(mmt_stored, level0_round_trip)
 	tl_path(path, sizeof(path), "stored.mmt");
 	for (int level = 0; level <= 1; level++) {
 		struct strtab st;
-		struct mm_event *ev = write_level(path, 11, 200000, level, &st);
+		struct mm_event *ev = tl_write_mmt(path, NULL, level, 16, 11, 200000, &st);
 		size_t len = 0;
 		uint8_t *f = (uint8_t *)tl_slurp(path, &len);
 		cr_assert_not_null(f);

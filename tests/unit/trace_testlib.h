@@ -4,6 +4,7 @@
 #ifndef TRACE_TESTLIB_H
 #define TRACE_TESTLIB_H
 
+#include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,38 @@ static inline bool tl_same(const struct mm_event *a, const struct strtab *sa,
 		*px = *py = 0;
 	}
 	return memcmp(&x, &y, sizeof(x)) == 0;
+}
+
+/* Writes n random events (seed) to path as .mmt, after nstr (at most 64) random strings,
+ * at the deflate level (< 0: the writer's default); returns the events, and in strings the
+ * writer-side strings. */
+static inline struct mm_event *tl_write_mmt(const char *path, struct trace_origin *o, int level,
+					    unsigned nstr, uint64_t seed, size_t n,
+					    struct strtab *strings)
+{
+	char err[512];
+	struct trace_writer *w = trace_writer_open(path, TRACE_MMT, o, err, sizeof(err));
+	cr_assert_not_null(w, "%s", err);
+	if (level >= 0)
+		cr_assert_eq(trace_writer_set_level(w, level), 0);
+	uint32_t ids[64];
+	char buf[32];
+	uint64_t s = seed, ts = 0;
+	cr_assert_leq(nstr, 64u);
+	strtab_init(strings);
+	for (unsigned i = 0; i < nstr; i++) {
+		tl_string(&s, buf, sizeof(buf));
+		ids[i] = trace_writer_intern(w, buf);
+		cr_assert_eq(strtab_intern(strings, buf, strlen(buf)), ids[i]);
+	}
+	struct mm_event *ev = malloc(n * sizeof(*ev));
+	for (size_t i = 0; i < n; i++) {
+		tl_event(&s, &ev[i], &ts, ids, (int)nstr);
+		cr_assert_eq(trace_writer_put(w, &ev[i], err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(trace_writer_count(w), n);
+	cr_assert_eq(trace_writer_close(w, err, sizeof(err)), 0, "%s", err);
+	return ev;
 }
 
 static inline void tl_path(char *buf, size_t cap, const char *tag)
