@@ -94,9 +94,10 @@ static inline void refill_hand_out(struct page *map, struct ring_tail *r, pfn_t 
 
 /* n blocks step pages apart from pfn on: the first r->direct of them out, the rest onto
  * the ring */
-static inline __attribute__((always_inline)) void
-refill_add_blocks(struct page *map, struct ring_tail *r, pfn_t pfn, unsigned n, unsigned step,
-		  const struct pcp_mark *m)
+static inline __attribute__((always_inline)) void refill_add_blocks(struct page *map,
+								    struct ring_tail *r, pfn_t pfn,
+								    unsigned n, unsigned step,
+								    const struct pcp_mark *m)
 {
 	if (r->direct) { /* every block of a touch run's refills (alloc_pages_bulk) */
 		unsigned d = r->direct < n ? r->direct : n;
@@ -135,8 +136,8 @@ static inline void hand_out_run(pfn_t *out, pfn_t pfn, unsigned n)
 /* The next block on a free list's ring from slot *h (past tombstones), the struct page
  * dist slots on fetched while there is one (the ring names the blocks to come). */
 static inline __attribute__((always_inline)) pfn_t ring_take(struct page *map, const pfn_t *ring,
-							    uint32_t mask, uint32_t *h,
-							    uint32_t end, uint32_t dist)
+							     uint32_t mask, uint32_t *h,
+							     uint32_t end, uint32_t dist)
 {
 	uint32_t i = free_list_skip(ring, mask, *h);
 	pfn_t pfn = ring[i++ & mask];
@@ -258,8 +259,8 @@ take_free_list_blocks(struct page *map, struct zone *z, unsigned o, unsigned ord
 }
 
 static __attribute__((noinline)) unsigned
-take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned order,
-			  unsigned mt, unsigned want, struct ring_tail *rt)
+take_free_list_blocks_any(struct page *map, struct zone *z, unsigned o, unsigned order, unsigned mt,
+			  unsigned want, struct ring_tail *rt)
 {
 	return take_free_list_blocks(map, z, o, order, mt, want, rt);
 }
@@ -296,8 +297,8 @@ refill_blocks(struct pglist_data *pgdat, struct zone *z, unsigned order, int cou
 }
 
 int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
-			struct per_cpu_pages *pcp, unsigned pindex, unsigned mt,
-			unsigned alloc_flags, pfn_t *out, unsigned direct, bool prep)
+		 struct per_cpu_pages *pcp, unsigned pindex, unsigned mt, unsigned alloc_flags,
+		 pfn_t *out, unsigned direct, bool prep)
 {
 	struct pcp_list *l = &pcp->lists[pindex];
 	unsigned got;
@@ -306,15 +307,23 @@ int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int 
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
 	/* the blocks handed out would have had the ring's first slots, and been taken off */
 	if (likely(!order)) {
-		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
-				      .direct = direct, .prep = prep, .out = out};
+		struct ring_tail r = {.ring = l->ring,
+				      .mask = l->mask,
+				      .tail = l->tail + direct,
+				      .direct = direct,
+				      .prep = prep,
+				      .out = out};
 		fresh_page_halves(z, &r.lo, &r.hi);
 		got = refill_blocks(pgdat, z, 0, count, mt, alloc_flags, &r);
 		tail = r.tail;
 		left = r.direct;
 	} else {
-		struct ring_tail r = {.ring = l->ring, .mask = l->mask, .tail = l->tail + direct,
-				      .direct = direct, .prep = prep, .out = out};
+		struct ring_tail r = {.ring = l->ring,
+				      .mask = l->mask,
+				      .tail = l->tail + direct,
+				      .direct = direct,
+				      .prep = prep,
+				      .out = out};
 		fresh_page_halves(z, &r.lo, &r.hi);
 		got = refill_blocks(pgdat, z, order, count, mt, alloc_flags, &r);
 		tail = r.tail;
@@ -325,4 +334,3 @@ int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int 
 	z->nr_free_pages -= (uint64_t)got << order;
 	return (int)got;
 }
-
