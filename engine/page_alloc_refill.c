@@ -296,6 +296,20 @@ refill_blocks(struct pglist_data *pgdat, struct zone *z, unsigned order, int cou
 	return got;
 }
 
+/* The ring stretch a refill of l fills (direct blocks handed out to out first). */
+static inline __attribute__((always_inline)) struct ring_tail
+refill_ring(const struct zone *z, const struct pcp_list *l, unsigned direct, bool prep, pfn_t *out)
+{
+	struct ring_tail r = {.ring = l->ring,
+			      .mask = l->mask,
+			      .tail = l->tail + direct,
+			      .direct = direct,
+			      .prep = prep,
+			      .out = out};
+	fresh_page_halves(z, &r.lo, &r.hi);
+	return r;
+}
+
 int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int count,
 		 struct per_cpu_pages *pcp, unsigned pindex, unsigned mt, unsigned alloc_flags,
 		 pfn_t *out, unsigned direct, bool prep)
@@ -307,24 +321,12 @@ int rmqueue_bulk(struct pglist_data *pgdat, struct zone *z, unsigned order, int 
 		pcp_list_make_room(pgdat, pcp, l, (uint32_t)count);
 	/* the blocks handed out would have had the ring's first slots, and been taken off */
 	if (likely(!order)) {
-		struct ring_tail r = {.ring = l->ring,
-				      .mask = l->mask,
-				      .tail = l->tail + direct,
-				      .direct = direct,
-				      .prep = prep,
-				      .out = out};
-		fresh_page_halves(z, &r.lo, &r.hi);
+		struct ring_tail r = refill_ring(z, l, direct, prep, out);
 		got = refill_blocks(pgdat, z, 0, count, mt, alloc_flags, &r);
 		tail = r.tail;
 		left = r.direct;
 	} else {
-		struct ring_tail r = {.ring = l->ring,
-				      .mask = l->mask,
-				      .tail = l->tail + direct,
-				      .direct = direct,
-				      .prep = prep,
-				      .out = out};
-		fresh_page_halves(z, &r.lo, &r.hi);
+		struct ring_tail r = refill_ring(z, l, direct, prep, out);
 		got = refill_blocks(pgdat, z, order, count, mt, alloc_flags, &r);
 		tail = r.tail;
 		left = r.direct;
